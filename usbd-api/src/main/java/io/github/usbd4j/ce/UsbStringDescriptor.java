@@ -1,0 +1,46 @@
+package io.github.usbd4j.ce;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * A string descriptor: CE's {@code USB_STRING_DESCRIPTOR} ({@code usb100.h}). The UTF-16LE payload is
+ * held as a Java string; string index 0 holds the language IDs instead, as 16-bit code units.
+ *
+ * @param bLength size of the descriptor in bytes, {@code 2 + 2 * bString.length()}
+ * @param bDescriptorType {@link Usb100#USB_STRING_DESCRIPTOR_TYPE}
+ * @param bString the text (UTF-16 code units as the device sent them)
+ */
+public record UsbStringDescriptor(int bLength, int bDescriptorType, String bString) {
+
+    /** Checks the fields and that {@code bLength} agrees with the text. */
+    public UsbStringDescriptor {
+        Fields.u8("bLength", bLength);
+        Fields.u8("bDescriptorType", bDescriptorType);
+        Objects.requireNonNull(bString, "bString");
+        if (bLength != 2 + 2 * bString.length()) {
+            throw new IllegalArgumentException(
+                    "bLength " + bLength + " does not match a " + bString.length() + "-character string");
+        }
+    }
+
+    /**
+     * A string descriptor holding {@code text}.
+     *
+     * @param text at most 126 UTF-16 code units
+     * @return the descriptor
+     */
+    public static UsbStringDescriptor of(String text) {
+        return new UsbStringDescriptor(2 + 2 * text.length(), Usb100.USB_STRING_DESCRIPTOR_TYPE, text);
+    }
+
+    /** The descriptor's bytes, UTF-16LE after the 2-byte header. */
+    public byte[] toBytes() {
+        byte[] text = bString.getBytes(StandardCharsets.UTF_16LE);
+        byte[] b = new byte[2 + text.length];
+        b[0] = (byte) bLength;
+        b[1] = (byte) bDescriptorType;
+        System.arraycopy(text, 0, b, 2, text.length);
+        return b;
+    }
+}
