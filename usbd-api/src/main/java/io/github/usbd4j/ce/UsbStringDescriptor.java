@@ -1,6 +1,5 @@
 package io.github.usbd4j.ce;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -34,13 +33,19 @@ public record UsbStringDescriptor(int bLength, int bDescriptorType, String bStri
         return new UsbStringDescriptor(2 + 2 * text.length(), Usb100.USB_STRING_DESCRIPTOR_TYPE, text);
     }
 
-    /** The descriptor's bytes, UTF-16LE after the 2-byte header. */
+    /**
+     * The descriptor's bytes: the 2-byte header, then each UTF-16 code unit of {@link #bString()}
+     * little-endian, unchanged (an unpaired surrogate is kept, not replaced as a charset encoder would).
+     */
     public byte[] toBytes() {
-        byte[] text = bString.getBytes(StandardCharsets.UTF_16LE);
-        byte[] b = new byte[2 + text.length];
+        byte[] b = new byte[2 + 2 * bString.length()];
         b[0] = (byte) bLength;
         b[1] = (byte) bDescriptorType;
-        System.arraycopy(text, 0, b, 2, text.length);
+        for (int i = 0; i < bString.length(); i++) {
+            char c = bString.charAt(i);
+            b[2 + 2 * i] = (byte) c;
+            b[3 + 2 * i] = (byte) (c >>> 8);
+        }
         return b;
     }
 }
