@@ -9,6 +9,7 @@ public class DescriptorException extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final int offset;
+    private final String problem;
 
     /**
      * @param offset byte offset of the problem in the input
@@ -17,10 +18,16 @@ public class DescriptorException extends Exception {
     public DescriptorException(int offset, String problem) {
         super("offset " + offset + ": " + problem);
         this.offset = offset;
+        this.problem = problem;
     }
 
     /** Byte offset of the problem in the input. */
     public int offset() {
         return offset;
+    }
+
+    /** What is wrong, without the offset prefix. */
+    public String problem() {
+        return problem;
     }
 }

@@ -1,0 +1,217 @@
+package io.github.usbd4j.descriptor;
+
+import io.github.usbd4j.ce.Usb100;
+import io.github.usbd4j.ce.UsbEndpoint;
+import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import java.util.Optional;
+
+/**
+ * Endpoint arithmetic every isochronous driver needs, from a {@code usb100.h} endpoint descriptor and
+ * the CE {@code USB_ENDPOINT} record (usb-iso-apis.md §1.4, §4).
+ *
+ * <p>The speed-independent rules ({@code bInterval} 1..16 for isochronous, non-zero for interrupt,
+ * {@code wMaxPacketSize} bits 12:11 not 3) are checked by {@link Descriptors#parseConfiguration}. The
+ * rules that depend on the speed are checked here: breaking them, or asking a periodic question about a
+ * bulk or control endpoint, throws {@link IllegalArgumentException} naming the value. For a parsed
+ * configuration that can only happen when the speed passed does not fit the device (e.g. a high-speed
+ * interrupt {@code bInterval} of 32, which is legal at full speed).
+ */
+public final class Endpoints {
+    private Endpoints() {}
+
+    /** Isochronous synchronization type, {@code bmAttributes} bits 3:2. */
+    public enum SyncType {
+        /** No synchronization. */
+        NONE,
+        /** Asynchronous: the endpoint runs on its own clock (feedback endpoint for OUT). */
+        ASYNCHRONOUS,
+        /** Adaptive: the endpoint follows the data rate. */
+        ADAPTIVE,
+        /** Synchronous: locked to SOF. */
+        SYNCHRONOUS;
+
+        /** The sync type of an endpoint. */
+        public static SyncType of(UsbEndpointDescriptor ep) {
+            return values()[(ep.bmAttributes() & Usb100.USB_ENDPOINT_SYNC_TYPE_MASK) >>> 2];
+        }
+    }
+
+    /** Isochronous usage type, {@code bmAttributes} bits 5:4. */
+    public enum UsageType {
+        /** Data endpoint. */
+        DATA,
+        /** Explicit feedback endpoint. */
+        FEEDBACK,
+        /** Data endpoint whose data is also implicit feedback. */
+        IMPLICIT_FEEDBACK,
+        /** Reserved code 3. */
+        RESERVED;
+
+        /** The usage type of an endpoint. */
+        public static UsageType of(UsbEndpointDescriptor ep) {
+            return values()[(ep.bmAttributes() & Usb100.USB_ENDPOINT_USAGE_TYPE_MASK) >>> 4];
+        }
+    }
+
+    /**
+     * The service period in bus intervals (1 ms frames at low/full speed, 125 µs microframes at high
+     * speed and SuperSpeed; §4): isochronous {@code 2^(bInterval-1)} at every speed with {@code
+     * bInterval} 1..16; interrupt {@code bInterval} frames (1..255) at low/full speed and {@code
+     * 2^(bInterval-1)} microframes (1..16) above. Bulk and control endpoints are not scheduled
+     * periodically: 0.
+     *
+     * @param ep the endpoint descriptor
+     * @param speed the speed the device runs at
+     * @return the period in bus intervals, 0 for bulk and control
+     * @throws IllegalArgumentException if {@code bInterval} is out of range for the type and speed, or
+     *     for an isochronous endpoint at low speed (which has none)
+     */
+    public static int servicePeriod(UsbEndpointDescriptor ep, UsbSpeed speed) {
+        int interval = ep.bInterval();
+        switch (ep.transferType()) {
+            case Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS:
+                if (speed == UsbSpeed.LOW) {
+                    throw new IllegalArgumentException("low-speed devices have no isochronous endpoints");
+                }
+                return exponential(interval);
+            case Usb100.USB_ENDPOINT_TYPE_INTERRUPT:
+                if (speed.usesMicroframes()) {
+                    return exponential(interval);
+                }
+                if (interval < 1) {
+                    throw new IllegalArgumentException("interrupt bInterval " + interval + " is not 1..255");
+                }
+                return interval;
+            default:
+                return 0;
+        }
+    }
+
+    private static int exponential(int bInterval) {
+        if (bInterval < 1 || bInterval > 16) {
+            throw new IllegalArgumentException("bInterval " + bInterval + " is not 1..16");
+        }
+        return 1 << (bInterval - 1);
+    }
+
+    /**
+     * The most bytes a periodic endpoint moves in one service interval (§4): at low/full speed {@code
+     * wMaxPacketSize} bits 10:0; at high speed bits 10:0 times {@code 1 +} bits 12:11; at SuperSpeed the
+     * companion's {@code wBytesPerInterval}, and at SuperSpeedPlus the SSP isochronous companion's
+     * {@code dwBytesPerInterval} when the companion's bit 7 announces one. Without a companion (which
+     * USB 3 forbids, but a hand-built record may lack) it falls back to {@code (bMaxBurst+1)(Mult+1)}
+     * times bits 10:0 with both fields 0, that is one packet.
+     *
+     * @param ep the endpoint with its extended bytes
+     * @param speed the speed the device runs at
+     * @return bytes per service interval
+     * @throws IllegalArgumentException for bulk and control endpoints, isochronous at low speed, or
+     *     bits 12:11 = 3 at high speed
+     */
+    public static int bytesPerServiceInterval(UsbEndpoint ep, UsbSpeed speed) {
+        UsbEndpointDescriptor d = ep.descriptor();
+        requirePeriodic(d);
+        switch (speed) {
+            case LOW:
+                if (d.isIsochronous()) {
+                    throw new IllegalArgumentException("low-speed devices have no isochronous endpoints");
+                }
+                return d.maxPacketPayload();
+            case FULL:
+                return d.maxPacketPayload(); // bits 12:11 must be 0 at full speed; ignore them as hosts do
+            case HIGH:
+                if (d.transactionsPerMicroframe() > 3) {
+                    throw new IllegalArgumentException(String.format(
+                            "wMaxPacketSize 0x%04X uses the reserved transaction count 3", d.wMaxPacketSize()));
+                }
+                return d.maxPacketPayload() * d.transactionsPerMicroframe();
+            default:
+                Optional<SuperSpeedEndpointCompanion> companion = superSpeedCompanion(ep);
+                if (companion.isEmpty()) {
+                    return d.maxPacketPayload();
+                }
+                if (speed == UsbSpeed.SUPER_PLUS
+                        && d.isIsochronous()
+                        && companion.get().hasSspIsochCompanion()) {
+                    Optional<SuperSpeedPlusIsochCompanion> ssp = superSpeedPlusIsochCompanion(ep);
+                    if (ssp.isPresent()) {
+                        return ssp.get().dwBytesPerInterval();
+                    }
+                }
+                return companion.get().wBytesPerInterval();
+        }
+    }
+
+    /**
+     * The most bytes a periodic endpoint moves in one 1 ms frame: {@link #bytesPerServiceInterval} times
+     * the service intervals that fall in a frame ({@link UsbSpeed#intervalsPerFrame()} / {@link
+     * #servicePeriod}), and at least one interval's worth when the period is a frame or longer.
+     * E.g. a high-speed 3×1024 isochronous endpoint with {@code bInterval} 1 moves 24576 bytes per frame
+     * (§4). Saturates at {@link Integer#MAX_VALUE} (only absurd SSP companions get there).
+     *
+     * @param ep the endpoint with its extended bytes
+     * @param speed the speed the device runs at
+     * @return bytes per 1 ms frame
+     * @throws IllegalArgumentException as {@link #servicePeriod} and {@link #bytesPerServiceInterval}
+     */
+    public static int maxPayloadPerFrame(UsbEndpoint ep, UsbSpeed speed) {
+        long perInterval = bytesPerServiceInterval(ep, speed);
+        int intervals = Math.max(1, speed.intervalsPerFrame() / servicePeriod(ep.descriptor(), speed));
+        return (int) Math.min(Integer.MAX_VALUE, perInterval * intervals);
+    }
+
+    /**
+     * The SuperSpeed endpoint companion of an endpoint. A parsed configuration puts it first in the
+     * endpoint's extended bytes (it must directly follow the endpoint descriptor).
+     *
+     * @param ep the endpoint
+     * @return the companion, or empty if the extended bytes do not start with a well-formed one
+     */
+    public static Optional<SuperSpeedEndpointCompanion> superSpeedCompanion(UsbEndpoint ep) {
+        DescriptorReader r = new DescriptorReader(ep.extended());
+        try {
+            DescriptorReader.Span d = r.next();
+            if (d.type() != Usb100.USB_SUPERSPEED_ENDPOINT_COMPANION_DESCRIPTOR_TYPE
+                    || d.length() < ConfigurationParser.COMPANION_LENGTH) {
+                return Optional.empty();
+            }
+            return Optional.of(new SuperSpeedEndpointCompanion(r.u8(2), r.u8(3), r.u16(4)));
+        } catch (DescriptorException e) {
+            return Optional.empty(); // malformed: only possible for a hand-built record
+        }
+    }
+
+    /**
+     * The SuperSpeedPlus isochronous endpoint companion, which directly follows the SuperSpeed companion.
+     *
+     * @param ep the endpoint
+     * @return the SSP companion, or empty if the extended bytes do not start with a companion followed by
+     *     a well-formed SSP companion
+     */
+    public static Optional<SuperSpeedPlusIsochCompanion> superSpeedPlusIsochCompanion(UsbEndpoint ep) {
+        DescriptorReader r = new DescriptorReader(ep.extended());
+        try {
+            if (r.next().type() != Usb100.USB_SUPERSPEED_ENDPOINT_COMPANION_DESCRIPTOR_TYPE || !r.hasNext()) {
+                return Optional.empty();
+            }
+            DescriptorReader.Span d = r.next();
+            long bytes = d.length() < ConfigurationParser.SSP_COMPANION_LENGTH ? -1 : r.u32(d.offset() + 4);
+            if (d.type() != Usb100.USB_SUPERSPEEDPLUS_ISOCH_ENDPOINT_COMPANION_DESCRIPTOR_TYPE
+                    || bytes < 0
+                    || bytes > Integer.MAX_VALUE) {
+                return Optional.empty();
+            }
+            return Optional.of(new SuperSpeedPlusIsochCompanion((int) bytes));
+        } catch (DescriptorException e) {
+            return Optional.empty(); // malformed: only possible for a hand-built record
+        }
+    }
+
+    private static void requirePeriodic(UsbEndpointDescriptor d) {
+        int type = d.transferType();
+        if (type != Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS && type != Usb100.USB_ENDPOINT_TYPE_INTERRUPT) {
+            throw new IllegalArgumentException(
+                    String.format("endpoint 0x%02X is not periodic (transfer type %d)", d.bEndpointAddress(), type));
+        }
+    }
+}
