@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.ServiceLoader;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -222,9 +222,11 @@ public final class Usbd implements AutoCloseable {
             List<ExecutorService> owned = new ArrayList<>();
             Executor callbacks = callbackExecutor;
             if (callbacks == null) {
-                callbacks = virtual ? Runnable::run : own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-")));
+                callbacks =
+                        virtual ? Runnable::run : own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-")));
             }
-            Executor attach = virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
+            Executor attach =
+                    virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
             UsbdRuntime runtime = new UsbdRuntime(backend, callbacks, attach, startFrameLead, syncTimeoutMillis);
             Usbd usbd = new Usbd(runtime, owned);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);

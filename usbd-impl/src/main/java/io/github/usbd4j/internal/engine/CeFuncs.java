@@ -88,7 +88,8 @@ public final class CeFuncs implements UsbFuncs {
     }
 
     @Override
-    public boolean registerNotificationRoutine(UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
+    public boolean registerNotificationRoutine(
+            UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
@@ -101,7 +102,8 @@ public final class CeFuncs implements UsbFuncs {
     }
 
     @Override
-    public boolean unRegisterNotificationRoutine(UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
+    public boolean unRegisterNotificationRoutine(
+            UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
@@ -230,8 +232,17 @@ public final class CeFuncs implements UsbFuncs {
         if (controlHeader == null || bufferPhysicalAddress != 0) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        return control(d.defaultPipe, startAddress, notifyParameter, flags, controlHeader, buffer,
-                controlHeader.wLength(), TransferState.Kind.DATA, null, 0);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags,
+                controlHeader,
+                buffer,
+                controlHeader.wLength(),
+                TransferState.Kind.DATA,
+                null,
+                0);
     }
 
     @Override
@@ -250,10 +261,22 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         UsbDeviceRequest r = new UsbDeviceRequest(
-                USB_REQUEST_DEVICE_TO_HOST | USB_REQUEST_FOR_INTERFACE, Usb100.USB_REQUEST_GET_INTERFACE, 0,
-                bInterfaceNumber, 1);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags | USB_IN_TRANSFER, r,
-                ByteBuffer.allocate(1), 1, TransferState.Kind.GET_INTERFACE, alternateSetting, 0);
+                USB_REQUEST_DEVICE_TO_HOST | USB_REQUEST_FOR_INTERFACE,
+                Usb100.USB_REQUEST_GET_INTERFACE,
+                0,
+                bInterfaceNumber,
+                1);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags | USB_IN_TRANSFER,
+                r,
+                ByteBuffer.allocate(1),
+                1,
+                TransferState.Kind.GET_INTERFACE,
+                alternateSetting,
+                0);
     }
 
     @Override
@@ -274,10 +297,22 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         UsbDeviceRequest r = new UsbDeviceRequest(
-                USB_REQUEST_HOST_TO_DEVICE | USB_REQUEST_FOR_INTERFACE, Usb100.USB_REQUEST_SET_INTERFACE,
-                bAlternateSetting, bInterfaceNumber, 0);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags & ~USB_IN_TRANSFER, r, null, 0,
-                TransferState.Kind.SET_INTERFACE, null, bInterfaceNumber << 8 | bAlternateSetting);
+                USB_REQUEST_HOST_TO_DEVICE | USB_REQUEST_FOR_INTERFACE,
+                Usb100.USB_REQUEST_SET_INTERFACE,
+                bAlternateSetting,
+                bInterfaceNumber,
+                0);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags & ~USB_IN_TRANSFER,
+                r,
+                null,
+                0,
+                TransferState.Kind.SET_INTERFACE,
+                null,
+                bInterfaceNumber << 8 | bAlternateSetting);
     }
 
     @Override
@@ -291,8 +326,17 @@ public final class CeFuncs implements UsbFuncs {
             int wLanguage,
             int wLength,
             ByteBuffer buffer) {
-        return descriptorRequest(hDevice, startAddress, notifyParameter, flags | USB_IN_TRANSFER,
-                Usb100.USB_REQUEST_GET_DESCRIPTOR, bType, bIndex, wLanguage, wLength, buffer);
+        return descriptorRequest(
+                hDevice,
+                startAddress,
+                notifyParameter,
+                flags | USB_IN_TRANSFER,
+                Usb100.USB_REQUEST_GET_DESCRIPTOR,
+                bType,
+                bIndex,
+                wLanguage,
+                wLength,
+                buffer);
     }
 
     @Override
@@ -306,8 +350,17 @@ public final class CeFuncs implements UsbFuncs {
             int wLanguage,
             int wLength,
             ByteBuffer buffer) {
-        return descriptorRequest(hDevice, startAddress, notifyParameter, flags & ~USB_IN_TRANSFER,
-                Usb100.USB_REQUEST_SET_DESCRIPTOR, bType, bIndex, wLanguage, wLength, buffer);
+        return descriptorRequest(
+                hDevice,
+                startAddress,
+                notifyParameter,
+                flags & ~USB_IN_TRANSFER,
+                Usb100.USB_REQUEST_SET_DESCRIPTOR,
+                bType,
+                bIndex,
+                wLanguage,
+                wLength,
+                buffer);
     }
 
     private UsbTransfer descriptorRequest(
@@ -329,27 +382,52 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         int direction = (flags & USB_IN_TRANSFER) != 0 ? USB_REQUEST_DEVICE_TO_HOST : USB_REQUEST_HOST_TO_DEVICE;
-        UsbDeviceRequest r = new UsbDeviceRequest(direction | USB_REQUEST_FOR_DEVICE, request, bType << 8 | bIndex,
-                wLanguage, wLength);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags, r, buffer, wLength,
-                TransferState.Kind.DATA, null, 0);
+        UsbDeviceRequest r = new UsbDeviceRequest(
+                direction | USB_REQUEST_FOR_DEVICE, request, bType << 8 | bIndex, wLanguage, wLength);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags,
+                r,
+                buffer,
+                wLength,
+                TransferState.Kind.DATA,
+                null,
+                0);
     }
 
     @Override
     public UsbTransfer setFeature(
-            UsbHandle hDevice, TransferNotifyRoutine startAddress, Object notifyParameter, int flags, int wFeature, int bIndex) {
+            UsbHandle hDevice,
+            TransferNotifyRoutine startAddress,
+            Object notifyParameter,
+            int flags,
+            int wFeature,
+            int bIndex) {
         return feature(hDevice, startAddress, notifyParameter, flags, Usb100.USB_REQUEST_SET_FEATURE, wFeature, bIndex);
     }
 
     @Override
     public UsbTransfer clearFeature(
-            UsbHandle hDevice, TransferNotifyRoutine startAddress, Object notifyParameter, int flags, int wFeature, int bIndex) {
-        return feature(hDevice, startAddress, notifyParameter, flags, Usb100.USB_REQUEST_CLEAR_FEATURE, wFeature, bIndex);
+            UsbHandle hDevice,
+            TransferNotifyRoutine startAddress,
+            Object notifyParameter,
+            int flags,
+            int wFeature,
+            int bIndex) {
+        return feature(
+                hDevice, startAddress, notifyParameter, flags, Usb100.USB_REQUEST_CLEAR_FEATURE, wFeature, bIndex);
     }
 
     private UsbTransfer feature(
-            UsbHandle hDevice, TransferNotifyRoutine startAddress, Object notifyParameter, int flags, int request,
-            int wFeature, int bIndex) {
+            UsbHandle hDevice,
+            TransferNotifyRoutine startAddress,
+            Object notifyParameter,
+            int flags,
+            int request,
+            int wFeature,
+            int bIndex) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
@@ -357,10 +435,19 @@ public final class CeFuncs implements UsbFuncs {
         if ((wFeature & ~0xFFFF) != 0 || (bIndex & ~0xFF) != 0) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        UsbDeviceRequest r = new UsbDeviceRequest(
-                USB_REQUEST_HOST_TO_DEVICE | recipient(flags), request, wFeature, bIndex, 0);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags & ~USB_IN_TRANSFER, r, null, 0,
-                TransferState.Kind.DATA, null, 0);
+        UsbDeviceRequest r =
+                new UsbDeviceRequest(USB_REQUEST_HOST_TO_DEVICE | recipient(flags), request, wFeature, bIndex, 0);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags & ~USB_IN_TRANSFER,
+                r,
+                null,
+                0,
+                TransferState.Kind.DATA,
+                null,
+                0);
     }
 
     /** {@code USB_SEND_TO_*} to a recipient; the endpoint is CE's default when neither other bit is set. */
@@ -376,7 +463,12 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public UsbTransfer getStatus(
-            UsbHandle hDevice, TransferNotifyRoutine startAddress, Object notifyParameter, int flags, int bIndex, int[] status) {
+            UsbHandle hDevice,
+            TransferNotifyRoutine startAddress,
+            Object notifyParameter,
+            int flags,
+            int bIndex,
+            int[] status) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
@@ -386,13 +478,27 @@ public final class CeFuncs implements UsbFuncs {
         }
         UsbDeviceRequest r = new UsbDeviceRequest(
                 USB_REQUEST_DEVICE_TO_HOST | recipient(flags), Usb100.USB_REQUEST_GET_STATUS, 0, bIndex, 2);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags | USB_IN_TRANSFER, r,
-                ByteBuffer.allocate(2), 2, TransferState.Kind.GET_STATUS, status, 0);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags | USB_IN_TRANSFER,
+                r,
+                ByteBuffer.allocate(2),
+                2,
+                TransferState.Kind.GET_STATUS,
+                status,
+                0);
     }
 
     @Override
     public UsbTransfer syncFrame(
-            UsbHandle hDevice, TransferNotifyRoutine startAddress, Object notifyParameter, int flags, int bEndpoint, int[] frame) {
+            UsbHandle hDevice,
+            TransferNotifyRoutine startAddress,
+            Object notifyParameter,
+            int flags,
+            int bEndpoint,
+            int[] frame) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
@@ -403,8 +509,17 @@ public final class CeFuncs implements UsbFuncs {
         // USB 2.0 §9.4.11: bmRequestType 0x82 (CE 6/7 sends 0x02, §1.9)
         UsbDeviceRequest r = new UsbDeviceRequest(
                 USB_REQUEST_DEVICE_TO_HOST | USB_REQUEST_FOR_ENDPOINT, Usb100.USB_REQUEST_SYNC_FRAME, 0, bEndpoint, 2);
-        return control(d.defaultPipe, startAddress, notifyParameter, flags | USB_IN_TRANSFER, r,
-                ByteBuffer.allocate(2), 2, TransferState.Kind.SYNC_FRAME, frame, 0);
+        return control(
+                d.defaultPipe,
+                startAddress,
+                notifyParameter,
+                flags | USB_IN_TRANSFER,
+                r,
+                ByteBuffer.allocate(2),
+                2,
+                TransferState.Kind.SYNC_FRAME,
+                frame,
+                0);
     }
 
     // ---- 23..27: pipes ---------------------------------------------------------------------------
@@ -419,9 +534,8 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         int address = endpointDescriptor.bEndpointAddress();
-        UsbEndpoint e = (address & 0x7F) == 0
-                ? new UsbEndpoint(endpointDescriptor, null)
-                : d.findEndpoint(endpointDescriptor);
+        UsbEndpoint e =
+                (address & 0x7F) == 0 ? new UsbEndpoint(endpointDescriptor, null) : d.findEndpoint(endpointDescriptor);
         if (e == null) {
             return fail(ERROR_INVALID_PARAMETER);
         }
@@ -547,8 +661,17 @@ public final class CeFuncs implements UsbFuncs {
                 || bufferSize > controlHeader.wLength()) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        return control(p, startAddress, notifyParameter, flags, controlHeader, buffer, bufferSize,
-                TransferState.Kind.DATA, null, 0);
+        return control(
+                p,
+                startAddress,
+                notifyParameter,
+                flags,
+                controlHeader,
+                buffer,
+                bufferSize,
+                TransferState.Kind.DATA,
+                null,
+                0);
     }
 
     private UsbTransfer control(
@@ -589,7 +712,15 @@ public final class CeFuncs implements UsbFuncs {
             int bufferSize,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        return bulk(TransferType.BULK, pipe, startAddress, notifyParameter, flags, bufferSize, buffer, bufferPhysicalAddress);
+        return bulk(
+                TransferType.BULK,
+                pipe,
+                startAddress,
+                notifyParameter,
+                flags,
+                bufferSize,
+                buffer,
+                bufferPhysicalAddress);
     }
 
     @Override
@@ -601,7 +732,14 @@ public final class CeFuncs implements UsbFuncs {
             int bufferSize,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        return bulk(TransferType.INTERRUPT, pipe, startAddress, notifyParameter, flags, bufferSize, buffer,
+        return bulk(
+                TransferType.INTERRUPT,
+                pipe,
+                startAddress,
+                notifyParameter,
+                flags,
+                bufferSize,
+                buffer,
                 bufferPhysicalAddress);
     }
 
@@ -687,8 +825,12 @@ public final class CeFuncs implements UsbFuncs {
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        long start = p.scheduleCe(runtime.clock.currentFrame(), runtime.startFrameLead,
-                (flags & USB_START_ISOCH_ASAP) != 0, startingFrame, frames);
+        long start = p.scheduleCe(
+                runtime.clock.currentFrame(),
+                runtime.startFrameLead,
+                (flags & USB_START_ISOCH_ASAP) != 0,
+                startingFrame,
+                frames);
         if (start < 0) {
             p.release(t);
             return fail(ERROR_CAN_NOT_COMPLETE);
@@ -889,7 +1031,9 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean getClientRegistryPath(char[] registryPath, int regPathUnit, String uniqueDriverId) {
-        if (registryPath == null || regPathUnit < 0 || regPathUnit > registryPath.length
+        if (registryPath == null
+                || regPathUnit < 0
+                || regPathUnit > registryPath.length
                 || runtime.registryKey(uniqueDriverId) == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }

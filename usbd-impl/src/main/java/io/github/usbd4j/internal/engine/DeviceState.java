@@ -38,7 +38,8 @@ final class DeviceState implements UsbHandle {
         this.backend = backend;
         this.info = info;
         this.speed = backend.speed();
-        UsbEndpointDescriptor ep0 = UsbEndpointDescriptor.of(0, 0, info.descriptor().bMaxPacketSize0(), 0);
+        UsbEndpointDescriptor ep0 =
+                UsbEndpointDescriptor.of(0, 0, info.descriptor().bMaxPacketSize0(), 0);
         this.defaultPipe = new PipeState(this, new UsbEndpoint(ep0, null), ep0.wMaxPacketSize(), 1, 0);
         for (UsbInterface i : info.activeConfig().interfaces()) {
             alternateSettings.putIfAbsent(i.descriptor().bInterfaceNumber(), 0);
@@ -129,7 +130,10 @@ final class DeviceState implements UsbHandle {
 
     @Override
     public String toString() {
-        return "UsbHandle[" + location() + " " + String.format("%04x:%04x",
-                info.descriptor().idVendor(), info.descriptor().idProduct()) + (valid ? "" : ", detached") + "]";
+        return "UsbHandle[" + location() + " "
+                + String.format(
+                        "%04x:%04x",
+                        info.descriptor().idVendor(), info.descriptor().idProduct()) + (valid ? "" : ", detached")
+                + "]";
     }
 }

@@ -135,7 +135,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
         Map<String, List<DriverEntry>> byKey = new LinkedHashMap<>();
         synchronized (drivers) {
             for (DriverEntry e : drivers.values()) {
-                byKey.computeIfAbsent(e.settings().loadClientsKey(), k -> new ArrayList<>()).add(e);
+                byKey.computeIfAbsent(e.settings().loadClientsKey(), k -> new ArrayList<>())
+                        .add(e);
             }
         }
         return byKey;
@@ -203,7 +204,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
             }
         }
         for (UsbInterface i : d.info.activeConfig().interfaces()) {
-            if (i.descriptor().bAlternateSetting() == 0 && !d.isInterfaceActivated(i.descriptor().bInterfaceNumber())) {
+            if (i.descriptor().bAlternateSetting() == 0
+                    && !d.isInterfaceActivated(i.descriptor().bInterfaceNumber())) {
                 offerInterface(d, i, byKey, null);
             }
         }
@@ -225,7 +227,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
 
     boolean offerInterface(DeviceState d, UsbInterface i) {
         List<DriverEntry> current = owners.getOrDefault(d, List.of());
-        return offerInterface(d, i, driversByKey(), current.isEmpty() ? null : current.get(0).driver());
+        return offerInterface(
+                d, i, driversByKey(), current.isEmpty() ? null : current.get(0).driver());
     }
 
     private boolean tryAttach(DriverEntry e, DeviceState d, UsbInterface i) {
@@ -238,7 +241,11 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
         }
         if (accept[0]) {
             owners.computeIfAbsent(d, k -> new ArrayList<>()).add(e);
-            LOG.debug("Driver \"{}\" accepted {}{}", e.id(), d, i == null ? "" : " interface " + i.descriptor().bInterfaceNumber());
+            LOG.debug(
+                    "Driver \"{}\" accepted {}{}",
+                    e.id(),
+                    d,
+                    i == null ? "" : " interface " + i.descriptor().bInterfaceNumber());
         }
         return accept[0];
     }
