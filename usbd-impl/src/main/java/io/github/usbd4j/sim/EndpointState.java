@@ -1,0 +1,41 @@
+package io.github.usbd4j.sim;
+
+import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.TransferType;
+import java.util.ArrayDeque;
+
+/** One endpoint slot of a simulated device; guarded by the controller's lock. */
+final class EndpointState {
+    final int address;
+    /** Transfers in submission order; the head is the one on the bus. */
+    final ArrayDeque<BackendTransfer> queue = new ArrayDeque<>();
+
+    /** The active descriptor, {@code null} when no active alternate setting has this endpoint. */
+    UsbEndpointDescriptor descriptor;
+
+    EndpointHandler handler;
+    boolean halted;
+    /** Bytes per bus interval charged to the periodic budget (see SimulatedHostController#periodicCost). */
+    double reservedCost;
+
+    EndpointState(int address) {
+        this.address = address;
+    }
+
+    TransferType type() {
+        return address == 0 ? TransferType.CONTROL : TransferType.of(descriptor.bmAttributes());
+    }
+
+    /** Largest payload of one bus interval: bits 10:0 times the high-bandwidth multiplier (HS only). */
+    int maxPerInterval(boolean highSpeed) {
+        int payload = descriptor.maxPacketPayload();
+        return highSpeed ? payload * descriptor.transactionsPerMicroframe() : payload;
+    }
+
+    /** Interrupt polling period in the device's bus intervals (§4: FS bInterval frames, HS 2^(b-1)). */
+    int interruptPeriod(boolean highSpeed) {
+        int b = Math.max(1, descriptor.bInterval());
+        return highSpeed ? 1 << (Math.min(b, 16) - 1) : b;
+    }
+}

@@ -1,0 +1,752 @@
+package io.github.usbd4j.sim;
+
+import io.github.usbd4j.ce.Usb100;
+import io.github.usbd4j.ce.UsbDeviceRequest;
+import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.ce.UsbStringDescriptor;
+import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.host.spi.TransferType;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * A {@link DeviceModel} attached to a {@link SimulatedHostController}: the {@link BackendDevice} the
+ * runtime sees, plus what a test wants to inspect (the model, the faults injected, the device-side
+ * state).
+ *
+ * <p>The device arrives configured with its first configuration and every interface at alternate
+ * setting 0, as an operating system leaves a freshly enumerated device. {@link #resetEndpoint} clears
+ * only host-side state; a halted endpoint stays halted until CLEAR_FEATURE(ENDPOINT_HALT).
+ */
+public final class SimulatedDevice implements BackendDevice {
+    private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
+    private final SimulatedHostController host;
+    private final DeviceModel model;
+    private final FaultPlan faults;
+    private final String location;
+    private final boolean highSpeed;
+    private final Random random;
+    private final byte[] deviceDescriptor;
+    private final List<byte[]> configurationBytes;
+    private final List<ConfigLayout> configurations;
+    private final List<InjectedFault> injected = new ArrayList<>();
+    private final List<Integer> stallScratch = new ArrayList<>();
+
+    // guarded by host.lock
+    private final EndpointState[] endpoints = new EndpointState[32];
+    private final int[] alternateSettings = new int[256];
+    private ConfigLayout active;
+    private boolean open;
+    private boolean suspended;
+    private long detachFrame;
+    private volatile boolean gone;
+
+    SimulatedDevice(SimulatedHostController host, DeviceModel model, FaultPlan faults, int port, long seed) {
+        this.host = host;
+        this.model = model;
+        this.faults = faults;
+        this.location = "sim:1-" + port;
+        UsbSpeed speed = model.speed();
+        if (speed != UsbSpeed.FULL && speed != UsbSpeed.HIGH) {
+            throw new IllegalArgumentException("the simulator runs full- and high-speed devices, not " + speed);
+        }
+        if (speed == UsbSpeed.HIGH && !host.isHighSpeed()) {
+            throw new IllegalArgumentException("a high-speed device needs a high-speed bus");
+        }
+        this.highSpeed = speed == UsbSpeed.HIGH;
+        this.random = new Random(seed);
+        this.deviceDescriptor = model.deviceDescriptor().toBytes();
+        this.configurationBytes = List.copyOf(model.configurationDescriptors());
+        List<ConfigLayout> layouts = new ArrayList<>();
+        for (byte[] c : configurationBytes) {
+            layouts.add(ConfigLayout.parse(c));
+        }
+        this.configurations = List.copyOf(layouts);
+        for (int i = 0; i < 32; i++) {
+            endpoints[i] = new EndpointState((i & 0x0F) | (i & 0x10) << 3);
+        }
+        this.detachFrame = faults.vanishFrame();
+    }
+
+    // ---- for tests ------------------------------------------------------------------------------
+
+    /** The model behind this device. */
+    public DeviceModel model() {
+        return model;
+    }
+
+    /** Every fault injected so far, in bus order. */
+    public List<InjectedFault> injectedFaults() {
+        synchronized (injected) {
+            return List.copyOf(injected);
+        }
+    }
+
+    /** {@code false} once the device has left the bus. */
+    public boolean isAttached() {
+        return !gone;
+    }
+
+    /**
+     * The current alternate setting of an interface, as SET_INTERFACE left it.
+     *
+     * @param interfaceNumber the interface
+     * @return the alternate setting
+     */
+    public int alternateSetting(int interfaceNumber) {
+        synchronized (host.lock) {
+            return alternateSettings[interfaceNumber & 0xFF];
+        }
+    }
+
+    /**
+     * {@code true} when the device has halted an endpoint (a STALL fault or SET_FEATURE(ENDPOINT_HALT)).
+     *
+     * @param endpointAddress the endpoint
+     * @return the halt state
+     */
+    public boolean isHalted(int endpointAddress) {
+        synchronized (host.lock) {
+            return endpoints[FaultPlan.index(endpointAddress)].halted;
+        }
+    }
+
+    // ---- BackendDevice --------------------------------------------------------------------------
+
+    @Override
+    public String location() {
+        return location;
+    }
+
+    @Override
+    public UsbSpeed speed() {
+        return model.speed();
+    }
+
+    @Override
+    public byte[] deviceDescriptor() {
+        return deviceDescriptor.clone();
+    }
+
+    @Override
+    public List<byte[]> configurationDescriptors() {
+        List<byte[]> copies = new ArrayList<>();
+        for (byte[] c : configurationBytes) {
+            copies.add(c.clone());
+        }
+        return copies;
+    }
+
+    @Override
+    public int activeConfigurationValue() {
+        synchronized (host.lock) {
+            return active == null ? 0 : active.configurationValue;
+        }
+    }
+
+    @Override
+    public void open() throws BackendException {
+        synchronized (host.lock) {
+            if (gone) {
+                throw new BackendException(location + " is gone", PacketStatus.DEVICE_GONE);
+            }
+            open = true;
+        }
+    }
+
+    @Override
+    public void close() {
+        host.closeDevice(this);
+    }
+
+    @Override
+    public boolean reservePeriodic(int endpointAddress, TransferType type, int bytesPerInterval, int period) {
+        return host.reservePeriodic(this, endpointAddress, type, bytesPerInterval, period);
+    }
+
+    @Override
+    public void releasePeriodic(int endpointAddress) {
+        host.releasePeriodic(this, endpointAddress);
+    }
+
+    @Override
+    public void submit(BackendTransfer transfer) throws BackendException {
+        host.submit(this, transfer);
+    }
+
+    @Override
+    public void cancel(BackendTransfer transfer) {
+        host.cancel(transfer);
+    }
+
+    @Override
+    public void resetEndpoint(int endpointAddress) {
+        // Host side only: the simulator keeps no data toggle, and a device halt needs CLEAR_FEATURE.
+    }
+
+    @Override
+    public boolean suspend() {
+        synchronized (host.lock) {
+            suspended = true;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean resume() {
+        synchronized (host.lock) {
+            suspended = false;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean disable(boolean reenumerate) {
+        host.detach(this);
+        if (reenumerate) {
+            host.attach(model, faults);
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return location + " " + model.getClass().getSimpleName();
+    }
+
+    // ---- simulator internals, all under host.lock ----------------------------------------------
+
+    boolean isHighSpeed() {
+        return highSpeed;
+    }
+
+    boolean isGone() {
+        return gone;
+    }
+
+    boolean isOpen() {
+        return open;
+    }
+
+    void setOpen(boolean open) {
+        this.open = open;
+    }
+
+    long detachFrame() {
+        return detachFrame;
+    }
+
+    void setDetachFrame(long frame) {
+        this.detachFrame = frame;
+    }
+
+    EndpointState endpointState(int address) {
+        return endpoints[FaultPlan.index(address)];
+    }
+
+    /** Arrival: configure with the first configuration. */
+    void arrive(Collection<BackendTransfer> done) {
+        model.bind(host);
+        if (!configurations.isEmpty()) {
+            setConfiguration(configurations.get(0).configurationValue, done);
+        }
+    }
+
+    /** Departure: every pending transfer ends DEVICE_GONE. */
+    void leave(Collection<BackendTransfer> done) {
+        gone = true;
+        open = false;
+        for (EndpointState ep : endpoints) {
+            failAll(ep, PacketStatus.DEVICE_GONE, done);
+            ep.reservedCost = 0;
+        }
+        model.bind(null);
+    }
+
+    void cancelAll(Collection<BackendTransfer> done) {
+        for (EndpointState ep : endpoints) {
+            failAll(ep, PacketStatus.CANCELED, done);
+        }
+    }
+
+    private static void failAll(EndpointState ep, PacketStatus status, Collection<BackendTransfer> done) {
+        BackendTransfer t;
+        while ((t = ep.queue.pollFirst()) != null) {
+            SimTransfer.of(t).finish(t, status);
+            done.add(t);
+        }
+    }
+
+    /** Finds and checks the endpoint a transfer goes to. */
+    EndpointState validate(BackendTransfer t) throws BackendException {
+        if (gone) {
+            throw new BackendException(location + " is gone", PacketStatus.DEVICE_GONE);
+        }
+        if (!open) {
+            throw new BackendException(location + " is not open", PacketStatus.HOST_ERROR);
+        }
+        int end = t.offset() + t.length();
+        if (t.length() > 0
+                && (t.buffer() == null || t.offset() < 0 || end > t.buffer().capacity())) {
+            throw new BackendException("the data does not fit the buffer", PacketStatus.HOST_ERROR);
+        }
+        if (t.type() == TransferType.CONTROL) {
+            if ((t.endpointAddress() & 0x0F) != 0) {
+                throw new BackendException("the simulator has control endpoint 0 only", PacketStatus.HOST_ERROR);
+            }
+            return endpoints[0];
+        }
+        EndpointState ep = endpointState(t.endpointAddress());
+        if (ep.descriptor == null || ep.address != t.endpointAddress()) {
+            throw new BackendException(
+                    String.format("endpoint 0x%02X is not in the active alternate settings", t.endpointAddress()),
+                    PacketStatus.HOST_ERROR);
+        }
+        if (ep.type() != t.type()) {
+            throw new BackendException(
+                    String.format("endpoint 0x%02X is %s, not %s", t.endpointAddress(), ep.type(), t.type()),
+                    PacketStatus.HOST_ERROR);
+        }
+        if (t.type() == TransferType.ISOCHRONOUS) {
+            int max = ep.maxPerInterval(highSpeed);
+            if (t.period() < 1) {
+                throw new BackendException("period must be 1 or more", PacketStatus.HOST_ERROR);
+            }
+            for (int k = 0; k < t.packets(); k++) {
+                if (t.packetLength(k) < 0 || t.packetLength(k) > max) {
+                    throw new BackendException(
+                            String.format(
+                                    "packet %d: %d bytes, endpoint 0x%02X takes at most %d per interval",
+                                    k, t.packetLength(k), t.endpointAddress(), max),
+                            PacketStatus.HOST_ERROR);
+                }
+            }
+        }
+        return ep;
+    }
+
+    /** Frame-start events of this device: injected stalls. */
+    void startFrame(long frame) {
+        if (!faults.hasStalls()) {
+            return;
+        }
+        stallScratch.clear();
+        faults.stallsAt(frame, stallScratch);
+        for (int address : stallScratch) {
+            endpointState(address).halted = true;
+            record(frame, 0, address, PacketStatus.STALL);
+        }
+    }
+
+    void record(long frame, int microframe, int endpointAddress, PacketStatus status) {
+        synchronized (injected) {
+            injected.add(new InjectedFault(frame, microframe, endpointAddress, status));
+        }
+    }
+
+    /**
+     * Runs this device's share of one microframe: at high speed every microframe is a bus interval;
+     * at full speed the frame's work runs in microframe 0. Control transfers run once per frame.
+     */
+    void runMicroframe(long frame, int microframe, Bus bus) {
+        if (gone || suspended || (!highSpeed && microframe != 0)) {
+            return;
+        }
+        long interval = highSpeed ? frame * 8 + microframe : frame;
+        if (microframe == 0) {
+            runControl(frame, bus);
+        }
+        for (int i = 1; i < 32; i++) {
+            EndpointState ep = endpoints[i];
+            if (ep.queue.isEmpty() || ep.descriptor == null) {
+                continue;
+            }
+            switch (ep.type()) {
+                case ISOCHRONOUS -> runIsochronous(ep, interval, frame, microframe, bus);
+                case INTERRUPT -> {
+                    if (interval % ep.interruptPeriod(highSpeed) == 0) {
+                        runBulk(ep, frame, microframe, bus);
+                    }
+                }
+                default -> runBulk(ep, frame, microframe, bus);
+            }
+        }
+    }
+
+    // ---- isochronous ----------------------------------------------------------------------------
+
+    /**
+     * Packets whose interval is past are skipped (they keep NOT_ACCESSED); the packet due in this
+     * interval runs; a transfer completes with its last packet, and the next one may run in the same
+     * interval.
+     */
+    private void runIsochronous(EndpointState ep, long interval, long frame, int microframe, Bus bus) {
+        int perFrame = highSpeed ? 8 : 1;
+        BackendTransfer t;
+        while ((t = ep.queue.peekFirst()) != null) {
+            SimTransfer st = SimTransfer.of(t);
+            long first = t.startFrame() * perFrame;
+            while (st.next < t.packets()) {
+                long due = first + (long) st.next * t.period();
+                if (due > interval) {
+                    break;
+                }
+                if (due == interval) {
+                    runIsoPacket(ep, t, st, frame, microframe, bus);
+                }
+                st.nextOffset += t.packetLength(st.next);
+                st.next++;
+            }
+            if (st.next < t.packets()) {
+                return;
+            }
+            ep.queue.pollFirst();
+            st.finish(t, PacketStatus.OK);
+            bus.completed.add(t);
+        }
+    }
+
+    private void runIsoPacket(
+            EndpointState ep, BackendTransfer t, SimTransfer st, long frame, int microframe, Bus bus) {
+        int k = st.next;
+        int length = t.packetLength(k);
+        PacketStatus fault = ep.halted ? PacketStatus.STALL : injectedFault(ep.address, frame, microframe);
+        boolean in = (ep.address & 0x80) != 0;
+        int actual;
+        PacketStatus status;
+        if (in) {
+            if (fault != null && !carriesData(fault)) {
+                actual = 0;
+                status = fault;
+            } else {
+                int produced = receive(ep, t.buffer(), st.nextOffset, length, frame, microframe, bus);
+                actual = Math.min(Math.max(produced, 0), length);
+                status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
+            }
+        } else {
+            if (fault == null && ep.handler != null) {
+                send(ep, t.buffer(), st.nextOffset, length, frame, microframe, bus);
+            }
+            actual = length;
+            status = fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
+        }
+        t.setPacketResult(k, actual, status);
+        st.total += actual;
+    }
+
+    private PacketStatus injectedFault(int address, long frame, int microframe) {
+        PacketStatus s = faults.packetFault(address, frame, random);
+        if (s != null) {
+            record(frame, microframe, address, s);
+        }
+        return s;
+    }
+
+    /** Whether an IN packet reported with this status still delivered its bytes (see FaultPlan). */
+    private static boolean carriesData(PacketStatus s) {
+        return switch (s) {
+            case CRC,
+                    BIT_STUFFING,
+                    DATA_TOGGLE_MISMATCH,
+                    PID_CHECK_FAILURE,
+                    UNEXPECTED_PID,
+                    DATA_OVERRUN,
+                    DATA_UNDERRUN -> true;
+            default -> false;
+        };
+    }
+
+    /** Asks the handler for an IN packet and copies what fits into the transfer buffer. */
+    private static int receive(
+            EndpointState ep, ByteBuffer dest, int offset, int length, long frame, int microframe, Bus bus) {
+        if (ep.handler == null) {
+            return 0;
+        }
+        ByteBuffer scratch = bus.scratch(length);
+        int produced = ep.handler.in(frame, microframe, scratch, length);
+        int n = Math.min(Math.max(produced, 0), Math.min(length, scratch.position()));
+        if (n > 0) {
+            dest.put(offset, scratch.array(), 0, n);
+        }
+        return produced;
+    }
+
+    private static void send(
+            EndpointState ep, ByteBuffer src, int offset, int length, long frame, int microframe, Bus bus) {
+        ByteBuffer scratch = bus.scratch(length);
+        if (length > 0) {
+            src.get(offset, scratch.array(), 0, length);
+        }
+        scratch.limit(length);
+        ep.handler.out(frame, microframe, scratch);
+    }
+
+    // ---- bulk and interrupt -----------------------------------------------------------------------
+
+    /**
+     * Runs the head transfer as a whole, packet by packet: a short IN packet ends it; a NAK leaves it
+     * pending (progress kept) for the endpoint's next interval.
+     */
+    private void runBulk(EndpointState ep, long frame, int microframe, Bus bus) {
+        BackendTransfer t = ep.queue.peekFirst();
+        SimTransfer st = SimTransfer.of(t);
+        PacketStatus status =
+                ep.halted || ep.handler == null ? PacketStatus.STALL : injectedFault(ep.address, frame, microframe);
+        if (status == null) {
+            int maxPacket = Math.max(1, ep.descriptor.maxPacketPayload());
+            boolean in = (ep.address & 0x80) != 0;
+            int length = t.length();
+            status = PacketStatus.OK;
+            do {
+                int chunk = Math.min(maxPacket, length - st.total);
+                int offset = t.offset() + st.total;
+                if (in) {
+                    int produced = receive(ep, t.buffer(), offset, chunk, frame, microframe, bus);
+                    if (produced == EndpointHandler.NAK) {
+                        return;
+                    }
+                    st.total += Math.min(produced, chunk);
+                    if (produced > chunk) {
+                        status = PacketStatus.DATA_OVERRUN;
+                        break;
+                    }
+                    if (produced < maxPacket) {
+                        if (st.total < length && t.shortNotOk()) {
+                            status = PacketStatus.DATA_UNDERRUN;
+                        }
+                        break;
+                    }
+                } else {
+                    send(ep, t.buffer(), offset, chunk, frame, microframe, bus);
+                    st.total += chunk;
+                }
+            } while (st.total < length);
+        }
+        ep.queue.pollFirst();
+        st.finish(t, status);
+        bus.completed.add(t);
+    }
+
+    // ---- control ----------------------------------------------------------------------------------
+
+    private void runControl(long frame, Bus bus) {
+        BackendTransfer t;
+        while ((t = endpoints[0].queue.pollFirst()) != null) {
+            SimTransfer st = SimTransfer.of(t);
+            UsbDeviceRequest setup = UsbDeviceRequest.fromBytes(t.setup(), 0);
+            ByteBuffer dataOut = NO_DATA;
+            if (!setup.isDeviceToHost() && t.length() > 0) {
+                byte[] copy = new byte[t.length()];
+                t.buffer().get(t.offset(), copy);
+                dataOut = ByteBuffer.wrap(copy).asReadOnlyBuffer();
+            }
+            ControlResponse r = standardRequest(setup, frame, bus);
+            if (r == null) {
+                r = model.control(setup, dataOut);
+            }
+            PacketStatus status = PacketStatus.STALL;
+            if (r != null && !r.isStall()) {
+                status = PacketStatus.OK;
+                if (setup.isDeviceToHost()) {
+                    int n = Math.min(r.dataLength(), Math.min(t.length(), setup.wLength()));
+                    t.buffer().put(t.offset(), r.rawData(), 0, n);
+                    st.total = n;
+                } else {
+                    st.total = t.length();
+                }
+            }
+            st.finish(t, status);
+            bus.completed.add(t);
+        }
+    }
+
+    /** The standard requests the simulator answers for the model; {@code null} passes it to the model. */
+    private ControlResponse standardRequest(UsbDeviceRequest r, long frame, Bus bus) {
+        if (r.type() != UsbTypes.USB_REQUEST_STANDARD) {
+            return null;
+        }
+        int recipient = r.recipient();
+        switch (r.bRequest()) {
+            case Usb100.USB_REQUEST_GET_DESCRIPTOR:
+                return recipient == UsbTypes.USB_REQUEST_FOR_DEVICE
+                        ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF)
+                        : null;
+            case Usb100.USB_REQUEST_GET_CONFIGURATION:
+                return ControlResponse.data((byte) (active == null ? 0 : active.configurationValue));
+            case Usb100.USB_REQUEST_SET_CONFIGURATION:
+                return ack(setConfiguration(r.wValue() & 0xFF, bus.completed));
+            case Usb100.USB_REQUEST_GET_INTERFACE:
+                return active == null || !active.interfaceNumbers().contains(r.wIndex() & 0xFF)
+                        ? ControlResponse.stall()
+                        : ControlResponse.data((byte) alternateSettings[r.wIndex() & 0xFF]);
+            case Usb100.USB_REQUEST_SET_INTERFACE:
+                return ack(setInterface(r.wIndex() & 0xFF, r.wValue(), bus.completed));
+            case Usb100.USB_REQUEST_GET_STATUS:
+                return status(recipient, r.wIndex());
+            case Usb100.USB_REQUEST_SET_FEATURE:
+            case Usb100.USB_REQUEST_CLEAR_FEATURE:
+                return feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
+            case Usb100.USB_REQUEST_SYNC_FRAME:
+                // the 11-bit frame number the device sees in SOF (§4)
+                return ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
+            case Usb100.USB_REQUEST_SET_ADDRESS:
+                return ControlResponse.ack();
+            default:
+                return null;
+        }
+    }
+
+    private static ControlResponse ack(boolean ok) {
+        return ok ? ControlResponse.ack() : ControlResponse.stall();
+    }
+
+    private ControlResponse descriptor(int type, int index) {
+        switch (type) {
+            case Usb100.USB_DEVICE_DESCRIPTOR_TYPE:
+                return ControlResponse.data(deviceDescriptor);
+            case Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE:
+                return index < configurationBytes.size()
+                        ? ControlResponse.data(configurationBytes.get(index))
+                        : ControlResponse.stall();
+            case Usb100.USB_STRING_DESCRIPTOR_TYPE:
+                if (index == 0) {
+                    return ControlResponse.data(
+                            (byte) 4, (byte) Usb100.USB_STRING_DESCRIPTOR_TYPE, (byte) 0x09, (byte) 0x04);
+                }
+                String text = model.string(index);
+                return text == null
+                        ? ControlResponse.stall()
+                        : ControlResponse.data(UsbStringDescriptor.of(text).toBytes());
+            default:
+                return null;
+        }
+    }
+
+    private ControlResponse status(int recipient, int wIndex) {
+        switch (recipient) {
+            case UsbTypes.USB_REQUEST_FOR_DEVICE:
+                boolean selfPowered = active != null && (active.bmAttributes & 0x40) != 0;
+                return ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
+            case UsbTypes.USB_REQUEST_FOR_INTERFACE:
+                return ControlResponse.data((byte) 0, (byte) 0);
+            case UsbTypes.USB_REQUEST_FOR_ENDPOINT:
+                EndpointState ep = endpointState(wIndex & 0x8F);
+                if ((wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))) {
+                    return ControlResponse.stall();
+                }
+                return ControlResponse.data((byte) (ep.halted ? 1 : 0), (byte) 0);
+            default:
+                return ControlResponse.stall();
+        }
+    }
+
+    private ControlResponse feature(UsbDeviceRequest r, boolean set) {
+        if (r.recipient() == UsbTypes.USB_REQUEST_FOR_ENDPOINT && r.wValue() == Usb100.USB_FEATURE_ENDPOINT_STALL) {
+            int address = r.wIndex() & 0x8F;
+            if ((address & 0x0F) == 0) {
+                return ControlResponse.ack();
+            }
+            EndpointState ep = endpointState(address);
+            if (ep.descriptor == null || ep.address != address) {
+                return ControlResponse.stall();
+            }
+            ep.halted = set;
+            return ControlResponse.ack();
+        }
+        return r.recipient() == UsbTypes.USB_REQUEST_FOR_DEVICE ? ControlResponse.ack() : ControlResponse.stall();
+    }
+
+    private boolean setConfiguration(int value, Collection<BackendTransfer> done) {
+        ConfigLayout chosen = null;
+        if (value != 0) {
+            for (ConfigLayout c : configurations) {
+                if (c.configurationValue == value) {
+                    chosen = c;
+                }
+            }
+            if (chosen == null) {
+                return false;
+            }
+        }
+        active = chosen;
+        Arrays.fill(alternateSettings, 0);
+        refreshEndpoints(-1, done);
+        model.configurationChanged(value);
+        return true;
+    }
+
+    private boolean setInterface(int interfaceNumber, int alternateSetting, Collection<BackendTransfer> done) {
+        if (active == null || active.alt(interfaceNumber, alternateSetting) == null) {
+            return false;
+        }
+        alternateSettings[interfaceNumber] = alternateSetting;
+        refreshEndpoints(interfaceNumber, done);
+        model.alternateSettingChanged(interfaceNumber, alternateSetting);
+        return true;
+    }
+
+    /**
+     * Recomputes which endpoints exist after a configuration or alternate-setting change. Transfers
+     * pending on an endpoint that changed or vanished end CANCELED (the host controller drops the
+     * endpoint); the endpoints of {@code changedInterface} (all, for -1) lose their halt.
+     */
+    private void refreshEndpoints(int changedInterface, Collection<BackendTransfer> done) {
+        UsbEndpointDescriptor[] now = new UsbEndpointDescriptor[32];
+        boolean[] touched = new boolean[32];
+        if (active != null) {
+            for (ConfigLayout.Alt alt : active.alts) {
+                boolean current = alternateSettings[alt.interfaceNumber()] == alt.alternateSetting();
+                for (UsbEndpointDescriptor e : alt.endpoints()) {
+                    int i = FaultPlan.index(e.bEndpointAddress());
+                    if (current) {
+                        now[i] = e;
+                    }
+                    if (alt.interfaceNumber() == changedInterface) {
+                        touched[i] = true;
+                    }
+                }
+            }
+        }
+        for (int i = 1; i < 32; i++) {
+            EndpointState ep = endpoints[i];
+            if (!Objects.equals(ep.descriptor, now[i])) {
+                failAll(ep, PacketStatus.CANCELED, done);
+                ep.halted = false;
+            }
+            if (changedInterface < 0 || touched[i]) {
+                ep.halted = false;
+            }
+            ep.descriptor = now[i];
+            ep.handler = now[i] == null ? null : model.endpoint(ep.address);
+        }
+    }
+
+    /** Per-step scratch shared by the devices of one controller. */
+    static final class Bus {
+        final Collection<BackendTransfer> completed;
+        private ByteBuffer scratch = ByteBuffer.allocate(4096);
+
+        Bus(Collection<BackendTransfer> completed) {
+            this.completed = completed;
+        }
+
+        ByteBuffer scratch(int length) {
+            if (scratch.capacity() < length) {
+                scratch = ByteBuffer.allocate(Integer.highestOneBit(length) << 1);
+            }
+            scratch.clear().limit(length);
+            return scratch;
+        }
+    }
+}

@@ -1,0 +1,611 @@
+package io.github.usbd4j.sim;
+
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.host.spi.HostController;
+import io.github.usbd4j.host.spi.HostListener;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.host.spi.TransferType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A simulated USB host controller with one root port per attached {@link DeviceModel}: an exact frame
+ * counter, a bus that runs every submitted transfer in its (micro)frame, a periodic bandwidth budget, hot
+ * plug and seeded fault injection.
+ *
+ * <p><b>Time.</b> The bus advances one 125 µs microframe at a time. In {@link ClockMode#VIRTUAL} mode
+ * (the default) time moves only through {@link #advanceFrames}, {@link #advanceMicroframes},
+ * {@link #advanceTo} or {@link #runUntil}; in {@link ClockMode#REAL_TIME} mode a daemon thread named
+ * {@code usbd-sim-clock} keeps pace with {@link System#nanoTime()}. {@link #currentFrame()} is the frame
+ * whose work has not run yet: after {@code advanceFrames(n)} every packet due before it has run.
+ *
+ * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
+ * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
+ * runs in interval {@code startFrame * intervalsPerFrame + k * period}; a packet whose interval has
+ * passed when the bus reaches it (late submission, or queued behind a transfer) keeps
+ * {@code NOT_ACCESSED}. A bulk transfer runs whole in the next interval, an interrupt transfer in the
+ * next interval that is a multiple of its period.
+ *
+ * <p><b>Threads.</b> Transfers complete on the thread advancing the bus, after the interval's work and
+ * outside every lock, so a completion listener may submit, cancel or detach. {@link #attach} reports the
+ * arrival on the calling thread. Everything else is thread-safe.
+ *
+ * <p><b>Bandwidth.</b> {@link io.github.usbd4j.host.spi.BackendDevice#reservePeriodic} charges each
+ * periodic endpoint, per bus interval, {@code cost / period} bytes where (USB 2.0 §5.11.3, simplified)
+ * {@code cost = payload + n * 9} for full-speed isochronous ({@code n * 13} interrupt) and
+ * {@code cost = payload * 7/6 + n * 38} for high-speed isochronous ({@code n * 55} interrupt), {@code n}
+ * being the transactions per interval. The budget is 90 % of 1500 bytes per frame at full speed and 80 %
+ * of 7500 bytes per microframe at high speed. A full-speed device on a high-speed bus is charged as a
+ * high-speed endpoint polled every 8 microframes (transaction translators are not modelled).
+ */
+public final class SimulatedHostController implements HostController, BusClock {
+    private static final Logger LOG = LoggerFactory.getLogger(SimulatedHostController.class);
+
+    /** How the bus clock advances. */
+    public enum ClockMode {
+        /** Only when a caller advances it; deterministic. */
+        VIRTUAL,
+        /** With wall-clock time, on the {@code usbd-sim-clock} thread; for demos. */
+        REAL_TIME
+    }
+
+    /** Frame length bounds accepted by {@link #adjustFrameLength} (12 MHz bit times). */
+    private static final int MIN_FRAME_LENGTH = 11994;
+
+    private static final int MAX_FRAME_LENGTH = 12005;
+    private static final long MICROFRAME_NANOS = 125_000;
+
+    final Object lock = new Object();
+    private final ReentrantLock stepLock = new ReentrantLock();
+    private final UsbSpeed speed;
+    private final ClockMode clockMode;
+    private final long seed;
+
+    // guarded by lock
+    private final List<SimulatedDevice> devices = new ArrayList<>();
+    private HostListener listener;
+    private int nextPort = 1;
+    private double periodicLoad;
+    private int frameLength = 12000;
+    private int frameLengthTarget = 12000;
+    private Runnable frameLengthReached;
+    private boolean closed;
+
+    // guarded by stepLock
+    private final ArrayDeque<BackendTransfer> stepCompleted = new ArrayDeque<>();
+    private final SimulatedDevice.Bus bus = new SimulatedDevice.Bus(stepCompleted);
+    private final List<SimulatedDevice> stepDetached = new ArrayList<>();
+    private Runnable stepCallback;
+
+    private volatile long microframe;
+    private volatile Thread clockThread;
+
+    private SimulatedHostController(Builder b) {
+        this.speed = b.speed;
+        this.clockMode = b.clockMode;
+        this.seed = b.seed;
+        this.microframe = b.startFrame * 8;
+    }
+
+    /** A builder: full speed, virtual clock, seed 0, frame 0. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The bus speed. */
+    public UsbSpeed speed() {
+        return speed;
+    }
+
+    boolean isHighSpeed() {
+        return speed == UsbSpeed.HIGH;
+    }
+
+    // ---- devices ------------------------------------------------------------------------------------
+
+    /**
+     * Plugs a device in. It is enumerated at once and, once {@link #start} ran, reported through
+     * {@link HostListener#deviceAttached} on the calling thread.
+     *
+     * @param model the device
+     * @return the attached device
+     */
+    public SimulatedDevice attach(DeviceModel model) {
+        return attach(model, FaultPlan.NONE);
+    }
+
+    /**
+     * Plugs a device in with faults to inject.
+     *
+     * @param model the device
+     * @param faults what to inject
+     * @return the attached device
+     */
+    public SimulatedDevice attach(DeviceModel model, FaultPlan faults) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(faults, "faults");
+        SimulatedDevice device;
+        HostListener l;
+        List<BackendTransfer> done = new ArrayList<>();
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("the controller is closed");
+            }
+            int port = nextPort++;
+            device = new SimulatedDevice(this, model, faults, port, seed * 0x9E3779B97F4A7C15L + port);
+            device.arrive(done);
+            devices.add(device);
+            l = listener;
+        }
+        if (l != null) {
+            l.deviceAttached(device);
+        }
+        return device;
+    }
+
+    /**
+     * Unplugs a device now: its pending transfers complete with {@code DEVICE_GONE} (unrun packets
+     * {@code NOT_ACCESSED}), then {@link HostListener#deviceDetached} is called. Idempotent.
+     *
+     * @param device the device
+     */
+    public void detach(SimulatedDevice device) {
+        List<BackendTransfer> done = new ArrayList<>();
+        synchronized (lock) {
+            if (!removeLocked(device, done)) {
+                return;
+            }
+        }
+        done.forEach(SimulatedHostController::complete);
+        notifyDetached(device);
+    }
+
+    /**
+     * Unplugs a device at the start of {@code frame} (a device that vanishes at frame N): nothing of
+     * that frame runs for it. A frame already reached detaches it at the next frame start.
+     *
+     * @param device the device
+     * @param frame the frame
+     */
+    public void scheduleDetach(SimulatedDevice device, long frame) {
+        synchronized (lock) {
+            device.setDetachFrame(frame);
+        }
+    }
+
+    /** The attached devices, in order of attachment. */
+    public List<SimulatedDevice> devices() {
+        synchronized (lock) {
+            return List.copyOf(devices);
+        }
+    }
+
+    private boolean removeLocked(SimulatedDevice device, List<BackendTransfer> done) {
+        if (device.isGone() || !devices.remove(device)) {
+            return false;
+        }
+        for (int i = 0; i < 32; i++) {
+            periodicLoad -= device.endpointState(i & 0x0F | (i & 0x10) << 3).reservedCost;
+        }
+        device.leave(done);
+        return true;
+    }
+
+    private void notifyDetached(SimulatedDevice device) {
+        HostListener l;
+        synchronized (lock) {
+            l = listener;
+        }
+        if (l != null) {
+            l.deviceDetached(device);
+        }
+    }
+
+    // ---- HostController -----------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "sim";
+    }
+
+    @Override
+    public void start(HostListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        List<SimulatedDevice> present;
+        synchronized (lock) {
+            if (this.listener != null) {
+                throw new IllegalStateException("already started");
+            }
+            this.listener = listener;
+            present = List.copyOf(devices);
+        }
+        present.forEach(listener::deviceAttached);
+        if (clockMode == ClockMode.REAL_TIME) {
+            Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
+            t.setDaemon(true);
+            clockThread = t;
+            t.start();
+        }
+    }
+
+    @Override
+    public BusClock clock() {
+        return this;
+    }
+
+    /** Stops the clock thread and detaches every device. */
+    @Override
+    public void close() {
+        Thread t = clockThread;
+        clockThread = null;
+        if (t != null) {
+            LockSupport.unpark(t);
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (SimulatedDevice d : devices()) {
+            detach(d);
+        }
+        synchronized (lock) {
+            closed = true;
+        }
+    }
+
+    // ---- BusClock -----------------------------------------------------------------------------------
+
+    @Override
+    public long currentFrame() {
+        return microframe >>> 3;
+    }
+
+    @Override
+    public long currentMicroframe() {
+        return microframe;
+    }
+
+    @Override
+    public boolean isVirtual() {
+        return clockMode == ClockMode.VIRTUAL;
+    }
+
+    @Override
+    public boolean runUntil(BooleanSupplier done, long maxFrames) {
+        requireVirtual();
+        stepLock.lock();
+        try {
+            long limit = microframe + maxFrames * 8;
+            while (!done.getAsBoolean() && microframe < limit) {
+                step();
+            }
+            return done.getAsBoolean();
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    /**
+     * Advances the virtual clock to the start of frame {@code currentFrame() + frames}.
+     *
+     * @param frames frames to run, 0 or more
+     */
+    public void advanceFrames(long frames) {
+        advanceTo(currentFrame() + frames);
+    }
+
+    /**
+     * Advances the virtual clock by {@code microframes} microframes.
+     *
+     * @param microframes microframes to run, 0 or more
+     */
+    public void advanceMicroframes(long microframes) {
+        requireVirtual();
+        stepLock.lock();
+        try {
+            long target = microframe + microframes;
+            while (microframe < target) {
+                step();
+            }
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    /**
+     * Advances the virtual clock to the start of {@code frame}; nothing happens if it is already there.
+     *
+     * @param frame the frame to reach
+     */
+    public void advanceTo(long frame) {
+        requireVirtual();
+        stepLock.lock();
+        try {
+            while (microframe < frame * 8) {
+                step();
+            }
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    @Override
+    public int frameLength() {
+        synchronized (lock) {
+            return frameLength;
+        }
+    }
+
+    /**
+     * Moves the frame length one bit time per frame toward {@code target}; {@code reached} runs on the
+     * bus thread at the frame start where it gets there. Real-time pacing does not follow the frame
+     * length.
+     */
+    @Override
+    public boolean adjustFrameLength(int target, Runnable reached) {
+        if (target < MIN_FRAME_LENGTH || target > MAX_FRAME_LENGTH) {
+            return false;
+        }
+        synchronized (lock) {
+            frameLengthTarget = target;
+            frameLengthReached = reached == null ? () -> {} : reached;
+        }
+        return true;
+    }
+
+    private void requireVirtual() {
+        if (clockMode != ClockMode.VIRTUAL) {
+            throw new IllegalStateException("the clock is real-time; it cannot be advanced by hand");
+        }
+    }
+
+    // ---- the bus ------------------------------------------------------------------------------------
+
+    /** Runs one microframe, then hands its completions on; the caller holds stepLock. */
+    private void step() {
+        synchronized (lock) {
+            long mf = microframe;
+            long frame = mf >>> 3;
+            int sub = (int) (mf & 7);
+            if (sub == 0) {
+                startFrame(frame);
+            }
+            for (int i = 0; i < devices.size(); i++) {
+                devices.get(i).runMicroframe(frame, sub, bus);
+            }
+            microframe = mf + 1;
+        }
+        BackendTransfer t;
+        while ((t = stepCompleted.pollFirst()) != null) {
+            complete(t);
+        }
+        if (!stepDetached.isEmpty()) {
+            SimulatedDevice[] gone = stepDetached.toArray(new SimulatedDevice[0]);
+            stepDetached.clear();
+            for (SimulatedDevice d : gone) {
+                notifyDetached(d);
+            }
+        }
+        if (stepCallback != null) {
+            Runnable r = stepCallback;
+            stepCallback = null;
+            r.run();
+        }
+    }
+
+    /** Frame-start events: frame-length slewing, scheduled departures, injected stalls. */
+    private void startFrame(long frame) {
+        if (frameLengthReached != null) {
+            frameLength += Integer.signum(frameLengthTarget - frameLength);
+            if (frameLength == frameLengthTarget) {
+                stepCallback = frameLengthReached;
+                frameLengthReached = null;
+            }
+        }
+        for (int i = devices.size() - 1; i >= 0; i--) {
+            SimulatedDevice d = devices.get(i);
+            long at = d.detachFrame();
+            if (at >= 0 && at <= frame) {
+                d.record(frame, 0, 0, PacketStatus.DEVICE_GONE);
+                List<BackendTransfer> done = new ArrayList<>();
+                removeLocked(d, done);
+                stepCompleted.addAll(done);
+                stepDetached.add(d);
+            }
+        }
+        for (int i = 0; i < devices.size(); i++) {
+            devices.get(i).startFrame(frame);
+        }
+    }
+
+    private static void complete(BackendTransfer t) {
+        try {
+            t.complete();
+        } catch (RuntimeException e) {
+            LOG.warn("a transfer completion listener failed", e);
+        }
+    }
+
+    private void runRealTime() {
+        long origin = System.nanoTime();
+        long firstMicroframe = microframe;
+        while (clockThread == Thread.currentThread()) {
+            long due = firstMicroframe + (System.nanoTime() - origin) / MICROFRAME_NANOS;
+            stepLock.lock();
+            try {
+                while (microframe < due) {
+                    step();
+                }
+            } catch (RuntimeException e) {
+                LOG.error("simulated bus step failed", e);
+            } finally {
+                stepLock.unlock();
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    // ---- transfers ----------------------------------------------------------------------------------
+
+    void submit(SimulatedDevice device, BackendTransfer t) throws BackendException {
+        synchronized (lock) {
+            EndpointState ep = device.validate(t);
+            SimTransfer st = SimTransfer.of(t);
+            if (st.pending) {
+                throw new IllegalStateException("transfer already submitted");
+            }
+            st.begin(device, ep, t);
+            ep.queue.addLast(t);
+        }
+    }
+
+    void cancel(BackendTransfer t) {
+        if (Thread.holdsLock(lock)) {
+            throw new IllegalStateException("cancel from inside a device model callback");
+        }
+        synchronized (lock) {
+            if (!(t.backendState() instanceof SimTransfer st) || !st.pending) {
+                return;
+            }
+            st.endpoint.queue.remove(t);
+            st.finish(t, PacketStatus.CANCELED);
+        }
+        complete(t);
+    }
+
+    void closeDevice(SimulatedDevice device) {
+        List<BackendTransfer> done = new ArrayList<>();
+        synchronized (lock) {
+            device.setOpen(false);
+            device.cancelAll(done);
+        }
+        done.forEach(SimulatedHostController::complete);
+    }
+
+    boolean reservePeriodic(
+            SimulatedDevice device, int endpointAddress, TransferType type, int bytesPerInterval, int period) {
+        if (type != TransferType.ISOCHRONOUS && type != TransferType.INTERRUPT) {
+            throw new IllegalArgumentException("only isochronous and interrupt endpoints are periodic: " + type);
+        }
+        if (bytesPerInterval < 0 || period < 1) {
+            throw new IllegalArgumentException("bytesPerInterval " + bytesPerInterval + ", period " + period);
+        }
+        // a full-speed device's interval is a frame: on a high-speed bus that is 8 microframes
+        int busPeriod = isHighSpeed() && !device.isHighSpeed() ? period * 8 : period;
+        double cost = periodicCost(isHighSpeed(), type, bytesPerInterval) / busPeriod;
+        synchronized (lock) {
+            if (device.isGone()) {
+                return false;
+            }
+            EndpointState ep = device.endpointState(endpointAddress);
+            double without = periodicLoad - ep.reservedCost;
+            if (without + cost > periodicBudget(isHighSpeed()) + 1e-9) {
+                return false;
+            }
+            periodicLoad = without + cost;
+            ep.reservedCost = cost;
+            return true;
+        }
+    }
+
+    void releasePeriodic(SimulatedDevice device, int endpointAddress) {
+        synchronized (lock) {
+            EndpointState ep = device.endpointState(endpointAddress);
+            periodicLoad -= ep.reservedCost;
+            ep.reservedCost = 0;
+        }
+    }
+
+    /** Bus bytes one interval's transactions take (see the class comment). */
+    static double periodicCost(boolean highSpeed, TransferType type, int bytes) {
+        boolean iso = type == TransferType.ISOCHRONOUS;
+        if (highSpeed) {
+            int n = Math.max(1, (bytes + 1023) / 1024);
+            return bytes * 7.0 / 6.0 + n * (iso ? 38 : 55);
+        }
+        int n = Math.max(1, (bytes + 1022) / 1023);
+        return bytes + n * (iso ? 9 : 13);
+    }
+
+    /** Periodic bytes allowed per bus interval: 90 % of 1500 (FS frame), 80 % of 7500 (HS microframe). */
+    static double periodicBudget(boolean highSpeed) {
+        return highSpeed ? 7500 * 0.8 : 1500 * 0.9;
+    }
+
+    /** Builds a {@link SimulatedHostController}. */
+    public static final class Builder {
+        private UsbSpeed speed = UsbSpeed.FULL;
+        private ClockMode clockMode = ClockMode.VIRTUAL;
+        private long seed;
+        private long startFrame;
+
+        private Builder() {}
+
+        /**
+         * The bus speed.
+         *
+         * @param speed {@link UsbSpeed#FULL} or {@link UsbSpeed#HIGH}
+         * @return this
+         */
+        public Builder speed(UsbSpeed speed) {
+            if (speed != UsbSpeed.FULL && speed != UsbSpeed.HIGH) {
+                throw new IllegalArgumentException("the simulated bus is full or high speed, not " + speed);
+            }
+            this.speed = speed;
+            return this;
+        }
+
+        /**
+         * How the clock advances.
+         *
+         * @param clockMode the mode
+         * @return this
+         */
+        public Builder clockMode(ClockMode clockMode) {
+            this.clockMode = Objects.requireNonNull(clockMode, "clockMode");
+            return this;
+        }
+
+        /**
+         * The seed of every device's fault-injection random source.
+         *
+         * @param seed the seed
+         * @return this
+         */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * The frame the clock starts at, e.g. near {@code 0xFFFF_FFFFL} to cross CE's 32-bit wrap.
+         *
+         * @param frame 0 or more
+         * @return this
+         */
+        public Builder startFrame(long frame) {
+            if (frame < 0 || frame > Long.MAX_VALUE / 16) {
+                throw new IllegalArgumentException("start frame " + frame);
+            }
+            this.startFrame = frame;
+            return this;
+        }
+
+        /** The controller. */
+        public SimulatedHostController build() {
+            return new SimulatedHostController(this);
+        }
+    }
+}
