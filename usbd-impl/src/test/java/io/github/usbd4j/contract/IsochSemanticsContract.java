@@ -67,15 +67,25 @@ public abstract class IsochSemanticsContract {
     }
 
     protected UsbTransfer issueOut(TransferNotifyRoutine cb, int flags, int start, int frames) {
-        return f.issueIsochTransfer(out, cb, null, flags | USB_OUT_TRANSFER, start, frames, lengths(frames, 64),
-                ByteBuffer.allocate(frames * 64), 0);
+        return f.issueIsochTransfer(
+                out,
+                cb,
+                null,
+                flags | USB_OUT_TRANSFER,
+                start,
+                frames,
+                lengths(frames, 64),
+                ByteBuffer.allocate(frames * 64),
+                0);
     }
 
     protected void runUntil(BooleanSupplier done) {
         for (int i = 0; i < 10_000 && !done.getAsBoolean(); i++) {
             fx.harness.runFrames(1);
         }
-        assertThat(done.getAsBoolean()).as("condition reached within 10 s of bus time").isTrue();
+        assertThat(done.getAsBoolean())
+                .as("condition reached within 10 s of bus time")
+                .isTrue();
     }
 
     // ---- §1.7 the sync/async table -------------------------------------------------------------
@@ -175,7 +185,8 @@ public abstract class IsochSemanticsContract {
     void insideTheCallback_resultsAreAlreadyFinal_1_7() {
         List<String> seen = new ArrayList<>();
         UsbTransfer[] holder = new UsbTransfer[1];
-        holder[0] = issueOut(p -> {
+        holder[0] = issueOut(
+                p -> {
                     UsbTransfer t = holder[0];
                     int[] lens = new int[8];
                     int[] errs = new int[8];
@@ -185,10 +196,13 @@ public abstract class IsochSemanticsContract {
                     f.getTransferStatus(t, bytes, null);
                     seen.add("bytes=" + bytes[0]);
                     return 0;
-                }, USB_START_ISOCH_ASAP, 0, 8);
+                },
+                USB_START_ISOCH_ASAP,
+                0,
+                8);
         runUntil(() -> seen.size() == 3);
-        assertThat(seen).containsExactly(
-                "complete=true", "results=true " + Arrays.toString(lengths(8, 64)), "bytes=" + 8 * 64);
+        assertThat(seen)
+                .containsExactly("complete=true", "results=true " + Arrays.toString(lengths(8, 64)), "bytes=" + 8 * 64);
         f.closeTransfer(holder[0]);
     }
 
@@ -199,7 +213,9 @@ public abstract class IsochSemanticsContract {
         AtomicInteger calls = new AtomicInteger();
         UsbTransfer t = issueOut(p -> calls.incrementAndGet(), USB_START_ISOCH_ASAP, 0, 100);
         assertThat(f.abortTransfer(t, USB_NO_WAIT)).isTrue();
-        assertThat(f.abortTransfer(t, USB_NO_WAIT)).as("a second abort is harmless").isTrue();
+        assertThat(f.abortTransfer(t, USB_NO_WAIT))
+                .as("a second abort is harmless")
+                .isTrue();
         runUntil(() -> calls.get() == 1);
         int[] err = new int[1];
         f.getTransferStatus(t, null, err);
@@ -259,7 +275,9 @@ public abstract class IsochSemanticsContract {
         Win32.setLastError(0);
         assertThat(issueOut(null, USB_NO_WAIT, now + 5, 8)).isNull();
         assertThat(Win32.getLastError()).isEqualTo(ERROR_CAN_NOT_COMPLETE);
-        assertThat(issueOut(null, USB_NO_WAIT, now - 100, 8)).as("a start frame in the past").isNull();
+        assertThat(issueOut(null, USB_NO_WAIT, now - 100, 8))
+                .as("a start frame in the past")
+                .isNull();
         UsbTransfer t = issueOut(null, USB_NO_WAIT, now + 6, 8);
         assertThat(t).isNotNull();
         assertThat(t.startFrame()).isEqualTo(now + 6);
@@ -276,7 +294,9 @@ public abstract class IsochSemanticsContract {
         assertThat(t1.startFrame()).isEqualTo(now + 6);
         assertThat(t2.startFrame()).as("continues the stream").isEqualTo(now + 14);
         Win32.setLastError(0);
-        assertThat(issueOut(null, USB_NO_WAIT, now + 10, 4)).as("overlaps the stream").isNull();
+        assertThat(issueOut(null, USB_NO_WAIT, now + 10, 4))
+                .as("overlaps the stream")
+                .isNull();
         assertThat(Win32.getLastError()).isEqualTo(ERROR_CAN_NOT_COMPLETE);
         runUntil(() -> f.isTransferComplete(t2));
         assertThat(f.isTransferComplete(t1)).isTrue();
@@ -291,12 +311,16 @@ public abstract class IsochSemanticsContract {
         UsbTransfer[] ts = new UsbTransfer[3];
         for (int i = 0; i < 3; i++) {
             int n = i;
-            ts[i] = issueOut(p -> {
+            ts[i] = issueOut(
+                    p -> {
                         int[] err = new int[1];
                         f.getTransferStatus(ts[n], null, err);
                         fx.events.add("callback " + n + " " + errorName(err[0]));
                         return 0;
-                    }, USB_START_ISOCH_ASAP, 0, 200);
+                    },
+                    USB_START_ISOCH_ASAP,
+                    0,
+                    200);
         }
         fx.harness.runFrames(20);
         fx.unplug();
@@ -305,8 +329,12 @@ public abstract class IsochSemanticsContract {
         assertThat(fx.events.get(3)).isEqualTo("USB_CLOSE_DEVICE");
         assertThat(fx.events.subList(0, 3)).allMatch(e -> e.endsWith("USB_CANCELED_ERROR"));
         Win32.setLastError(0);
-        assertThat(f.getTransferStatus(ts[0], null, null)).as("transfers are freed with their pipe").isFalse();
-        assertThat(f.getDeviceInfo(fx.device)).as("the handle is dead after USB_CLOSE_DEVICE").isNull();
+        assertThat(f.getTransferStatus(ts[0], null, null))
+                .as("transfers are freed with their pipe")
+                .isFalse();
+        assertThat(f.getDeviceInfo(fx.device))
+                .as("the handle is dead after USB_CLOSE_DEVICE")
+                .isNull();
         assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_HANDLE);
     }
 

@@ -37,13 +37,18 @@ public final class SimHarness implements BackendHarness {
 
     @Override
     public HostController newBackend(UsbSpeed speed) {
-        sim = SimulatedHostController.builder().speed(speed).seed(42).startFrame(startFrame).build();
+        sim = SimulatedHostController.builder()
+                .speed(speed)
+                .seed(42)
+                .startFrame(startFrame)
+                .build();
         return wrapper.apply(sim);
     }
 
     @Override
     public Object plugLoopback() {
-        return sim.attach(sim.speed() == UsbSpeed.HIGH ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed(), faults);
+        return sim.attach(
+                sim.speed() == UsbSpeed.HIGH ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed(), faults);
     }
 
     @Override
