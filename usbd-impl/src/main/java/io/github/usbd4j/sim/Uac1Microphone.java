@@ -1,6 +1,7 @@
 package io.github.usbd4j.sim;
 
 import io.github.usbd4j.ce.UsbDeviceDescriptor;
+import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -79,7 +80,7 @@ public final class Uac1Microphone extends DeviceModel {
                 .interfaceAlt(1, 1, 1, 0x01, 0x02, 0)
                 .raw(7, 0x24, 0x01, 2, 1, 0x01, 0x00) // AS general: PCM to terminal 2
                 .raw(11, 0x24, 0x02, 1, 1, 2, 16, 1, 0x80, 0xBB, 0x00) // type I, 1 ch, 16 bit, 48000
-                .endpoint(new io.github.usbd4j.ce.UsbEndpointDescriptor(9, 5, 0x81, 0x05, BYTES_PER_FRAME, 1, 0, 0))
+                .endpoint(new UsbEndpointDescriptor(9, 5, 0x81, 0x05, BYTES_PER_FRAME, 1, 0, 0))
                 .raw(7, 0x25, 0x01, 0x00, 0, 0, 0) // CS endpoint
                 .build());
     }
