@@ -6,6 +6,7 @@ import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -170,7 +171,7 @@ public final class LoopbackDevice extends DeviceModel {
             return ControlResponse.ack();
         }
         if (setup.bRequest() == REQUEST_COUNTERS && setup.isDeviceToHost()) {
-            ByteBuffer b = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt((int) isoOut).putInt((int) isoIn).putInt((int) bulkOut).putInt((int) bulkIn);
             return ControlResponse.data(b.array());
         }

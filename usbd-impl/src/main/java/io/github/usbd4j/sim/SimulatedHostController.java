@@ -131,6 +131,8 @@ public final class SimulatedHostController implements HostController, BusClock {
      * @param model the device
      * @param faults what to inject
      * @return the attached device
+     * @throws IllegalArgumentException if the model is not full or high speed, or is high speed on a
+     *     full-speed bus, or its descriptors are malformed
      */
     public SimulatedDevice attach(DeviceModel model, FaultPlan faults) {
         Objects.requireNonNull(model, "model");

@@ -1,0 +1,126 @@
+package io.github.usbd4j.sim;
+
+import io.github.usbd4j.ce.UsbDeviceDescriptor;
+import io.github.usbd4j.ce.UsbDeviceRequest;
+import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.descriptor.UsbSpeed;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A USB Audio 1.0 speaker, 0x1209:0x0002, full speed: 48 kHz, 16-bit, stereo PCM on isochronous OUT
+ * endpoint 0x01 (adaptive, 9-byte audio endpoint descriptor, {@code wMaxPacketSize} 192, bInterval 1)
+ * in interface 1 alternate setting 1. It records every byte it receives with the frame it arrived in.
+ * Answers SET_CUR/GET_CUR of the endpoint's sampling frequency control.
+ */
+public final class Uac1Speaker extends DeviceModel {
+    /** Product ID. */
+    public static final int PRODUCT_ID = 0x0002;
+    /** Bytes per 1 ms frame at 48 kHz, 16-bit stereo. */
+    public static final int BYTES_PER_FRAME = 192;
+
+    /**
+     * One OUT packet as received.
+     *
+     * @param frame the bus frame it arrived in
+     * @param offset where its bytes start in {@link #recordedPcm()}
+     * @param length its length
+     */
+    public record Packet(long frame, int offset, int length) {}
+
+    private byte[] pcm = new byte[64 * 1024];
+    private int pcmLength;
+    private final List<Packet> packets = new ArrayList<>();
+    private int sampleRate = 48_000;
+
+    private final EndpointHandler sink = new EndpointHandler() {
+        @Override
+        public void out(long frame, int microframe, ByteBuffer data) {
+            record(frame, data);
+        }
+    };
+
+    @Override
+    public UsbSpeed speed() {
+        return UsbSpeed.FULL;
+    }
+
+    @Override
+    public UsbDeviceDescriptor deviceDescriptor() {
+        return new UsbDeviceDescriptor(18, 1, 0x0110, 0, 0, 0, 64, 0x1209, PRODUCT_ID, 0x0100, 1, 2, 0, 1);
+    }
+
+    @Override
+    public List<byte[]> configurationDescriptors() {
+        return List.of(ConfigBytes.configuration(1)
+                .interfaceAlt(0, 0, 0, 0x01, 0x01, 0)
+                .raw(9, 0x24, 0x01, 0x00, 0x01, 30, 0, 1, 1) // AC header, 1 streaming interface
+                .raw(12, 0x24, 0x02, 1, 0x01, 0x01, 0, 2, 0x03, 0x00, 0, 0) // input terminal: USB streaming
+                .raw(9, 0x24, 0x03, 2, 0x01, 0x03, 0, 1, 0) // output terminal: speaker
+                .interfaceAlt(1, 0, 0, 0x01, 0x02, 0)
+                .interfaceAlt(1, 1, 1, 0x01, 0x02, 0)
+                .raw(7, 0x24, 0x01, 1, 1, 0x01, 0x00) // AS general: PCM from terminal 1
+                .raw(11, 0x24, 0x02, 1, 2, 2, 16, 1, 0x80, 0xBB, 0x00) // type I, 2 ch, 16 bit, 48000
+                .endpoint(new UsbEndpointDescriptor(9, 5, 0x01, 0x09, BYTES_PER_FRAME, 1, 0, 0))
+                .raw(7, 0x25, 0x01, 0x01, 0, 0, 0) // CS endpoint: sampling frequency control
+                .build());
+    }
+
+    @Override
+    public String string(int index) {
+        return switch (index) {
+            case 1 -> "usbd4j";
+            case 2 -> "UAC1 Speaker";
+            default -> null;
+        };
+    }
+
+    @Override
+    public synchronized ControlResponse control(UsbDeviceRequest setup, ByteBuffer dataOut) {
+        boolean samplingFrequency =
+                setup.recipient() == 0x02 && setup.wValue() == 0x0100 && (setup.wIndex() & 0x8F) == 0x01;
+        if (samplingFrequency
+                && setup.bmRequestType() == 0x22
+                && setup.bRequest() == 0x01
+                && dataOut.remaining() >= 3) {
+            sampleRate = (dataOut.get(0) & 0xFF) | (dataOut.get(1) & 0xFF) << 8 | (dataOut.get(2) & 0xFF) << 16;
+            return ControlResponse.ack();
+        }
+        if (samplingFrequency && setup.bmRequestType() == 0xA2 && setup.bRequest() == 0x81) {
+            return ControlResponse.data((byte) sampleRate, (byte) (sampleRate >>> 8), (byte) (sampleRate >>> 16));
+        }
+        return ControlResponse.stall();
+    }
+
+    @Override
+    public EndpointHandler endpoint(int address) {
+        return address == 0x01 ? sink : null;
+    }
+
+    /** The sampling frequency the host last set (48000 until then). */
+    public synchronized int sampleRate() {
+        return sampleRate;
+    }
+
+    /** Every PCM byte received, in order. */
+    public synchronized byte[] recordedPcm() {
+        return Arrays.copyOf(pcm, pcmLength);
+    }
+
+    /** Every packet received, in order, with its frame. */
+    public synchronized List<Packet> receivedPackets() {
+        return List.copyOf(packets);
+    }
+
+    private synchronized void record(long frame, ByteBuffer data) {
+        int n = data.remaining();
+        if (pcmLength + n > pcm.length) {
+            pcm = Arrays.copyOf(pcm, Math.max(pcm.length * 2, pcmLength + n));
+        }
+        data.get(pcm, pcmLength, n);
+        packets.add(new Packet(frame, pcmLength, n));
+        pcmLength += n;
+    }
+}
