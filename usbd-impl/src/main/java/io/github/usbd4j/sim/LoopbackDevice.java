@@ -18,7 +18,7 @@ import java.util.List;
  *   <caption>alternate settings of interface 0</caption>
  *   <tr><th>alt</th><th>full speed</th><th>high speed</th></tr>
  *   <tr><td>0</td><td colspan="2">no endpoints</td></tr>
- *   <tr><td>1</td><td>0x01 OUT + 0x81 IN, 1023 bytes, bInterval 1</td>
+ *   <tr><td>1</td><td>0x01 OUT + 0x81 IN, 512 bytes each (both fit the 90 % budget), bInterval 1</td>
  *       <td>0x01 OUT + 0x81 IN, 1024 bytes, bInterval 1</td></tr>
  *   <tr><td>2</td><td>as alt 1, bInterval 4 (every 8 frames)</td>
  *       <td>0x01 + 0x81 high bandwidth 3 × 1024 ({@code wMaxPacketSize 0x1400}), bInterval 1</td></tr>
@@ -125,7 +125,7 @@ public final class LoopbackDevice extends DeviceModel {
     @Override
     public List<byte[]> configurationDescriptors() {
         boolean hs = speed == UsbSpeed.HIGH;
-        int iso = hs ? 1024 : 1023;
+        int iso = hs ? 1024 : 512; // FS: OUT + IN of 1023 would exceed the 90 % periodic budget together
         ConfigBytes c = ConfigBytes.configuration(1).interfaceAlt(0, 0, 0, 0xFF, 0, 0);
         isoAlt(c, 1, iso, 1);
         if (hs) {
