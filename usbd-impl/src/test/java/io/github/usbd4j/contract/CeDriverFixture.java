@@ -51,6 +51,11 @@ public final class CeDriverFixture implements AutoCloseable, UsbClientDriver {
         return this;
     }
 
+    /** The token {@link BackendHarness#plugLoopback} returned. */
+    public Object plugged() {
+        return plugged;
+    }
+
     public void unplug() {
         harness.unplug(plugged);
     }
