@@ -393,7 +393,8 @@ public interface UsbFuncs {
 
     /**
      * {@code ClosePipe}: new transfers fail, live ones are aborted and completed with
-     * {@code USB_CANCELED_ERROR}, then the pipe is closed (§1.10).
+     * {@code USB_CANCELED_ERROR} (their callbacks run), then the pipe is closed (§1.10). The transfers'
+     * handles stay valid until {@link #closeTransfer} (CE's USBD frees them here).
      *
      * @param pipe the pipe
      * @return {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a bad or closed pipe

@@ -6,7 +6,7 @@ import io.github.usbd4j.host.spi.HostController;
 import java.util.function.Function;
 
 /** The backend contract harness on the simulator, in virtual time. */
-public final class SimHarness implements BackendHarness {
+public class SimHarness implements BackendHarness {
     private SimulatedHostController sim;
     private Function<HostController, ? extends HostController> wrapper = Function.identity();
     private FaultPlan faults = FaultPlan.NONE;

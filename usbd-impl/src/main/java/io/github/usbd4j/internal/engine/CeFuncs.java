@@ -602,8 +602,10 @@ public final class CeFuncs implements UsbFuncs {
     }
 
     /**
-     * CE's {@code ClosePipe} (§1.10): new transfers fail, live ones are aborted and waited for, their
-     * callbacks run, then every transfer of the pipe is freed.
+     * CE's {@code ClosePipe} (§1.10): new transfers fail, live ones are aborted and waited for, and their
+     * callbacks run. Unlike CE's USBD, which also frees them, the transfers stay valid and queryable until
+     * the client closes them: a synchronous caller woken by the cancellation, or a Java-first caller, can
+     * still read {@code USB_CANCELED_ERROR} from its handle.
      */
     void closePipeNow(PipeState p) {
         if (!p.markClosed()) {
@@ -613,9 +615,6 @@ public final class CeFuncs implements UsbFuncs {
             abort(t, 0);
         }
         p.callbacks.awaitIdle();
-        for (TransferState t : p.liveTransfers()) {
-            p.release(t);
-        }
         DeviceState d = p.device;
         if (p != d.defaultPipe) {
             if (p.type == TransferType.ISOCHRONOUS || p.type == TransferType.INTERRUPT) {
