@@ -14,6 +14,7 @@ import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.sim.DeviceModel;
+import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import java.util.List;
@@ -57,8 +58,12 @@ final class CeHost implements AutoCloseable, UsbClientDriver {
     }
 
     CeHost plug(DeviceModel m) {
+        return plug(m, FaultPlan.NONE);
+    }
+
+    CeHost plug(DeviceModel m, FaultPlan faults) {
         this.model = m;
-        simDevice = sim.attach(m);
+        simDevice = sim.attach(m, faults);
         assertThat(device).as("the test driver got the device").isNotNull();
         return this;
     }
