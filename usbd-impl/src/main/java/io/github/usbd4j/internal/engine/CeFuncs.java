@@ -51,17 +51,17 @@ public final class CeFuncs implements UsbFuncs {
         return false;
     }
 
-    private DeviceState device(UsbHandle h) {
+    DeviceState device(UsbHandle h) {
         return h instanceof DeviceState d && d.runtime == runtime && d.isValid() ? d : null;
     }
 
-    private PipeState pipe(UsbPipe p) {
+    PipeState pipe(UsbPipe p) {
         return p instanceof PipeState ps && ps.device.runtime == runtime && ps.isOpen() && ps.device.isValid()
                 ? ps
                 : null;
     }
 
-    private TransferState transfer(UsbTransfer t) {
+    TransferState transfer(UsbTransfer t) {
         return t instanceof TransferState ts && ts.pipe.device.runtime == runtime && ts.isValid() ? ts : null;
     }
 
@@ -696,7 +696,7 @@ public final class CeFuncs implements UsbFuncs {
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        t.begin(startAddress, notifyParameter, flags, kind, buffer);
+        t.begin(startAddress, notifyParameter, flags, kind, buffer, buffer == null ? 0 : buffer.position());
         t.outParameter(out, outArg);
         t.backend.control(p.address(), setup.toBytes(), buffer, t.offset(), length);
         return submit(t);
@@ -771,7 +771,13 @@ public final class CeFuncs implements UsbFuncs {
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        t.begin(startAddress, notifyParameter, flags, TransferState.Kind.DATA, buffer);
+        t.begin(
+                startAddress,
+                notifyParameter,
+                flags,
+                TransferState.Kind.DATA,
+                buffer,
+                buffer == null ? 0 : buffer.position());
         t.backend.bulk(type, p.address(), buffer, t.offset(), bufferSize, in && (flags & USB_SHORT_TRANSFER_OK) == 0);
         return submit(t);
     }
@@ -824,24 +830,44 @@ public final class CeFuncs implements UsbFuncs {
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        long start = p.scheduleCe(
+        long start = p.schedule(
+                PipeState.Policy.CE,
                 runtime.clock.currentFrame(),
                 runtime.startFrameLead,
                 (flags & USB_START_ISOCH_ASAP) != 0,
+                false,
                 startingFrame,
                 frames);
         if (start < 0) {
             p.release(t);
             return fail(ERROR_CAN_NOT_COMPLETE);
         }
-        t.begin(startAddress, notifyParameter, flags, TransferState.Kind.ISOCH, buffer);
+        return submitIsoch(t, startAddress, notifyParameter, flags, start, frames, lengths, buffer, buffer.position());
+    }
+
+    /**
+     * Starts a validated, scheduled isochronous transfer: the one path every personality shares.
+     *
+     * @param base where the data starts in {@code buffer}
+     */
+    UsbTransfer submitIsoch(
+            TransferState t,
+            TransferNotifyRoutine callback,
+            Object notifyParameter,
+            int flags,
+            long start,
+            int frames,
+            int[] lengths,
+            ByteBuffer buffer,
+            int base) {
+        t.begin(callback, notifyParameter, flags, TransferState.Kind.ISOCH, buffer, base);
         t.isochFrames(frames, start);
-        t.backend.isochronous(p.address(), buffer, t.offset(), start, p.period, lengths, frames);
+        t.backend.isochronous(t.pipe.address(), buffer, base, start, t.pipe.period, lengths, frames);
         return submit(t);
     }
 
     /** Hands a prepared transfer to the backend, then waits for it if the call is synchronous (§1.7). */
-    private UsbTransfer submit(TransferState t) {
+    UsbTransfer submit(TransferState t) {
         try {
             t.pipe.device.backend.submit(t.backend);
         } catch (BackendException e) {

@@ -104,24 +104,68 @@ final class PipeState implements UsbPipe {
         }
     }
 
+    /** A start frame could not be chosen: CE's refusal of a start frame it cannot meet (§1.8). */
+    static final long CANNOT_MEET = -1;
+    /** A start frame could not be chosen: outside the ±1024-frame window (§3.5). */
+    static final long OUT_OF_WINDOW = -2;
+    /** A start frame could not be chosen: the stream cannot continue without dropping frames (§2.3). */
+    static final long CANNOT_CONTINUE = -3;
+
+    /** How a start frame is chosen: the one rule that differs between the personalities. */
+    enum Policy {
+        /**
+         * CE (§1.8): the earliest acceptable frame is {@code max(nextFrame, now + lead)}; ASAP starts there,
+         * an explicit start earlier than it is refused.
+         */
+        CE,
+        /**
+         * WinUSB and WDM (§2.3, §3.5): an explicit start must lie within ±1024 frames of now; ASAP continues
+         * the stream even into the past, where packets fail one by one as late; a stream idle for 1024 frames
+         * is forgotten and a new one starts at {@code now + lead}.
+         */
+        DESKTOP
+    }
+
+    /** The window of §3.5, {@code USBD_ISO_START_FRAME_RANGE}. */
+    static final int START_FRAME_RANGE = 1024;
+
+    private boolean streaming;
+
     /**
-     * CE's isochronous schedule check (§1.8): the earliest acceptable frame is
-     * {@code max(nextFrame, now + lead)}; ASAP starts there, an explicit start earlier than it is refused.
+     * Chooses the start frame of an isochronous transfer and advances the pipe's stream past it.
      *
+     * @param policy the personality's rule
      * @param now the current frame
      * @param lead the configured minimum lead in frames (CE EHCI's MIN_ADVANCED_FRAME = 6)
-     * @param asap {@code USB_START_ISOCH_ASAP}
-     * @param startingFrame the caller's 32-bit start frame
-     * @param entries number of frame entries
-     * @return the start frame, or -1 when the start frame cannot be met
+     * @param asap the stack chooses the start
+     * @param continueOnly with ASAP: fail unless the transfer can follow the stream without a gap
+     * @param startingFrame the caller's 32-bit start frame (ignored with ASAP)
+     * @param entries number of packets (service intervals)
+     * @return the start frame, or {@link #CANNOT_MEET}, {@link #OUT_OF_WINDOW}, {@link #CANNOT_CONTINUE}
      */
-    synchronized long scheduleCe(long now, int lead, boolean asap, int startingFrame, int entries) {
-        long earliest = Math.max(nextFrame, now + lead);
-        long start = asap ? earliest : Frames.widen(startingFrame, now);
-        if (start < earliest) {
-            return -1;
+    synchronized long schedule(
+            Policy policy, long now, int lead, boolean asap, boolean continueOnly, int startingFrame, int entries) {
+        long start;
+        if (policy == Policy.CE) {
+            long earliest = Math.max(nextFrame, now + lead);
+            start = asap ? earliest : Frames.widen(startingFrame, now);
+            if (start < earliest) {
+                return CANNOT_MEET;
+            }
+        } else if (asap) {
+            boolean live = streaming && nextFrame + START_FRAME_RANGE > now;
+            if (continueOnly && (!live || nextFrame <= now)) {
+                return CANNOT_CONTINUE;
+            }
+            start = live ? nextFrame : now + lead;
+        } else {
+            start = Frames.widen(startingFrame, now);
+            if (Math.abs(start - now) >= START_FRAME_RANGE) {
+                return OUT_OF_WINDOW;
+            }
         }
-        nextFrame = start + framesUsed(entries);
+        streaming = true;
+        nextFrame = Math.max(nextFrame, start + framesUsed(entries));
         return start;
     }
 

@@ -73,13 +73,14 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     // ---- lifecycle, driven by the engine --------------------------------------------------------
 
     /** Takes this object out of the pool for a new transfer. */
-    void begin(TransferNotifyRoutine callback, Object notifyParameter, int flags, Kind kind, ByteBuffer buffer) {
+    void begin(
+            TransferNotifyRoutine callback, Object notifyParameter, int flags, Kind kind, ByteBuffer buffer, int base) {
         this.callback = callback;
         this.notifyParameter = notifyParameter;
         this.flags = flags;
         this.kind = kind;
         this.buffer = buffer;
-        this.base = buffer == null ? 0 : buffer.position();
+        this.base = base;
         this.out = null;
         this.outArg = 0;
         this.frames = 0;
