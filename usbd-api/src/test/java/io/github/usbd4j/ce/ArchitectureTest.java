@@ -38,6 +38,7 @@ class ArchitectureTest {
                         "java..",
                         "io.github.usbd4j.ce..",
                         "io.github.usbd4j.descriptor..",
+                        "io.github.usbd4j.usb..",
                         "io.github.usbd4j.winusb..",
                         "io.github.usbd4j.wdm..");
     }

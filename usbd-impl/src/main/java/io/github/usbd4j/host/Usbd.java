@@ -57,6 +57,19 @@ public final class Usbd implements AutoCloseable {
         return new Builder();
     }
 
+    /**
+     * The WinUSB isochronous personality on the same engine (usb-iso-apis.md §2): open a device of
+     * {@link #devices()} with {@code initialize}.
+     */
+    public io.github.usbd4j.winusb.WinUsb winUsb() {
+        return runtime.winUsb();
+    }
+
+    /** The WDM URB personality on the same engine (usb-iso-apis.md §3): start with {@code usbdCreateHandle}. */
+    public io.github.usbd4j.wdm.Wdm wdm() {
+        return runtime.wdm();
+    }
+
     /** The {@code USB_FUNCS} table, as passed to every driver's {@code USBDeviceAttach}. */
     public UsbFuncs funcs() {
         return runtime.funcs();

@@ -61,6 +61,14 @@ public class SimHarness implements BackendHarness {
         sim.advanceFrames(frames);
     }
 
+    /** Advances to the start of the next frame, so that frame arithmetic in a test is exact. */
+    public void alignToFrame() {
+        long m = sim.currentMicroframe() % 8;
+        if (m != 0) {
+            sim.advanceMicroframes(8 - m);
+        }
+    }
+
     @Override
     public boolean isVirtual() {
         return true;

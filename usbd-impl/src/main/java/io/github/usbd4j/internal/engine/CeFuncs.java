@@ -39,6 +39,10 @@ public final class CeFuncs implements UsbFuncs {
         this.runtime = runtime;
     }
 
+    UsbdRuntime runtime() {
+        return runtime;
+    }
+
     // ---- failure and handle checks ---------------------------------------------------------------
 
     private static <T> T fail(int error) {

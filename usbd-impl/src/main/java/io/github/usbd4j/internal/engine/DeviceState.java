@@ -97,6 +97,10 @@ final class DeviceState implements UsbHandle {
         return any;
     }
 
+    synchronized int currentAlternateSetting(int interfaceNumber) {
+        return alternateSettings.getOrDefault(interfaceNumber, 0);
+    }
+
     synchronized void alternateSettingChanged(int interfaceNumber, int alternateSetting) {
         alternateSettings.put(interfaceNumber, alternateSetting);
     }

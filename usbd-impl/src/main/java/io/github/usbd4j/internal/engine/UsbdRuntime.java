@@ -40,6 +40,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
     final BusClock clock;
     final Executor callbackExecutor;
     final CeFuncs funcs;
+    final WinUsbFuncs winUsb;
+    final WdmFuncs wdm;
     final int startFrameLead;
     final long syncTimeoutMillis;
 
@@ -70,11 +72,23 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
         this.startFrameLead = startFrameLead;
         this.syncTimeoutMillis = syncTimeoutMillis;
         this.funcs = new CeFuncs(this);
+        this.winUsb = new WinUsbFuncs(this);
+        this.wdm = new WdmFuncs(this);
     }
 
     /** Starts the backend; devices present now are attached. */
     public void start() {
         backend.start(this);
+    }
+
+    /** The WinUSB personality over this runtime. */
+    public WinUsbFuncs winUsb() {
+        return winUsb;
+    }
+
+    /** The WDM URB personality over this runtime. */
+    public WdmFuncs wdm() {
+        return wdm;
     }
 
     /** The function table handed to drivers. */

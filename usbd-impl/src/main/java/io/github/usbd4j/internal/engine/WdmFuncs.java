@@ -1,0 +1,214 @@
+package io.github.usbd4j.internal.engine;
+
+import static io.github.usbd4j.usb.UsbdStatus.*;
+import static io.github.usbd4j.wdm.NtStatus.*;
+
+import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.wdm.Urb;
+import io.github.usbd4j.wdm.UrbCompletionRoutine;
+import io.github.usbd4j.wdm.UsbdHandle;
+import io.github.usbd4j.wdm.UsbdPipeHandle;
+import io.github.usbd4j.wdm.Wdm;
+
+/** The WDM URB personality (usb-iso-apis.md §3) over the engine: URB checks and result translation only. */
+public final class WdmFuncs implements Wdm {
+    /** Max packets per URB at full speed (§3.4). */
+    static final int MAX_PACKETS_FULL_SPEED = 255;
+    /** Max packets per URB at high speed and SuperSpeed (§3.4). */
+    static final int MAX_PACKETS_HIGH_SPEED = 1024;
+
+    private final DesktopIsoch iso;
+
+    WdmFuncs(UsbdRuntime runtime) {
+        this.iso = new DesktopIsoch(runtime);
+    }
+
+    private record Handle(DeviceState device) implements UsbdHandle {}
+
+    private record Pipe(PipeState pipe) implements UsbdPipeHandle {}
+
+    private DeviceState device(UsbdHandle h) {
+        return h instanceof Handle hd
+                        && hd.device().runtime == iso.funcs().runtime()
+                        && hd.device().isValid()
+                ? hd.device()
+                : null;
+    }
+
+    @Override
+    public int usbdCreateHandle(UsbHandle device, UsbdHandle[] usbdHandle) {
+        if (usbdHandle == null || usbdHandle.length == 0) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        DeviceState d = iso.funcs().device(device);
+        if (d == null) {
+            return STATUS_DEVICE_NOT_CONNECTED;
+        }
+        usbdHandle[0] = new Handle(d);
+        return STATUS_SUCCESS;
+    }
+
+    @Override
+    public int usbdIsochUrbAllocate(UsbdHandle usbdHandle, int numberOfIsochPacket, Urb[] urb) {
+        if (urb == null || urb.length == 0) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        urb[0] = null;
+        if (device(usbdHandle) == null || numberOfIsochPacket < 1 || numberOfIsochPacket > MAX_PACKETS_HIGH_SPEED) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        Urb u = new Urb(numberOfIsochPacket);
+        u.hdrLength = Urb.getIsoUrbSize(numberOfIsochPacket);
+        u.hdrFunction = Urb.URB_FUNCTION_ISOCH_TRANSFER;
+        urb[0] = u;
+        return STATUS_SUCCESS;
+    }
+
+    @Override
+    public void usbdUrbFree(UsbdHandle usbdHandle, Urb urb) {
+        // Java reclaims the memory; nothing else is held for a completed URB.
+    }
+
+    @Override
+    public int selectInterface(UsbdHandle usbdHandle, int interfaceNumber, int alternateSetting) {
+        DeviceState d = device(usbdHandle);
+        if (d == null) {
+            return STATUS_DEVICE_NOT_CONNECTED;
+        }
+        return iso.selectAlternateSetting(d, interfaceNumber, alternateSetting)
+                ? STATUS_SUCCESS
+                : STATUS_INVALID_PARAMETER;
+    }
+
+    @Override
+    public UsbdPipeHandle pipeHandle(UsbdHandle usbdHandle, int endpointAddress) {
+        DeviceState d = device(usbdHandle);
+        PipeState p = d == null ? null : iso.isochPipe(d, endpointAddress);
+        return p == null ? null : new Pipe(p);
+    }
+
+    @Override
+    public int submitUrb(UsbdHandle usbdHandle, Urb urb, UrbCompletionRoutine completionRoutine, Object context) {
+        if (urb == null) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        if (device(usbdHandle) == null) {
+            urb.hdrStatus = USBD_STATUS_DEVICE_GONE;
+            return STATUS_DEVICE_NOT_CONNECTED;
+        }
+        if (urb.hdrFunction != Urb.URB_FUNCTION_ISOCH_TRANSFER) {
+            urb.hdrStatus = USBD_STATUS_INVALID_URB_FUNCTION;
+            return STATUS_INVALID_PARAMETER;
+        }
+        if (!(urb.pipeHandle instanceof Pipe pipe) || !pipe.pipe().isOpen()) {
+            urb.hdrStatus = USBD_STATUS_INVALID_PIPE_HANDLE;
+            return STATUS_INVALID_PARAMETER;
+        }
+        PipeState p = pipe.pipe();
+        int[] lengths = packetLengths(urb, p);
+        if (lengths == null || completionRoutine == null) {
+            urb.hdrStatus = USBD_STATUS_INVALID_PARAMETER;
+            return STATUS_INVALID_PARAMETER;
+        }
+        urb.hdrStatus = USBD_STATUS_PENDING;
+        boolean asap = (urb.transferFlags & Urb.USBD_START_ISO_TRANSFER_ASAP) != 0;
+        DesktopIsoch.Batch batch =
+                iso.new Batch(p, urb.numberOfPackets, b -> finish(urb, b, completionRoutine, context));
+        long rc = batch.submit(
+                asap, false, urb.startFrame, lengths, urb.transferBuffer, urb.transferBuffer.position(), false);
+        if (rc == PipeState.OUT_OF_WINDOW) {
+            urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // §3.5: the whole URB is discarded
+            return STATUS_UNSUCCESSFUL;
+        }
+        if (rc != 0) {
+            urb.hdrStatus = USBD_STATUS_DEVICE_GONE;
+            return STATUS_DEVICE_NOT_CONNECTED;
+        }
+        return STATUS_PENDING;
+    }
+
+    /** The packet lengths a URB describes, or {@code null} if it breaks a rule of §3.2 or §3.4. */
+    private static int[] packetLengths(Urb urb, PipeState p) {
+        int n = urb.numberOfPackets;
+        boolean highSpeed = p.device.speed.usesMicroframes();
+        boolean in = (urb.transferFlags & Urb.USBD_TRANSFER_DIRECTION_IN) != 0;
+        if ((urb.transferFlags & ~Urb.VALID_TRANSFER_FLAGS_MASK) != 0
+                || in != p.descriptor.isIn()
+                || n < 1
+                || n > (highSpeed ? MAX_PACKETS_HIGH_SPEED : MAX_PACKETS_FULL_SPEED)
+                || n > urb.isoPacket.length
+                || (highSpeed && n % DesktopIsoch.packetsPerFrame(p) != 0)
+                || urb.transferBuffer == null
+                || urb.transferBufferLength <= 0
+                || urb.transferBufferLength > urb.transferBuffer.remaining()
+                || (in && urb.transferBuffer.isReadOnly())
+                || urb.isoPacket[0].offset != 0) {
+            return null;
+        }
+        int[] lengths = new int[n];
+        for (int k = 0; k < n; k++) {
+            int end = k + 1 < n ? urb.isoPacket[k + 1].offset : urb.transferBufferLength;
+            int len = end - urb.isoPacket[k].offset; // packets are contiguous and in order (§3.4)
+            if (len <= 0 || len > p.maxBytesPerEntry) {
+                return null;
+            }
+            lengths[k] = len;
+        }
+        return lengths;
+    }
+
+    private void finish(Urb urb, DesktopIsoch.Batch b, UrbCompletionRoutine routine, Object context) {
+        int errors = 0;
+        int late = 0;
+        int bytes = 0;
+        for (int k = 0; k < b.packets; k++) {
+            UsbdIsoPacketDescriptor d = urb.isoPacket[k];
+            d.status = b.packetStatus(k);
+            d.length = b.transfer.frameLength(k);
+            bytes += d.length;
+            if (isError(d.status)) {
+                errors++;
+                if (d.status == USBD_STATUS_ISO_NOT_ACCESSED_LATE) {
+                    late++;
+                }
+            }
+        }
+        urb.errorCount = errors;
+        urb.transferBufferLength = bytes;
+        urb.startFrame = (int) b.start;
+        int nt;
+        if (b.cancelled()) {
+            urb.hdrStatus = USBD_STATUS_CANCELED;
+            nt = STATUS_CANCELLED;
+        } else if (errors == b.packets) { // §3.6: the URB fails only when every packet did
+            urb.hdrStatus = late == b.packets ? USBD_STATUS_ISO_NOT_ACCESSED_LATE : USBD_STATUS_ISOCH_REQUEST_FAILED;
+            nt = STATUS_UNSUCCESSFUL;
+        } else {
+            urb.hdrStatus = USBD_STATUS_SUCCESS;
+            nt = STATUS_SUCCESS;
+        }
+        b.release();
+        routine.completed(urb, nt, context);
+    }
+
+    @Override
+    public int getCurrentFrameNumber(UsbdHandle usbdHandle, int[] frameNumber) {
+        if (device(usbdHandle) == null) {
+            return STATUS_DEVICE_NOT_CONNECTED;
+        }
+        if (frameNumber == null || frameNumber.length == 0) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        frameNumber[0] = (int) iso.now();
+        return STATUS_SUCCESS;
+    }
+
+    @Override
+    public int abortPipe(UsbdHandle usbdHandle, UsbdPipeHandle pipeHandle) {
+        if (device(usbdHandle) == null || !(pipeHandle instanceof Pipe p)) {
+            return STATUS_INVALID_PARAMETER;
+        }
+        return iso.funcs().abortPipeTransfers(p.pipe(), 0) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+    }
+}

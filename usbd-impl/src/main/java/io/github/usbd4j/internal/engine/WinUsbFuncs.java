@@ -1,0 +1,439 @@
+package io.github.usbd4j.internal.engine;
+
+import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
+
+import io.github.usbd4j.ce.UsbEndpoint;
+import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.ce.UsbInterface;
+import io.github.usbd4j.ce.Win32;
+import io.github.usbd4j.descriptor.Endpoints;
+import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.winusb.Overlapped;
+import io.github.usbd4j.winusb.WinUsb;
+import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
+import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
+import io.github.usbd4j.winusb.WinUsbPipeInformationEx;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/** The WinUSB personality (usb-iso-apis.md §2) over the engine: argument checks and result translation only. */
+public final class WinUsbFuncs implements WinUsb {
+    /** How long a blocking wait may run: a day of bus time, far beyond any transfer. */
+    private static final long WAIT_LIMIT_MILLIS = 86_400_000L;
+
+    private final DesktopIsoch iso;
+
+    WinUsbFuncs(UsbdRuntime runtime) {
+        this.iso = new DesktopIsoch(runtime);
+    }
+
+    /** An interface of a device, as {@code WinUsb_Initialize} returns it. */
+    private record Iface(DeviceState device, int interfaceNumber) implements WinUsbInterfaceHandle {}
+
+    /** A registered buffer. */
+    private static final class Registered implements WinUsbIsochBufferHandle {
+        final PipeState pipe;
+        final ByteBuffer buffer;
+        final int length;
+        final List<DesktopIsoch.Batch> pending = new ArrayList<>();
+        boolean valid = true;
+
+        Registered(PipeState pipe, ByteBuffer buffer, int length) {
+            this.pipe = pipe;
+            this.buffer = buffer;
+            this.length = length;
+        }
+    }
+
+    private static boolean failed(int error) {
+        Win32.setLastError(error);
+        return false;
+    }
+
+    private Iface iface(WinUsbInterfaceHandle h) {
+        return h instanceof Iface i
+                        && i.device().runtime == iso.funcs().runtime()
+                        && i.device().isValid()
+                ? i
+                : null;
+    }
+
+    private static List<Integer> interfaceNumbers(DeviceState d) {
+        TreeSet<Integer> n = new TreeSet<>();
+        for (UsbInterface i : d.info.activeConfig().interfaces()) {
+            n.add(i.descriptor().bInterfaceNumber());
+        }
+        return List.copyOf(n);
+    }
+
+    @Override
+    public boolean initialize(UsbHandle device, WinUsbInterfaceHandle[] interfaceHandle) {
+        DeviceState d = iso.funcs().device(device);
+        if (d == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        if (interfaceHandle == null
+                || interfaceHandle.length == 0
+                || interfaceNumbers(d).isEmpty()) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        interfaceHandle[0] = new Iface(d, interfaceNumbers(d).get(0));
+        return true;
+    }
+
+    @Override
+    public boolean getAssociatedInterface(
+            WinUsbInterfaceHandle interfaceHandle, int associatedInterfaceIndex, WinUsbInterfaceHandle[] out) {
+        Iface i = iface(interfaceHandle);
+        if (i == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        if (out == null || out.length == 0 || associatedInterfaceIndex < 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        List<Integer> numbers = interfaceNumbers(i.device());
+        int at = numbers.indexOf(i.interfaceNumber()) + 1 + associatedInterfaceIndex;
+        if (at >= numbers.size()) {
+            return failed(ERROR_NO_MORE_ITEMS);
+        }
+        out[0] = new Iface(i.device(), numbers.get(at));
+        return true;
+    }
+
+    @Override
+    public boolean free(WinUsbInterfaceHandle interfaceHandle) {
+        return interfaceHandle instanceof Iface || failed(ERROR_INVALID_HANDLE);
+    }
+
+    @Override
+    public boolean setCurrentAlternateSetting(WinUsbInterfaceHandle interfaceHandle, int settingNumber) {
+        Iface i = iface(interfaceHandle);
+        if (i == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        return iso.selectAlternateSetting(i.device(), i.interfaceNumber(), settingNumber)
+                || failed(ERROR_INVALID_PARAMETER);
+    }
+
+    @Override
+    public boolean queryPipeEx(
+            WinUsbInterfaceHandle interfaceHandle,
+            int alternateSettingNumber,
+            int pipeIndex,
+            WinUsbPipeInformationEx[] out) {
+        Iface i = iface(interfaceHandle);
+        if (i == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        UsbInterface alt = i.device().info.findInterface(i.interfaceNumber(), alternateSettingNumber);
+        if (alt == null || out == null || out.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        if (pipeIndex < 0 || pipeIndex >= alt.endpoints().size()) {
+            return failed(ERROR_NO_MORE_ITEMS);
+        }
+        UsbEndpoint e = alt.endpoints().get(pipeIndex);
+        var d = e.descriptor();
+        boolean periodic =
+                d.isIsochronous() || d.transferType() == io.github.usbd4j.ce.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
+        out[0] = new WinUsbPipeInformationEx(
+                d.transferType(),
+                d.bEndpointAddress(),
+                d.wMaxPacketSize(),
+                d.bInterval(),
+                periodic ? Endpoints.bytesPerServiceInterval(e, i.device().speed) : 0);
+        return true;
+    }
+
+    @Override
+    public boolean registerIsochBuffer(
+            WinUsbInterfaceHandle interfaceHandle,
+            int pipeId,
+            ByteBuffer buffer,
+            int bufferLength,
+            WinUsbIsochBufferHandle[] isochBufferHandle) {
+        Iface i = iface(interfaceHandle);
+        if (i == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        if (buffer == null
+                || bufferLength <= 0
+                || bufferLength > buffer.capacity()
+                || isochBufferHandle == null
+                || isochBufferHandle.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        PipeState p = iso.isochPipe(i.device(), pipeId);
+        if (p == null) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        isochBufferHandle[0] = new Registered(p, buffer, bufferLength);
+        return true;
+    }
+
+    @Override
+    public boolean unregisterIsochBuffer(WinUsbIsochBufferHandle isochBufferHandle) {
+        if (!(isochBufferHandle instanceof Registered r) || !r.valid) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        List<DesktopIsoch.Batch> pending;
+        synchronized (r) {
+            r.valid = false;
+            pending = List.copyOf(r.pending);
+        }
+        for (DesktopIsoch.Batch b : pending) { // §2.3: blocks until the transfers on the buffer complete
+            try {
+                iso.funcs().runtime().awaitComplete(b.transfer, WAIT_LIMIT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed(ERROR_OPERATION_ABORTED);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean writeIsochPipe(
+            WinUsbIsochBufferHandle bufferHandle, int offset, int length, int[] frameNumber, Overlapped overlapped) {
+        if (frameNumber == null || frameNumber.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        return transfer(bufferHandle, offset, length, false, false, frameNumber, false, 0, null, overlapped);
+    }
+
+    @Override
+    public boolean readIsochPipe(
+            WinUsbIsochBufferHandle bufferHandle,
+            int offset,
+            int length,
+            int[] frameNumber,
+            int numberOfPackets,
+            UsbdIsoPacketDescriptor[] isoPacketDescriptors,
+            Overlapped overlapped) {
+        if (frameNumber == null || frameNumber.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        return transfer(
+                bufferHandle,
+                offset,
+                length,
+                false,
+                false,
+                frameNumber,
+                true,
+                numberOfPackets,
+                isoPacketDescriptors,
+                overlapped);
+    }
+
+    @Override
+    public boolean writeIsochPipeAsap(
+            WinUsbIsochBufferHandle bufferHandle,
+            int offset,
+            int length,
+            boolean continueStream,
+            Overlapped overlapped) {
+        return transfer(bufferHandle, offset, length, true, continueStream, null, false, 0, null, overlapped);
+    }
+
+    @Override
+    public boolean readIsochPipeAsap(
+            WinUsbIsochBufferHandle bufferHandle,
+            int offset,
+            int length,
+            boolean continueStream,
+            int numberOfPackets,
+            UsbdIsoPacketDescriptor[] isoPacketDescriptors,
+            Overlapped overlapped) {
+        return transfer(
+                bufferHandle,
+                offset,
+                length,
+                true,
+                continueStream,
+                null,
+                true,
+                numberOfPackets,
+                isoPacketDescriptors,
+                overlapped);
+    }
+
+    /** The one path of the four read/write calls: §2.3 and §2.4 checks, then the engine. */
+    private boolean transfer(
+            WinUsbIsochBufferHandle bufferHandle,
+            int offset,
+            int length,
+            boolean asap,
+            boolean continueStream,
+            int[] frameNumber,
+            boolean read,
+            int numberOfPackets,
+            UsbdIsoPacketDescriptor[] descriptors,
+            Overlapped overlapped) {
+        if (!(bufferHandle instanceof Registered r) || !r.valid || !r.pipe.isOpen()) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        PipeState p = r.pipe;
+        int perPacket = p.maxBytesPerEntry;
+        int quantum = perPacket * DesktopIsoch.packetsPerFrame(p); // whole 1 ms frames (§2.4)
+        if (read != p.descriptor.isIn()
+                || offset < 0
+                || length <= 0
+                || (long) offset + length > r.length
+                || length % quantum != 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        int packets = length / perPacket;
+        if (read && (numberOfPackets != packets || descriptors == null || descriptors.length < packets)) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        if (overlapped != null && !overlapped.begin()) {
+            return failed(ERROR_INVALID_PARAMETER); // an OVERLAPPED still in use
+        }
+        int[] lengths = new int[packets];
+        java.util.Arrays.fill(lengths, perPacket);
+        DesktopIsoch.Batch[] self = new DesktopIsoch.Batch[1];
+        int[] result = {ERROR_SUCCESS};
+        self[0] = iso.new Batch(p, packets, b -> result[0] = finish(r, b, read, descriptors, perPacket, overlapped));
+        synchronized (r) {
+            r.pending.add(self[0]);
+        }
+        long rc = self[0].submit(
+                asap,
+                continueStream,
+                frameNumber == null ? 0 : frameNumber[0],
+                lengths,
+                r.buffer,
+                offset,
+                overlapped == null);
+        if (rc != 0) {
+            synchronized (r) {
+                r.pending.remove(self[0]);
+            }
+            if (overlapped != null) {
+                overlapped.signal(ERROR_INVALID_PARAMETER);
+            }
+            return failed(
+                    rc == PipeState.CANNOT_CONTINUE
+                            ? ERROR_GEN_FAILURE
+                            : rc == 1 ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
+        }
+        if (frameNumber != null) {
+            frameNumber[0] = (int) self[0].endFrame(); // the frame after the last one used (§2.3)
+        }
+        if (overlapped != null) {
+            return failed(ERROR_IO_PENDING);
+        }
+        return result[0] == ERROR_SUCCESS || failed(result[0]);
+    }
+
+    /** Translates a completed batch into descriptors and a Win32 result, and signals the OVERLAPPED. */
+    private int finish(
+            Registered r,
+            DesktopIsoch.Batch b,
+            boolean read,
+            UsbdIsoPacketDescriptor[] descriptors,
+            int perPacket,
+            Overlapped overlapped) {
+        int error = ERROR_SUCCESS;
+        boolean anyFailed = false;
+        for (int k = 0; k < b.packets; k++) {
+            int status = b.packetStatus(k);
+            anyFailed |= status != USBD_STATUS_SUCCESS;
+            if (read) {
+                descriptors[k].offset = k * perPacket;
+                descriptors[k].length = b.transfer.frameLength(k);
+                descriptors[k].status = status;
+            }
+        }
+        if (b.cancelled()) {
+            error = ERROR_OPERATION_ABORTED;
+        } else if (!read && anyFailed) {
+            error = ERROR_GEN_FAILURE; // a write has no descriptors: any packet not sent fails the I/O
+        }
+        b.release();
+        synchronized (r) {
+            r.pending.remove(b);
+        }
+        if (overlapped != null) {
+            overlapped.signal(error);
+        }
+        return error;
+    }
+
+    @Override
+    public boolean getCurrentFrameNumber(
+            WinUsbInterfaceHandle interfaceHandle, int[] currentFrameNumber, long[] timeStamp) {
+        if (iface(interfaceHandle) == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        if (currentFrameNumber == null
+                || currentFrameNumber.length == 0
+                || timeStamp == null
+                || timeStamp.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        long frame = iso.now();
+        currentFrameNumber[0] = (int) frame;
+        timeStamp[0] = frame * 1_000_000L; // bus time in ns, the stand-in for QueryPerformanceCounter
+        return true;
+    }
+
+    @Override
+    public boolean getAdjustedFrameNumber(int[] currentFrameNumber, long timeStamp) {
+        if (currentFrameNumber == null || currentFrameNumber.length == 0) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        long nowNanos = iso.now() * 1_000_000L;
+        currentFrameNumber[0] += (int) Math.max(0, (nowNanos - timeStamp) / 1_000_000L);
+        return true;
+    }
+
+    @Override
+    public boolean getOverlappedResult(
+            WinUsbInterfaceHandle interfaceHandle,
+            Overlapped overlapped,
+            int[] numberOfBytesTransferred,
+            boolean wait) {
+        if (iface(interfaceHandle) == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        if (overlapped == null) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        if (!overlapped.hasOverlappedIoCompleted()) {
+            if (!wait) {
+                return failed(ERROR_IO_INCOMPLETE);
+            }
+            var clock = iso.funcs().runtime().clock;
+            if (clock.isVirtual()) {
+                clock.runUntil(overlapped::hasOverlappedIoCompleted, WAIT_LIMIT_MILLIS);
+            } else {
+                overlapped.completion().join();
+            }
+        }
+        if (!overlapped.hasOverlappedIoCompleted()) {
+            return failed(ERROR_IO_INCOMPLETE);
+        }
+        if (numberOfBytesTransferred != null && numberOfBytesTransferred.length > 0) {
+            numberOfBytesTransferred[0] = 0; // always 0 for isochronous I/O (§2.3)
+        }
+        return overlapped.internal() == ERROR_SUCCESS || failed(overlapped.internal());
+    }
+
+    @Override
+    public boolean abortPipe(WinUsbInterfaceHandle interfaceHandle, int pipeId) {
+        Iface i = iface(interfaceHandle);
+        if (i == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        PipeState p = i.device().pipe(pipeId);
+        if (p == null) {
+            return failed(ERROR_INVALID_PARAMETER);
+        }
+        return iso.funcs().abortPipeTransfers(p, 0);
+    }
+}

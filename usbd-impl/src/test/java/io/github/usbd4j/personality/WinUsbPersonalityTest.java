@@ -1,0 +1,202 @@
+package io.github.usbd4j.personality;
+
+import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.usb.UsbdStatus.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.ce.Win32;
+import io.github.usbd4j.contract.CeDriverFixture;
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.Usbd;
+import io.github.usbd4j.sim.SimHarness;
+import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.winusb.Overlapped;
+import io.github.usbd4j.winusb.WinUsb;
+import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
+import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
+import io.github.usbd4j.winusb.WinUsbPipeInformationEx;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The WinUSB isochronous personality on the high-speed loopback device, in virtual time (usb-iso-apis.md §2). */
+class WinUsbPersonalityTest {
+    private static final int FRAME_BYTES = 8 * 1024; // HS, 1024 bytes per microframe, bInterval 1
+
+    private CeDriverFixture fx;
+    private WinUsb w;
+    private WinUsbInterfaceHandle h;
+    private ByteBuffer outBuf;
+    private ByteBuffer inBuf;
+    private WinUsbIsochBufferHandle out;
+    private WinUsbIsochBufferHandle in;
+
+    @BeforeEach
+    void open() {
+        fx = new CeDriverFixture(new SimHarness(), Usbd.builder(), UsbSpeed.HIGH).plug();
+        w = fx.usbd.winUsb();
+        WinUsbInterfaceHandle[] ih = new WinUsbInterfaceHandle[1];
+        assertThat(w.initialize(fx.usbd.devices().get(0), ih)).isTrue();
+        h = ih[0];
+        assertThat(w.setCurrentAlternateSetting(h, 1)).isTrue();
+        outBuf = ByteBuffer.allocateDirect(4 * FRAME_BYTES);
+        inBuf = ByteBuffer.allocateDirect(4 * FRAME_BYTES);
+        WinUsbIsochBufferHandle[] bh = new WinUsbIsochBufferHandle[1];
+        assertThat(w.registerIsochBuffer(h, 0x01, outBuf, outBuf.capacity(), bh))
+                .isTrue();
+        out = bh[0];
+        assertThat(w.registerIsochBuffer(h, 0x81, inBuf, inBuf.capacity(), bh)).isTrue();
+        in = bh[0];
+        ((SimHarness) fx.harness).alignToFrame();
+    }
+
+    @AfterEach
+    void close() {
+        fx.close();
+    }
+
+    private int frame() {
+        int[] f = new int[1];
+        long[] ts = new long[1];
+        assertThat(w.getCurrentFrameNumber(h, f, ts)).isTrue();
+        return f[0];
+    }
+
+    @Test
+    void queryPipeEx_reportsMaximumBytesPerInterval_andNoMoreItemsPastTheLast_2_3() {
+        WinUsbPipeInformationEx[] info = new WinUsbPipeInformationEx[1];
+        assertThat(w.queryPipeEx(h, 2, 1, info)).isTrue();
+        assertThat(info[0].pipeId()).isEqualTo(0x81);
+        assertThat(info[0].pipeType()).isEqualTo(WinUsbPipeInformationEx.USBD_PIPE_TYPE_ISOCHRONOUS);
+        assertThat(info[0].maximumPacketSize()).isEqualTo(0x1400);
+        assertThat(info[0].maximumBytesPerInterval()).isEqualTo(3072);
+        Win32.setLastError(0);
+        assertThat(w.queryPipeEx(h, 2, 2, info)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_NO_MORE_ITEMS);
+    }
+
+    @Test
+    void transferLength_mustBeWholeFrames_elseInvalidParameter_2_4() {
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES / 2, false, null)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_PARAMETER);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, null)).isTrue();
+    }
+
+    @Test
+    void writeThenRead_withOverlapped_isByteExact_andReadsReportEachPacket_2_3() {
+        for (int i = 0; i < FRAME_BYTES; i++) {
+            outBuf.put(i, (byte) (i * 7));
+        }
+        Overlapped wo = new Overlapped();
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, wo)).isFalse();
+        assertThat(Win32.getLastError()).as("accepted overlapped I/O").isEqualTo(ERROR_IO_PENDING);
+        int[] bytes = {-1};
+        assertThat(w.getOverlappedResult(h, wo, bytes, false)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_INCOMPLETE);
+        assertThat(w.getOverlappedResult(h, wo, bytes, true)).isTrue();
+        assertThat(bytes[0]).as("always 0 for isochronous I/O").isZero();
+
+        UsbdIsoPacketDescriptor[] d = UsbdIsoPacketDescriptor.array(8);
+        Overlapped ro = new Overlapped();
+        w.readIsochPipeAsap(in, 0, FRAME_BYTES, false, 8, d, ro);
+        assertThat(w.getOverlappedResult(h, ro, bytes, true)).isTrue();
+        for (int k = 0; k < 8; k++) {
+            assertThat(d[k].offset).isEqualTo(k * 1024);
+            assertThat(d[k].length).isEqualTo(1024);
+            assertThat(d[k].status).isEqualTo(USBD_STATUS_SUCCESS);
+        }
+        for (int i = 0; i < FRAME_BYTES; i++) {
+            assertThat(inBuf.get(i)).isEqualTo((byte) (i * 7));
+        }
+        assertThat(ro.completion()).isDone();
+    }
+
+    @Test
+    void explicitFrameNumber_returnsTheFrameAfterTheTransfer_forGaplessStreaming_2_3() {
+        int start = frame() + 5;
+        int[] fn = {start};
+        assertThat(w.writeIsochPipe(out, 0, 2 * FRAME_BYTES, fn, new Overlapped()))
+                .isFalse();
+        assertThat(fn[0]).isEqualTo(start + 2);
+        Overlapped second = new Overlapped();
+        w.writeIsochPipe(out, 2 * FRAME_BYTES, FRAME_BYTES, fn, second);
+        assertThat(fn[0]).isEqualTo(start + 3);
+        assertThat(w.getOverlappedResult(h, second, null, true)).isTrue();
+    }
+
+    @Test
+    void latePackets_failOneByOne_andLaterPacketsStillRun_2_3() {
+        fx.harness.runFrames(20);
+        int now = frame();
+        UsbdIsoPacketDescriptor[] d = UsbdIsoPacketDescriptor.array(16);
+        int[] fn = {now - 1};
+        assertThat(w.readIsochPipe(in, 0, 2 * FRAME_BYTES, fn, 16, d, null)).isTrue();
+        for (int k = 0; k < 8; k++) {
+            assertThat(d[k].status).as("packet %d, frame now-1", k).isEqualTo(USBD_STATUS_ISO_NOT_ACCESSED_LATE);
+            assertThat(d[k].length).isZero();
+        }
+        for (int k = 8; k < 16; k++) {
+            assertThat(d[k].status).as("packet %d, frame now", k).isEqualTo(USBD_STATUS_SUCCESS);
+        }
+    }
+
+    @Test
+    void startFrame_moreThan1024FramesAway_isRefused_whereCeWouldAcceptIt_2_5_3_5() {
+        int now = frame();
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipe(out, 0, FRAME_BYTES, new int[] {now + 1024}, null))
+                .isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_PARAMETER);
+        assertThat(w.writeIsochPipe(out, 0, FRAME_BYTES, new int[] {now + 1023}, new Overlapped()))
+                .isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_PENDING);
+    }
+
+    @Test
+    void continueStream_failsWithoutAStream_andFollowsAPendingOneWithoutAGap_2_3() {
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, true, null))
+                .as("no stream yet")
+                .isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_GEN_FAILURE);
+        Overlapped a = new Overlapped();
+        Overlapped b = new Overlapped();
+        w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, a);
+        w.writeIsochPipeAsap(out, FRAME_BYTES, FRAME_BYTES, true, b);
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_PENDING);
+        assertThat(w.getOverlappedResult(h, b, null, true)).isTrue();
+        assertThat(a.hasOverlappedIoCompleted()).isTrue();
+        fx.harness.runFrames(5);
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, true, null))
+                .as("the stream ended")
+                .isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_GEN_FAILURE);
+    }
+
+    @Test
+    void adjustedFrameNumber_addsTheMillisecondsSinceTheTimestamp_2_3() {
+        int[] f = new int[1];
+        long[] ts = new long[1];
+        w.getCurrentFrameNumber(h, f, ts);
+        int read = f[0];
+        fx.harness.runFrames(7);
+        assertThat(w.getAdjustedFrameNumber(f, ts[0])).isTrue();
+        assertThat(f[0]).isEqualTo(read + 7).isEqualTo(frame());
+    }
+
+    @Test
+    void abortPipe_completesPendingIoWithOperationAborted() {
+        Overlapped o = new Overlapped();
+        w.writeIsochPipeAsap(out, 0, 4 * FRAME_BYTES, false, o);
+        assertThat(w.abortPipe(h, 0x01)).isTrue();
+        assertThat(o.hasOverlappedIoCompleted()).isTrue();
+        assertThat(w.getOverlappedResult(h, o, null, false)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+        assertThat(UsbTypes.errorName(UsbTypes.USB_CANCELED_ERROR)).isEqualTo("USB_CANCELED_ERROR");
+    }
+}
