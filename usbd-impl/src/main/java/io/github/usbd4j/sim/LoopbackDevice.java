@@ -4,6 +4,7 @@ import io.github.usbd4j.ce.Usb100;
 import io.github.usbd4j.ce.UsbDeviceDescriptor;
 import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -126,7 +127,8 @@ public final class LoopbackDevice extends DeviceModel {
     public List<byte[]> configurationDescriptors() {
         boolean hs = speed == UsbSpeed.HIGH;
         int iso = hs ? 1024 : 512; // FS: OUT + IN of 1023 would exceed the 90 % periodic budget together
-        ConfigBytes c = ConfigBytes.configuration(1).interfaceAlt(0, 0, 0, 0xFF, 0, 0);
+        ConfigurationBuilder c = ConfigurationBuilder.configuration(1, 0x80, 50) // bus-powered, 100 mA
+                .iface(0, 0, 0xFF, 0, 0);
         isoAlt(c, 1, iso, 1);
         if (hs) {
             isoAlt(c, 2, 0x1400, 1);
@@ -135,14 +137,14 @@ public final class LoopbackDevice extends DeviceModel {
             isoAlt(c, 2, iso, 4);
         }
         int bulkSize = hs ? 512 : 64;
-        c.interfaceAlt(1, 0, 2, 0xFF, 0, 0)
+        c.iface(1, 0, 0xFF, 0, 0)
                 .endpoint(0x02, Usb100.USB_ENDPOINT_TYPE_BULK, bulkSize, 0)
                 .endpoint(0x82, Usb100.USB_ENDPOINT_TYPE_BULK, bulkSize, 0);
         return List.of(c.build());
     }
 
-    private static void isoAlt(ConfigBytes c, int alt, int wMaxPacketSize, int bInterval) {
-        c.interfaceAlt(0, alt, 2, 0xFF, 0, 0)
+    private static void isoAlt(ConfigurationBuilder c, int alt, int wMaxPacketSize, int bInterval) {
+        c.iface(0, alt, 0xFF, 0, 0)
                 .endpoint(0x01, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS | 0x04, wMaxPacketSize, bInterval)
                 .endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS | 0x04, wMaxPacketSize, bInterval);
     }

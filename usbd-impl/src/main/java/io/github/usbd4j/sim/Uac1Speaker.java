@@ -2,7 +2,7 @@ package io.github.usbd4j.sim;
 
 import io.github.usbd4j.ce.UsbDeviceDescriptor;
 import io.github.usbd4j.ce.UsbDeviceRequest;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -54,17 +54,17 @@ public final class Uac1Speaker extends DeviceModel {
 
     @Override
     public List<byte[]> configurationDescriptors() {
-        return List.of(ConfigBytes.configuration(1)
-                .interfaceAlt(0, 0, 0, 0x01, 0x01, 0)
-                .raw(9, 0x24, 0x01, 0x00, 0x01, 30, 0, 1, 1) // AC header, 1 streaming interface
-                .raw(12, 0x24, 0x02, 1, 0x01, 0x01, 0, 2, 0x03, 0x00, 0, 0) // input terminal: USB streaming
-                .raw(9, 0x24, 0x03, 2, 0x01, 0x03, 0, 1, 0) // output terminal: speaker
-                .interfaceAlt(1, 0, 0, 0x01, 0x02, 0)
-                .interfaceAlt(1, 1, 1, 0x01, 0x02, 0)
-                .raw(7, 0x24, 0x01, 1, 1, 0x01, 0x00) // AS general: PCM from terminal 1
-                .raw(11, 0x24, 0x02, 1, 2, 2, 16, 1, 0x80, 0xBB, 0x00) // type I, 2 ch, 16 bit, 48000
-                .endpoint(new UsbEndpointDescriptor(9, 5, 0x01, 0x09, BYTES_PER_FRAME, 1, 0, 0))
-                .raw(7, 0x25, 0x01, 0x01, 0, 0, 0) // CS endpoint: sampling frequency control
+        return List.of(ConfigurationBuilder.configuration(1, 0x80, 50) // bus-powered, 100 mA
+                .iface(0, 0, 0x01, 0x01, 0)
+                .classSpecific(9, 0x24, 0x01, 0x00, 0x01, 30, 0, 1, 1) // AC header, 1 streaming interface
+                .classSpecific(12, 0x24, 0x02, 1, 0x01, 0x01, 0, 2, 0x03, 0x00, 0, 0) // input terminal: USB streaming
+                .classSpecific(9, 0x24, 0x03, 2, 0x01, 0x03, 0, 1, 0) // output terminal: speaker
+                .iface(1, 0, 0x01, 0x02, 0)
+                .iface(1, 1, 0x01, 0x02, 0)
+                .classSpecific(7, 0x24, 0x01, 1, 1, 0x01, 0x00) // AS general: PCM from terminal 1
+                .classSpecific(11, 0x24, 0x02, 1, 2, 2, 16, 1, 0x80, 0xBB, 0x00) // type I, 2 ch, 16 bit, 48000
+                .audioEndpoint(0x01, 0x09, BYTES_PER_FRAME, 1, 0, 0)
+                .classSpecific(7, 0x25, 0x01, 0x01, 0, 0, 0) // CS endpoint: sampling frequency control
                 .build());
     }
 

@@ -3,6 +3,7 @@ package io.github.usbd4j.sim;
 import io.github.usbd4j.ce.Usb100;
 import io.github.usbd4j.ce.UsbDeviceDescriptor;
 import io.github.usbd4j.ce.UsbDeviceRequest;
+import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -113,29 +114,28 @@ public final class UvcCamera extends DeviceModel {
 
     @Override
     public List<byte[]> configurationDescriptors() {
-        ConfigBytes c = ConfigBytes.configuration(1)
-                .interfaceAssociation(0, 2, 0x0E, 0x03, 0)
-                .interfaceAlt(0, 0, 0, 0x0E, 0x01, 0)
-                .raw(13, 0x24, 0x01, 0x00, 0x01, 40, 0, 0x00, 0x6C, 0xDC, 0x02, 1, 1) // VC header, 48 MHz
-                .raw(18, 0x24, 0x02, 1, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0) // camera terminal
-                .raw(9, 0x24, 0x03, 2, 0x01, 0x01, 0, 1, 0) // output terminal: USB streaming
-                .interfaceAlt(1, 0, 0, 0x0E, 0x02, 0)
-                .raw(14, 0x24, 0x01, 1, 71, 0, 0x81, 0, 2, 0, 0, 0, 1, 0) // VS input header
-                .raw(3 + 24, 0x24, 0x04, 1, 1)
-                .raw(YUY2)
-                .raw(16, 1, 0, 0, 0, 0) // bBitsPerPixel, default frame, aspect, interlace, copy protect
-                .raw(30, 0x24, 0x05, 1, 0)
-                .raw(le16(WIDTH))
-                .raw(le16(HEIGHT))
-                .raw(le32(FRAME_SIZE * 8 * 30))
-                .raw(le32(FRAME_SIZE * 8 * 30))
-                .raw(le32(FRAME_SIZE))
-                .raw(le32(333_333))
-                .raw(1)
-                .raw(le32(333_333));
+        ConfigurationBuilder c = ConfigurationBuilder.configuration(1, 0x80, 50) // bus-powered, 100 mA
+                .iad(0, 2, 0x0E, 0x03, 0, 0)
+                .iface(0, 0, 0x0E, 0x01, 0)
+                .classSpecific(13, 0x24, 0x01, 0x00, 0x01, 40, 0, 0x00, 0x6C, 0xDC, 0x02, 1, 1) // VC header, 48 MHz
+                .classSpecific(18, 0x24, 0x02, 1, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0) // camera terminal
+                .classSpecific(9, 0x24, 0x03, 2, 0x01, 0x01, 0, 1, 0) // output terminal: USB streaming
+                .iface(1, 0, 0x0E, 0x02, 0)
+                .classSpecific(14, 0x24, 0x01, 1, 71, 0, 0x81, 0, 2, 0, 0, 0, 1, 0) // VS input header
+                .classSpecific(3 + 24, 0x24, 0x04, 1, 1)
+                .classSpecific(YUY2)
+                .classSpecific(16, 1, 0, 0, 0, 0) // bBitsPerPixel, default frame, aspect, interlace, copy protect
+                .classSpecific(30, 0x24, 0x05, 1, 0)
+                .classSpecific(le16(WIDTH))
+                .classSpecific(le16(HEIGHT))
+                .classSpecific(le32(FRAME_SIZE * 8 * 30))
+                .classSpecific(le32(FRAME_SIZE * 8 * 30))
+                .classSpecific(le32(FRAME_SIZE))
+                .classSpecific(le32(333_333))
+                .classSpecific(1)
+                .classSpecific(le32(333_333));
         for (int a = 1; a < MAX_PACKET.length; a++) {
-            c.interfaceAlt(1, a, 1, 0x0E, 0x02, 0)
-                    .endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS | 0x04, MAX_PACKET[a], 1);
+            c.iface(1, a, 0x0E, 0x02, 0).endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS | 0x04, MAX_PACKET[a], 1);
         }
         return List.of(c.build());
     }

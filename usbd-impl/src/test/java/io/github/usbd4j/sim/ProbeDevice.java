@@ -2,6 +2,7 @@ package io.github.usbd4j.sim;
 
 import io.github.usbd4j.ce.Usb100;
 import io.github.usbd4j.ce.UsbDeviceDescriptor;
+import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -44,12 +45,12 @@ final class ProbeDevice extends DeviceModel {
 
     @Override
     public List<byte[]> configurationDescriptors() {
-        return List.of(ConfigBytes.configuration(1)
-                .interfaceAlt(0, 0, 0, 0xFF, 0, 0)
-                .interfaceAlt(0, 1, 2, 0xFF, 0, 0)
+        return List.of(ConfigurationBuilder.configuration(1, 0x80, 50)
+                .iface(0, 0, 0xFF, 0, 0)
+                .iface(0, 1, 0xFF, 0, 0)
                 .endpoint(0x01, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS, isoMaxPacket, isoInterval)
                 .endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS, isoMaxPacket, isoInterval)
-                .interfaceAlt(1, 0, 1, 0xFF, 0, 0)
+                .iface(1, 0, 0xFF, 0, 0)
                 .endpoint(0x83, Usb100.USB_ENDPOINT_TYPE_INTERRUPT, 8, interruptInterval)
                 .build());
     }

@@ -19,11 +19,13 @@ import io.github.usbd4j.ce.UsbStringDescriptor;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
+import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.Predicate;
 
 /**
  * {@code USB_FUNCS} over the engine (usb-iso-apis.md §1.6–§1.10). Every argument is checked here, before
@@ -1034,27 +1036,24 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean suspendDevice(UsbHandle hDevice, int bInterfaceNumber) {
-        DeviceState d = device(hDevice);
-        if (d == null) {
-            return failed(ERROR_INVALID_HANDLE);
-        }
-        if (!d.backend.suspend()) {
-            return failed(ERROR_NOT_SUPPORTED);
-        }
-        d.notifyAll(USB_SUSPENDED_DEVICE);
-        return true;
+        return changePowerState(hDevice, BackendDevice::suspend, USB_SUSPENDED_DEVICE);
     }
 
     @Override
     public boolean resumeDevice(UsbHandle hDevice, int bInterfaceNumber) {
+        return changePowerState(hDevice, BackendDevice::resume, USB_RESUMED_DEVICE);
+    }
+
+    /** Suspend or resume: the backend does it, then every driver of the device hears {@code notification}. */
+    private boolean changePowerState(UsbHandle hDevice, Predicate<BackendDevice> change, int notification) {
         DeviceState d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (!d.backend.resume()) {
+        if (!change.test(d.backend)) {
             return failed(ERROR_NOT_SUPPORTED);
         }
-        d.notifyAll(USB_RESUMED_DEVICE);
+        d.notifyAll(notification);
         return true;
     }
 
