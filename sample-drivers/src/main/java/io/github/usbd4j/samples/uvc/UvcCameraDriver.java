@@ -195,6 +195,9 @@ public class UvcCameraDriver extends IsochStreamingDriver {
 
     @Override
     protected void onInFrame(IsochStream stream, long index, long busFrame, ByteBuffer data, int usbError) {
+        if (completeFrames >= wantedFrames) {
+            return; // enough: the transfers still in flight drain without delivering more frames
+        }
         if (data.remaining() < 2) {
             return; // an empty packet
         }
