@@ -427,8 +427,10 @@ final class UsbIpConnection {
     }
 
     private void acquire(int urbs, long bytes) throws ProtocolException {
-        if (!budget.acquire(urbs, bytes)) {
-            throw new ProtocolException("connection closed while waiting for in-flight budget");
+        // at the limit the server stops reading; a peer that stays there (or left) is dropped
+        if (!budget.acquire(urbs, bytes, limits.handshakeTimeoutNanos())) {
+            throw new ProtocolException("in-flight limit (" + limits.maxUrbsInFlight() + " URBs, "
+                    + limits.maxBytesInFlight() + " bytes) reached for too long");
         }
     }
 
@@ -630,10 +632,16 @@ final class UsbIpConnection {
             this.maxBytes = maxBytes;
         }
 
-        synchronized boolean acquire(int n, long b) {
+        /** Waits for room at most {@code timeoutNanos}; {@code false} on timeout or close. */
+        synchronized boolean acquire(int n, long b, long timeoutNanos) {
+            long deadline = System.nanoTime() + timeoutNanos;
             while (!closed && (urbs + n > maxUrbs || (bytes + b > maxBytes && bytes > 0))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
                 try {
-                    wait();
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;

@@ -425,8 +425,8 @@ public final class UsbIpServer implements Closeable {
         }
 
         /**
-         * How long a connection may take to import a device (or between handshake requests); 10 s
-         * unless set.
+         * How long a connection may take to import a device (or between handshake requests), and how
+         * long it may stay blocked at its in-flight limit before it is closed; 10 s unless set.
          *
          * @param d the time, positive
          * @return this
