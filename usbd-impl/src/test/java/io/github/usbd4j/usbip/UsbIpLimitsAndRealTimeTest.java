@@ -30,13 +30,13 @@ class UsbIpLimitsAndRealTimeTest {
         sim.start(QUIET);
         SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
         try (UsbIpServer server = UsbIpServer.builder(sim)
-                        .device("1-1", lb)
-                        .port(0)
-                        .maxUrbsInFlight(3)
-                        .handshakeTimeout(Duration.ofMillis(500))
-                        .build()
-                        .start();
-                UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+                .device("1-1", lb)
+                .port(0)
+                .maxUrbsInFlight(3)
+                .handshakeTimeout(Duration.ofMillis(500))
+                .build()
+                .start()) {
+            UsbIpTestClient c = UsbIpTestClient.connect(server.port());
             int devid = c.importDevice("1-1").devid();
             c.submit(1, devid, 1, 2, 0, 64, 0, 0, null, null, null); // pending bulk IN
             c.submit(2, devid, 1, 2, 0, 64, 0, 0, null, null, null); // pending bulk IN

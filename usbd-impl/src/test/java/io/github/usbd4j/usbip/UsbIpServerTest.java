@@ -458,6 +458,7 @@ class UsbIpServerTest {
                 assertThat(c.closedByServer()).isTrue();
             }
             assertThat(a.devlist()).hasSize(2);
+            assertThat(b.devlist()).hasSize(2);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
         try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
