@@ -1,0 +1,185 @@
+package io.github.usbd4j.usbip;
+
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.host.spi.HostListener;
+import io.github.usbd4j.sim.DeviceModel;
+import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
+import io.github.usbd4j.sim.Uac1Microphone;
+import io.github.usbd4j.sim.Uac1Speaker;
+import io.github.usbd4j.sim.UvcCamera;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a {@link UsbIpServer} with built-in simulated devices on a real-time bus.
+ *
+ * <pre>
+ * UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]... (--stdio | --port N)
+ *           [--bind ADDRESS] [--seconds N] [--idle-seconds N]
+ * </pre>
+ *
+ * <p>Devices get bus ids 1-1, 1-2, … in order (default: one loopback device). {@code --stdio} serves one
+ * connection on stdin/stdout, for QEMU's {@code guestfwd=tcp:10.0.2.100:3240-cmd:java … --stdio}; in
+ * that mode {@code System.out} is redirected to stderr so that nothing else reaches the protocol stream.
+ * {@code --port} listens on 127.0.0.1 (or {@code --bind}), 0 for an ephemeral port. {@code --seconds}
+ * bounds the whole run (default 300, 0 = unbounded).
+ */
+public final class UsbIpMain {
+    private static final Logger LOG = LoggerFactory.getLogger(UsbIpMain.class);
+
+    private UsbIpMain() {}
+
+    /**
+     * Entry point.
+     *
+     * @param args see the class comment
+     */
+    public static void main(String[] args) {
+        int rc;
+        try {
+            rc = run(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("usbip: " + e.getMessage());
+            System.err.println("usage: UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]..."
+                    + " (--stdio | --port N) [--bind ADDRESS] [--seconds N] [--idle-seconds N]");
+            rc = 2;
+        } catch (IOException e) {
+            System.err.println("usbip: " + e);
+            rc = 1;
+        }
+        System.exit(rc);
+    }
+
+    static int run(String[] args) throws IOException {
+        List<String> deviceNames = new ArrayList<>();
+        boolean stdio = false;
+        int port = -1;
+        long seconds = 300;
+        long idleSeconds = 600;
+        InetAddress bind = InetAddress.getLoopbackAddress();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--device" -> deviceNames.add(value(args, ++i, a));
+                case "--stdio" -> stdio = true;
+                case "--port" -> port = number(value(args, ++i, a), a);
+                case "--seconds" -> seconds = number(value(args, ++i, a), a);
+                case "--idle-seconds" -> idleSeconds = number(value(args, ++i, a), a);
+                case "--bind" -> bind = InetAddress.getByName(value(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        if (stdio == (port >= 0)) {
+            throw new IllegalArgumentException("give exactly one of --stdio and --port N");
+        }
+        if (deviceNames.isEmpty()) {
+            deviceNames.add("loopback");
+        }
+        if (stdio) {
+            System.setOut(System.err); // stdout is the protocol stream
+        }
+        // the camera and the high-speed loopback need a high-speed bus; full-speed devices run on it too
+        boolean highSpeed = deviceNames.contains("loopback-hs") || deviceNames.contains("camera");
+        SimulatedHostController host = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .speed(highSpeed ? UsbSpeed.HIGH : UsbSpeed.FULL)
+                .build();
+        host.start(new HostListener() {
+            @Override
+            public void deviceAttached(BackendDevice device) {
+                LOG.info("attached {}", device.location());
+            }
+
+            @Override
+            public void deviceDetached(BackendDevice device) {
+                LOG.info("detached {}", device.location());
+            }
+        });
+        UsbIpServer.Builder b = UsbIpServer.builder(host).idleTimeout(Duration.ofSeconds(idleSeconds));
+        int n = 1;
+        for (String d : deviceNames) {
+            b.attach("1-" + n++, model(d));
+        }
+        if (!stdio) {
+            b.port(port).bindAddress(bind);
+        }
+        UsbIpServer server = b.build();
+        CountDownLatch done = new CountDownLatch(1);
+        try {
+            if (stdio) {
+                Thread t = new Thread(
+                        () -> {
+                            server.serve(
+                                    new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+                            done.countDown();
+                        },
+                        "usbip-stdio");
+                t.setDaemon(true);
+                t.start();
+            } else {
+                server.start();
+                System.err.println("usbip: listening on " + bind.getHostAddress() + ":" + server.port() + " exporting "
+                        + server.busIds());
+            }
+            boolean finished = seconds > 0 ? await(done, seconds) : await(done, Long.MAX_VALUE / 2);
+            if (!finished) {
+                LOG.info("time limit of {} s reached", seconds);
+            }
+        } finally {
+            server.close();
+            host.close();
+        }
+        return 0;
+    }
+
+    private static boolean await(CountDownLatch latch, long seconds) {
+        try {
+            return latch.await(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static DeviceModel model(String name) {
+        return switch (name) {
+            case "loopback" -> LoopbackDevice.fullSpeed();
+            case "loopback-hs" -> LoopbackDevice.highSpeed();
+            case "microphone" -> new Uac1Microphone();
+            case "speaker" -> new Uac1Speaker();
+            case "camera" -> new UvcCamera();
+            default -> throw new IllegalArgumentException("unknown device " + name);
+        };
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int number(String s, String option) {
+        try {
+            int v = Integer.parseInt(s);
+            if (v < 0) {
+                throw new IllegalArgumentException(option + " must not be negative");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": not a number: " + s, e);
+        }
+    }
+}

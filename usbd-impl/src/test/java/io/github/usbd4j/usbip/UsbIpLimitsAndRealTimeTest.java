@@ -1,0 +1,151 @@
+package io.github.usbd4j.usbip;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.host.spi.HostListener;
+import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
+import io.github.usbd4j.sim.Uac1Microphone;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class UsbIpLimitsAndRealTimeTest {
+    private static final byte[] GET_STATUS = {(byte) 0x80, 0, 0, 0, 0, 0, 2, 0};
+    private static final HostListener QUIET = new HostListener() {
+        @Override
+        public void deviceAttached(BackendDevice device) {}
+
+        @Override
+        public void deviceDetached(BackendDevice device) {}
+    };
+
+    @Test
+    void urbsInFlightAreBoundedAndTheBudgetIsReturned() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder().build();
+        sim.start(QUIET);
+        SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
+        try (UsbIpServer server = UsbIpServer.builder(sim)
+                .device("1-1", lb)
+                .port(0)
+                .maxUrbsInFlight(3)
+                .handshakeTimeout(Duration.ofMillis(500))
+                .build()
+                .start()) {
+            UsbIpTestClient c = UsbIpTestClient.connect(server.port());
+            int devid = c.importDevice("1-1").devid();
+            c.submit(1, devid, 1, 2, 0, 64, 0, 0, null, null, null); // pending bulk IN
+            c.submit(2, devid, 1, 2, 0, 64, 0, 0, null, null, null); // pending bulk IN
+            for (int i = 0; i < 10; i++) {
+                c.control(10 + i, devid, GET_STATUS, null);
+                UsbIpTestClient.Reply r = advanceUntilReply(sim, c, 1000);
+                assertThat(r).isNotNull();
+                assertThat(r.seqnum()).isEqualTo(10 + i);
+            }
+            c.submit(3, devid, 1, 2, 0, 64, 0, 0, null, null, null); // third: the budget is full now
+            c.control(30, devid, GET_STATUS, null);
+            assertThat(advanceUntilReply(sim, c, 50))
+                    .as("the server stops reading at the limit")
+                    .isNull();
+            // a client that stays at the limit (here: leaves) is dropped after the handshake timeout
+            c.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
+            try (UsbIpTestClient again = UsbIpTestClient.connect(server.port())) {
+                assertThat(again.importDevice("1-1")).isNotNull();
+            }
+        } finally {
+            sim.close();
+        }
+    }
+
+    private static UsbIpTestClient.Reply advanceUntilReply(SimulatedHostController sim, UsbIpTestClient c, int frames)
+            throws InterruptedException {
+        for (int i = 0; i < frames; i++) {
+            UsbIpTestClient.Reply r = c.poll(1);
+            if (r != null) {
+                return r;
+            }
+            sim.advanceFrames(1);
+        }
+        return c.poll(1);
+    }
+
+    @Test
+    void microphoneOverARealTimeBus() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .build();
+        sim.start(QUIET);
+        try (UsbIpServer server = UsbIpServer.builder(sim)
+                        .attach("2-1", new Uac1Microphone())
+                        .port(0)
+                        .build()
+                        .start();
+                UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+            UsbIpTestClient.Device d = c.importDevice("2-1");
+            assertThat(d.busnum()).isEqualTo(2);
+            c.control(1, d.devid(), new byte[] {0x01, 11, 1, 0, 1, 0, 0, 0}, new byte[0]);
+            assertThat(c.poll(10_000).status()).isZero();
+            int[] lengths = new int[16];
+            Arrays.fill(lengths, 96);
+            for (int urb = 0; urb < 4; urb++) {
+                c.iso(100 + urb, d.devid(), 1, true, lengths, null);
+            }
+            int packets = 0;
+            for (int urb = 0; urb < 4; urb++) {
+                UsbIpTestClient.Reply r = c.poll(10_000);
+                assertThat(r).isNotNull();
+                assertThat(r.seqnum()).isEqualTo(100 + urb);
+                for (int k = 0; k < 16; k++) {
+                    if (r.iso()[k][3] == 0) {
+                        packets++;
+                    }
+                }
+                // packed IN data: walk the packets by their actual lengths
+                int at = 0;
+                for (int k = 0; k < 16; k++) {
+                    int n = r.iso()[k][2];
+                    if (n == 96) {
+                        assertThat(Arrays.copyOfRange(r.data(), at, at + n))
+                                .isEqualTo(Uac1Microphone.expectedPacket(r.startFrame() + k));
+                    }
+                    at += n;
+                }
+                assertThat(at).isEqualTo(r.actualLength());
+            }
+            assertThat(packets).as("packets delivered in real time").isPositive();
+        } finally {
+            sim.close();
+        }
+    }
+
+    @Test
+    void mainRejectsBadArgumentsAndRunsBounded() throws Exception {
+        assertThatThrownBy(() -> UsbIpMain.run(new String[] {"--device", "toaster", "--port", "0"}))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> UsbIpMain.run(new String[] {"--stdio", "--port", "0"}))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> UsbIpMain.run(new String[] {"--port"})).isInstanceOf(IllegalArgumentException.class);
+        assertThat(UsbIpMain.run(
+                        new String[] {"--device", "microphone", "--device", "camera", "--port", "0", "--seconds", "1"}))
+                .isZero();
+    }
+
+    @Test
+    void builderRejectsBadSettings() {
+        SimulatedHostController sim = SimulatedHostController.builder().build();
+        SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
+        assertThatThrownBy(() -> UsbIpServer.builder(sim).device("bus1", lb).build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> UsbIpServer.builder(sim).device("1-1", lb).device("1-1", lb))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> UsbIpServer.builder(sim).port(70000)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> UsbIpServer.builder(sim).maxConnections(0))
+                .isInstanceOf(IllegalArgumentException.class);
+        sim.close();
+    }
+}
