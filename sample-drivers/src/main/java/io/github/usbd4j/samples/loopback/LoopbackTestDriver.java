@@ -26,7 +26,7 @@ import java.util.List;
  * {@code USB_NOT_ACCESSED_ERROR} never did). The IN stream starts {@link #inLagFrames()} frames after
  * the OUT stream, so the device always has data queued.
  *
- * <p>Hooks: {@link #packetLength(long)} and {@link #patternByte(long, int)} define packet {@code n};
+ * <p>Hooks: {@link #packetLength(long, int)} and {@link #patternByte(long, int)} define packet {@code n};
  * {@link #onMismatch} sees every packet that did not come back as sent. Plus the hooks of
  * {@link IsochStreamingDriver}.
  */
