@@ -98,7 +98,8 @@ final class PipeState implements UsbPipe {
         return was;
     }
 
-    void transferDone(TransferState t, PacketStatus status) {
+    /** Records a finished transfer's outcome: a STALL halts the pipe on the host side (§1.10). */
+    void transferDone(PacketStatus status) {
         if (status == PacketStatus.STALL) {
             halted = true;
         }

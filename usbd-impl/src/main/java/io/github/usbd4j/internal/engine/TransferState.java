@@ -9,7 +9,6 @@ import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
 import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.host.spi.BackendTransfer;
-import io.github.usbd4j.host.spi.PacketStatus;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -63,7 +62,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     private boolean abortRequested;
     private Thread callbackThread;
     private boolean callbackDone;
-    private boolean kindIssuedWithoutCallback;
+    private boolean issuedWithoutCallback;
     TransferState nextInQueue;
 
     TransferState(PipeState pipe) {
@@ -90,7 +89,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         this.abortRequested = false;
         this.callbackThread = null;
         this.callbackDone = callback == null;
-        this.kindIssuedWithoutCallback = callback == null;
+        this.issuedWithoutCallback = callback == null;
         this.future = null;
         this.nextInQueue = null;
         this.state = PENDING;
@@ -160,7 +159,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
                 writeOutParameter();
             }
         }
-        pipe.transferDone(this, t.status());
+        pipe.transferDone(t.status());
         CompletableFuture<UsbTransfer> f;
         synchronized (this) {
             state = COMPLETE; // results are final before anyone is told (§1.7)
@@ -295,7 +294,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
 
     /** {@code true} when the transfer was issued without a callback (synchronous or polled, §1.7). */
     boolean isCallbackLess() {
-        return callbackDone && callbackThread == null && kindIssuedWithoutCallback;
+        return issuedWithoutCallback;
     }
 
     /** {@code GetIsochResults} copy: {@code min(n, frames)} entries (§1.8). */
@@ -388,9 +387,5 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     public String toString() {
         return "UsbTransfer[" + pipe + ", " + (state == FREE ? "closed" : state == PENDING ? "pending" : "complete")
                 + (kind == Kind.ISOCH ? ", frames=" + frames + ", start=" + startFrame : "") + "]";
-    }
-
-    PacketStatus backendStatus() {
-        return backend.status();
     }
 }

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -312,12 +311,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
      * @return {@code true} if it completed within {@code timeoutMillis} (bus time on a virtual clock)
      */
     boolean awaitComplete(TransferState t, long timeoutMillis) throws InterruptedException {
-        return await(t, t, timeoutMillis);
-    }
-
-    private boolean await(TransferState t, BooleanSupplier done, long timeoutMillis) throws InterruptedException {
         if (clock.isVirtual()) {
-            return clock.runUntil(done, timeoutMillis);
+            return clock.runUntil(t, timeoutMillis);
         }
         return t.awaitCompleteRealTime(timeoutMillis * 1_000_000L);
     }
