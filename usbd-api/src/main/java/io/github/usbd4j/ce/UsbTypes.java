@@ -1,5 +1,6 @@
 package io.github.usbd4j.ce;
 
+import io.github.usbd4j.ce.internal.ConstantNames;
 import java.util.Map;
 import java.util.StringJoiner;
 

@@ -1,7 +1,6 @@
 package io.github.usbd4j.usb;
 
-import java.util.HashMap;
-import java.util.Locale;
+import io.github.usbd4j.ce.internal.ConstantNames;
 import java.util.Map;
 
 /**
@@ -108,21 +107,8 @@ public final class UsbdStatus {
     /** Packet: the client submitted it too late. */
     public static final int USBD_STATUS_ISO_NOT_ACCESSED_LATE = 0xC0050000;
 
-    private static final Map<Integer, String> NAMES = names();
-
-    private static Map<Integer, String> names() {
-        Map<Integer, String> m = new HashMap<>();
-        for (java.lang.reflect.Field f : UsbdStatus.class.getFields()) {
-            if (f.getType() == int.class && f.getName().startsWith("USBD_STATUS_")) {
-                try {
-                    m.putIfAbsent(f.getInt(null), f.getName());
-                } catch (IllegalAccessException e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }
-        return Map.copyOf(m);
-    }
+    private static final Map<Integer, String> NAMES =
+            ConstantNames.of(UsbdStatus.class, n -> n.startsWith("USBD_STATUS_"));
 
     /** {@code USBD_SUCCESS(s)}: the status is not an error. */
     public static boolean isSuccess(int status) {
@@ -146,7 +132,6 @@ public final class UsbdStatus {
      * @return its name
      */
     public static String name(int status) {
-        String n = NAMES.get(status);
-        return n != null ? n : "0x" + Integer.toHexString(status).toUpperCase(Locale.ROOT);
+        return ConstantNames.name(NAMES, status);
     }
 }

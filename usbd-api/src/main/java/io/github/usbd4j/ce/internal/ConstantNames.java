@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.ce.internal;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -6,12 +6,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 
-/** Builds value-to-name tables from the {@code public static final int} constants of a class, so that each
- * constant is written once and its name comes from the same place. */
-final class ConstantNames {
+/**
+ * Builds value-to-name tables from the {@code public static final int} constants of a class, so that each
+ * constant is written once and its name comes from the same place. Not exported from the module.
+ */
+public final class ConstantNames {
     private ConstantNames() {}
 
-    static Map<Integer, String> of(Class<?> type, Predicate<String> include) {
+    /**
+     * The names of {@code type}'s {@code public static final int} constants that {@code include} accepts.
+     *
+     * @param type the class
+     * @param include which field names to take
+     * @return value to name; the first name wins for a value
+     */
+    public static Map<Integer, String> of(Class<?> type, Predicate<String> include) {
         Map<Integer, String> names = new LinkedHashMap<>();
         for (Field f : type.getFields()) {
             int m = f.getModifiers();
@@ -26,7 +35,14 @@ final class ConstantNames {
         return Map.copyOf(names);
     }
 
-    static String name(Map<Integer, String> names, int value) {
+    /**
+     * A value's name, or the value in hex.
+     *
+     * @param names the table
+     * @param value the value
+     * @return the name
+     */
+    public static String name(Map<Integer, String> names, int value) {
         String n = names.get(value);
         return n != null ? n : "0x" + Integer.toHexString(value).toUpperCase(java.util.Locale.ROOT);
     }
