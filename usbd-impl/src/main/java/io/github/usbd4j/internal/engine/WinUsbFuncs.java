@@ -8,6 +8,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
+import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 
 /** The WinUSB personality (usb-iso-apis.md §2) over the engine: argument checks and result translation only. */
 public final class WinUsbFuncs implements WinUsb {
@@ -70,6 +72,32 @@ public final class WinUsbFuncs implements WinUsb {
         void forget() {
             descriptors = null;
             overlapped = null;
+        }
+    }
+
+    /**
+     * The condition "this OVERLAPPED's I/O has completed" for the virtual clock: one reusable object per
+     * thread, so that waiting allocates nothing.
+     */
+    private static final class OverlappedDone implements BooleanSupplier {
+        private static final ThreadLocal<OverlappedDone> OF_THREAD = ThreadLocal.withInitial(OverlappedDone::new);
+        private Overlapped overlapped;
+
+        @Override
+        public boolean getAsBoolean() {
+            return overlapped.hasOverlappedIoCompleted();
+        }
+
+        /** Runs the virtual bus until the I/O completes or the limit passes. */
+        static void await(BusClock clock, Overlapped overlapped, long maxFrames) {
+            OverlappedDone done = OF_THREAD.get();
+            Overlapped outer = done.overlapped; // a wait in a callback that runs inside another wait
+            done.overlapped = overlapped;
+            try {
+                clock.runUntil(done, maxFrames);
+            } finally {
+                done.overlapped = outer;
+            }
         }
     }
 
@@ -432,7 +460,7 @@ public final class WinUsbFuncs implements WinUsb {
             }
             var clock = iso.funcs().runtime().clock;
             if (clock.isVirtual()) {
-                clock.runUntil(overlapped::hasOverlappedIoCompleted, WAIT_LIMIT_MILLIS);
+                OverlappedDone.await(clock, overlapped, WAIT_LIMIT_MILLIS);
             } else {
                 overlapped.completion().join();
             }
