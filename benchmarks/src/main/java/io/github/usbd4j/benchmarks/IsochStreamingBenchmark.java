@@ -78,24 +78,33 @@ public class IsochStreamingBenchmark {
             acceptControl[0] = true;
             return true;
         }
+
+        /**
+         * Registers a driver, plugs the loopback device into the simulator and runs the bus until the driver
+         * has it.
+         */
+        static Driver attachLoopback(SimulatedHostController sim, Usbd usbd, UsbSpeed speed) {
+            Driver driver = new Driver();
+            usbd.registerDriver(
+                    "IsochBenchmark",
+                    UsbDriverSettings.forVendor(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID),
+                    driver);
+            sim.attach(speed == UsbSpeed.HIGH ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed());
+            for (int i = 0; i < 5000 && driver.device == null; i++) {
+                sim.advanceFrames(1);
+            }
+            if (driver.device == null) {
+                throw new IllegalStateException("the loopback device was not attached to the benchmark driver");
+            }
+            return driver;
+        }
     }
 
     @Setup(Level.Trial)
     public void setUp() {
         sim = SimulatedHostController.builder().speed(speed).seed(42).build();
         usbd = Usbd.builder().backend(sim).build();
-        Driver driver = new Driver();
-        usbd.registerDriver(
-                "IsochBenchmark",
-                UsbDriverSettings.forVendor(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID),
-                driver);
-        sim.attach(speed == UsbSpeed.HIGH ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed());
-        for (int i = 0; i < 5000 && driver.device == null; i++) {
-            sim.advanceFrames(1);
-        }
-        if (driver.device == null) {
-            throw new IllegalStateException("the loopback device was not attached to the benchmark driver");
-        }
+        Driver driver = Driver.attachLoopback(sim, usbd, speed);
         funcs = driver.funcs;
         UsbHandle device = driver.device;
         UsbTransfer select = funcs.setInterface(device, null, null, 0, 0, ALTERNATE_SETTING);

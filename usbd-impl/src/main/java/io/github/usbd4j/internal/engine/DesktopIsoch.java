@@ -9,7 +9,8 @@ import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTransfer;
 import java.nio.ByteBuffer;
-import java.util.function.Consumer;
+import java.util.ArrayDeque;
+import java.util.function.Function;
 
 /**
  * What the WinUSB and WDM personalities share over the engine: opening an isochronous pipe of the current
@@ -83,48 +84,60 @@ final class DesktopIsoch {
         return Math.max(1, p.device.speed.intervalsPerFrame() / p.period);
     }
 
+    /** {@link Batch#submit}: the pipe is closed or the engine refused the transfer. */
+    static final long PIPE_GONE = -4;
+
     /**
-     * One submitted batch: schedules it under the desktop policy and translates its results on completion.
+     * One submission of a personality's request, reused: a personality keeps its batches in a {@link Pool}
+     * and takes one per call, so steady-state streaming allocates nothing per transfer (ARCHITECTURE.md
+     * "Hot path and memory"). A subclass holds the personality's request state and translates the results
+     * in {@link #completed()}, which ends with {@link #release()}; it drops that state in {@link #forget()}
+     * whenever the batch goes back to its pool, so that a free batch keeps nothing of its last request alive.
      */
-    final class Batch implements TransferNotifyRoutine {
+    abstract static class Batch implements TransferNotifyRoutine {
+        private final DesktopIsoch iso;
+        private final Pool home;
         final PipeState pipe;
-        final int packets;
-        final Consumer<Batch> onDone;
+        private int[] lengths = new int[0];
+        int packets;
         long start;
-        long submittedAt;
-        long submittedMicroframe;
+        private long submittedMicroframe;
         TransferState transfer;
 
-        Batch(PipeState pipe, int packets, Consumer<Batch> onDone) {
+        Batch(DesktopIsoch iso, Pool home, PipeState pipe) {
+            this.iso = iso;
+            this.home = home;
             this.pipe = pipe;
+        }
+
+        /** Sets the packet count and returns the array for the packet lengths, at least that long. */
+        int[] packets(int packets) {
+            if (lengths.length < packets) {
+                lengths = new int[packets];
+            }
             this.packets = packets;
-            this.onDone = onDone;
+            return lengths;
         }
 
         /**
-         * Schedules and submits.
+         * Schedules under the desktop policy and submits the packets set with {@link #packets(int)}. A
+         * synchronous submission returns once the transfer is complete; the caller then calls
+         * {@link #completed()}. Otherwise the engine calls it on completion.
          *
-         * @return 0, or {@link PipeState#OUT_OF_WINDOW} / {@link PipeState#CANNOT_CONTINUE} /
-         *     {@link PipeState#CANNOT_MEET} when no start frame was found, or 1 when the pipe is gone
+         * @return the start frame, or {@link PipeState#OUT_OF_WINDOW} / {@link PipeState#CANNOT_CONTINUE} /
+         *     {@link PipeState#CANNOT_MEET} when no start frame was found, or {@link #PIPE_GONE}
          */
         long submit(
-                boolean asap,
-                boolean continueOnly,
-                int startFrame,
-                int[] lengths,
-                ByteBuffer buffer,
-                int base,
-                boolean synchronous) {
+                boolean asap, boolean continueOnly, int startFrame, ByteBuffer buffer, int base, boolean synchronous) {
             TransferState t = pipe.acquire();
             if (t == null) {
-                return 1;
+                return PIPE_GONE;
             }
-            submittedAt = now();
-            submittedMicroframe = runtime.clock.currentMicroframe();
+            submittedMicroframe = iso.runtime.clock.currentMicroframe();
             long s = pipe.schedule(
                     PipeState.Policy.DESKTOP,
-                    submittedAt,
-                    runtime.startFrameLead,
+                    iso.now(),
+                    iso.runtime.startFrameLead,
                     asap,
                     continueOnly,
                     startFrame,
@@ -138,28 +151,26 @@ final class DesktopIsoch {
             int flags = (pipe.descriptor.isIn() ? USB_IN_TRANSFER : 0)
                     | USB_SHORT_TRANSFER_OK
                     | (synchronous ? 0 : USB_NO_WAIT);
-            UsbTransfer r = runtime.funcs.submitIsoch(
+            UsbTransfer r = iso.runtime.funcs.submitIsoch(
                     t, synchronous ? null : this, null, flags, s, packets, lengths, buffer, base);
             if (r == null) {
                 transfer = null;
-                return 1;
+                return PIPE_GONE;
             }
-            if (synchronous) {
-                onDone.accept(this);
-            }
-            return 0;
+            return s;
         }
 
         @Override
         public int notify(Object ignored) {
-            onDone.accept(this);
+            completed();
             return 0;
         }
 
-        /** The frame after the last one this batch uses. */
-        long endFrame() {
-            return start + pipe.framesUsed(packets);
-        }
+        /** Translates the results for the personality; must end with {@link #release()}. */
+        abstract void completed();
+
+        /** Drops the personality's references to the request. */
+        abstract void forget();
 
         /** Whether packet {@code k}'s bus interval had passed when the batch was submitted (§2.3, §3.5). */
         boolean wasLate(int k) {
@@ -176,9 +187,45 @@ final class DesktopIsoch {
             return transfer.error() == USB_CANCELED_ERROR;
         }
 
-        /** Closes the engine's handle; call once the results were read. */
+        /**
+         * Closes the engine's handle and gives this batch back to its pool; call once the results were
+         * read, and touch the batch no more.
+         */
         void release() {
-            runtime.funcs.closeTransfer(transfer);
+            iso.runtime.funcs.closeTransfer(transfer);
+            giveBack();
+        }
+
+        /** Gives back a batch whose submission was refused (or, from {@link #release()}, completed). */
+        void giveBack() {
+            forget();
+            home.give(this);
+        }
+    }
+
+    /**
+     * The free batches of one owner (a WinUSB registered buffer, a WDM pipe handle): as many as that owner
+     * ever had in flight at once. Its batches are all of the class its factory makes.
+     */
+    static final class Pool {
+        private final ArrayDeque<Batch> free = new ArrayDeque<>();
+        private final Function<Pool, Batch> factory;
+
+        /** @param factory makes a new batch of this pool when none is free */
+        Pool(Function<Pool, Batch> factory) {
+            this.factory = factory;
+        }
+
+        Batch take() {
+            Batch b;
+            synchronized (this) {
+                b = free.pollFirst();
+            }
+            return b != null ? b : factory.apply(this);
+        }
+
+        synchronized void give(Batch b) {
+            free.addFirst(b);
         }
     }
 

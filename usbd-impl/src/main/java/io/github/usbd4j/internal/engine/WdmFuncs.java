@@ -26,7 +26,52 @@ public final class WdmFuncs implements Wdm {
 
     private record Handle(DeviceState device) implements UsbdHandle {}
 
-    private record Pipe(PipeState pipe) implements UsbdPipeHandle {}
+    /**
+     * A pipe handle, with the batches of the URBs submitted through it: drivers set one handle in each of
+     * their URBs and resubmit them, so the batches are reused. Equal to any handle of the same pipe.
+     */
+    private final class Pipe implements UsbdPipeHandle {
+        final PipeState pipe;
+        final DesktopIsoch.Pool batches;
+
+        Pipe(PipeState pipe) {
+            this.pipe = pipe;
+            this.batches = new DesktopIsoch.Pool(pool -> new UrbBatch(pool, pipe));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Pipe p && p.pipe == pipe;
+        }
+
+        @Override
+        public int hashCode() {
+            return pipe.hashCode();
+        }
+    }
+
+    /** One submission of a URB. */
+    private final class UrbBatch extends DesktopIsoch.Batch {
+        Urb urb;
+        UrbCompletionRoutine routine;
+        Object context;
+
+        UrbBatch(DesktopIsoch.Pool home, PipeState pipe) {
+            super(iso, home, pipe);
+        }
+
+        @Override
+        void completed() {
+            finish(this);
+        }
+
+        @Override
+        void forget() {
+            urb = null;
+            routine = null;
+            context = null;
+        }
+    }
 
     private DeviceState device(UsbdHandle h) {
         return h instanceof Handle hd
@@ -101,35 +146,42 @@ public final class WdmFuncs implements Wdm {
             urb.hdrStatus = USBD_STATUS_INVALID_URB_FUNCTION;
             return STATUS_INVALID_PARAMETER;
         }
-        if (!(urb.pipeHandle instanceof Pipe pipe) || !pipe.pipe().isOpen()) {
+        if (!(urb.pipeHandle instanceof Pipe pipe) || !pipe.pipe.isOpen()) {
             urb.hdrStatus = USBD_STATUS_INVALID_PIPE_HANDLE;
             return STATUS_INVALID_PARAMETER;
         }
-        PipeState p = pipe.pipe();
-        int[] lengths = packetLengths(urb, p);
-        if (lengths == null || completionRoutine == null) {
+        PipeState p = pipe.pipe;
+        UrbBatch batch = (UrbBatch) pipe.batches.take();
+        if (!packetLengths(urb, p, batch) || completionRoutine == null) {
+            batch.giveBack();
             urb.hdrStatus = USBD_STATUS_INVALID_PARAMETER;
             return STATUS_INVALID_PARAMETER;
         }
         urb.hdrStatus = USBD_STATUS_PENDING;
         boolean asap = (urb.transferFlags & Urb.USBD_START_ISO_TRANSFER_ASAP) != 0;
-        DesktopIsoch.Batch batch =
-                iso.new Batch(p, urb.numberOfPackets, b -> finish(urb, b, completionRoutine, context));
-        long rc = batch.submit(
-                asap, false, urb.startFrame, lengths, urb.transferBuffer, urb.transferBuffer.position(), false);
+        batch.urb = urb;
+        batch.routine = completionRoutine;
+        batch.context = context;
+        long rc = batch.submit(asap, false, urb.startFrame, urb.transferBuffer, urb.transferBuffer.position(), false);
+        if (rc < 0) {
+            batch.giveBack();
+        }
         if (rc == PipeState.OUT_OF_WINDOW) {
             urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // §3.5: the whole URB is discarded
             return STATUS_UNSUCCESSFUL;
         }
-        if (rc != 0) {
+        if (rc < 0) {
             urb.hdrStatus = USBD_STATUS_DEVICE_GONE;
             return STATUS_DEVICE_NOT_CONNECTED;
         }
         return STATUS_PENDING;
     }
 
-    /** The packet lengths a URB describes, or {@code null} if it breaks a rule of §3.2 or §3.4. */
-    private static int[] packetLengths(Urb urb, PipeState p) {
+    /**
+     * Sets the batch's packet lengths from the URB's descriptors; {@code false} if the URB breaks a rule
+     * of §3.2 or §3.4.
+     */
+    private static boolean packetLengths(Urb urb, PipeState p, DesktopIsoch.Batch batch) {
         int n = urb.numberOfPackets;
         boolean highSpeed = p.device.speed.usesMicroframes();
         boolean in = (urb.transferFlags & Urb.USBD_TRANSFER_DIRECTION_IN) != 0;
@@ -144,21 +196,25 @@ public final class WdmFuncs implements Wdm {
                 || urb.transferBufferLength > urb.transferBuffer.remaining()
                 || (in && urb.transferBuffer.isReadOnly())
                 || urb.isoPacket[0].offset != 0) {
-            return null;
+            return false;
         }
-        int[] lengths = new int[n];
+        int[] lengths = batch.packets(n);
         for (int k = 0; k < n; k++) {
             int end = k + 1 < n ? urb.isoPacket[k + 1].offset : urb.transferBufferLength;
             int len = end - urb.isoPacket[k].offset; // packets are contiguous and in order (§3.4)
             if (len <= 0 || len > p.maxBytesPerEntry) {
-                return null;
+                return false;
             }
             lengths[k] = len;
         }
-        return lengths;
+        return true;
     }
 
-    private void finish(Urb urb, DesktopIsoch.Batch b, UrbCompletionRoutine routine, Object context) {
+    /** Writes a completed batch's results into its URB, then calls the completion routine. */
+    private static void finish(UrbBatch b) {
+        Urb urb = b.urb;
+        UrbCompletionRoutine routine = b.routine;
+        Object context = b.context;
         int errors = 0;
         int late = 0;
         int bytes = 0;
@@ -188,7 +244,7 @@ public final class WdmFuncs implements Wdm {
             urb.hdrStatus = USBD_STATUS_SUCCESS;
             nt = STATUS_SUCCESS;
         }
-        b.release();
+        b.release(); // before the routine, which may resubmit the URB with this very batch
         routine.completed(urb, nt, context);
     }
 
@@ -209,6 +265,6 @@ public final class WdmFuncs implements Wdm {
         if (device(usbdHandle) == null || !(pipeHandle instanceof Pipe p)) {
             return STATUS_INVALID_PARAMETER;
         }
-        return iso.funcs().abortPipeTransfers(p.pipe(), 0) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+        return iso.funcs().abortPipeTransfers(p.pipe, 0) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
     }
 }

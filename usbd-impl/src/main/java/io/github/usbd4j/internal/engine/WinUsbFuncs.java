@@ -8,6 +8,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
+import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
@@ -16,8 +17,10 @@ import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
 import io.github.usbd4j.winusb.WinUsbPipeInformationEx;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 
 /** The WinUSB personality (usb-iso-apis.md §2) over the engine: argument checks and result translation only. */
 public final class WinUsbFuncs implements WinUsb {
@@ -33,18 +36,68 @@ public final class WinUsbFuncs implements WinUsb {
     /** An interface of a device, as {@code WinUsb_Initialize} returns it. */
     private record Iface(DeviceState device, int interfaceNumber) implements WinUsbInterfaceHandle {}
 
-    /** A registered buffer. */
-    private static final class Registered implements WinUsbIsochBufferHandle {
+    /** A registered buffer, with the batches of the I/Os on it: pending ones, and free ones to reuse. */
+    private final class Registered implements WinUsbIsochBufferHandle {
         final PipeState pipe;
         final ByteBuffer buffer;
         final int length;
-        final List<DesktopIsoch.Batch> pending = new ArrayList<>();
+        final List<Io> pending = new ArrayList<>();
+        final DesktopIsoch.Pool batches = new DesktopIsoch.Pool(pool -> new Io(pool, this));
         boolean valid = true;
 
         Registered(PipeState pipe, ByteBuffer buffer, int length) {
             this.pipe = pipe;
             this.buffer = buffer;
             this.length = length;
+        }
+    }
+
+    /** One read or write on a registered buffer. */
+    private final class Io extends DesktopIsoch.Batch {
+        final Registered registered;
+        UsbdIsoPacketDescriptor[] descriptors;
+        Overlapped overlapped;
+
+        Io(DesktopIsoch.Pool home, Registered registered) {
+            super(iso, home, registered.pipe);
+            this.registered = registered;
+        }
+
+        @Override
+        void completed() {
+            finish(this);
+        }
+
+        @Override
+        void forget() {
+            descriptors = null;
+            overlapped = null;
+        }
+    }
+
+    /**
+     * The condition "this OVERLAPPED's I/O has completed" for the virtual clock: one reusable object per
+     * thread, so that waiting allocates nothing.
+     */
+    private static final class OverlappedDone implements BooleanSupplier {
+        private static final ThreadLocal<OverlappedDone> OF_THREAD = ThreadLocal.withInitial(OverlappedDone::new);
+        private Overlapped overlapped;
+
+        @Override
+        public boolean getAsBoolean() {
+            return overlapped.hasOverlappedIoCompleted();
+        }
+
+        /** Runs the virtual bus until the I/O completes or the limit passes. */
+        static void await(BusClock clock, Overlapped overlapped, long maxFrames) {
+            OverlappedDone done = OF_THREAD.get();
+            Overlapped outer = done.overlapped; // a wait in a callback that runs inside another wait
+            done.overlapped = overlapped;
+            try {
+                clock.runUntil(done, maxFrames);
+            } finally {
+                done.overlapped = outer;
+            }
         }
     }
 
@@ -179,12 +232,12 @@ public final class WinUsbFuncs implements WinUsb {
         if (!(isochBufferHandle instanceof Registered r) || !r.valid) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        List<DesktopIsoch.Batch> pending;
+        List<Io> pending;
         synchronized (r) {
             r.valid = false;
             pending = List.copyOf(r.pending);
         }
-        for (DesktopIsoch.Batch b : pending) { // §2.3: blocks until the transfers on the buffer complete
+        for (Io b : pending) { // §2.3: blocks until the transfers on the buffer complete
             try {
                 iso.funcs().runtime().awaitComplete(b.transfer, WAIT_LIMIT_MILLIS);
             } catch (InterruptedException e) {
@@ -293,51 +346,48 @@ public final class WinUsbFuncs implements WinUsb {
         if (overlapped != null && !overlapped.begin()) {
             return failed(ERROR_INVALID_PARAMETER); // an OVERLAPPED still in use
         }
-        int[] lengths = new int[packets];
-        java.util.Arrays.fill(lengths, perPacket);
-        DesktopIsoch.Batch[] self = new DesktopIsoch.Batch[1];
-        int[] result = {ERROR_SUCCESS};
-        self[0] = iso.new Batch(p, packets, b -> result[0] = finish(r, b, read, descriptors, perPacket, overlapped));
+        Io io = (Io) r.batches.take();
+        Arrays.fill(io.packets(packets), 0, packets, perPacket);
+        io.descriptors = descriptors;
+        io.overlapped = overlapped;
         synchronized (r) {
-            r.pending.add(self[0]);
+            r.pending.add(io);
         }
-        long rc = self[0].submit(
-                asap,
-                continueStream,
-                frameNumber == null ? 0 : frameNumber[0],
-                lengths,
-                r.buffer,
-                offset,
-                overlapped == null);
-        if (rc != 0) {
+        long start = io.submit(
+                asap, continueStream, frameNumber == null ? 0 : frameNumber[0], r.buffer, offset, overlapped == null);
+        if (start < 0) {
             synchronized (r) {
-                r.pending.remove(self[0]);
+                r.pending.remove(io);
             }
+            io.giveBack();
             if (overlapped != null) {
                 overlapped.signal(ERROR_INVALID_PARAMETER);
             }
             return failed(
-                    rc == PipeState.CANNOT_CONTINUE
+                    start == PipeState.CANNOT_CONTINUE
                             ? ERROR_GEN_FAILURE
-                            : rc == 1 ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
+                            : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
         }
         if (frameNumber != null) {
-            frameNumber[0] = (int) self[0].endFrame(); // the frame after the last one used (§2.3)
+            frameNumber[0] = (int) (start + p.framesUsed(packets)); // the frame after the last one used (§2.3)
         }
         if (overlapped != null) {
             return failed(ERROR_IO_PENDING);
         }
-        return result[0] == ERROR_SUCCESS || failed(result[0]);
+        int error = finish(io); // the synchronous I/O is complete
+        return error == ERROR_SUCCESS || failed(error);
     }
 
-    /** Translates a completed batch into descriptors and a Win32 result, and signals the OVERLAPPED. */
-    private int finish(
-            Registered r,
-            DesktopIsoch.Batch b,
-            boolean read,
-            UsbdIsoPacketDescriptor[] descriptors,
-            int perPacket,
-            Overlapped overlapped) {
+    /**
+     * Translates a completed I/O into descriptors and a Win32 result, gives its batch back, and signals the
+     * OVERLAPPED.
+     */
+    private static int finish(Io b) {
+        Registered r = b.registered;
+        UsbdIsoPacketDescriptor[] descriptors = b.descriptors;
+        Overlapped overlapped = b.overlapped;
+        boolean read = b.pipe.descriptor.isIn();
+        int perPacket = b.pipe.maxBytesPerEntry;
         int error = ERROR_SUCCESS;
         boolean anyFailed = false;
         for (int k = 0; k < b.packets; k++) {
@@ -354,10 +404,10 @@ public final class WinUsbFuncs implements WinUsb {
         } else if (!read && anyFailed) {
             error = ERROR_GEN_FAILURE; // a write has no descriptors: any packet not sent fails the I/O
         }
-        b.release();
         synchronized (r) {
             r.pending.remove(b);
         }
+        b.release(); // before the signal, whose callback may issue the next I/O with this very batch
         if (overlapped != null) {
             overlapped.signal(error);
         }
@@ -410,7 +460,7 @@ public final class WinUsbFuncs implements WinUsb {
             }
             var clock = iso.funcs().runtime().clock;
             if (clock.isVirtual()) {
-                clock.runUntil(overlapped::hasOverlappedIoCompleted, WAIT_LIMIT_MILLIS);
+                OverlappedDone.await(clock, overlapped, WAIT_LIMIT_MILLIS);
             } else {
                 overlapped.completion().join();
             }
