@@ -73,9 +73,9 @@ public final class Overlapped {
             inUse = false;
             c = completion;
         }
+        c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
         if (callback != null) {
             callback.accept(this);
         }
-        c.complete(this);
     }
 }

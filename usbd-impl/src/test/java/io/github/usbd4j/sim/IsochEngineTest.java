@@ -328,4 +328,74 @@ class IsochEngineTest {
                 .as("bytes allocated per transfer in steady state")
                 .isLessThan(16);
     }
+
+    /**
+     * The CE streaming idiom closes the finished transfer and issues the next one from its callback, so
+     * the pooled transfer object is reused while its callback is still on the stack. Closing that new,
+     * pending transfer from another thread must still wait for the new transfer's callback (§1.7: it
+     * runs exactly once, also for a transfer closed while pending), not see the old one's as done.
+     */
+    @Test
+    void reissueFromTheCallback_thenCloseFromAnotherThread_waitsForTheNewTransfersCallback_1_7() throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<Runnable> callbacks = new java.util.concurrent.LinkedBlockingQueue<>();
+        plug(new SimHarness(), Usbd.builder().callbackExecutor(callbacks::add), UsbSpeed.FULL);
+        UsbFuncs f = fx.funcs;
+        UsbPipe in = fx.openIsoPipe(1, 0x81);
+        AtomicReference<UsbTransfer> next = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean closeReturned = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger secondRan = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean closedBeforeSecondRan =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<UsbTransfer> first = new AtomicReference<>();
+        first.set(f.issueIsochTransfer(
+                in,
+                p -> {
+                    f.closeTransfer(first.get());
+                    next.set(f.issueIsochTransfer(
+                            in,
+                            q -> {
+                                secondRan.incrementAndGet();
+                                closedBeforeSecondRan.set(closeReturned.get());
+                                return 0;
+                            },
+                            null,
+                            USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT | USB_SHORT_TRANSFER_OK,
+                            0,
+                            8,
+                            lengths(8, 512),
+                            ByteBuffer.allocate(8 * 512),
+                            0));
+                    return 0;
+                },
+                null,
+                USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT | USB_SHORT_TRANSFER_OK,
+                0,
+                2,
+                lengths(2, 512),
+                ByteBuffer.allocate(2 * 512),
+                0));
+        while (callbacks.isEmpty()) {
+            fx.harness.runFrames(1);
+        }
+        callbacks.take().run(); // the first callback: close, reissue
+        assertThat(next.get()).isNotNull();
+        assertThat(next.get().isComplete()).isFalse();
+
+        Thread closer = new Thread(() -> {
+            f.closeTransfer(next.get());
+            closeReturned.set(true);
+        });
+        closer.start();
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> !callbacks.isEmpty());
+        callbacks.take().run(); // the second transfer's callback (USB_CANCELED_ERROR)
+        closer.join(10_000);
+
+        assertThat(secondRan.get()).isEqualTo(1);
+        assertThat(closedBeforeSecondRan.get())
+                .as("CloseTransfer returned before the closed transfer's callback ran")
+                .isFalse();
+        assertThat(closeReturned.get()).isTrue();
+    }
 }

@@ -62,6 +62,9 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     private boolean abortRequested;
     private Thread callbackThread;
     private boolean callbackDone;
+    /** Counts {@link #begin}s, so a callback that reissued this pooled object does not finish the new use. */
+    private int use;
+
     private boolean issuedWithoutCallback;
     TransferState nextInQueue;
 
@@ -87,6 +90,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         this.bytes = 0;
         this.error = USB_NO_ERROR;
         this.abortRequested = false;
+        this.use++;
         this.callbackThread = null;
         this.callbackDone = callback == null;
         this.issuedWithoutCallback = callback == null;
@@ -237,7 +241,9 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     void runCallback() {
         TransferNotifyRoutine cb;
         Object param;
+        int mine;
         synchronized (this) {
+            mine = use;
             cb = callback;
             param = notifyParameter;
             callback = null; // as CE's HCD clears lpStartAddress after calling it
@@ -251,8 +257,10 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
             pipe.device.runtime.callbackFailed(e);
         } finally {
             synchronized (this) {
-                callbackThread = null;
-                callbackDone = true;
+                if (use == mine) { // else the callback closed this transfer and reissued the object
+                    callbackThread = null;
+                    callbackDone = true;
+                }
                 notifyAll();
             }
         }
