@@ -241,6 +241,7 @@ public final class IsochStream {
                             } else {
                                 driver.onOutFrame(IsochStream.this, first + k, busFrame, len, err);
                             }
+                            driver.frameDone(IsochStream.this, first + k, busFrame, len, err);
                         }
                         offset += compress ? len : lengths[k];
                     }
