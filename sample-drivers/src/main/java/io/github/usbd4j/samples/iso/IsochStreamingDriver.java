@@ -412,9 +412,15 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         startStreaming();
     }
 
-    /** Frames per transfer (entries of the length array). Default 8, CE usbtest's. */
+    /**
+     * Frames per transfer (entries of the length array). Default: 8 ms of bus time, i.e. 8 entries at full
+     * speed (CE usbtest's) and {@code 8 × IsochStream.entriesPerFrame()} at high speed (64 for an endpoint
+     * serviced every microframe). Why not 8 entries everywhere: an ASAP transfer starts at max(end of the
+     * pipe's stream, now + 6 frames) (usb-iso-apis.md §1.8), so the transfers in flight must cover more
+     * than 6 frames or the stream gets gaps; 4 × 8 microframes would cover only 4.
+     */
     protected int framesPerTransfer(IsochStream stream) {
-        return 8;
+        return 8 * stream.entriesPerFrame();
     }
 
     /** Transfers kept in flight per pipe. Default 4. */

@@ -284,9 +284,11 @@ public final class UsbdTool implements Runnable {
                 out.printf(
                         Locale.ROOT,
                         "driver LoopbackTest: interface 0 alt %d, iso OUT 0x01 + iso IN 0x81, up to %d bytes per frame,"
-                                + " 4 transfers x 8 frames in flight per pipe, %s%n",
+                                + " %d transfers x %d frames in flight per pipe, %s%n",
                         alternateSetting(),
                         o.maxFrameLength(),
+                        o.queueShape()[1],
+                        o.queueShape()[0],
                         UsbTypes.flagNames(IsochStreamingDriver.BASE_FLAGS));
                 if (errorRate() > 0 || missedFrames().length > 0) {
                     out.printf(
@@ -754,7 +756,12 @@ public final class UsbdTool implements Runnable {
                 description = "Frames to stream (default: ${DEFAULT-VALUE}).")
         long packets;
 
-        @Option(names = "--frames-per-transfer", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}.")
+        @Option(
+                names = "--frames-per-transfer",
+                defaultValue = "0",
+                description = "Entries per length array; 0 (default) = 8 ms of bus time: 8 at full speed, 64 on a"
+                        + " high-speed endpoint serviced every microframe. Fewer than 6 ms in flight leave gaps"
+                        + " (ASAP starts at max(stream end, now + 6)).")
         int framesPerTransfer;
 
         @Option(
@@ -812,10 +819,10 @@ public final class UsbdTool implements Runnable {
                         cl,
                         "no simulated device " + device + " (built in: 1209:0001, 1209:0002, 1209:0003, 1209:0004)");
             }
-            if (packets < 1 || framesPerTransfer < 1 || inFlight < 1 || packetLength < 0) {
+            if (packets < 1 || framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
                 throw new ParameterException(
                         cl,
-                        "--packets, --frames-per-transfer and --in-flight must be positive," + " --packet-length >= 0");
+                        "--packets and --in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
             }
             boolean in = (endpoint & 0x80) != 0;
             if (compress && !in) {
@@ -885,8 +892,8 @@ public final class UsbdTool implements Runnable {
                         in ? "IN" : "OUT",
                         s.maxFrameLength(),
                         packets,
-                        inFlight,
-                        framesPerTransfer,
+                        s.queueShape()[1],
+                        s.queueShape()[0],
                         startFrame < 0 ? "ASAP" : "first transfer at frame " + startFrame,
                         compress ? ", USB_COMPRESS_ISOCH" : "",
                         bus.frame());
