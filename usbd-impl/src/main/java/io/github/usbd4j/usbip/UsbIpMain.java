@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
 public final class UsbIpMain {
     private static final Logger LOG = LoggerFactory.getLogger(UsbIpMain.class);
 
+    /** The built-in devices {@code --device} accepts. */
+    public static final List<String> DEVICE_NAMES =
+            List.of("loopback", "loopback-hs", "microphone", "speaker", "camera");
+
     private UsbIpMain() {}
 
     /**
@@ -90,23 +94,7 @@ public final class UsbIpMain {
         if (stdio) {
             System.setOut(System.err); // stdout is the protocol stream
         }
-        // the camera and the high-speed loopback need a high-speed bus; full-speed devices run on it too
-        boolean highSpeed = deviceNames.contains("loopback-hs") || deviceNames.contains("camera");
-        SimulatedHostController host = SimulatedHostController.builder()
-                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
-                .speed(highSpeed ? UsbSpeed.HIGH : UsbSpeed.FULL)
-                .build();
-        host.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {
-                LOG.info("attached {}", device.location());
-            }
-
-            @Override
-            public void deviceDetached(BackendDevice device) {
-                LOG.info("detached {}", device.location());
-            }
-        });
+        SimulatedHostController host = realTimeBus(deviceNames);
         UsbIpServer.Builder b = UsbIpServer.builder(host).idleTimeout(Duration.ofSeconds(idleSeconds));
         int n = 1;
         for (String d : deviceNames) {
@@ -153,7 +141,42 @@ public final class UsbIpMain {
         }
     }
 
-    private static DeviceModel model(String name) {
+    /**
+     * A started simulated bus on the real-time clock for these built-in devices (not attached yet): high
+     * speed when one of them needs it (the camera, the high-speed loopback; full-speed devices run on a
+     * high-speed bus too), full speed otherwise. Shared with the {@code usbd serve-usbip} command.
+     *
+     * @param deviceNames names from {@link #DEVICE_NAMES}
+     * @return the running bus; close it when done
+     */
+    public static SimulatedHostController realTimeBus(List<String> deviceNames) {
+        boolean highSpeed = deviceNames.contains("loopback-hs") || deviceNames.contains("camera");
+        SimulatedHostController host = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .speed(highSpeed ? UsbSpeed.HIGH : UsbSpeed.FULL)
+                .build();
+        host.start(new HostListener() {
+            @Override
+            public void deviceAttached(BackendDevice device) {
+                LOG.info("attached {}", device.location());
+            }
+
+            @Override
+            public void deviceDetached(BackendDevice device) {
+                LOG.info("detached {}", device.location());
+            }
+        });
+        return host;
+    }
+
+    /**
+     * A new instance of a built-in simulated device. Shared with the {@code usbd serve-usbip} command.
+     *
+     * @param name one of {@link #DEVICE_NAMES}
+     * @return the model
+     * @throws IllegalArgumentException for another name
+     */
+    public static DeviceModel model(String name) {
         return switch (name) {
             case "loopback" -> LoopbackDevice.fullSpeed();
             case "loopback-hs" -> LoopbackDevice.highSpeed();

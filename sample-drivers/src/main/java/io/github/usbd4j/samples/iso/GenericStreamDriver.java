@@ -26,7 +26,7 @@ public class GenericStreamDriver extends IsochStreamingDriver {
      * @param endpointAddress bEndpointAddress (bit 7 = IN)
      * @param frameLength bytes requested per frame, 0 for the endpoint's maximum
      * @param frames frames to stream
-     * @param framesPerTransfer entries per length array
+     * @param framesPerTransfer entries per length array, 0 for the base driver's default (8 ms of bus time)
      * @param inFlight transfers in flight
      * @param startFrame explicit first start frame, or -1 for ASAP
      * @param compress {@code USB_COMPRESS_ISOCH} on IN
@@ -82,7 +82,7 @@ public class GenericStreamDriver extends IsochStreamingDriver {
 
     @Override
     protected int framesPerTransfer(IsochStream stream) {
-        return spec.framesPerTransfer();
+        return spec.framesPerTransfer() > 0 ? spec.framesPerTransfer() : super.framesPerTransfer(stream);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.ce.Win32;
+import io.github.usbd4j.descriptor.UsbSpeed;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,8 @@ public final class IsochStream {
     private boolean stopping;
     private boolean endOfData;
     private boolean done;
+    private int framesPerTransfer;
+    private int transfersInFlight;
 
     IsochStream(IsochStreamingDriver driver, UsbEndpointDescriptor descriptor, UsbPipe pipe) {
         this.driver = driver;
@@ -66,6 +69,23 @@ public final class IsochStream {
     /** The largest length one frame may request: payload × transactions per service interval. */
     public int maxFrameLength() {
         return maxFrameLength;
+    }
+
+    /**
+     * Length-array entries per 1 ms bus frame: 1 at full speed; at high speed one per service interval,
+     * {@code 8 / 2^(bInterval-1)} (at least 1).
+     */
+    public int entriesPerFrame() {
+        if (driver.speed() != UsbSpeed.HIGH) {
+            return 1;
+        }
+        int periodMicroframes = 1 << (Math.max(1, Math.min(16, descriptor.bInterval())) - 1);
+        return Math.max(1, 8 / periodMicroframes);
+    }
+
+    /** Frames per transfer and transfers in flight, as the driver's hooks chose them at the start; 0 before. */
+    public synchronized int[] queueShape() {
+        return new int[] {framesPerTransfer, transfersInFlight};
     }
 
     /** The stream's summary so far. */
@@ -104,8 +124,12 @@ public final class IsochStream {
             }
             started = true;
             n = Math.max(1, driver.transfersInFlight(this));
+            transfersInFlight = n;
         }
         int frames = Math.max(1, driver.framesPerTransfer(this));
+        synchronized (this) {
+            framesPerTransfer = frames;
+        }
         List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             slots.add(new Slot(frames));
@@ -241,6 +265,7 @@ public final class IsochStream {
                             } else {
                                 driver.onOutFrame(IsochStream.this, first + k, busFrame, len, err);
                             }
+                            driver.frameDone(IsochStream.this, first + k, busFrame, len, err);
                         }
                         offset += compress ? len : lengths[k];
                     }

@@ -79,6 +79,27 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
     private final List<IsochStream> streams = new CopyOnWriteArrayList<>();
     private final CompletableFuture<StreamStats> finished = new CompletableFuture<>();
     private final DeviceNotifyRoutine notifyRoutine = this::deviceNotifications;
+    private final List<FrameListener> frameListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * Observes every frame result of every stream of a driver, for tools (progress, plots, logs) that
+     * must not change the driver's behaviour; a subclass overrides {@link #onInFrame} and
+     * {@link #onOutFrame} instead.
+     */
+    @FunctionalInterface
+    public interface FrameListener {
+        /**
+         * One frame's result, after the driver's own hook saw it. Runs on the callback thread, in stream
+         * order per stream; streams may call it concurrently.
+         *
+         * @param stream the stream
+         * @param index the frame's stream index
+         * @param busFrame the bus frame it was scheduled in
+         * @param length its actual length ({@code GetIsochResults} {@code lpdwBytesTransferred})
+         * @param usbError its {@code USB_ERROR}
+         */
+        void frame(IsochStream stream, long index, long busFrame, int length, int usbError);
+    }
 
     /**
      * The bus speed of the device, which the USB_FUNCS model does not report: it decides how frames of a
@@ -315,6 +336,24 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         return device != null;
     }
 
+    /**
+     * Adds a {@link FrameListener}; add it before the device is attached to see every frame. Frames the
+     * bus never reached (cancelled transfers) are not reported, as in {@link #stats()}.
+     *
+     * @param listener the listener
+     * @return this
+     */
+    public IsochStreamingDriver addFrameListener(FrameListener listener) {
+        frameListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    void frameDone(IsochStream s, long index, long busFrame, int length, int usbError) {
+        for (FrameListener l : frameListeners) {
+            l.frame(s, index, busFrame, length, usbError);
+        }
+    }
+
     /** The last CE error, for messages: {@code Win32.getLastError()} of this thread. */
     protected static int lastError() {
         return Win32.getLastError();
@@ -373,9 +412,15 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         startStreaming();
     }
 
-    /** Frames per transfer (entries of the length array). Default 8, CE usbtest's. */
+    /**
+     * Frames per transfer (entries of the length array). Default: 8 ms of bus time, i.e. 8 entries at full
+     * speed (CE usbtest's) and {@code 8 × IsochStream.entriesPerFrame()} at high speed (64 for an endpoint
+     * serviced every microframe). Why not 8 entries everywhere: an ASAP transfer starts at max(end of the
+     * pipe's stream, now + 6 frames) (usb-iso-apis.md §1.8), so the transfers in flight must cover more
+     * than 6 frames or the stream gets gaps; 4 × 8 microframes would cover only 4.
+     */
     protected int framesPerTransfer(IsochStream stream) {
-        return 8;
+        return 8 * stream.entriesPerFrame();
     }
 
     /** Transfers kept in flight per pipe. Default 4. */

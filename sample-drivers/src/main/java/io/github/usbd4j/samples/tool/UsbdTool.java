@@ -23,14 +23,18 @@ import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.sim.Uac1Microphone;
 import io.github.usbd4j.sim.Uac1Speaker;
 import io.github.usbd4j.sim.UvcCamera;
+import io.github.usbd4j.usbip.UsbIpMain;
+import io.github.usbd4j.usbip.UsbIpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,7 +53,9 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code usbd} command-line tool: runs the sample drivers on a backend and prints what they streamed
  * and a per-frame summary. The only backend is {@code sim}, a simulated bus on a virtual clock (so a run
- * of many seconds of bus time takes a fraction of that).
+ * of many seconds of bus time takes a fraction of that). Streaming commands show a {@link Progress}
+ * display and can draw a {@link FramePlot}; {@code serve-usbip} serves simulated devices to a real
+ * kernel over USB/IP on a real-time bus.
  */
 @Command(
         name = "usbd",
@@ -63,7 +69,8 @@ import picocli.CommandLine.Spec;
             UsbdTool.Play.class,
             UsbdTool.Record.class,
             UsbdTool.Camera.class,
-            UsbdTool.Stream.class
+            UsbdTool.Stream.class,
+            UsbdTool.ServeUsbIp.class
         })
 public final class UsbdTool implements Runnable {
     /** Backends the tool can run on. */
@@ -114,21 +121,73 @@ public final class UsbdTool implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(
-                spec.commandLine(), "missing command: demo, list, loopback-test, play, " + "record, camera or stream");
+                spec.commandLine(),
+                "missing command: demo, list, loopback-test, play, record, camera, stream or serve-usbip");
     }
 
     // ---- shared ---------------------------------------------------------------------------------------
 
-    /** Runs the bus until the driver finished; fails if it never attached or did not finish in time. */
-    static long runToEnd(SimBus bus, IsochStreamingDriver d, String what, long maxFrames) {
+    /** Bus frames run between two looks at the progress display. */
+    private static final long PROGRESS_CHUNK_FRAMES = 50;
+
+    /**
+     * Runs the bus until the driver finished (stopping it after {@code maxFrames}), showing progress on
+     * {@code out}; fails if the driver never attached.
+     *
+     * @param targetFrames the bus frames the run should take, 0 if unknown (progress display only)
+     * @return the bus frames run
+     */
+    static long runToEnd(
+            SimBus bus, IsochStreamingDriver d, String what, long maxFrames, long targetFrames, PrintWriter out) {
         if (!d.isAttached() && !d.isFinished()) {
             throw new IllegalStateException("the " + what + " driver did not accept the device");
         }
         long start = bus.frame();
-        if (!bus.runUntil(d::isFinished, maxFrames)) {
+        Progress progress = Progress.forCommand(out, targetFrames);
+        // in chunks: the virtual clock runs as fast as the machine, the display needs a look now and then
+        while (!d.isFinished() && bus.frame() - start < maxFrames) {
+            bus.runUntil(d::isFinished, Math.min(PROGRESS_CHUNK_FRAMES, maxFrames - (bus.frame() - start)));
+            progress.update(bus.frame() - start, d.stats());
+        }
+        progress.done();
+        if (!d.isFinished()) {
             d.stop();
         }
         return bus.frame() - start;
+    }
+
+    /** Options of every streaming command. */
+    static final class StreamingOptions {
+        @Option(
+                names = "--plot",
+                paramLabel = "FILE.png",
+                description = "Also draw the per-frame timeline (actual length per frame, error frames marked by"
+                        + " USB_ERROR) as a PNG.")
+        Path plot;
+
+        private FramePlot framePlot;
+
+        /** Checks the options and, with {@code --plot}, makes the driver record every frame. */
+        void prepare(CommandLine cl, IsochStreamingDriver d, String title) {
+            if (plot == null) {
+                return;
+            }
+            Path dir = plot.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new ParameterException(cl, "--plot: no such directory: " + dir);
+            }
+            framePlot = new FramePlot(title);
+            d.addFrameListener(framePlot);
+        }
+
+        /** Writes the plot, if one was asked for. */
+        void finish(PrintWriter out) throws IOException {
+            if (framePlot != null) {
+                framePlot.write(plot);
+                out.printf(Locale.ROOT, "per-frame plot (%d frames) written to %s%n", framePlot.frames(), plot);
+                out.flush();
+            }
+        }
     }
 
     /** The per-frame summary every run ends with. */
@@ -168,6 +227,9 @@ public final class UsbdTool implements Runnable {
                 description = "Fault-injection seed (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @CommandLine.Mixin
+        StreamingOptions streaming;
+
         abstract UsbSpeed speed();
 
         abstract int alternateSetting();
@@ -179,7 +241,7 @@ public final class UsbdTool implements Runnable {
         abstract long[] missedFrames();
 
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             long t0 = System.nanoTime();
             if (frames() < 1) {
@@ -188,6 +250,16 @@ public final class UsbdTool implements Runnable {
             try (SimBus bus = new SimBus(speed(), seed)) {
                 LoopbackTestDriver d = new LoopbackTestDriver(alternateSetting(), frames());
                 d.speed(speed());
+                streaming.prepare(
+                        spec.commandLine(),
+                        d,
+                        String.format(
+                                Locale.ROOT,
+                                "usbd %s: loopback 1209:0001, %s speed, interface 0 alt %d, seed %d",
+                                spec.name(),
+                                speed() == UsbSpeed.HIGH ? "high" : "full",
+                                alternateSetting(),
+                                seed));
                 bus.register("LoopbackTest", LoopbackTestDriver.settings(), d);
                 FaultPlan.Builder faults = FaultPlan.builder();
                 if (errorRate() > 0) {
@@ -212,9 +284,11 @@ public final class UsbdTool implements Runnable {
                 out.printf(
                         Locale.ROOT,
                         "driver LoopbackTest: interface 0 alt %d, iso OUT 0x01 + iso IN 0x81, up to %d bytes per frame,"
-                                + " 4 transfers x 8 frames in flight per pipe, %s%n",
+                                + " %d transfers x %d frames in flight per pipe, %s%n",
                         alternateSetting(),
                         o.maxFrameLength(),
+                        o.queueShape()[1],
+                        o.queueShape()[0],
                         UsbTypes.flagNames(IsochStreamingDriver.BASE_FLAGS));
                 if (errorRate() > 0 || missedFrames().length > 0) {
                     out.printf(
@@ -223,7 +297,8 @@ public final class UsbdTool implements Runnable {
                             errorRate() * 100,
                             java.util.Arrays.toString(missedFrames()));
                 }
-                long busFrames = runToEnd(bus, d, "loopback", frames() + 10_000);
+                long target = speed() == UsbSpeed.HIGH ? (frames() + 7) / 8 : frames();
+                long busFrames = runToEnd(bus, d, "loopback", frames() + 10_000, target, out);
                 StreamStats out1 = o.stats();
                 StreamStats in1 = d.inStream().stats();
                 out.printf(Locale.ROOT, "streamed %s of bus time in %s of wall time:%n", seconds(busFrames), wall(t0));
@@ -258,6 +333,7 @@ public final class UsbdTool implements Runnable {
                             m.description());
                 }
                 printSummary(out, d);
+                streaming.finish(out);
                 return d.mismatchCount() == 0 ? 0 : 3;
             }
         }
@@ -477,17 +553,21 @@ public final class UsbdTool implements Runnable {
         @Parameters(paramLabel = "FILE.wav", description = "The file to play.")
         Path file;
 
+        @CommandLine.Mixin
+        StreamingOptions streaming;
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
             long t0 = System.nanoTime();
             WavFile wav = WavFile.read(file);
             Uac1SpeakerDriver d = new Uac1SpeakerDriver(wav);
+            streaming.prepare(spec.commandLine(), d, "usbd play " + file.getFileName() + " to UAC1 speaker 1209:0002");
             try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
                 bus.register("Uac1Speaker", Uac1SpeakerDriver.settings(), d);
                 Uac1Speaker speaker = new Uac1Speaker();
                 bus.attach(speaker);
-                long frames = runToEnd(bus, d, "speaker", d.frames() + 10_000);
+                long frames = runToEnd(bus, d, "speaker", d.frames() + 10_000, d.frames(), out);
                 byte[] got = speaker.recordedPcm();
                 out.printf(
                         Locale.ROOT,
@@ -508,6 +588,7 @@ public final class UsbdTool implements Runnable {
                         speaker.receivedPackets().size(),
                         java.util.Arrays.equals(got, wav.pcm()) ? "byte-exact with" : "DIFFERENT from");
                 printSummary(out, d);
+                streaming.finish(out);
                 return 0;
             }
         }
@@ -528,6 +609,9 @@ public final class UsbdTool implements Runnable {
         @Option(names = "--seconds", defaultValue = "5", description = "Seconds to record (default: ${DEFAULT-VALUE}).")
         double secondsToRecord;
 
+        @CommandLine.Mixin
+        StreamingOptions streaming;
+
         @Override
         public Integer call() throws IOException {
             if (!(secondsToRecord > 0) || secondsToRecord > 3600) {
@@ -537,10 +621,13 @@ public final class UsbdTool implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             long t0 = System.nanoTime();
             Uac1MicrophoneDriver d = Uac1MicrophoneDriver.forSeconds(secondsToRecord);
+            streaming.prepare(
+                    spec.commandLine(), d, "usbd record " + file.getFileName() + " from UAC1 microphone 1209:0003");
             try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
                 bus.register("Uac1Microphone", Uac1MicrophoneDriver.settings(), d);
                 bus.attach(new Uac1Microphone());
-                long frames = runToEnd(bus, d, "microphone", Math.round(secondsToRecord * 1000) + 10_000);
+                long target = Math.round(secondsToRecord * 1000);
+                long frames = runToEnd(bus, d, "microphone", target + 10_000, target, out);
                 WavFile wav = d.toWav();
                 wav.write(file);
                 out.printf(
@@ -552,6 +639,7 @@ public final class UsbdTool implements Runnable {
                         seconds(frames),
                         wall(t0));
                 printSummary(out, d);
+                streaming.finish(out);
                 return 0;
             }
         }
@@ -582,14 +670,18 @@ public final class UsbdTool implements Runnable {
         @Option(names = "--raw", description = "Also save raw YUY2 frames.")
         boolean raw;
 
+        @CommandLine.Mixin
+        StreamingOptions streaming;
+
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             if (frames < 1) {
                 throw new ParameterException(spec.commandLine(), "--frames must be positive, was " + frames);
             }
             PrintWriter out = spec.commandLine().getOut();
             long t0 = System.nanoTime();
             UvcCameraDriver d = new UvcCameraDriver(alt, frames, outDir, raw);
+            streaming.prepare(spec.commandLine(), d, "usbd camera: UVC camera 1209:0004, high speed, alt " + alt);
             try (SimBus bus = new SimBus(UsbSpeed.HIGH, 0)) {
                 bus.register("UvcCamera", UvcCameraDriver.settings(), d);
                 bus.attach(new UvcCamera());
@@ -597,7 +689,7 @@ public final class UsbdTool implements Runnable {
                     throw new ParameterException(
                             spec.commandLine(), "the camera has no alternate setting " + alt + " (1..3)");
                 }
-                long busFrames = runToEnd(bus, d, "camera", frames * 100 + 10_000);
+                long busFrames = runToEnd(bus, d, "camera", frames * 100 + 10_000, 0, out);
                 out.printf(
                         Locale.ROOT,
                         "captured %d complete video frames (%dx%d YUY2, %d bytes each; %d incomplete) from 1209:0004"
@@ -612,6 +704,7 @@ public final class UsbdTool implements Runnable {
                         wall(t0),
                         outDir);
                 printSummary(out, d);
+                streaming.finish(out);
                 return 0;
             }
         }
@@ -663,7 +756,12 @@ public final class UsbdTool implements Runnable {
                 description = "Frames to stream (default: ${DEFAULT-VALUE}).")
         long packets;
 
-        @Option(names = "--frames-per-transfer", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}.")
+        @Option(
+                names = "--frames-per-transfer",
+                defaultValue = "0",
+                description = "Entries per length array; 0 (default) = 8 ms of bus time: 8 at full speed, 64 on a"
+                        + " high-speed endpoint serviced every microframe. Fewer than 6 ms in flight leave gaps"
+                        + " (ASAP starts at max(stream end, now + 6)).")
         int framesPerTransfer;
 
         @Option(
@@ -688,6 +786,9 @@ public final class UsbdTool implements Runnable {
 
         @Option(names = "--file", description = "OUT: data to send (default: a counting pattern); IN: where to write.")
         Path file;
+
+        @CommandLine.Mixin
+        StreamingOptions streaming;
 
         @Override
         public Integer call() throws IOException {
@@ -718,10 +819,10 @@ public final class UsbdTool implements Runnable {
                         cl,
                         "no simulated device " + device + " (built in: 1209:0001, 1209:0002, 1209:0003, 1209:0004)");
             }
-            if (packets < 1 || framesPerTransfer < 1 || inFlight < 1 || packetLength < 0) {
+            if (packets < 1 || framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
                 throw new ParameterException(
                         cl,
-                        "--packets, --frames-per-transfer and --in-flight must be positive," + " --packet-length >= 0");
+                        "--packets and --in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
             }
             boolean in = (endpoint & 0x80) != 0;
             if (compress && !in) {
@@ -748,6 +849,17 @@ public final class UsbdTool implements Runnable {
                         src,
                         sink);
                 d.speed(speed);
+                streaming.prepare(
+                        cl,
+                        d,
+                        String.format(
+                                Locale.ROOT,
+                                "usbd stream: %s interface %d alt %d endpoint 0x%02X, %s",
+                                device,
+                                interfaceNumber,
+                                alt,
+                                endpoint,
+                                startFrame < 0 ? "ASAP" : "start frame " + startFrame));
                 bus.register("Stream", io.github.usbd4j.ce.UsbDriverSettings.forVendor(vid, pid), d);
                 bus.attach(model);
                 if (!d.isAttached()) {
@@ -780,12 +892,25 @@ public final class UsbdTool implements Runnable {
                         in ? "IN" : "OUT",
                         s.maxFrameLength(),
                         packets,
-                        inFlight,
-                        framesPerTransfer,
+                        s.queueShape()[1],
+                        s.queueShape()[0],
                         startFrame < 0 ? "ASAP" : "first transfer at frame " + startFrame,
                         compress ? ", USB_COMPRESS_ISOCH" : "",
                         bus.frame());
-                long busFrames = runToEnd(bus, d, "stream", packets * 8 + 10_000);
+                long target = speed == UsbSpeed.HIGH
+                        ? (packets
+                                                * (1L
+                                                        << (Math.max(
+                                                                        1,
+                                                                        Math.min(
+                                                                                16,
+                                                                                s.descriptor()
+                                                                                        .bInterval()))
+                                                                - 1))
+                                        + 7)
+                                / 8
+                        : packets;
+                long busFrames = runToEnd(bus, d, "stream", packets * 8 + 10_000, target, out);
                 out.printf(
                         Locale.ROOT,
                         "streamed %s of bus time (%s wall)%s%n",
@@ -793,8 +918,170 @@ public final class UsbdTool implements Runnable {
                         wall(t0),
                         file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
                 printSummary(out, d);
+                streaming.finish(out);
                 return d.stats().failedIssues() == 0 ? 0 : 4;
             }
+        }
+    }
+
+    // ---- serve-usbip -----------------------------------------------------------------------------------
+
+    /** {@code usbd serve-usbip}: {@link UsbIpServer} with the devices of {@link UsbIpMain}. */
+    @Command(
+            name = "serve-usbip",
+            mixinStandardHelpOptions = true,
+            description = "Serves built-in simulated devices over USB/IP on a real-time bus, so that a Linux kernel"
+                    + " can attach them with 'usbip attach' (vhci-hcd). Bus ids are 1-1, 1-2, ... in --device order.")
+    static final class ServeUsbIp implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(
+                names = "--device",
+                paramLabel = "NAME",
+                description = "Device to export, repeatable: loopback, loopback-hs, microphone, speaker, camera"
+                        + " (default: loopback).")
+        List<String> devices = new java.util.ArrayList<>();
+
+        @Option(
+                names = "--port",
+                defaultValue = "" + UsbIpServer.DEFAULT_PORT,
+                description = "TCP port, 0 for a free one (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(
+                names = "--bind",
+                description = "Address to listen on (default: the loopback address; any other address exposes the"
+                        + " simulated devices to the network).")
+        String bind;
+
+        @Option(
+                names = "--seconds",
+                defaultValue = "0",
+                description = "Stop after this many seconds; 0 serves until interrupted (default).")
+        long seconds;
+
+        @Option(
+                names = "--stdio",
+                description = "Serve one connection on stdin/stdout instead of TCP (QEMU guestfwd=...-cmd:);"
+                        + " messages go to stderr.")
+        boolean stdio;
+
+        @Override
+        public Integer call() throws IOException {
+            CommandLine cl = spec.commandLine();
+            List<String> names = devices.isEmpty() ? List.of("loopback") : List.copyOf(devices);
+            for (String n : names) {
+                if (!UsbIpMain.DEVICE_NAMES.contains(n)) {
+                    throw new ParameterException(
+                            cl,
+                            "--device must be one of " + String.join(", ", UsbIpMain.DEVICE_NAMES) + ", was '" + n
+                                    + "'");
+                }
+            }
+            if (port < 0 || port > 65535 || seconds < 0) {
+                throw new ParameterException(cl, "--port must be 0..65535 and --seconds >= 0");
+            }
+            if (stdio && (cl.getParseResult().hasMatchedOption("--port") || bind != null)) {
+                throw new ParameterException(cl, "--stdio serves stdin/stdout: it takes no --port or --bind");
+            }
+            InetAddress address;
+            try {
+                address = bind == null ? InetAddress.getLoopbackAddress() : InetAddress.getByName(bind);
+            } catch (java.net.UnknownHostException e) {
+                throw new ParameterException(cl, "--bind: unknown address '" + bind + "'");
+            }
+            // in --stdio mode stdout is the protocol stream: every message goes to stderr
+            PrintWriter out = stdio ? cl.getErr() : cl.getOut();
+            SimulatedHostController host = UsbIpMain.realTimeBus(names);
+            UsbIpServer server = null;
+            try {
+                UsbIpServer.Builder b = UsbIpServer.builder(host);
+                List<String> described = new java.util.ArrayList<>();
+                for (int i = 0; i < names.size(); i++) {
+                    String busId = "1-" + (i + 1);
+                    SimulatedDevice sd = host.attach(UsbIpMain.model(names.get(i)));
+                    b.device(busId, sd);
+                    described.add(String.format(
+                            Locale.ROOT,
+                            "%s = %04x:%04x %s (%s, %s speed)",
+                            busId,
+                            sd.model().deviceDescriptor().idVendor(),
+                            sd.model().deviceDescriptor().idProduct(),
+                            sd.model().string(2),
+                            names.get(i),
+                            sd.speed().name().toLowerCase(Locale.ROOT)));
+                }
+                if (!stdio) {
+                    b.port(port).bindAddress(address);
+                }
+                server = b.build();
+                java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+                if (stdio) {
+                    UsbIpServer s = server;
+                    Thread t = new Thread(
+                            () -> {
+                                s.serve(
+                                        new java.io.FileInputStream(java.io.FileDescriptor.in),
+                                        new java.io.FileOutputStream(java.io.FileDescriptor.out));
+                                done.countDown();
+                            },
+                            "usbip-stdio");
+                    t.setDaemon(true);
+                    t.start();
+                    out.println("usbd serve-usbip: serving " + String.join(", ", described) + " on stdin/stdout");
+                } else {
+                    server.start();
+                    out.printf(
+                            Locale.ROOT,
+                            "usbd serve-usbip: USB/IP server on %s:%d (real-time simulated bus) exporting:%n",
+                            address.getHostAddress(),
+                            server.port());
+                    for (String d : described) {
+                        out.println("  " + d);
+                    }
+                    out.println("attach from Linux (as root; vhci-hcd loaded with 'modprobe vhci-hcd'):");
+                    for (String busId : server.busIds()) {
+                        out.println("  " + attachCommand(address, server.port(), busId));
+                    }
+                    out.println(seconds > 0 ? "serving for " + seconds + " s" : "serving until interrupted (Ctrl-C)");
+                }
+                out.flush();
+                long t0 = System.nanoTime();
+                try {
+                    if (seconds > 0) {
+                        done.await(seconds, java.util.concurrent.TimeUnit.SECONDS);
+                    } else {
+                        done.await();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // stop serving, keep the interrupt for the caller
+                }
+                out.println("usbd serve-usbip: stopped after " + wall(t0));
+                out.flush();
+                return 0;
+            } finally {
+                if (server != null) {
+                    server.close();
+                }
+                host.close();
+            }
+        }
+
+        /** The {@code usbip attach} line a Linux user types to reach this server. */
+        static String attachCommand(InetAddress bound, int port, String busId) {
+            String host;
+            if (bound.isAnyLocalAddress()) {
+                try {
+                    host = InetAddress.getLocalHost().getHostName();
+                } catch (java.net.UnknownHostException e) {
+                    host = "THIS-HOST";
+                }
+            } else {
+                host = bound.getHostAddress();
+            }
+            return "usbip " + (port == UsbIpServer.DEFAULT_PORT ? "" : "--tcp-port " + port + " ") + "attach -r " + host
+                    + " -b " + busId;
         }
     }
 

@@ -124,4 +124,33 @@ class LoopbackTestDriverTest {
             assertThat(d.mismatchCount()).isZero();
         }
     }
+
+    @Test
+    void highSpeedStreamsWithoutGaps() {
+        // ASAP starts at max(stream end, now + 6 frames) (§1.8): the queue must cover more than 6 frames
+        try (SimBus bus = new SimBus(UsbSpeed.HIGH, 1)) {
+            LoopbackTestDriver d = new LoopbackTestDriver(1, 4_000);
+            d.speed(UsbSpeed.HIGH);
+            java.util.List<Long> outFrames = new java.util.concurrent.CopyOnWriteArrayList<>();
+            d.addFrameListener((s, index, busFrame, length, error) -> {
+                if (s.endpointAddress() == 0x01 && index % 8 == 0) {
+                    outFrames.add(busFrame);
+                }
+            });
+            bus.register("LoopbackTest", LoopbackTestDriver.settings(), d);
+            bus.attach(LoopbackDevice.highSpeed());
+            long start = bus.frame();
+            assertThat(bus.runUntil(d::isFinished, 2_000)).isTrue();
+
+            assertThat(d.outStream().queueShape()).containsExactly(64, 4);
+            assertThat(outFrames).hasSize(500);
+            for (int i = 1; i < outFrames.size(); i++) {
+                assertThat(outFrames.get(i))
+                        .as("1 ms of microframes after the previous")
+                        .isEqualTo(outFrames.get(0) + i);
+            }
+            assertThat(bus.frame() - start).isLessThan(500 + 20);
+            assertThat(d.verifiedPackets()).isEqualTo(4_000);
+        }
+    }
 }

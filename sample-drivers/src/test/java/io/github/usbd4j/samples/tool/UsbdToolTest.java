@@ -7,6 +7,7 @@ import io.github.usbd4j.sim.Uac1Microphone;
 import io.github.usbd4j.sim.UvcCamera;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -175,5 +176,13 @@ class UsbdToolTest {
         assertThat(noEp.exit()).isEqualTo(2);
         assertThat(noEp.err()).contains("no isochronous endpoint 0x02");
         assertThat(Uac1Microphone.BYTES_PER_FRAME).isEqualTo(96);
+    }
+
+    @Test
+    void usbipAttachLine() {
+        assertThat(UsbdTool.ServeUsbIp.attachCommand(InetAddress.getLoopbackAddress(), 3240, "1-1"))
+                .isEqualTo("usbip attach -r 127.0.0.1 -b 1-1");
+        assertThat(UsbdTool.ServeUsbIp.attachCommand(InetAddress.getLoopbackAddress(), 3300, "1-2"))
+                .isEqualTo("usbip --tcp-port 3300 attach -r 127.0.0.1 -b 1-2");
     }
 }

@@ -1,0 +1,101 @@
+package io.github.usbd4j.usbip;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.samples.tool.UsbdTool;
+import io.github.usbd4j.sim.Uac1Microphone;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code usbd serve-usbip} on an ephemeral port, talked to by usbd-impl's USB/IP test client (this test
+ * lives in its package to reach it).
+ */
+class ServeUsbIpCommandTest {
+
+    @Test
+    void servesTheDevicesAndPrintsTheAttachLine() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = UsbdTool.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        AtomicInteger exit = new AtomicInteger(-1);
+        Thread server = new Thread(
+                () -> exit.set(cl.execute(
+                        "serve-usbip",
+                        "--device",
+                        "loopback",
+                        "--device",
+                        "microphone",
+                        "--port",
+                        "0",
+                        "--seconds",
+                        "60")),
+                "serve-usbip");
+        server.start();
+        Matcher m = Pattern.compile("on 127\\.0\\.0\\.1:(\\d+) ").matcher("");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!m.reset(out.toString()).find() || !out.toString().contains("serving for 60 s")) {
+            assertThat(System.nanoTime())
+                    .as("the server announces itself; stderr: %s", err)
+                    .isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        int port = Integer.parseInt(m.group(1));
+        assertThat(out.toString())
+                .contains("1-1 = 1209:0001")
+                .contains("1-2 = 1209:0003")
+                .contains("usbip --tcp-port " + port + " attach -r 127.0.0.1 -b 1-1")
+                .contains("usbip --tcp-port " + port + " attach -r 127.0.0.1 -b 1-2");
+
+        try (UsbIpTestClient list = UsbIpTestClient.connect(port)) {
+            List<UsbIpTestClient.Device> devices = list.devlist();
+            assertThat(devices).extracting(UsbIpTestClient.Device::busId).containsExactly("1-1", "1-2");
+            assertThat(devices).extracting(UsbIpTestClient.Device::product).containsExactly(1, 3);
+        }
+        try (UsbIpTestClient c = UsbIpTestClient.connect(port)) {
+            UsbIpTestClient.Device mic = c.importDevice("1-2");
+            c.control(1, mic.devid(), new byte[] {0x01, 11, 1, 0, 1, 0, 0, 0}, new byte[0]); // SET_INTERFACE 1/1
+            assertThat(c.poll(10_000).status()).isZero();
+            int[] lengths = new int[16];
+            Arrays.fill(lengths, Uac1Microphone.BYTES_PER_FRAME);
+            c.iso(2, mic.devid(), 1, true, lengths, null);
+            UsbIpTestClient.Reply r = c.poll(10_000);
+            assertThat(r).isNotNull();
+            assertThat(r.status()).isZero();
+            assertThat(r.packets()).isEqualTo(16);
+            assertThat(r.actualLength()).isEqualTo(16 * Uac1Microphone.BYTES_PER_FRAME);
+            assertThat(Arrays.copyOfRange(r.data(), 0, Uac1Microphone.BYTES_PER_FRAME))
+                    .isEqualTo(Uac1Microphone.expectedPacket(r.startFrame()));
+        }
+
+        server.interrupt(); // the command's way to stop early
+        server.join(10_000);
+        assertThat(server.isAlive()).isFalse();
+        assertThat(exit.get()).isZero();
+        assertThat(out.toString()).contains("usbd serve-usbip: stopped after");
+    }
+
+    @Test
+    void badArgumentsAreOneLine() {
+        for (String[] args : new String[][] {
+            {"serve-usbip", "--device", "toaster"},
+            {"serve-usbip", "--port", "70000"},
+            {"serve-usbip", "--stdio", "--port", "3240"},
+            {"serve-usbip", "--bind", "no.such.host.invalid"}
+        }) {
+            StringWriter err = new StringWriter();
+            var cl = UsbdTool.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            assertThat(cl.execute(args)).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err.toString().strip().lines()).as(err.toString()).hasSize(1);
+        }
+    }
+}
