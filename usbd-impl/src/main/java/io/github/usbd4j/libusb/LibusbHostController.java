@@ -32,10 +32,12 @@ import org.usb4java.Loader;
  * The real-device backend: a {@link HostController} over usb4java 1.3.0 (which bundles libusb 1.0.22).
  *
  * <pre>{@code
- * Usbd usbd = Usbd.builder()
+ * try (Usbd usbd = Usbd.builder()
  *         .backend(LibusbHostController.builder().device(0x046d, 0x0825).build())
- *         .driver("MyWebcam", settings, new MyWebcamDriver())
- *         .build();
+ *         .build()) {
+ *     usbd.registerDriver("MyWebcam", UsbDriverSettings.forVendor(0x046d, 0x0825), new MyWebcamDriver());
+ *     ...
+ * }
  * }</pre>
  *
  * <p><b>Devices.</b> Arrivals and departures come from libusb's hot-plug events where libusb has them

@@ -14,7 +14,7 @@ import java.util.function.BooleanSupplier;
  * The {@code sim} backend of the tool: a simulated host controller on a virtual clock (deterministic; as
  * fast as the machine runs) and a {@link Usbd} runtime over it. The samples' tests use it too.
  */
-public final class SimBus implements AutoCloseable {
+public final class SimBus implements ToolBus {
     private final SimulatedHostController sim;
     private final Usbd usbd;
 
@@ -37,11 +37,13 @@ public final class SimBus implements AutoCloseable {
     }
 
     /** The runtime. */
+    @Override
     public Usbd usbd() {
         return usbd;
     }
 
     /** Registers a driver (its {@code USBInstallDriver} runs). */
+    @Override
     public SimBus register(String id, UsbDriverSettings settings, UsbClientDriver driver) {
         usbd.registerDriver(id, settings, driver);
         return this;
@@ -63,6 +65,7 @@ public final class SimBus implements AutoCloseable {
     }
 
     /** Runs the bus until {@code done} or {@code maxFrames} frames passed; returns {@code done}. */
+    @Override
     public boolean runUntil(BooleanSupplier done, long maxFrames) {
         return sim.runUntil(done, maxFrames);
     }
@@ -73,6 +76,7 @@ public final class SimBus implements AutoCloseable {
     }
 
     /** The current bus frame. */
+    @Override
     public long frame() {
         return sim.currentFrame();
     }

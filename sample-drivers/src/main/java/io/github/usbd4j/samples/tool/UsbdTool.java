@@ -52,8 +52,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code usbd} command-line tool: runs the sample drivers on a backend and prints what they streamed
- * and a per-frame summary. The only backend is {@code sim}, a simulated bus on a virtual clock (so a run
- * of many seconds of bus time takes a fraction of that). Streaming commands show a {@link Progress}
+ * and a per-frame summary. The default backend is {@code sim}, a simulated bus on a virtual clock (so a
+ * run of many seconds of bus time takes a fraction of that); {@code --backend libusb} runs {@code stream}
+ * and {@code play} on a real device through usb4java ({@link LibusbBus}), in real time. Streaming commands show a {@link Progress}
  * display and can draw a {@link FramePlot}; {@code serve-usbip} serves simulated devices to a real
  * kernel over USB/IP on a real-time bus.
  */
@@ -76,8 +77,13 @@ public final class UsbdTool implements Runnable {
     /** Backends the tool can run on. */
     public enum Backend {
         /** The simulated host controller, virtual clock. */
-        sim
+        sim,
+        /** Real devices through usb4java (commands {@code stream} and {@code play}). */
+        libusb
     }
+
+    /** Real devices get this long to appear and be taken by the driver. */
+    static final long ATTACH_WAIT_FRAMES = 10_000;
 
     @Spec
     CommandSpec spec;
@@ -138,7 +144,7 @@ public final class UsbdTool implements Runnable {
      * @return the bus frames run
      */
     static long runToEnd(
-            SimBus bus, IsochStreamingDriver d, String what, long maxFrames, long targetFrames, PrintWriter out) {
+            ToolBus bus, IsochStreamingDriver d, String what, long maxFrames, long targetFrames, PrintWriter out) {
         if (!d.isAttached() && !d.isFinished()) {
             throw new IllegalStateException("the " + what + " driver did not accept the device");
         }
@@ -204,6 +210,32 @@ public final class UsbdTool implements Runnable {
             out.println("  total   : " + d.stats().summary());
         }
         out.flush();
+    }
+
+    /** {@code "046d:0825"} as {vendor, product}; a parameter error otherwise. */
+    static int[] vidPid(CommandLine cl, String device) {
+        String[] vp = device == null ? new String[0] : device.split(":");
+        try {
+            if (vp.length == 2) {
+                int vid = Integer.parseInt(vp[0], 16);
+                int pid = Integer.parseInt(vp[1], 16);
+                if ((vid & ~0xFFFF) == 0 && (pid & ~0xFFFF) == 0) {
+                    return new int[] {vid, pid};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
+    }
+
+    /** Waits for a real device to arrive and be taken by {@code d}; fails with what to check if not. */
+    static void awaitRealDevice(ToolBus bus, IsochStreamingDriver d, String device) {
+        if (!bus.runUntil(() -> d.isAttached() || d.isFinished(), ATTACH_WAIT_FRAMES)) {
+            throw new IllegalStateException("no device " + device + " was taken within "
+                    + seconds(ATTACH_WAIT_FRAMES) + ": is it plugged in, may this user open it (udev rule), and"
+                    + " does it have the interface, alternate setting and endpoint asked for? (see 'usbd list')");
+        }
     }
 
     static String seconds(long frames) {
@@ -550,8 +582,17 @@ public final class UsbdTool implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @CommandLine.ParentCommand
+        UsbdTool root;
+
         @Parameters(paramLabel = "FILE.wav", description = "The file to play.")
         Path file;
+
+        @Option(
+                names = "--device",
+                description = "With --backend libusb: the UAC1 speaker's VID:PID in hex (the sim plays to its"
+                        + " built-in 1209:0002).")
+        String device;
 
         @CommandLine.Mixin
         StreamingOptions streaming;
@@ -562,6 +603,9 @@ public final class UsbdTool implements Runnable {
             long t0 = System.nanoTime();
             WavFile wav = WavFile.read(file);
             Uac1SpeakerDriver d = new Uac1SpeakerDriver(wav);
+            if (root.backend == Backend.libusb) {
+                return playToRealDevice(out, t0, wav, d);
+            }
             streaming.prepare(spec.commandLine(), d, "usbd play " + file.getFileName() + " to UAC1 speaker 1209:0002");
             try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
                 bus.register("Uac1Speaker", Uac1SpeakerDriver.settings(), d);
@@ -590,6 +634,31 @@ public final class UsbdTool implements Runnable {
                 printSummary(out, d);
                 streaming.finish(out);
                 return 0;
+            }
+        }
+
+        private int playToRealDevice(PrintWriter out, long t0, WavFile wav, Uac1SpeakerDriver d) throws IOException {
+            int[] id = vidPid(spec.commandLine(), device);
+            streaming.prepare(spec.commandLine(), d, "usbd play " + file.getFileName() + " to " + device);
+            try (LibusbBus bus = new LibusbBus(id[0], id[1], d::speed)) {
+                bus.register("Uac1Speaker", Uac1SpeakerDriver.settings(), d);
+                awaitRealDevice(bus, d, device);
+                long frames = runToEnd(bus, d, "speaker", d.frames() + 10_000, d.frames(), out);
+                out.printf(
+                        Locale.ROOT,
+                        "played %s: %d samples, %d Hz, %d ch, %d bit (%s) to %s in %s (%s wall)%n",
+                        file,
+                        wav.sampleFrames(),
+                        wav.sampleRate(),
+                        wav.channels(),
+                        wav.bitsPerSample(),
+                        seconds(d.frames()),
+                        device,
+                        seconds(frames),
+                        wall(t0));
+                printSummary(out, d);
+                streaming.finish(out);
+                return d.stats().failedIssues() == 0 ? 0 : 4;
             }
         }
     }
@@ -721,6 +790,9 @@ public final class UsbdTool implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @CommandLine.ParentCommand
+        UsbdTool root;
+
         @Option(
                 names = "--device",
                 defaultValue = "1209:0001",
@@ -793,18 +865,9 @@ public final class UsbdTool implements Runnable {
         @Override
         public Integer call() throws IOException {
             CommandLine cl = spec.commandLine();
-            String[] vp = device.split(":");
-            if (vp.length != 2) {
-                throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
-            }
-            int vid;
-            int pid;
-            try {
-                vid = Integer.parseInt(vp[0], 16);
-                pid = Integer.parseInt(vp[1], 16);
-            } catch (NumberFormatException e) {
-                throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
-            }
+            int[] id = vidPid(cl, device);
+            int vid = id[0];
+            int pid = id[1];
             DeviceModel model = vid != 0x1209
                     ? null
                     : switch (pid) {
@@ -814,10 +877,12 @@ public final class UsbdTool implements Runnable {
                         case 4 -> new UvcCamera();
                         default -> null;
                     };
-            if (model == null) {
+            boolean real = root.backend == Backend.libusb;
+            if (model == null && !real) {
                 throw new ParameterException(
                         cl,
-                        "no simulated device " + device + " (built in: 1209:0001, 1209:0002, 1209:0003, 1209:0004)");
+                        "no simulated device " + device + " (built in: 1209:0001, 1209:0002, 1209:0003, 1209:0004;"
+                                + " real devices: --backend libusb)");
             }
             if (packets < 1 || framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
                 throw new ParameterException(
@@ -831,10 +896,8 @@ public final class UsbdTool implements Runnable {
             PrintWriter out = cl.getOut();
             long t0 = System.nanoTime();
             long startFrame = start != null && start.startFrame != null ? start.startFrame : -1;
-            UsbSpeed speed = model.speed();
             try (InputStream src = !in && file != null ? Files.newInputStream(file) : null;
-                    OutputStream sink = in && file != null ? Files.newOutputStream(file) : null;
-                    SimBus bus = new SimBus(speed, 0)) {
+                    OutputStream sink = in && file != null ? Files.newOutputStream(file) : null) {
                 GenericStreamDriver d = new GenericStreamDriver(
                         new GenericStreamDriver.Spec(
                                 interfaceNumber,
@@ -848,79 +911,96 @@ public final class UsbdTool implements Runnable {
                                 compress),
                         src,
                         sink);
-                d.speed(speed);
-                streaming.prepare(
+                try (ToolBus bus = real ? new LibusbBus(vid, pid, d::speed) : new SimBus(model.speed(), 0)) {
+                    return stream(cl, out, t0, startFrame, in, bus, d, model);
+                }
+            }
+        }
+
+        private int stream(
+                CommandLine cl,
+                PrintWriter out,
+                long t0,
+                long startFrame,
+                boolean in,
+                ToolBus bus,
+                GenericStreamDriver d,
+                DeviceModel model)
+                throws IOException {
+            if (model != null) {
+                d.speed(model.speed());
+            }
+            streaming.prepare(
+                    cl,
+                    d,
+                    String.format(
+                            Locale.ROOT,
+                            "usbd stream: %s interface %d alt %d endpoint 0x%02X, %s",
+                            device,
+                            interfaceNumber,
+                            alt,
+                            endpoint,
+                            startFrame < 0 ? "ASAP" : "start frame " + startFrame));
+            String[] vp = device.split(":");
+            bus.register(
+                    "Stream",
+                    io.github.usbd4j.ce.UsbDriverSettings.forVendor(
+                            Integer.parseInt(vp[0], 16), Integer.parseInt(vp[1], 16)),
+                    d);
+            if (bus instanceof SimBus sim) {
+                sim.attach(model);
+            } else {
+                awaitRealDevice(bus, d, device);
+            }
+            if (!d.isAttached()) {
+                throw new ParameterException(
                         cl,
-                        d,
                         String.format(
                                 Locale.ROOT,
-                                "usbd stream: %s interface %d alt %d endpoint 0x%02X, %s",
+                                "%s has no isochronous endpoint 0x%02X in interface %d alternate setting %d (see 'usbd list')",
                                 device,
-                                interfaceNumber,
-                                alt,
                                 endpoint,
-                                startFrame < 0 ? "ASAP" : "start frame " + startFrame));
-                bus.register("Stream", io.github.usbd4j.ce.UsbDriverSettings.forVendor(vid, pid), d);
-                bus.attach(model);
-                if (!d.isAttached()) {
-                    throw new ParameterException(
-                            cl,
-                            String.format(
-                                    Locale.ROOT,
-                                    "%s has no isochronous endpoint 0x%02X in interface %d alternate setting %d (see 'usbd list')",
-                                    device,
-                                    endpoint,
-                                    interfaceNumber,
-                                    alt));
-                }
-                IsochStream s = d.streams().get(0);
-                if (packetLength > s.maxFrameLength()) {
-                    d.stop();
-                    throw new ParameterException(
-                            cl,
-                            "--packet-length " + packetLength + " exceeds the endpoint's " + s.maxFrameLength()
-                                    + " bytes per interval");
-                }
-                out.printf(
-                        Locale.ROOT,
-                        "streaming %s interface %d alt %d endpoint 0x%02X (%s, up to %d bytes per interval): %d frames,"
-                                + " %d x %d in flight, %s%s, current bus frame %d%n",
-                        device,
-                        interfaceNumber,
-                        alt,
-                        endpoint,
-                        in ? "IN" : "OUT",
-                        s.maxFrameLength(),
-                        packets,
-                        s.queueShape()[1],
-                        s.queueShape()[0],
-                        startFrame < 0 ? "ASAP" : "first transfer at frame " + startFrame,
-                        compress ? ", USB_COMPRESS_ISOCH" : "",
-                        bus.frame());
-                long target = speed == UsbSpeed.HIGH
-                        ? (packets
-                                                * (1L
-                                                        << (Math.max(
-                                                                        1,
-                                                                        Math.min(
-                                                                                16,
-                                                                                s.descriptor()
-                                                                                        .bInterval()))
-                                                                - 1))
-                                        + 7)
-                                / 8
-                        : packets;
-                long busFrames = runToEnd(bus, d, "stream", packets * 8 + 10_000, target, out);
-                out.printf(
-                        Locale.ROOT,
-                        "streamed %s of bus time (%s wall)%s%n",
-                        seconds(busFrames),
-                        wall(t0),
-                        file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
-                printSummary(out, d);
-                streaming.finish(out);
-                return d.stats().failedIssues() == 0 ? 0 : 4;
+                                interfaceNumber,
+                                alt));
             }
+            IsochStream s = d.streams().get(0);
+            if (packetLength > s.maxFrameLength()) {
+                d.stop();
+                throw new ParameterException(
+                        cl,
+                        "--packet-length " + packetLength + " exceeds the endpoint's " + s.maxFrameLength()
+                                + " bytes per interval");
+            }
+            out.printf(
+                    Locale.ROOT,
+                    "streaming %s interface %d alt %d endpoint 0x%02X (%s, up to %d bytes per interval): %d frames,"
+                            + " %d x %d in flight, %s%s, current bus frame %d%n",
+                    device,
+                    interfaceNumber,
+                    alt,
+                    endpoint,
+                    in ? "IN" : "OUT",
+                    s.maxFrameLength(),
+                    packets,
+                    s.queueShape()[1],
+                    s.queueShape()[0],
+                    startFrame < 0 ? "ASAP" : "first transfer at frame " + startFrame,
+                    compress ? ", USB_COMPRESS_ISOCH" : "",
+                    bus.frame());
+            UsbSpeed speed = d.speed();
+            long target = speed == UsbSpeed.HIGH
+                    ? (packets * (1L << (Math.max(1, Math.min(16, s.descriptor().bInterval())) - 1)) + 7) / 8
+                    : packets;
+            long busFrames = runToEnd(bus, d, "stream", packets * 8 + 10_000, target, out);
+            out.printf(
+                    Locale.ROOT,
+                    "streamed %s of bus time (%s wall)%s%n",
+                    seconds(busFrames),
+                    wall(t0),
+                    file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
+            printSummary(out, d);
+            streaming.finish(out);
+            return d.stats().failedIssues() == 0 ? 0 : 4;
         }
     }
 
