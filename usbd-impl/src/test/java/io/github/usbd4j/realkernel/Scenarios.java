@@ -1,0 +1,75 @@
+package io.github.usbd4j.realkernel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.usb4java.Context;
+import org.usb4java.Device;
+import org.usb4java.DeviceDescriptor;
+import org.usb4java.DeviceList;
+import org.usb4java.LibUsb;
+
+/** Small guest-side scenarios and helpers shared by the others. */
+final class Scenarios {
+    private Scenarios() {}
+
+    /**
+     * Pipeline smoke test: the guest kernel enumerated QEMU's usb-audio and libusb (through usb4java, in
+     * the guest, from the host's jars) lists it.
+     */
+    static void smoke(GuestMain.Report r) throws Exception {
+        awaitSysfs(0x46f4, 0x0002, 20_000);
+        Context ctx = new Context();
+        check(LibUsb.init(ctx), "init");
+        try {
+            DeviceList list = new DeviceList();
+            int n = LibUsb.getDeviceList(ctx, list);
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Device d = list.get(i);
+                DeviceDescriptor dd = new DeviceDescriptor();
+                check(LibUsb.getDeviceDescriptor(d, dd), "descriptor");
+                ids.add(String.format("%04x:%04x", dd.idVendor() & 0xffff, dd.idProduct() & 0xffff));
+            }
+            LibUsb.freeDeviceList(list, true);
+            r.info("libusb devices " + ids);
+            if (!ids.contains("46f4:0002")) {
+                throw new AssertionError("usb-audio 46f4:0002 not listed by libusb: " + ids);
+            }
+        } finally {
+            LibUsb.exit(ctx);
+        }
+    }
+
+    /** Waits until the guest kernel has a device with this VID:PID in sysfs. */
+    static void awaitSysfs(int vid, int pid, long timeoutMillis) throws IOException, InterruptedException {
+        String v = String.format("%04x", vid);
+        String p = String.format("%04x", pid);
+        long end = System.currentTimeMillis() + timeoutMillis;
+        while (true) {
+            try (Stream<Path> s = Files.list(Path.of("/sys/bus/usb/devices"))) {
+                for (Path d : s.toList()) {
+                    Path vf = d.resolve("idVendor");
+                    if (Files.exists(vf)
+                            && Files.readString(vf).trim().equals(v)
+                            && Files.readString(d.resolve("idProduct")).trim().equals(p)) {
+                        return;
+                    }
+                }
+            }
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError(v + ":" + p + " did not appear in /sys/bus/usb/devices");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void check(int rc, String what) {
+        if (rc < 0) {
+            throw new AssertionError("libusb " + what + ": " + LibUsb.errorName(rc));
+        }
+    }
+}
