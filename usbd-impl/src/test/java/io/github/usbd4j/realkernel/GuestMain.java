@@ -52,6 +52,7 @@ public final class GuestMain {
 
     static {
         SCENARIOS.put("smoke", () -> Scenarios::smoke);
+        SCENARIOS.put("usbip-smoke", () -> Scenarios::usbIpSmoke);
     }
 
     private GuestMain() {}

@@ -10,7 +10,7 @@ class PipelineSmokeIT {
     void guestListsUsbAudio() throws Exception {
         RealKernel.assumeReady(true);
         QemuGuest g = QemuGuest.builder("PipelineSmokeIT")
-                .args("smoke")
+                .args("smoke", "usbip-smoke")
                 .usbIpServer("--device", "loopback")
                 .build();
         QemuGuest.Result r = g.run();

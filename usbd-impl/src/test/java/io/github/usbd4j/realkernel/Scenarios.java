@@ -44,6 +44,16 @@ final class Scenarios {
         }
     }
 
+    /** Pipeline smoke test of USB/IP: attach the server's loopback device, see it in libusb, detach it. */
+    static void usbIpSmoke(GuestMain.Report r) throws Exception {
+        long t0 = System.nanoTime();
+        int port = GuestUsbIp.attach("1-1");
+        awaitSysfs(0x1209, 0x0001, 20_000);
+        r.info("attached on vhci port " + port + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        GuestUsbIp.detach(port);
+        r.info("detached; ports in use now " + GuestUsbIp.usedPorts());
+    }
+
     /** Waits until the guest kernel has a device with this VID:PID in sysfs. */
     static void awaitSysfs(int vid, int pid, long timeoutMillis) throws IOException, InterruptedException {
         String v = String.format("%04x", vid);
