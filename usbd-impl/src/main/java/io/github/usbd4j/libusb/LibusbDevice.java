@@ -1,0 +1,644 @@
+package io.github.usbd4j.libusb;
+
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.host.spi.TransferType;
+import java.nio.IntBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.usb4java.ConfigDescriptor;
+import org.usb4java.Device;
+import org.usb4java.DeviceDescriptor;
+import org.usb4java.DeviceHandle;
+import org.usb4java.LibUsb;
+
+/**
+ * A device on the usb4java backend. Descriptors are read from libusb's cache without opening the device;
+ * {@link #open()} opens it, detaches kernel drivers and claims every interface of the active
+ * configuration, as a CE client driver expects to own its device.
+ *
+ * <p><b>Standard requests.</b> usbfs must know about some requests, so they do not go to the device as
+ * raw control transfers: {@code SET_INTERFACE} becomes {@code libusb_set_interface_alt_setting} (the
+ * kernel enables the new endpoints and checks bandwidth), {@code SET_CONFIGURATION} becomes
+ * {@code libusb_set_configuration} (interfaces released and claimed again), and
+ * {@code CLEAR_FEATURE(ENDPOINT_HALT)} becomes {@code libusb_clear_halt} (which also resets the host's
+ * data toggle). {@code SET_ADDRESS} is refused. These run on a worker thread and complete like any
+ * transfer.
+ *
+ * <p><b>Start frames.</b> An isochronous batch submitted to an idle endpoint is held until
+ * {@code submitLead} ms before its start frame and then submitted (libusb always schedules ASAP); a
+ * batch for an endpoint that already has batches in flight or held is queued behind them, because the
+ * kernel appends an ASAP URB right after the endpoint's last one, which is the frame the runtime chose.
+ */
+final class LibusbDevice implements BackendDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(LibusbDevice.class);
+
+    private static final int SET_INTERFACE = 11;
+    private static final int SET_CONFIGURATION = 9;
+    private static final int CLEAR_FEATURE = 1;
+    private static final int SET_ADDRESS = 5;
+
+    private final LibusbHostController controller;
+    private final Device device;
+    private final String location;
+    private final UsbSpeed speed;
+    private final byte[] deviceDescriptor;
+    private final List<byte[]> configurations;
+    private final int activeConfiguration;
+    private final int maxIsoPacket = KernelLimits.maxIsoPacketLength();
+
+    private final Object lock = new Object();
+    private final Map<Integer, EndpointQueue> endpoints = new HashMap<>();
+    private final Set<NativeTransfer> natives = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<Integer> claimed = new ArrayList<>();
+    private DeviceHandle handle;
+    private boolean gone;
+    private int inFlight;
+
+    /** Held and in-flight isochronous batches of one endpoint, in submission order. */
+    private static final class EndpointQueue {
+        int inFlight;
+        final ArrayDeque<BackendTransfer> held = new ArrayDeque<>();
+    }
+
+    LibusbDevice(LibusbHostController controller, Device device) throws BackendException {
+        this.controller = controller;
+        this.device = LibUsb.refDevice(device);
+        this.location = "libusb:" + LibUsb.getBusNumber(device) + "-" + portPath(device) + " (address "
+                + LibUsb.getDeviceAddress(device) + ")";
+        this.speed = speedOf(LibUsb.getDeviceSpeed(device));
+        DeviceDescriptor dd = new DeviceDescriptor();
+        check(LibUsb.getDeviceDescriptor(device, dd), "read the device descriptor");
+        this.deviceDescriptor = RawDescriptors.device(dd);
+        List<byte[]> configs = new ArrayList<>();
+        for (int i = 0; i < (dd.bNumConfigurations() & 0xFF); i++) {
+            ConfigDescriptor cd = new ConfigDescriptor();
+            check(LibUsb.getConfigDescriptor(device, (byte) i, cd), "read configuration descriptor " + i);
+            try {
+                configs.add(RawDescriptors.configuration(cd));
+            } finally {
+                LibUsb.freeConfigDescriptor(cd);
+            }
+        }
+        this.configurations = List.copyOf(configs);
+        ConfigDescriptor active = new ConfigDescriptor();
+        if (LibUsb.getActiveConfigDescriptor(device, active) == LibUsb.SUCCESS) {
+            this.activeConfiguration = active.bConfigurationValue() & 0xFF;
+            LibUsb.freeConfigDescriptor(active);
+        } else {
+            this.activeConfiguration = 0; // unconfigured
+        }
+    }
+
+    Device libusbDevice() {
+        return device;
+    }
+
+    int vendorId() {
+        return (deviceDescriptor[8] & 0xFF) | (deviceDescriptor[9] & 0xFF) << 8;
+    }
+
+    int productId() {
+        return (deviceDescriptor[10] & 0xFF) | (deviceDescriptor[11] & 0xFF) << 8;
+    }
+
+    boolean isHub() {
+        return deviceDescriptor[4] == 9;
+    }
+
+    @Override
+    public String location() {
+        return location;
+    }
+
+    @Override
+    public UsbSpeed speed() {
+        return speed;
+    }
+
+    @Override
+    public byte[] deviceDescriptor() {
+        return deviceDescriptor.clone();
+    }
+
+    @Override
+    public List<byte[]> configurationDescriptors() {
+        List<byte[]> copy = new ArrayList<>(configurations.size());
+        configurations.forEach(c -> copy.add(c.clone()));
+        return copy;
+    }
+
+    @Override
+    public int activeConfigurationValue() {
+        return activeConfiguration;
+    }
+
+    // ---- open / close ---------------------------------------------------------------------------------
+
+    @Override
+    public void open() throws BackendException {
+        synchronized (lock) {
+            if (handle != null) {
+                return;
+            }
+            if (gone) {
+                throw new BackendException(location + " has left the bus", PacketStatus.DEVICE_GONE);
+            }
+            DeviceHandle h = new DeviceHandle();
+            int rc = LibUsb.open(device, h);
+            if (rc != LibUsb.SUCCESS) {
+                throw new BackendException(openFailure(rc), LibusbCodes.ofError(rc));
+            }
+            try {
+                if (controller.detachKernelDrivers()
+                        && LibUsb.hasCapability(LibUsb.CAP_SUPPORTS_DETACH_KERNEL_DRIVER)) {
+                    LibUsb.setAutoDetachKernelDriver(h, true); // re-attached when we release the interface
+                }
+                claimAll(h);
+            } catch (BackendException e) {
+                releaseAll(h);
+                LibUsb.close(h);
+                throw e;
+            }
+            handle = h;
+        }
+    }
+
+    private String openFailure(int rc) {
+        if (rc == LibUsb.ERROR_ACCESS) {
+            return "cannot open " + location + ": permission denied (" + LibusbCodes.describe(rc)
+                    + "); give your user access to /dev/bus/usb with a udev rule, e.g. SUBSYSTEM==\"usb\", "
+                    + String.format("ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\"", vendorId(), productId())
+                    + ", MODE=\"0660\", GROUP=\"plugdev\"";
+        }
+        return "cannot open " + location + ": " + LibusbCodes.describe(rc);
+    }
+
+    /** Claims every interface of the active configuration (caller holds the lock). */
+    private void claimAll(DeviceHandle h) throws BackendException {
+        for (int number : interfaceNumbers()) {
+            if (!controller.detachKernelDrivers() && LibUsb.kernelDriverActive(h, number) == 1) {
+                throw new BackendException(
+                        "interface " + number + " of " + location + " is held by a kernel driver and kernel "
+                                + "drivers are not to be detached (LibusbHostController.Builder.detachKernelDrivers)",
+                        PacketStatus.HOST_ERROR);
+            }
+            int rc = LibUsb.claimInterface(h, number);
+            if (rc != LibUsb.SUCCESS) {
+                throw new BackendException(
+                        "cannot claim interface " + number + " of " + location + ": " + LibusbCodes.describe(rc)
+                                + (rc == LibUsb.ERROR_BUSY ? " (another program or driver holds it)" : ""),
+                        LibusbCodes.ofError(rc));
+            }
+            claimed.add(number);
+        }
+    }
+
+    private void releaseAll(DeviceHandle h) {
+        for (int number : claimed) {
+            LibUsb.releaseInterface(h, number);
+        }
+        claimed.clear();
+    }
+
+    private List<Integer> interfaceNumbers() {
+        List<Integer> numbers = new ArrayList<>();
+        for (byte[] config : configurations) {
+            if ((config[5] & 0xFF) != activeConfiguration) {
+                continue;
+            }
+            for (int i = 0; i + 1 < config.length && config[i] != 0; i += config[i] & 0xFF) {
+                if (config[i + 1] == 4 && i + 2 < config.length && !numbers.contains(config[i + 2] & 0xFF)) {
+                    numbers.add(config[i + 2] & 0xFF);
+                }
+            }
+        }
+        return numbers;
+    }
+
+    @Override
+    public void close() {
+        List<NativeTransfer> live;
+        synchronized (lock) {
+            if (handle == null) {
+                return;
+            }
+            live = natives.stream().filter(n -> n.submitted).toList();
+            for (EndpointQueue q : endpoints.values()) {
+                drainHeld(q, PacketStatus.CANCELED);
+            }
+        }
+        live.forEach(NativeTransfer::cancel);
+        awaitIdle();
+        synchronized (lock) {
+            releaseAll(handle);
+            LibUsb.close(handle);
+            handle = null;
+            for (NativeTransfer n : natives) {
+                if (!n.submitted) {
+                    n.free();
+                }
+            }
+            natives.removeIf(n -> !n.submitted);
+        }
+    }
+
+    /** Waits (bounded) for cancelled transfers to come back, unless called on the event thread. */
+    private void awaitIdle() {
+        if (controller.isEventThread()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        synchronized (lock) {
+            while (inFlight > 0 && System.nanoTime() < deadline) {
+                try {
+                    lock.wait(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The device left the bus: held batches complete with DEVICE_GONE; libusb completes the rest. */
+    void markGone() {
+        synchronized (lock) {
+            gone = true;
+            for (EndpointQueue q : endpoints.values()) {
+                drainHeld(q, PacketStatus.DEVICE_GONE);
+            }
+        }
+    }
+
+    boolean isGone() {
+        synchronized (lock) {
+            return gone;
+        }
+    }
+
+    /** Asks the kernel whether an open device is still there (a cheap ioctl). */
+    boolean probeGone() {
+        synchronized (lock) {
+            if (handle == null || gone) {
+                return gone;
+            }
+            IntBuffer config = IntBuffer.allocate(1);
+            return LibUsb.getConfiguration(handle, config) == LibUsb.ERROR_NO_DEVICE;
+        }
+    }
+
+    // ---- transfers ------------------------------------------------------------------------------------
+
+    @Override
+    public boolean reservePeriodic(int endpointAddress, TransferType type, int bytesPerInterval, int period) {
+        return true; // the kernel checks bandwidth when the alternate setting is selected (SET_INTERFACE)
+    }
+
+    @Override
+    public void releasePeriodic(int endpointAddress) {
+        // nothing reserved here
+    }
+
+    @Override
+    public void submit(BackendTransfer t) throws BackendException {
+        if (t.type() == TransferType.CONTROL && interceptStandardRequest(t)) {
+            return;
+        }
+        if (t.type() == TransferType.ISOCHRONOUS) {
+            checkIsochronous(t);
+        }
+        synchronized (lock) {
+            DeviceHandle h = openHandle();
+            NativeTransfer n = nativeOf(t);
+            n.prepare(h);
+            if (t.type() != TransferType.ISOCHRONOUS) {
+                submitNow(n);
+                return;
+            }
+            EndpointQueue q = endpoints.computeIfAbsent(t.endpointAddress(), a -> new EndpointQueue());
+            if (!q.held.isEmpty()) {
+                q.held.add(t); // keep the stream's order behind a held batch
+                return;
+            }
+            long now = controller.currentFrame();
+            if (q.inFlight == 0 && t.startFrame() - controller.submitLead() > now) {
+                q.held.add(t);
+                controller.releaseAt(t.startFrame() - controller.submitLead(), () -> releaseHeld(q));
+                return;
+            }
+            t.setActualStartFrame(
+                    q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
+            submitNow(n);
+            q.inFlight++;
+        }
+    }
+
+    private void checkIsochronous(BackendTransfer t) throws BackendException {
+        if (t.packets() <= 0) {
+            throw new BackendException("an isochronous transfer needs at least one packet", PacketStatus.HOST_ERROR);
+        }
+        for (int k = 0; k < t.packets(); k++) {
+            if (t.packetLength(k) > maxIsoPacket) {
+                throw new BackendException(
+                        "isochronous packet " + k + " is " + t.packetLength(k) + " bytes; this kernel's usbfs "
+                                + "accepts at most " + maxIsoPacket + " bytes per packet",
+                        PacketStatus.HOST_ERROR);
+            }
+        }
+    }
+
+    private DeviceHandle openHandle() throws BackendException {
+        if (gone) {
+            throw new BackendException(location + " has left the bus", PacketStatus.DEVICE_GONE);
+        }
+        if (handle == null) {
+            throw new BackendException(location + " is not open", PacketStatus.HOST_ERROR);
+        }
+        return handle;
+    }
+
+    private NativeTransfer nativeOf(BackendTransfer t) {
+        Object state = t.backendState();
+        if (state instanceof NativeTransfer n && n.device() == this) {
+            return n;
+        }
+        NativeTransfer n = new NativeTransfer(this, t);
+        t.setBackendState(n);
+        natives.add(n);
+        return n;
+    }
+
+    /** Hands a prepared transfer to libusb (caller holds the lock). */
+    private void submitNow(NativeTransfer n) throws BackendException {
+        int rc = n.submit();
+        if (rc != LibUsb.SUCCESS) {
+            if (rc == LibUsb.ERROR_NO_DEVICE) {
+                gone = true;
+                controller.deviceGone(this);
+            }
+            throw new BackendException(submitFailure(n.owner(), rc), LibusbCodes.ofError(rc));
+        }
+        n.submitted = true;
+        inFlight++;
+    }
+
+    private String submitFailure(BackendTransfer t, int rc) {
+        String what = "libusb refused a " + t.type().name().toLowerCase(java.util.Locale.ROOT)
+                + " transfer on endpoint 0x" + Integer.toHexString(t.endpointAddress()) + " of " + location + ": "
+                + LibusbCodes.describe(rc);
+        if (rc == LibUsb.ERROR_NO_MEM) {
+            return what + " (Linux caps usbfs buffers at usbfs_memory_mb, 16 MB by default: fewer or smaller "
+                    + "transfers in flight)";
+        }
+        return what;
+    }
+
+    /** The hold timer fired: submit the head (and everything queued behind it) unless it is still early. */
+    private void releaseHeld(EndpointQueue q) {
+        List<BackendTransfer> failed = new ArrayList<>();
+        List<BackendException> why = new ArrayList<>();
+        synchronized (lock) {
+            while (!q.held.isEmpty()) {
+                BackendTransfer t = q.held.peek();
+                long now = controller.currentFrame();
+                long due = t.startFrame() - controller.submitLead();
+                if (q.inFlight == 0 && due > now) {
+                    controller.releaseAt(due, () -> releaseHeld(q)); // the head was cancelled; wait for the next
+                    break;
+                }
+                q.held.poll();
+                try {
+                    openHandle();
+                    t.setActualStartFrame(
+                            q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
+                    submitNow(nativeOf(t));
+                    q.inFlight++;
+                } catch (BackendException e) {
+                    failed.add(t);
+                    why.add(e);
+                }
+            }
+        }
+        for (int i = 0; i < failed.size(); i++) {
+            LOG.debug("Held transfer failed on submission: {}", why.get(i).getMessage());
+            finish(failed.get(i), why.get(i).status());
+        }
+    }
+
+    private void drainHeld(EndpointQueue q, PacketStatus status) {
+        while (!q.held.isEmpty()) {
+            BackendTransfer t = q.held.poll();
+            controller.execute(() -> finish(t, status));
+        }
+    }
+
+    /** Completes a transfer that never reached libusb: every packet NOT_ACCESSED. */
+    private static void finish(BackendTransfer t, PacketStatus status) {
+        t.resetResults();
+        t.setResult(status, 0);
+        t.complete();
+    }
+
+    /** libusb finished a transfer (event thread). */
+    void completed(NativeTransfer n) {
+        BackendTransfer t = n.owner();
+        synchronized (lock) {
+            n.submitted = false;
+            inFlight--;
+            if (t.type() == TransferType.ISOCHRONOUS) {
+                EndpointQueue q = endpoints.get(t.endpointAddress());
+                if (q != null) {
+                    q.inFlight--;
+                }
+            }
+            lock.notifyAll();
+        }
+        n.readResults();
+        if (t.status() == PacketStatus.DEVICE_GONE) {
+            controller.deviceGone(this);
+        }
+        t.complete();
+    }
+
+    @Override
+    public void cancel(BackendTransfer t) {
+        if (!(t.backendState() instanceof NativeTransfer n) || n.device() != this) {
+            return;
+        }
+        synchronized (lock) {
+            EndpointQueue q = endpoints.get(t.endpointAddress());
+            if (q != null && q.held.remove(t)) {
+                controller.execute(() -> finish(t, PacketStatus.CANCELED));
+                return;
+            }
+            if (!n.submitted) {
+                return;
+            }
+        }
+        n.cancel(); // completion (CANCELLED, or already COMPLETED) still arrives on the event thread
+    }
+
+    // ---- standard requests usbfs must see --------------------------------------------------------------
+
+    /** Runs SET_INTERFACE, SET_CONFIGURATION and CLEAR_FEATURE(ENDPOINT_HALT) through libusb. */
+    private boolean interceptStandardRequest(BackendTransfer t) throws BackendException {
+        byte[] s = t.setup();
+        int type = s[0] & 0xFF;
+        int request = s[1] & 0xFF;
+        int value = (s[2] & 0xFF) | (s[3] & 0xFF) << 8;
+        int index = (s[4] & 0xFF) | (s[5] & 0xFF) << 8;
+        Runnable op;
+        if (type == 0x01 && request == SET_INTERFACE) {
+            op = () -> respond(t, LibUsb.setInterfaceAltSetting(requireHandle(), index, value));
+        } else if (type == 0x00 && request == SET_CONFIGURATION) {
+            op = () -> respond(t, setConfiguration(value));
+        } else if (type == 0x02 && request == CLEAR_FEATURE && value == 0) {
+            op = () -> respond(t, LibUsb.clearHalt(requireHandle(), (byte) index));
+        } else if (type == 0x00 && request == SET_ADDRESS) {
+            throw new BackendException("SET_ADDRESS belongs to the host controller", PacketStatus.STALL);
+        } else {
+            return false;
+        }
+        synchronized (lock) {
+            openHandle();
+        }
+        controller.runBlocking(op);
+        return true;
+    }
+
+    private DeviceHandle requireHandle() {
+        synchronized (lock) {
+            return handle;
+        }
+    }
+
+    private int setConfiguration(int value) {
+        synchronized (lock) {
+            if (handle == null) {
+                return LibUsb.ERROR_NO_DEVICE;
+            }
+            releaseAll(handle);
+            int rc = LibUsb.setConfiguration(handle, value);
+            try {
+                claimAll(handle);
+            } catch (BackendException e) {
+                LOG.warn("After SET_CONFIGURATION: {}", e.getMessage());
+            }
+            return rc;
+        }
+    }
+
+    private static void respond(BackendTransfer t, int rc) {
+        if (rc == LibUsb.SUCCESS) {
+            t.setResult(PacketStatus.OK, 0);
+        } else {
+            LOG.debug("Standard request failed: {}", LibusbCodes.describe(rc));
+            t.setResult(LibusbCodes.ofError(rc), 0);
+        }
+        t.complete();
+    }
+
+    // ---- endpoint and port control ----------------------------------------------------------------------
+
+    /**
+     * CE's {@code ResetPipe}. libusb has no host-only endpoint reset, so this is {@code libusb_clear_halt},
+     * which also sends {@code CLEAR_FEATURE(ENDPOINT_HALT)} to the device.
+     */
+    @Override
+    public void resetEndpoint(int endpointAddress) {
+        DeviceHandle h = requireHandle();
+        if (h != null) {
+            int rc = LibUsb.clearHalt(h, (byte) endpointAddress);
+            if (rc != LibUsb.SUCCESS) {
+                LOG.debug(
+                        "clear_halt 0x{} on {}: {}",
+                        Integer.toHexString(endpointAddress),
+                        location,
+                        LibusbCodes.describe(rc));
+            }
+        }
+    }
+
+    /** libusb cannot suspend a port. */
+    @Override
+    public boolean suspend() {
+        return false;
+    }
+
+    /** libusb cannot resume a port. */
+    @Override
+    public boolean resume() {
+        return false;
+    }
+
+    /** Only a reset-and-re-enumerate ({@code libusb_reset_device}) is possible from user space. */
+    @Override
+    public boolean disable(boolean reenumerate) {
+        DeviceHandle h = requireHandle();
+        if (!reenumerate || h == null) {
+            return false;
+        }
+        int rc = LibUsb.resetDevice(h);
+        return rc == LibUsb.SUCCESS || rc == LibUsb.ERROR_NOT_FOUND;
+    }
+
+    /** Drops libusb's reference once the runtime is done with the device. */
+    void unref() {
+        synchronized (lock) {
+            for (NativeTransfer n : natives) {
+                if (!n.submitted) {
+                    n.free();
+                }
+            }
+            natives.clear();
+        }
+        LibUsb.unrefDevice(device);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%04x:%04x at %s", vendorId(), productId(), location);
+    }
+
+    private static String portPath(Device d) {
+        java.nio.ByteBuffer ports = java.nio.ByteBuffer.allocateDirect(8);
+        int n = LibUsb.getPortNumbers(d, ports);
+        if (n <= 0) {
+            return "0";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ".").append(ports.get(i) & 0xFF);
+        }
+        return sb.toString();
+    }
+
+    private static UsbSpeed speedOf(int libusbSpeed) {
+        return switch (libusbSpeed) {
+            case LibUsb.SPEED_LOW -> UsbSpeed.LOW;
+            case LibUsb.SPEED_HIGH -> UsbSpeed.HIGH;
+            case LibUsb.SPEED_SUPER -> UsbSpeed.SUPER;
+            case LibUsb.SPEED_SUPER_PLUS -> UsbSpeed.SUPER_PLUS;
+            default -> UsbSpeed.FULL;
+        };
+    }
+
+    private void check(int rc, String what) throws BackendException {
+        if (rc < 0) {
+            throw new BackendException(
+                    "cannot " + what + " of " + location + ": " + LibusbCodes.describe(rc), LibusbCodes.ofError(rc));
+        }
+    }
+}

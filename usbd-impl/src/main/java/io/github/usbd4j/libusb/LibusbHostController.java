@@ -1,0 +1,475 @@
+package io.github.usbd4j.libusb;
+
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.host.spi.HostController;
+import io.github.usbd4j.host.spi.HostListener;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.usb4java.Context;
+import org.usb4java.Device;
+import org.usb4java.DeviceList;
+import org.usb4java.HotplugCallbackHandle;
+import org.usb4java.LibUsb;
+import org.usb4java.Loader;
+
+/**
+ * The real-device backend: a {@link HostController} over usb4java 1.3.0 (which bundles libusb 1.0.22).
+ *
+ * <pre>{@code
+ * Usbd usbd = Usbd.builder()
+ *         .backend(LibusbHostController.builder().device(0x046d, 0x0825).build())
+ *         .driver("MyWebcam", settings, new MyWebcamDriver())
+ *         .build();
+ * }</pre>
+ *
+ * <p><b>Devices.</b> Arrivals and departures come from libusb's hot-plug events where libusb has them
+ * (on Linux these come from udevd: without a running udevd, as in a minimal container, only devices
+ * present at start are seen), and a poll every {@link Builder#pollIntervalMillis} catches what events
+ * missed, including departures of open devices. Hubs are never reported. {@link Builder#device} limits
+ * the backend to given vendor/product IDs; without it every other device is reported, and opening one
+ * detaches its kernel drivers (see {@link Builder#detachKernelDrivers}).
+ *
+ * <p><b>Threads.</b> One event thread ({@code usbd4j-libusb-events}) runs libusb's event loop; transfer
+ * completions are recorded there and handed to the runtime, which runs client callbacks elsewhere. A
+ * timer thread submits held isochronous batches, a worker runs the standard requests that go through
+ * libusb calls, and a poll thread watches the bus.
+ *
+ * <p><b>Frames.</b> libusb and Linux usbfs expose no bus frame number (peer-libraries.md §2), so the
+ * {@link #clock()} counts 1 ms frames on the host's monotonic clock. An isochronous batch whose start
+ * frame lies beyond {@link Builder#submitLeadMillis} is held and submitted that long before its frame;
+ * batches that continue a stream are queued right behind it, where the kernel places them (ASAP). The
+ * README reports how close this lands on a real kernel.
+ *
+ * <p><b>Limits.</b> More than 128 packets per transfer are split by libusb; a packet larger than the
+ * kernel's usbfs limit is refused before it reaches native code; heap buffers are bounce-copied, direct
+ * buffers are used in place.
+ */
+public final class LibusbHostController implements HostController {
+    private static final Logger LOG = LoggerFactory.getLogger(LibusbHostController.class);
+    private static final long EVENT_TIMEOUT_MICROS = 100_000;
+
+    private final Set<Integer> ids;
+    private final boolean detachKernelDrivers;
+    private final int submitLead;
+    private final long pollIntervalMillis;
+    private final boolean useHotplug;
+
+    private final Context context;
+    private final HostClock clock = new HostClock();
+    private final Map<Long, LibusbDevice> devices = new HashMap<>();
+    private final List<LibusbDevice> departed = new ArrayList<>();
+    /** Hubs and filtered-out devices, referenced so their pointers cannot be reused while listed. */
+    private final Map<Long, Device> ignored = new HashMap<>();
+
+    private final ScheduledThreadPoolExecutor timer;
+    private final ExecutorService blocking;
+    private final ScheduledExecutorService poller;
+    private final Thread eventThread;
+    private volatile boolean running = true;
+    private HostListener listener;
+    private HotplugCallbackHandle hotplug;
+
+    private LibusbHostController(Builder b, Context context) {
+        this.ids = Set.copyOf(b.ids);
+        this.detachKernelDrivers = b.detachKernelDrivers;
+        this.submitLead = b.submitLeadMillis;
+        this.pollIntervalMillis = b.pollIntervalMillis;
+        this.useHotplug = b.hotplug;
+        this.context = context;
+        this.timer = new ScheduledThreadPoolExecutor(1, daemon("usbd4j-libusb-timer"));
+        this.timer.setRemoveOnCancelPolicy(true);
+        this.blocking = Executors.newSingleThreadExecutor(daemon("usbd4j-libusb-requests"));
+        this.poller = Executors.newSingleThreadScheduledExecutor(daemon("usbd4j-libusb-poll"));
+        this.eventThread = daemon("usbd4j-libusb-events").newThread(this::runEvents);
+    }
+
+    /** A builder with the defaults: every non-hub device, kernel drivers detached, 2 ms submit lead. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@code true} if usb4java's native library loads on this platform. */
+    public static boolean isAvailable() {
+        return NativeLibrary.CAUSE == null;
+    }
+
+    /** Why the native library cannot load, if it cannot. */
+    public static Optional<Throwable> unavailabilityCause() {
+        return Optional.ofNullable(NativeLibrary.CAUSE);
+    }
+
+    /** Loads the native library once; remembers the failure instead of throwing from a class initialiser. */
+    private static final class NativeLibrary {
+        static final Throwable CAUSE = load();
+
+        private static Throwable load() {
+            try {
+                Loader.load();
+                LibUsb.getApiVersion();
+                return null;
+            } catch (RuntimeException | LinkageError e) {
+                return e;
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "libusb";
+    }
+
+    @Override
+    public BusClock clock() {
+        return clock;
+    }
+
+    @Override
+    public void start(HostListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (devices) {
+            if (this.listener != null) {
+                throw new IllegalStateException("already started");
+            }
+            this.listener = listener;
+        }
+        eventThread.start();
+        if (useHotplug && LibUsb.hasCapability(LibUsb.CAP_HAS_HOTPLUG)) {
+            if ("Linux".equals(System.getProperty("os.name")) && !Files.exists(Path.of("/run/udev/control"))) {
+                LOG.warn("No udevd is running (no /run/udev/control): libusb learns of new devices from udevd, "
+                        + "so devices plugged in after start will not be seen");
+            }
+            HotplugCallbackHandle h = new HotplugCallbackHandle();
+            int rc = LibUsb.hotplugRegisterCallback(
+                    context,
+                    LibUsb.HOTPLUG_EVENT_DEVICE_ARRIVED | LibUsb.HOTPLUG_EVENT_DEVICE_LEFT,
+                    LibUsb.HOTPLUG_ENUMERATE,
+                    LibUsb.HOTPLUG_MATCH_ANY,
+                    LibUsb.HOTPLUG_MATCH_ANY,
+                    LibUsb.HOTPLUG_MATCH_ANY,
+                    (ctx, device, event, data) -> {
+                        if (event == LibUsb.HOTPLUG_EVENT_DEVICE_ARRIVED) {
+                            arrived(device);
+                        } else {
+                            left(device);
+                        }
+                        return 0;
+                    },
+                    null,
+                    h);
+            if (rc == LibUsb.SUCCESS) {
+                hotplug = h;
+            } else {
+                LOG.warn("libusb hot-plug registration failed ({}); polling only", LibusbCodes.describe(rc));
+            }
+        }
+        poll();
+        poller.scheduleWithFixedDelay(this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void runEvents() {
+        while (running) {
+            int rc = LibUsb.handleEventsTimeoutCompleted(context, EVENT_TIMEOUT_MICROS, null);
+            if (rc != LibUsb.SUCCESS && rc != LibUsb.ERROR_INTERRUPTED && running) {
+                LOG.warn("libusb event handling failed: {}", LibusbCodes.describe(rc));
+            }
+        }
+    }
+
+    /** Reconciles the device list with libusb's: reports arrivals and departures events missed. */
+    private void poll() {
+        try {
+            DeviceList list = new DeviceList();
+            int n = LibUsb.getDeviceList(context, list);
+            if (n < 0) {
+                LOG.debug("libusb_get_device_list: {}", LibusbCodes.describe(n));
+                return;
+            }
+            Set<Long> present = new HashSet<>();
+            try {
+                for (Device d : list) {
+                    present.add(d.getPointer());
+                    arrived(d);
+                }
+            } finally {
+                LibUsb.freeDeviceList(list, true);
+            }
+            List<LibusbDevice> known;
+            synchronized (devices) {
+                known = List.copyOf(devices.values());
+                ignored.entrySet().removeIf(e -> {
+                    boolean gone = !present.contains(e.getKey());
+                    if (gone) {
+                        LibUsb.unrefDevice(e.getValue());
+                    }
+                    return gone;
+                });
+            }
+            for (LibusbDevice d : known) {
+                if (!present.contains(d.libusbDevice().getPointer()) || d.probeGone()) {
+                    deviceGone(d);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Polling the bus failed", e);
+        }
+    }
+
+    private void arrived(Device device) {
+        LibusbDevice d;
+        synchronized (devices) {
+            if (!running || devices.containsKey(device.getPointer()) || ignored.containsKey(device.getPointer())) {
+                return;
+            }
+            try {
+                d = new LibusbDevice(this, device);
+            } catch (BackendException e) {
+                LOG.debug("Skipping a device: {}", e.getMessage());
+                return;
+            }
+            if (d.isHub() || !(ids.isEmpty() || ids.contains(d.vendorId() << 16 | d.productId()))) {
+                ignored.put(device.getPointer(), LibUsb.refDevice(device));
+                d.unref();
+                return;
+            }
+            devices.put(device.getPointer(), d);
+        }
+        LOG.debug("Device arrived: {}", d);
+        listener.deviceAttached(d);
+    }
+
+    private void left(Device device) {
+        LibusbDevice d;
+        synchronized (devices) {
+            d = devices.get(device.getPointer());
+        }
+        if (d != null) {
+            deviceGone(d);
+        }
+    }
+
+    /** Reports a device's departure once, however it was noticed (event, poll, or a transfer's status). */
+    void deviceGone(LibusbDevice d) {
+        synchronized (devices) {
+            if (devices.remove(d.libusbDevice().getPointer()) == null) {
+                return;
+            }
+            departed.add(d);
+        }
+        LOG.debug("Device left: {}", d);
+        d.markGone();
+        listener.deviceDetached(d);
+    }
+
+    // ---- services for the devices ---------------------------------------------------------------------------
+
+    long currentFrame() {
+        return clock.currentFrame();
+    }
+
+    boolean detachKernelDrivers() {
+        return detachKernelDrivers;
+    }
+
+    int submitLead() {
+        return submitLead;
+    }
+
+    boolean isEventThread() {
+        return Thread.currentThread() == eventThread;
+    }
+
+    /** Runs {@code task} on the timer thread at the start of {@code frame} (at once if it has begun). */
+    void releaseAt(long frame, Runnable task) {
+        long delay = clock.nanoTimeOf(frame) - System.nanoTime();
+        timer.schedule(task, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code task} on the timer thread soon (completions that never reached libusb). */
+    void execute(Runnable task) {
+        timer.execute(task);
+    }
+
+    /** Runs a blocking libusb call off the caller's and the event thread. */
+    void runBlocking(Runnable task) {
+        blocking.execute(task);
+    }
+
+    @Override
+    public void close() {
+        List<LibusbDevice> present;
+        synchronized (devices) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            present = List.copyOf(devices.values());
+            devices.clear();
+            departed.addAll(present);
+        }
+        poller.shutdownNow();
+        if (hotplug != null) {
+            LibUsb.hotplugDeregisterCallback(context, hotplug);
+        }
+        HostListener l = listener;
+        for (LibusbDevice d : present) {
+            d.markGone();
+            if (l != null) {
+                l.deviceDetached(d);
+            }
+            d.close();
+        }
+        departed.forEach(LibusbDevice::close);
+        blocking.shutdown();
+        timer.shutdown();
+        try {
+            blocking.awaitTermination(2, TimeUnit.SECONDS);
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+            LibUsb.interruptEventHandler(context);
+            if (eventThread.isAlive()) {
+                eventThread.join(TimeUnit.SECONDS.toMillis(2));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        departed.forEach(LibusbDevice::unref);
+        departed.clear();
+        synchronized (devices) {
+            ignored.values().forEach(LibUsb::unrefDevice);
+            ignored.clear();
+        }
+        LibUsb.exit(context);
+    }
+
+    @Override
+    public String toString() {
+        return "libusb backend (" + LibUsb.getVersion() + ")";
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Configures a {@link LibusbHostController}. */
+    public static final class Builder {
+        private final Set<Integer> ids = new HashSet<>();
+        private boolean detachKernelDrivers = true;
+        private int submitLeadMillis = 2;
+        private long pollIntervalMillis = 500;
+        private boolean hotplug = true;
+
+        private Builder() {}
+
+        /**
+         * Limits the backend to devices with these IDs; call again to add more. Without a call every
+         * device except hubs is reported.
+         *
+         * @param vendorId {@code idVendor}
+         * @param productId {@code idProduct}
+         * @return this
+         */
+        public Builder device(int vendorId, int productId) {
+            if ((vendorId & ~0xFFFF) != 0 || (productId & ~0xFFFF) != 0) {
+                throw new IllegalArgumentException("vendor and product IDs are 16-bit: " + vendorId + ":" + productId);
+            }
+            ids.add(vendorId << 16 | productId);
+            return this;
+        }
+
+        /**
+         * Whether opening a device detaches the kernel drivers bound to its interfaces (they are
+         * re-attached when the device is closed). Default {@code true}; with {@code false} a device
+         * whose interface a kernel driver holds fails to open with a message saying so.
+         *
+         * @param detach detach kernel drivers
+         * @return this
+         */
+        public Builder detachKernelDrivers(boolean detach) {
+            this.detachKernelDrivers = detach;
+            return this;
+        }
+
+        /**
+         * How long before its start frame a held isochronous batch is submitted: the kernel's ASAP
+         * scheduling latency, to be measured per host controller. Default 2 ms.
+         *
+         * @param millis 0 to 1000
+         * @return this
+         */
+        public Builder submitLeadMillis(int millis) {
+            if (millis < 0 || millis > 1000) {
+                throw new IllegalArgumentException("submit lead must be 0..1000 ms, was " + millis);
+            }
+            this.submitLeadMillis = millis;
+            return this;
+        }
+
+        /**
+         * How often the bus is polled for devices hot-plug events missed. Default 500 ms.
+         *
+         * @param millis 10 to 60000
+         * @return this
+         */
+        public Builder pollIntervalMillis(long millis) {
+            if (millis < 10 || millis > 60_000) {
+                throw new IllegalArgumentException("poll interval must be 10..60000 ms, was " + millis);
+            }
+            this.pollIntervalMillis = millis;
+            return this;
+        }
+
+        /**
+         * Whether to use libusb's hot-plug events where the platform has them (default {@code true});
+         * with {@code false} only polling finds devices.
+         *
+         * @param hotplug use hot-plug events
+         * @return this
+         */
+        public Builder hotplug(boolean hotplug) {
+            this.hotplug = hotplug;
+            return this;
+        }
+
+        /**
+         * Loads the native library, initialises a libusb context and returns the backend (not started:
+         * {@code Usbd.builder().backend(...)} starts it).
+         *
+         * @return the backend
+         * @throws LibusbUnavailableException if the native library cannot load or libusb cannot start
+         */
+        public LibusbHostController build() {
+            Throwable cause = NativeLibrary.CAUSE;
+            if (cause != null) {
+                throw new LibusbUnavailableException(
+                        "usb4java's native library cannot be loaded on " + System.getProperty("os.name") + "/"
+                                + System.getProperty("os.arch") + ": " + cause,
+                        cause);
+            }
+            Context context = new Context();
+            int rc = LibUsb.init(context);
+            if (rc != LibUsb.SUCCESS) {
+                throw new LibusbUnavailableException("libusb_init failed: " + LibusbCodes.describe(rc), null);
+            }
+            return new LibusbHostController(this, context);
+        }
+    }
+}
