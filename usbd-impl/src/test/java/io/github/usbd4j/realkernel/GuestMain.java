@@ -53,6 +53,9 @@ public final class GuestMain {
     static {
         SCENARIOS.put("smoke", () -> Scenarios::smoke);
         SCENARIOS.put("usbip-smoke", () -> Scenarios::usbIpSmoke);
+        SCENARIOS.put("ce-audio-out", () -> UsbAudioScenarios::ceAudioOut);
+        SCENARIOS.put("start-frame", () -> UsbAudioScenarios::startFrameAccuracy);
+        SCENARIOS.put("wdm-audio-out", () -> UsbAudioScenarios::wdmAudioOut);
     }
 
     private GuestMain() {}
