@@ -56,6 +56,10 @@ public final class GuestMain {
         SCENARIOS.put("ce-audio-out", () -> UsbAudioScenarios::ceAudioOut);
         SCENARIOS.put("start-frame", () -> UsbAudioScenarios::startFrameAccuracy);
         SCENARIOS.put("wdm-audio-out", () -> UsbAudioScenarios::wdmAudioOut);
+        SCENARIOS.put("usbip-warm-up", () -> Scenarios::usbIpWarmUp);
+        SCENARIOS.put("ce-loopback-in", () -> UsbIpScenarios::ceLoopbackIn);
+        SCENARIOS.put("winusb-loopback-in", () -> UsbIpScenarios::winUsbLoopbackIn);
+        SCENARIOS.put("contract", () -> ContractScenario::run);
     }
 
     private GuestMain() {}

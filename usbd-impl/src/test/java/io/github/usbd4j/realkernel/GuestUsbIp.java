@@ -37,8 +37,10 @@ final class GuestUsbIp {
     }
 
     /** Detaches a vhci port: the device is gone for the guest kernel, as if unplugged. */
-    static void detach(int port) throws IOException, InterruptedException {
-        run("usbip", "detach", "-p", Integer.toString(port));
+    static void detach(int port) throws IOException {
+        // what `usbip detach` does, without its libudev scan of every port, which fails while a port is
+        // between states ("open vhci_driver")
+        Files.writeString(VHCI.resolve("detach"), Integer.toString(port), StandardCharsets.US_ASCII);
     }
 
     /** Ports in use, from vhci-hcd's status files (one per controller: status, status.1, …). */
