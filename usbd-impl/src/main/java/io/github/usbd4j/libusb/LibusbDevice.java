@@ -229,22 +229,38 @@ final class LibusbDevice implements BackendDevice {
 
     @Override
     public void close() {
-        List<NativeTransfer> live;
         synchronized (lock) {
             if (handle == null) {
                 return;
             }
-            live = natives.stream().filter(n -> n.submitted).toList();
             for (EndpointQueue q : endpoints.values()) {
                 drainHeld(q, PacketStatus.CANCELED);
             }
+            for (NativeTransfer n : natives) {
+                if (n.submitted) {
+                    n.cancel();
+                }
+            }
         }
-        live.forEach(NativeTransfer::cancel);
         awaitIdle();
+        DeviceHandle h;
+        List<Integer> release;
         synchronized (lock) {
-            releaseAll(handle);
-            LibUsb.close(handle);
+            h = handle;
+            if (h == null) {
+                return;
+            }
             handle = null;
+            release = List.copyOf(claimed);
+            claimed.clear();
+        }
+        // Outside the lock: libusb_close takes libusb's event lock, and the event thread, delivering a
+        // completion, may be waiting for ours.
+        for (int number : release) {
+            LibUsb.releaseInterface(h, number);
+        }
+        LibUsb.close(h);
+        synchronized (lock) {
             for (NativeTransfer n : natives) {
                 if (!n.submitted) {
                     n.free();
@@ -454,6 +470,7 @@ final class LibusbDevice implements BackendDevice {
     /** libusb finished a transfer (event thread). */
     void completed(NativeTransfer n) {
         BackendTransfer t = n.owner();
+        n.readResults(); // while still marked submitted, so that close() cannot free it underneath
         synchronized (lock) {
             n.submitted = false;
             inFlight--;
@@ -465,7 +482,6 @@ final class LibusbDevice implements BackendDevice {
             }
             lock.notifyAll();
         }
-        n.readResults();
         if (t.status() == PacketStatus.DEVICE_GONE) {
             controller.deviceGone(this);
         }
@@ -483,11 +499,12 @@ final class LibusbDevice implements BackendDevice {
                 controller.execute(() -> finish(t, PacketStatus.CANCELED));
                 return;
             }
-            if (!n.submitted) {
-                return;
+            if (n.submitted) {
+                // under the lock, so that the transfer cannot complete and be freed in between; its
+                // completion (CANCELLED, or already COMPLETED) still arrives on the event thread
+                n.cancel();
             }
         }
-        n.cancel(); // completion (CANCELLED, or already COMPLETED) still arrives on the event thread
     }
 
     // ---- standard requests usbfs must see --------------------------------------------------------------

@@ -339,15 +339,24 @@ public final class LibusbHostController implements HostController {
         departed.forEach(LibusbDevice::close);
         blocking.shutdown();
         timer.shutdown();
+        boolean stopped = true;
         try {
             blocking.awaitTermination(2, TimeUnit.SECONDS);
             timer.awaitTermination(2, TimeUnit.SECONDS);
-            LibUsb.interruptEventHandler(context);
-            if (eventThread.isAlive()) {
-                eventThread.join(TimeUnit.SECONDS.toMillis(2));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (eventThread.isAlive() && System.nanoTime() < deadline) {
+                LibUsb.interruptEventHandler(context);
+                eventThread.join(100);
             }
+            stopped = !eventThread.isAlive();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            stopped = !eventThread.isAlive();
+        }
+        if (!stopped && eventThread.getState() != Thread.State.NEW) {
+            // libusb_exit under a thread still in libusb_handle_events would free its context under it
+            LOG.error("The libusb event thread did not stop; leaving its context allocated");
+            return;
         }
         departed.forEach(LibusbDevice::unref);
         departed.clear();

@@ -143,6 +143,10 @@ final class Initramfs {
                 "mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /host$usbd4j_work || die 'work share'\n");
         s.append("if [ \"$usbd4j_usbip\" = 1 ]; then\n");
         s.append("  ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || die 'network'\n");
+        // usb4java's libusb (built with libudev) hears of devices attached after it started only from
+        // udevd; its rules are masked so that, under TCG, it only passes the kernel's events on
+        s.append("  mount -t tmpfs tmpfs /host/lib/udev/rules.d; mount -t tmpfs tmpfs /host/etc/udev/rules.d\n");
+        s.append("  chroot /host " + RealKernel.UDEVD + " --daemon || die 'udevd'\n");
         s.append("fi\n");
         s.append("t mounted\n");
         s.append("export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root\n");

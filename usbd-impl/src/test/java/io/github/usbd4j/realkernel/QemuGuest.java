@@ -178,6 +178,8 @@ public final class QemuGuest {
                 "-Xshare:auto",
                 "-Xss1m",
                 "-Djava.io.tmpdir=/tmp",
+                // a JVM crash report lands in the run's share, next to the console log
+                "-XX:ErrorFile=" + resultFile.resolveSibling("hs_err_pid%p.log"),
                 // Logback's XML configuration alone takes seconds under TCG; results go through the marker file
                 "-Dslf4j.provider=org.slf4j.helpers.NOPServiceProvider",
                 "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile,

@@ -23,11 +23,14 @@ import java.util.stream.Stream;
  * (as {@code .ci/run} does): then they fail, so CI can never pass by skipping.
  */
 public final class RealKernel {
+    /** The udev daemon, started in a USB/IP guest so libusb sees devices attached after it started. */
+    static final String UDEVD = "/lib/systemd/systemd-udevd";
+
     /** Set to 1 to turn a missing prerequisite into a failure. */
     public static final String REQUIRE_ENV = "USBD4J_REQUIRE_REAL_KERNEL";
 
     private static final String INSTALL_HINT = " (Debian: apt-get install --no-install-recommends qemu-system-x86"
-            + " linux-image-amd64 busybox-static usbip cpio kmod)";
+            + " linux-image-amd64 busybox-static usbip udev cpio kmod)";
 
     /** A kernel image and the version whose modules live in {@code /lib/modules/<version>}. */
     public record Kernel(Path image, String version, Path modules) {}
@@ -69,6 +72,10 @@ public final class RealKernel {
         }
         if (usbIp && onPath("usbip").isEmpty()) {
             m.add("usbip tool not found");
+        }
+        if (usbIp && !Files.isExecutable(Path.of(UDEVD))) {
+            // usb4java's libusb learns of devices attached after it started only through udevd's events
+            m.add(UDEVD + " not found");
         }
         return m;
     }

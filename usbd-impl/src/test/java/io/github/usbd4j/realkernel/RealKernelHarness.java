@@ -22,6 +22,7 @@ final class RealKernelHarness implements BackendHarness {
         return LibusbHostController.builder()
                 .device(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID)
                 .pollIntervalMillis(20)
+                .hotplug(false)
                 .build();
     }
 
