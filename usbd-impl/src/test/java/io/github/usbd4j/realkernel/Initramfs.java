@@ -32,7 +32,9 @@ final class Initramfs {
     /** Loaded with {@code usbd4j_usbip=1}: the network for guestfwd and the USB/IP client controller. */
     static final List<String> USBIP_MODULES = List.of("virtio_net", "usbip_core", "vhci_hcd");
 
-    private static final String[] APPLETS = {"sh", "mount", "umount", "insmod", "chroot", "poweroff", "ip", "sync"};
+    private static final String[] APPLETS = {
+        "sh", "mount", "umount", "mkdir", "insmod", "chroot", "poweroff", "ip", "sync"
+    };
 
     private Initramfs() {}
 
@@ -138,7 +140,8 @@ final class Initramfs {
                 + " || die 'host root'\n");
         s.append(
                 "mount -t proc proc /host/proc; mount -t sysfs sysfs /host/sys; mount -t devtmpfs devtmpfs /host/dev\n");
-        s.append("mount -t tmpfs tmpfs /host/tmp; mount -t tmpfs tmpfs /host/run\n");
+        // /tmp stays the host's (read-only): the project may live under it; the guest writes to /run/tmp
+        s.append("mount -t tmpfs tmpfs /host/run; mkdir -p /host/run/tmp\n");
         s.append(
                 "mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /host$usbd4j_work || die 'work share'\n");
         s.append("if [ \"$usbd4j_usbip\" = 1 ]; then\n");

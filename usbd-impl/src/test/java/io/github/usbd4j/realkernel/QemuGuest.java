@@ -177,7 +177,7 @@ public final class QemuGuest {
                 "-XX:+UseSerialGC",
                 "-Xshare:auto",
                 "-Xss1m",
-                "-Djava.io.tmpdir=/tmp",
+                "-Djava.io.tmpdir=/run/tmp", // a tmpfs; the guest sees the host's /tmp read-only
                 // a JVM crash report lands in the run's share, next to the console log
                 "-XX:ErrorFile=" + resultFile.resolveSibling("hs_err_pid%p.log"),
                 // Logback's XML configuration alone takes seconds under TCG; results go through the marker file
@@ -211,7 +211,7 @@ public final class QemuGuest {
 
     /**
      * The test JVM's class path as plain entries. Surefire and Failsafe may start the JVM with a
-     * manifest-only booter jar in /tmp, which the guest cannot see (its /tmp is a tmpfs): expand it.
+     * manifest-only booter jar in a temporary file, which the guest may not see: expand it.
      */
     static List<String> classPath() {
         Map<String, Boolean> out = new LinkedHashMap<>();
