@@ -1,5 +1,8 @@
 package io.github.usbd4j.libusb;
 
+import io.github.usbd4j.ce.UsbConfiguration;
+import io.github.usbd4j.descriptor.DescriptorException;
+import io.github.usbd4j.descriptor.Descriptors;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
@@ -9,10 +12,8 @@ import io.github.usbd4j.host.spi.TransferType;
 import java.nio.IntBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -56,10 +57,15 @@ final class LibusbDevice implements BackendDevice {
     private final byte[] deviceDescriptor;
     private final List<byte[]> configurations;
     private final int activeConfiguration;
+    private final int vendorId;
+    private final int productId;
+    private final boolean hub;
     private final int maxIsoPacket = KernelLimits.maxIsoPacketLength();
 
     private final Object lock = new Object();
-    private final Map<Integer, EndpointQueue> endpoints = new HashMap<>();
+    /** Per endpoint, indexed by {@link #slot}: looked up on every transfer, so no map and no boxing. */
+    private final EndpointQueue[] endpoints = new EndpointQueue[32];
+
     private final Set<NativeTransfer> natives = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<Integer> claimed = new ArrayList<>();
     private DeviceHandle handle;
@@ -81,6 +87,9 @@ final class LibusbDevice implements BackendDevice {
         DeviceDescriptor dd = new DeviceDescriptor();
         check(LibUsb.getDeviceDescriptor(device, dd), "read the device descriptor");
         this.deviceDescriptor = RawDescriptors.device(dd);
+        this.vendorId = dd.idVendor() & 0xFFFF;
+        this.productId = dd.idProduct() & 0xFFFF;
+        this.hub = dd.bDeviceClass() == 9;
         List<byte[]> configs = new ArrayList<>();
         for (int i = 0; i < (dd.bNumConfigurations() & 0xFF); i++) {
             ConfigDescriptor cd = new ConfigDescriptor();
@@ -106,15 +115,15 @@ final class LibusbDevice implements BackendDevice {
     }
 
     int vendorId() {
-        return (deviceDescriptor[8] & 0xFF) | (deviceDescriptor[9] & 0xFF) << 8;
+        return vendorId;
     }
 
     int productId() {
-        return (deviceDescriptor[10] & 0xFF) | (deviceDescriptor[11] & 0xFF) << 8;
+        return productId;
     }
 
     boolean isHub() {
-        return deviceDescriptor[4] == 9;
+        return hub;
     }
 
     @Override
@@ -212,19 +221,24 @@ final class LibusbDevice implements BackendDevice {
         claimed.clear();
     }
 
-    private List<Integer> interfaceNumbers() {
-        List<Integer> numbers = new ArrayList<>();
+    /** The interface numbers of the active configuration, through the project's descriptor parser. */
+    private List<Integer> interfaceNumbers() throws BackendException {
         for (byte[] config : configurations) {
-            if ((config[5] & 0xFF) != activeConfiguration) {
-                continue;
-            }
-            for (int i = 0; i + 1 < config.length && config[i] != 0; i += config[i] & 0xFF) {
-                if (config[i + 1] == 4 && i + 2 < config.length && !numbers.contains(config[i + 2] & 0xFF)) {
-                    numbers.add(config[i + 2] & 0xFF);
+            try {
+                UsbConfiguration c = Descriptors.parseConfiguration(config);
+                if (c.descriptor().bConfigurationValue() == activeConfiguration) {
+                    return c.interfaces().stream()
+                            .map(i -> i.descriptor().bInterfaceNumber())
+                            .distinct()
+                            .toList();
                 }
+            } catch (DescriptorException e) {
+                throw new BackendException(
+                        "bad configuration descriptor from " + location + ": " + e.getMessage(),
+                        PacketStatus.HOST_ERROR);
             }
         }
-        return numbers;
+        return List.of();
     }
 
     @Override
@@ -233,8 +247,10 @@ final class LibusbDevice implements BackendDevice {
             if (handle == null) {
                 return;
             }
-            for (EndpointQueue q : endpoints.values()) {
-                drainHeld(q, PacketStatus.CANCELED);
+            for (EndpointQueue q : endpoints) {
+                if (q != null) {
+                    drainHeld(q, PacketStatus.CANCELED);
+                }
             }
             for (NativeTransfer n : natives) {
                 if (n.submitted) {
@@ -292,15 +308,11 @@ final class LibusbDevice implements BackendDevice {
     void markGone() {
         synchronized (lock) {
             gone = true;
-            for (EndpointQueue q : endpoints.values()) {
-                drainHeld(q, PacketStatus.DEVICE_GONE);
+            for (EndpointQueue q : endpoints) {
+                if (q != null) {
+                    drainHeld(q, PacketStatus.DEVICE_GONE);
+                }
             }
-        }
-    }
-
-    boolean isGone() {
-        synchronized (lock) {
-            return gone;
         }
     }
 
@@ -343,22 +355,41 @@ final class LibusbDevice implements BackendDevice {
                 submitNow(n);
                 return;
             }
-            EndpointQueue q = endpoints.computeIfAbsent(t.endpointAddress(), a -> new EndpointQueue());
+            int slot = slot(t.endpointAddress());
+            if (endpoints[slot] == null) {
+                endpoints[slot] = new EndpointQueue();
+            }
+            EndpointQueue q = endpoints[slot];
             if (!q.held.isEmpty()) {
                 q.held.add(t); // keep the stream's order behind a held batch
                 return;
             }
-            long now = controller.currentFrame();
-            if (q.inFlight == 0 && t.startFrame() - controller.submitLead() > now) {
+            long due = t.startFrame() - controller.submitLead();
+            if (q.inFlight == 0 && due > controller.currentFrame()) {
                 q.held.add(t);
-                controller.releaseAt(t.startFrame() - controller.submitLead(), () -> releaseHeld(q));
+                controller.releaseAt(due, () -> releaseHeld(q));
                 return;
             }
-            t.setActualStartFrame(
-                    q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
-            submitNow(n);
-            q.inFlight++;
+            submitIsochronous(q, t);
         }
+    }
+
+    /**
+     * Submits an isochronous batch now (caller holds the lock). On an idle endpoint the kernel starts it
+     * about {@code submitLead} frames from now; behind batches in flight it continues their stream, which
+     * is the frame the runtime chose.
+     */
+    private void submitIsochronous(EndpointQueue q, BackendTransfer t) throws BackendException {
+        long now = controller.currentFrame();
+        t.setActualStartFrame(
+                q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
+        submitNow(nativeOf(t));
+        q.inFlight++;
+    }
+
+    /** The index of an endpoint address: number in bits 3:0, direction in bit 4. */
+    private static int slot(int endpointAddress) {
+        return (endpointAddress & 0x0F) | (endpointAddress & 0x80) >>> 3;
     }
 
     private void checkIsochronous(BackendTransfer t) throws BackendException {
@@ -423,33 +454,23 @@ final class LibusbDevice implements BackendDevice {
 
     /** The hold timer fired: submit the head (and everything queued behind it) unless it is still early. */
     private void releaseHeld(EndpointQueue q) {
-        List<BackendTransfer> failed = new ArrayList<>();
-        List<BackendException> why = new ArrayList<>();
         synchronized (lock) {
             while (!q.held.isEmpty()) {
                 BackendTransfer t = q.held.peek();
-                long now = controller.currentFrame();
                 long due = t.startFrame() - controller.submitLead();
-                if (q.inFlight == 0 && due > now) {
+                if (q.inFlight == 0 && due > controller.currentFrame()) {
                     controller.releaseAt(due, () -> releaseHeld(q)); // the head was cancelled; wait for the next
                     break;
                 }
                 q.held.poll();
                 try {
                     openHandle();
-                    t.setActualStartFrame(
-                            q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
-                    submitNow(nativeOf(t));
-                    q.inFlight++;
+                    submitIsochronous(q, t);
                 } catch (BackendException e) {
-                    failed.add(t);
-                    why.add(e);
+                    LOG.debug("Held transfer failed on submission: {}", e.getMessage());
+                    controller.execute(() -> finish(t, e.status())); // its completion, outside the lock
                 }
             }
-        }
-        for (int i = 0; i < failed.size(); i++) {
-            LOG.debug("Held transfer failed on submission: {}", why.get(i).getMessage());
-            finish(failed.get(i), why.get(i).status());
         }
     }
 
@@ -475,10 +496,7 @@ final class LibusbDevice implements BackendDevice {
             n.submitted = false;
             inFlight--;
             if (t.type() == TransferType.ISOCHRONOUS) {
-                EndpointQueue q = endpoints.get(t.endpointAddress());
-                if (q != null) {
-                    q.inFlight--;
-                }
+                endpoints[slot(t.endpointAddress())].inFlight--; // created when it was submitted
             }
             lock.notifyAll();
         }
@@ -494,7 +512,7 @@ final class LibusbDevice implements BackendDevice {
             return;
         }
         synchronized (lock) {
-            EndpointQueue q = endpoints.get(t.endpointAddress());
+            EndpointQueue q = endpoints[slot(t.endpointAddress())];
             if (q != null && q.held.remove(t)) {
                 controller.execute(() -> finish(t, PacketStatus.CANCELED));
                 return;

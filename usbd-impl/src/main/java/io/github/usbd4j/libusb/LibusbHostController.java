@@ -353,7 +353,7 @@ public final class LibusbHostController implements HostController {
             Thread.currentThread().interrupt();
             stopped = !eventThread.isAlive();
         }
-        if (!stopped && eventThread.getState() != Thread.State.NEW) {
+        if (!stopped) {
             // libusb_exit under a thread still in libusb_handle_events would free its context under it
             LOG.error("The libusb event thread did not stop; leaving its context allocated");
             return;

@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.ce.UsbDevice;
+import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbEndpoint;
 import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbHandle;
@@ -186,8 +187,9 @@ public final class UsbdTool implements Runnable {
             d.addFrameListener(framePlot);
         }
 
-        /** Writes the plot, if one was asked for. */
-        void finish(PrintWriter out) throws IOException {
+        /** Prints the per-frame summary and writes the plot, if one was asked for. */
+        void finish(PrintWriter out, IsochStreamingDriver d) throws IOException {
+            printSummary(out, d);
             if (framePlot != null) {
                 framePlot.write(plot);
                 out.printf(Locale.ROOT, "per-frame plot (%d frames) written to %s%n", framePlot.frames(), plot);
@@ -364,8 +366,7 @@ public final class UsbdTool implements Runnable {
                             m.busFrame(),
                             m.description());
                 }
-                printSummary(out, d);
-                streaming.finish(out);
+                streaming.finish(out, d);
                 return d.mismatchCount() == 0 ? 0 : 3;
             }
         }
@@ -631,8 +632,7 @@ public final class UsbdTool implements Runnable {
                         got.length,
                         speaker.receivedPackets().size(),
                         java.util.Arrays.equals(got, wav.pcm()) ? "byte-exact with" : "DIFFERENT from");
-                printSummary(out, d);
-                streaming.finish(out);
+                streaming.finish(out, d);
                 return 0;
             }
         }
@@ -656,8 +656,7 @@ public final class UsbdTool implements Runnable {
                         device,
                         seconds(frames),
                         wall(t0));
-                printSummary(out, d);
-                streaming.finish(out);
+                streaming.finish(out, d);
                 return d.stats().failedIssues() == 0 ? 0 : 4;
             }
         }
@@ -707,8 +706,7 @@ public final class UsbdTool implements Runnable {
                         wav.sampleRate(),
                         seconds(frames),
                         wall(t0));
-                printSummary(out, d);
-                streaming.finish(out);
+                streaming.finish(out, d);
                 return 0;
             }
         }
@@ -772,8 +770,7 @@ public final class UsbdTool implements Runnable {
                         seconds(busFrames),
                         wall(t0),
                         outDir);
-                printSummary(out, d);
-                streaming.finish(out);
+                streaming.finish(out, d);
                 return 0;
             }
         }
@@ -912,7 +909,7 @@ public final class UsbdTool implements Runnable {
                         src,
                         sink);
                 try (ToolBus bus = real ? new LibusbBus(vid, pid, d::speed) : new SimBus(model.speed(), 0)) {
-                    return stream(cl, out, t0, startFrame, in, bus, d, model);
+                    return stream(cl, out, t0, startFrame, in, bus, d, model, UsbDriverSettings.forVendor(vid, pid));
                 }
             }
         }
@@ -925,7 +922,8 @@ public final class UsbdTool implements Runnable {
                 boolean in,
                 ToolBus bus,
                 GenericStreamDriver d,
-                DeviceModel model)
+                DeviceModel model,
+                UsbDriverSettings settings)
                 throws IOException {
             if (model != null) {
                 d.speed(model.speed());
@@ -941,12 +939,7 @@ public final class UsbdTool implements Runnable {
                             alt,
                             endpoint,
                             startFrame < 0 ? "ASAP" : "start frame " + startFrame));
-            String[] vp = device.split(":");
-            bus.register(
-                    "Stream",
-                    io.github.usbd4j.ce.UsbDriverSettings.forVendor(
-                            Integer.parseInt(vp[0], 16), Integer.parseInt(vp[1], 16)),
-                    d);
+            bus.register("Stream", settings, d);
             if (bus instanceof SimBus sim) {
                 sim.attach(model);
             } else {
@@ -998,8 +991,7 @@ public final class UsbdTool implements Runnable {
                     seconds(busFrames),
                     wall(t0),
                     file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
-            printSummary(out, d);
-            streaming.finish(out);
+            streaming.finish(out, d);
             return d.stats().failedIssues() == 0 ? 0 : 4;
         }
     }
