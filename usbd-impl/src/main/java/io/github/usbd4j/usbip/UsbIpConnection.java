@@ -33,6 +33,14 @@ import org.slf4j.LoggerFactory;
  * the pending URBs and their buffers stay bounded.
  */
 final class UsbIpConnection {
+    /**
+     * How far ahead of the bus a new or fallen-behind isochronous stream starts. One frame was too little:
+     * a server thread delayed between reading the clock and submitting (a loaded host, a guest under
+     * emulation) found its first packets already past. USB/IP is not frame-accurate (vhci-hcd does not
+     * pace by frame), so the margin costs nothing a client can observe but latency.
+     */
+    private static final int START_LEAD_FRAMES = 8;
+
     private static final Logger LOG = LoggerFactory.getLogger(UsbIpConnection.class);
     private static final Reply POISON = new Reply(new byte[0], 0, 0);
 
@@ -389,7 +397,7 @@ final class UsbIpConnection {
         int i = index(u.address);
         long start;
         synchronized (lock) {
-            long next = clock.currentFrame() + 1;
+            long next = clock.currentFrame() + START_LEAD_FRAMES;
             if (streamPending[i] == 0) {
                 start = next; // a new stream
             } else if (streamEnd[i] < next && (flags & UsbIpProtocol.URB_ISO_ASAP) != 0) {
