@@ -7,9 +7,15 @@ import java.util.regex.Pattern;
  * Linux usbfs limits on isochronous packets (peer-libraries.md §2): the largest packet the kernel
  * accepts depends on its version. libusb checks this too but answers only
  * {@code LIBUSB_ERROR_INVALID_PARAM}; checking first gives the caller a message that names the limit.
- * (The 128-packets-per-URB limit needs no check: libusb splits a larger transfer into several URBs.)
+ * Transfers of more than {@link #MAX_PACKETS_PER_URB} packets are split by {@link NativeTransfer}.
  */
 final class KernelLimits {
+    /**
+     * The most isochronous packets libusb puts in one usbfs URB ({@code MAX_ISO_PACKETS_PER_URB}); a
+     * larger libusb transfer would be split into several URBs by libusb itself.
+     */
+    static final int MAX_PACKETS_PER_URB = 128;
+
     private static final Pattern VERSION = Pattern.compile("^(\\d+)\\.(\\d+)(?:\\.(\\d+))?");
 
     private KernelLimits() {}

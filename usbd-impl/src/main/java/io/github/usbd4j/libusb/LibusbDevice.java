@@ -316,6 +316,13 @@ final class LibusbDevice implements BackendDevice {
         }
     }
 
+    /** Closed (or never opened), with nothing in libusb's hands. */
+    boolean isClosed() {
+        synchronized (lock) {
+            return handle == null && inFlight == 0;
+        }
+    }
+
     /** Asks the kernel whether an open device is still there (a cheap ioctl). */
     boolean probeGone() {
         synchronized (lock) {
@@ -504,6 +511,11 @@ final class LibusbDevice implements BackendDevice {
             controller.deviceGone(this);
         }
         t.complete();
+    }
+
+    /** {@link #completed} from the timer thread, for a transfer that came back before its submit ended. */
+    void completedAsync(NativeTransfer n) {
+        controller.execute(() -> completed(n));
     }
 
     @Override

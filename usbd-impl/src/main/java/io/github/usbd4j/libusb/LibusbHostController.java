@@ -58,7 +58,8 @@ import org.usb4java.Loader;
  * batches that continue a stream are queued right behind it, where the kernel places them (ASAP). The
  * README reports how close this lands on a real kernel.
  *
- * <p><b>Limits.</b> More than 128 packets per transfer are split by libusb; a packet larger than the
+ * <p><b>Limits.</b> More than 128 packets per transfer go to libusb as several transfers of at most 128
+ * (never split by libusb 1.0.22, which mishandles split transfers on unplug); a packet larger than the
  * kernel's usbfs limit is refused before it reaches native code; heap buffers are bounce-copied, direct
  * buffers are used in place.
  */
@@ -75,7 +76,12 @@ public final class LibusbHostController implements HostController {
     private final Context context;
     private final HostClock clock = new HostClock();
     private final Map<Long, LibusbDevice> devices = new HashMap<>();
-    private final List<LibusbDevice> departed = new ArrayList<>();
+    /**
+     * Devices that left, by libusb pointer, until the runtime has closed them and libusb lists them no
+     * more. Our reference keeps the pointer from being reused, and a pointer listed here is never reported
+     * again: libusb may list a device for a moment after a transfer or a probe found it gone.
+     */
+    private final Map<Long, LibusbDevice> departed = new HashMap<>();
     /** Hubs and filtered-out devices, referenced so their pointers cannot be reused while listed. */
     private final Map<Long, Device> ignored = new HashMap<>();
 
@@ -212,8 +218,16 @@ public final class LibusbHostController implements HostController {
                 LibUsb.freeDeviceList(list, true);
             }
             List<LibusbDevice> known;
+            List<LibusbDevice> forgotten = new ArrayList<>();
             synchronized (devices) {
                 known = List.copyOf(devices.values());
+                departed.values().removeIf(d -> {
+                    boolean done = !present.contains(d.libusbDevice().getPointer()) && d.isClosed();
+                    if (done) {
+                        forgotten.add(d);
+                    }
+                    return done;
+                });
                 ignored.entrySet().removeIf(e -> {
                     boolean gone = !present.contains(e.getKey());
                     if (gone) {
@@ -222,6 +236,7 @@ public final class LibusbHostController implements HostController {
                     return gone;
                 });
             }
+            forgotten.forEach(LibusbDevice::unref);
             for (LibusbDevice d : known) {
                 if (!present.contains(d.libusbDevice().getPointer()) || d.probeGone()) {
                     deviceGone(d);
@@ -235,7 +250,11 @@ public final class LibusbHostController implements HostController {
     private void arrived(Device device) {
         LibusbDevice d;
         synchronized (devices) {
-            if (!running || devices.containsKey(device.getPointer()) || ignored.containsKey(device.getPointer())) {
+            long pointer = device.getPointer();
+            if (!running
+                    || devices.containsKey(pointer)
+                    || ignored.containsKey(pointer)
+                    || departed.containsKey(pointer)) {
                 return;
             }
             try {
@@ -268,10 +287,11 @@ public final class LibusbHostController implements HostController {
     /** Reports a device's departure once, however it was noticed (event, poll, or a transfer's status). */
     void deviceGone(LibusbDevice d) {
         synchronized (devices) {
-            if (devices.remove(d.libusbDevice().getPointer()) == null) {
+            long pointer = d.libusbDevice().getPointer();
+            if (!devices.remove(pointer, d)) {
                 return;
             }
-            departed.add(d);
+            departed.put(pointer, d);
         }
         LOG.debug("Device left: {}", d);
         d.markGone();
@@ -321,10 +341,16 @@ public final class LibusbHostController implements HostController {
             }
             running = false;
             present = List.copyOf(devices.values());
+            devices.forEach(departed::put);
             devices.clear();
-            departed.addAll(present);
         }
         poller.shutdownNow();
+        try {
+            // a poll still running could unref a departed device under us
+            poller.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (hotplug != null) {
             LibUsb.hotplugDeregisterCallback(context, hotplug);
         }
@@ -336,7 +362,11 @@ public final class LibusbHostController implements HostController {
             }
             d.close();
         }
-        departed.forEach(LibusbDevice::close);
+        List<LibusbDevice> left;
+        synchronized (devices) {
+            left = List.copyOf(departed.values());
+        }
+        left.forEach(LibusbDevice::close);
         blocking.shutdown();
         timer.shutdown();
         boolean stopped = true;
@@ -358,9 +388,9 @@ public final class LibusbHostController implements HostController {
             LOG.error("The libusb event thread did not stop; leaving its context allocated");
             return;
         }
-        departed.forEach(LibusbDevice::unref);
-        departed.clear();
+        left.forEach(LibusbDevice::unref);
         synchronized (devices) {
+            departed.clear();
             ignored.values().forEach(LibUsb::unrefDevice);
             ignored.clear();
         }

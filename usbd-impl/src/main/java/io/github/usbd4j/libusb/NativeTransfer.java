@@ -5,6 +5,8 @@ import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.usb4java.DeviceHandle;
 import org.usb4java.IsoPacketDescriptor;
 import org.usb4java.LibUsb;
@@ -12,31 +14,41 @@ import org.usb4java.Transfer;
 import org.usb4java.TransferCallback;
 
 /**
- * The native side of one pooled {@link BackendTransfer}: a libusb transfer, its cached isochronous
- * packet descriptors, and the direct buffer it reads and writes. Created on first submit and kept in
+ * The native side of one pooled {@link BackendTransfer}: its libusb transfers, their cached isochronous
+ * packet descriptors, and the direct buffer they read and write. Created on first submit and kept in
  * {@link BackendTransfer#backendState()}, so a stream that reuses its transfers allocates nothing per
  * transfer here (usb4java's {@code Transfer.isoPacketDesc()} allocates on every call, hence the cache).
  *
- * <p>Data: a direct caller buffer is handed to libusb as is (a view starting at the transfer's offset,
+ * <p>An isochronous transfer of more than {@value KernelLimits#MAX_PACKETS_PER_URB} packets is submitted
+ * as several libusb transfers ("segments") of at most that many packets each, so that libusb never splits
+ * one into several URBs itself: libusb 1.0.22 (the one usb4java bundles) frees a split transfer's URBs
+ * when its last URB is reaped, and on an unplug the kernel gives the URBs back newest first, so the others
+ * were still in the kernel, which then wrote their results into freed memory (libusb issue #607, fixed in
+ * 1.0.24). The segments of one transfer are submitted back to back and usbfs queues them in order (ASAP),
+ * exactly where libusb's own URBs would have gone; the transfer completes when its last segment is back.
+ *
+ * <p>Data: a direct caller buffer is handed to libusb as is (views starting at the transfer's offset,
  * cached while the caller reuses the same buffer and offset); a heap buffer is bounce-copied into a
  * direct buffer owned by this object, before submission for OUT and after completion for IN. Control
  * transfers always go through the bounce buffer, which holds the setup packet in front of the data.
  */
-final class NativeTransfer implements TransferCallback {
+final class NativeTransfer {
     private static final int SETUP = 8;
 
     private final LibusbDevice device;
     private final BackendTransfer owner;
-    private Transfer transfer;
-    private int isoCapacity = -1;
-    private IsoPacketDescriptor[] iso = new IsoPacketDescriptor[0];
+    private Segment[] segments = new Segment[0];
+    /** Segments this transfer uses now (the array may hold more, kept for reuse). */
+    private int used;
+    /** Segments handed to libusb by the last {@link #submit}. */
+    private int submittedSegments;
+    /** Segments still in libusb's hands; the transfer is complete at zero. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /** libusb's code for a segment that could not be submitted after earlier ones were, else 0. */
+    private volatile int lateSubmitError;
 
     private ByteBuffer bounce;
     private boolean bounced;
-    private ByteBuffer viewSource;
-    private int viewOffset;
-    private int viewLength = -1;
-    private ByteBuffer view;
 
     /** Set once the transfer is in libusb's hands; cleared on completion (guarded by the device lock). */
     boolean submitted;
@@ -51,39 +63,63 @@ final class NativeTransfer implements TransferCallback {
     }
 
     /**
-     * Fills the libusb transfer from the backend transfer (copying OUT data when bouncing).
+     * Fills the libusb transfers from the backend transfer (copying OUT data when bouncing).
      *
      * @param handle the open device
      */
     void prepare(DeviceHandle handle) {
         BackendTransfer t = owner;
-        int packets = t.type() == TransferType.ISOCHRONOUS ? t.packets() : 0;
-        ensureTransfer(packets);
-        transfer.setDevHandle(handle);
-        transfer.setFlags(
-                t.type() != TransferType.CONTROL && t.shortNotOk() && t.isIn() ? LibUsb.TRANSFER_SHORT_NOT_OK : 0);
-        transfer.setTimeout(0); // the runtime owns timeouts (CE's synchronous guard); it cancels
-        transfer.setNumIsoPackets(packets);
-        switch (t.type()) {
-            case CONTROL -> prepareControl(t);
-            case ISOCHRONOUS -> {
-                transfer.setType(LibUsb.TRANSFER_TYPE_ISOCHRONOUS);
-                transfer.setEndpoint((byte) t.endpointAddress());
-                data(t);
-                for (int k = 0; k < packets; k++) {
-                    iso[k].setLength(t.packetLength(k));
-                }
+        boolean iso = t.type() == TransferType.ISOCHRONOUS;
+        int packets = iso ? t.packets() : 0;
+        used = iso ? (packets + KernelLimits.MAX_PACKETS_PER_URB - 1) / KernelLimits.MAX_PACKETS_PER_URB : 1;
+        if (segments.length < used) {
+            segments = Arrays.copyOf(segments, used);
+        }
+        int flags = t.type() != TransferType.CONTROL && t.shortNotOk() && t.isIn() ? LibUsb.TRANSFER_SHORT_NOT_OK : 0;
+        if (t.type() == TransferType.CONTROL) {
+            Segment s = segment(0, 0);
+            s.start(handle, flags, LibUsb.TRANSFER_TYPE_CONTROL, t.endpointAddress(), 0, 0);
+            prepareControl(t, s);
+            return;
+        }
+        ByteBuffer data = data(t);
+        int type = switch (t.type()) {
+            case ISOCHRONOUS -> LibUsb.TRANSFER_TYPE_ISOCHRONOUS;
+            case BULK -> LibUsb.TRANSFER_TYPE_BULK;
+            default -> LibUsb.TRANSFER_TYPE_INTERRUPT;
+        };
+        int first = 0;
+        int offset = 0;
+        for (int i = 0; i < used; i++) {
+            int count = iso ? Math.min(packets - first, KernelLimits.MAX_PACKETS_PER_URB) : 0;
+            Segment s = segment(i, count);
+            s.start(handle, flags, type, t.endpointAddress(), first, count);
+            int length = 0;
+            for (int k = 0; k < count; k++) {
+                int l = t.packetLength(first + k);
+                s.iso[k].setLength(l);
+                length += l;
             }
-            case BULK, INTERRUPT -> {
-                transfer.setType(
-                        t.type() == TransferType.BULK ? LibUsb.TRANSFER_TYPE_BULK : LibUsb.TRANSFER_TYPE_INTERRUPT);
-                transfer.setEndpoint((byte) t.endpointAddress());
-                data(t);
+            if (!iso) {
+                length = t.length();
             }
+            s.buffer(data, bounced ? offset : t.offset() + offset, length);
+            first += count;
+            offset += length;
         }
     }
 
-    private void prepareControl(BackendTransfer t) {
+    private Segment segment(int i, int packets) {
+        Segment s = segments[i];
+        if (s == null) {
+            s = new Segment();
+            segments[i] = s;
+        }
+        s.ensure(packets);
+        return s;
+    }
+
+    private void prepareControl(BackendTransfer t, Segment s) {
         byte[] setup = t.setup();
         int wLength = (setup[6] & 0xFF) | (setup[7] & 0xFF) << 8;
         ByteBuffer b = bounce(SETUP + wLength);
@@ -92,42 +128,23 @@ final class NativeTransfer implements TransferCallback {
             copy(t.buffer(), t.offset(), b, SETUP, Math.min(t.length(), wLength));
         }
         bounced = true;
-        transfer.setType(LibUsb.TRANSFER_TYPE_CONTROL);
-        transfer.setEndpoint((byte) t.endpointAddress());
-        transfer.setBuffer(b);
-        transfer.setLength(SETUP + wLength);
+        s.buffer(b, 0, SETUP + wLength);
     }
 
-    private void data(BackendTransfer t) {
-        int length = t.length();
+    /** The buffer the segments view: the caller's if direct, else the bounce buffer (filled for OUT). */
+    private ByteBuffer data(BackendTransfer t) {
         ByteBuffer src = t.buffer();
         if (src.isDirect()) {
             bounced = false;
-            transfer.setBuffer(view(src, t.offset(), length));
-        } else {
-            ByteBuffer b = bounce(length);
-            if (!t.isIn()) {
-                copy(src, t.offset(), b, 0, length);
-            }
-            bounced = true;
-            transfer.setBuffer(b);
-            transfer.setLength(length);
+            return src;
         }
-    }
-
-    /** A view of a direct caller buffer from {@code offset}, reused while the caller reuses its buffer. */
-    private ByteBuffer view(ByteBuffer src, int offset, int length) {
-        if (src != viewSource || offset != viewOffset || length != viewLength) {
-            view = src.duplicate()
-                    .clear()
-                    .position(offset)
-                    .limit(offset + length)
-                    .slice();
-            viewSource = src;
-            viewOffset = offset;
-            viewLength = length;
+        int length = t.length();
+        ByteBuffer b = bounce(length);
+        if (!t.isIn()) {
+            copy(src, t.offset(), b, 0, length);
         }
-        return view;
+        bounced = true;
+        return b;
     }
 
     private ByteBuffer bounce(int size) {
@@ -138,81 +155,103 @@ final class NativeTransfer implements TransferCallback {
         return bounce;
     }
 
-    private void ensureTransfer(int packets) {
-        if (transfer != null && packets <= isoCapacity) {
-            return;
-        }
-        if (transfer != null) {
-            LibUsb.freeTransfer(transfer);
-        }
-        int capacity = Math.max(packets, isoCapacity * 2);
-        transfer = LibUsb.allocTransfer(capacity);
-        if (transfer == null) {
-            throw new OutOfMemoryError("libusb could not allocate a transfer with " + capacity + " packets");
-        }
-        isoCapacity = capacity;
-        // Set once: usb4java keeps a global reference to the callback and user data.
-        transfer.setCallback(this);
-        if (capacity > 0) {
-            transfer.setNumIsoPackets(capacity);
-            iso = transfer.isoPacketDesc(); // allocates: do it once per native transfer
-        } else {
-            iso = new IsoPacketDescriptor[0];
-        }
-    }
-
-    /** Submits to libusb; returns libusb's code (0 on success). */
+    /**
+     * Submits the segments to libusb, in order.
+     *
+     * @return libusb's code: 0 once at least the first segment is in flight (a later segment that fails
+     *     ends the transfer with that error once the earlier ones are back), else the first segment's error
+     */
     int submit() {
-        return LibUsb.submitTransfer(transfer);
+        lateSubmitError = 0;
+        submittedSegments = 0;
+        pending.set(used);
+        for (int i = 0; i < used; i++) {
+            int rc = LibUsb.submitTransfer(segments[i].transfer);
+            if (rc == LibUsb.SUCCESS) {
+                submittedSegments++;
+                continue;
+            }
+            if (i == 0) {
+                return rc;
+            }
+            lateSubmitError = rc;
+            for (int j = 0; j < i; j++) {
+                LibUsb.cancelTransfer(segments[j].transfer);
+            }
+            if (pending.addAndGet(-(used - i)) == 0) {
+                // the earlier segments are already back: their last completion saw pending > 0
+                device.completedAsync(this);
+            }
+            return LibUsb.SUCCESS;
+        }
+        return LibUsb.SUCCESS;
     }
 
-    /** Asks libusb to cancel; its completion still arrives. */
+    /** Asks libusb to cancel; the completions still arrive. */
     void cancel() {
-        LibUsb.cancelTransfer(transfer);
+        for (int i = 0; i < submittedSegments; i++) {
+            LibUsb.cancelTransfer(segments[i].transfer); // NOT_FOUND for a segment already back
+        }
     }
 
-    /** libusb's completion callback, on the backend's event thread. */
-    @Override
-    public void processTransfer(Transfer ignored) {
-        device.completed(this);
+    /** One segment is back from libusb (event thread); the transfer completes with the last one. */
+    private void segmentDone() {
+        if (pending.decrementAndGet() == 0) {
+            device.completed(this);
+        }
     }
 
     /** Copies libusb's results into the backend transfer (and IN data out of the bounce buffer). */
     void readResults() {
         BackendTransfer t = owner;
-        int status = transfer.status();
-        boolean cancelled = status == LibUsb.TRANSFER_CANCELLED || status == LibUsb.TRANSFER_NO_DEVICE;
-        PacketStatus overall = LibusbCodes.ofTransferStatus(status, false);
+        int status = LibUsb.TRANSFER_COMPLETED;
+        for (int i = 0; i < submittedSegments && status == LibUsb.TRANSFER_COMPLETED; i++) {
+            status = segments[i].transfer.status();
+        }
+        PacketStatus overall = lateSubmitError != 0
+                ? LibusbCodes.ofError(lateSubmitError)
+                : LibusbCodes.ofTransferStatus(status, false);
         switch (t.type()) {
             case ISOCHRONOUS -> {
                 int total = 0;
                 int slot = 0;
-                for (int k = 0; k < t.packets(); k++) {
-                    int actual = iso[k].actualLength();
-                    // usbcore marks every packet -EXDEV when the URB is submitted, so a packet that never
-                    // ran reads as an error: NOT_ACCESSED in a cancelled transfer.
-                    PacketStatus ps = LibusbCodes.ofTransferStatus(iso[k].status(), cancelled);
-                    if (ps == PacketStatus.NOT_ACCESSED) {
-                        actual = 0;
+                for (int i = 0; i < used; i++) {
+                    Segment s = segments[i];
+                    boolean ran = i < submittedSegments;
+                    int segmentStatus = ran ? s.transfer.status() : LibUsb.TRANSFER_CANCELLED;
+                    boolean cancelled =
+                            segmentStatus == LibUsb.TRANSFER_CANCELLED || segmentStatus == LibUsb.TRANSFER_NO_DEVICE;
+                    for (int k = 0; k < s.packets; k++) {
+                        int actual = ran ? s.iso[k].actualLength() : 0;
+                        // usbcore marks every packet -EXDEV when the URB is submitted, so a packet that never
+                        // ran reads as an error: NOT_ACCESSED in a cancelled transfer.
+                        PacketStatus ps = ran
+                                ? LibusbCodes.ofTransferStatus(s.iso[k].status(), cancelled)
+                                : PacketStatus.NOT_ACCESSED;
+                        if (ps == PacketStatus.NOT_ACCESSED) {
+                            actual = 0;
+                        }
+                        int packet = s.firstPacket + k;
+                        t.setPacketResult(packet, actual, ps);
+                        if (bounced && t.isIn() && actual > 0) {
+                            copy(bounce, slot, t.buffer(), t.offset() + slot, actual);
+                        }
+                        total += actual;
+                        slot += t.packetLength(packet);
                     }
-                    t.setPacketResult(k, actual, ps);
-                    if (bounced && t.isIn() && actual > 0) {
-                        copy(bounce, slot, t.buffer(), t.offset() + slot, actual);
-                    }
-                    total += actual;
-                    slot += t.packetLength(k);
                 }
-                t.setResult(status == LibUsb.TRANSFER_COMPLETED ? PacketStatus.OK : overall, total);
+                t.setResult(
+                        status == LibUsb.TRANSFER_COMPLETED && lateSubmitError == 0 ? PacketStatus.OK : overall, total);
             }
             case CONTROL -> {
-                int actual = Math.min(Math.max(transfer.actualLength(), 0), t.length());
+                int actual = Math.min(Math.max(segments[0].transfer.actualLength(), 0), t.length());
                 if (t.isIn() && actual > 0) {
                     copy(bounce, SETUP, t.buffer(), t.offset(), actual);
                 }
                 t.setResult(overall, actual);
             }
             case BULK, INTERRUPT -> {
-                int actual = Math.max(transfer.actualLength(), 0);
+                int actual = Math.max(segments[0].transfer.actualLength(), 0);
                 if (bounced && t.isIn() && actual > 0) {
                     copy(bounce, 0, t.buffer(), t.offset(), actual);
                 }
@@ -232,12 +271,12 @@ final class NativeTransfer implements TransferCallback {
         return owner;
     }
 
-    /** Frees the native transfer; only when it is not submitted. */
+    /** Frees the native transfers; only when none is submitted. */
     void free() {
-        if (transfer != null) {
-            LibUsb.freeTransfer(transfer);
-            transfer = null;
-            isoCapacity = -1;
+        for (Segment s : segments) {
+            if (s != null) {
+                s.free();
+            }
         }
     }
 
@@ -246,5 +285,81 @@ final class NativeTransfer implements TransferCallback {
             return;
         }
         to.put(toIndex, from, fromIndex, length);
+    }
+
+    /** One libusb transfer: at most {@value KernelLimits#MAX_PACKETS_PER_URB} packets, one URB. */
+    private final class Segment implements TransferCallback {
+        private Transfer transfer;
+        private int isoCapacity = -1;
+        private IsoPacketDescriptor[] iso = new IsoPacketDescriptor[0];
+        private int firstPacket;
+        private int packets;
+        private ByteBuffer viewSource;
+        private int viewOffset;
+        private int viewLength = -1;
+        private ByteBuffer view;
+
+        void ensure(int packets) {
+            if (transfer != null && packets <= isoCapacity) {
+                return;
+            }
+            if (transfer != null) {
+                LibUsb.freeTransfer(transfer);
+            }
+            int capacity = Math.min(Math.max(packets, isoCapacity * 2), KernelLimits.MAX_PACKETS_PER_URB);
+            transfer = LibUsb.allocTransfer(capacity);
+            if (transfer == null) {
+                throw new OutOfMemoryError("libusb could not allocate a transfer with " + capacity + " packets");
+            }
+            isoCapacity = capacity;
+            // Set once: usb4java keeps a global reference to the callback and user data.
+            transfer.setCallback(this);
+            if (capacity > 0) {
+                transfer.setNumIsoPackets(capacity);
+                iso = transfer.isoPacketDesc(); // allocates: do it once per native transfer
+            } else {
+                iso = new IsoPacketDescriptor[0];
+            }
+        }
+
+        void start(DeviceHandle handle, int flags, int type, int endpoint, int firstPacket, int packets) {
+            this.firstPacket = firstPacket;
+            this.packets = packets;
+            transfer.setDevHandle(handle);
+            transfer.setFlags((byte) flags);
+            transfer.setTimeout(0); // the runtime owns timeouts (CE's synchronous guard); it cancels
+            transfer.setType((byte) type);
+            transfer.setEndpoint((byte) endpoint);
+            transfer.setNumIsoPackets(packets);
+        }
+
+        /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}, through a cached view. */
+        void buffer(ByteBuffer b, int offset, int length) {
+            if (b != viewSource || offset != viewOffset || length != viewLength) {
+                view = b.duplicate()
+                        .clear()
+                        .position(offset)
+                        .limit(offset + length)
+                        .slice();
+                viewSource = b;
+                viewOffset = offset;
+                viewLength = length;
+            }
+            transfer.setBuffer(view);
+            transfer.setLength(length);
+        }
+
+        @Override
+        public void processTransfer(Transfer ignored) {
+            segmentDone();
+        }
+
+        void free() {
+            if (transfer != null) {
+                LibUsb.freeTransfer(transfer);
+                transfer = null;
+                isoCapacity = -1;
+            }
+        }
     }
 }
