@@ -28,6 +28,15 @@ final class ContractScenario {
                         .build(),
                 new TestExecutionListener() {
                     @Override
+                    public void executionStarted(TestIdentifier id) {
+                        if (id.isTest()) {
+                            // to the console only: names the test a JVM crash interrupted
+                            System.out.println("contract: starting " + id.getDisplayName());
+                            System.out.flush();
+                        }
+                    }
+
+                    @Override
                     public void executionFinished(TestIdentifier id, TestExecutionResult result) {
                         if (!id.isTest()) {
                             result.getThrowable().ifPresent(t -> {

@@ -41,6 +41,11 @@ final class UsbAudioScenarios {
     static final int FRAMES_PER_PACKET = 48;
     static final int PACKETS_PER_TRANSFER = 8;
     static final int IN_FLIGHT = 4;
+    /**
+     * The CE stream's last slot issues transfers this long: more packets than libusb puts in one URB
+     * (128), so the backend submits each as two libusb transfers.
+     */
+    static final int LONG_TRANSFER = 136;
     /** Packets streamed by each pattern scenario: 2 s of audio. */
     static final int PACKETS = 2000;
 
@@ -168,25 +173,45 @@ final class UsbAudioScenarios {
             UsbFuncs f = s.funcs;
             AtomicInteger nextPacket = new AtomicInteger();
             AtomicInteger donePackets = new AtomicInteger();
+            AtomicInteger longTransfers = new AtomicInteger();
             List<String> problems = Collections.synchronizedList(new ArrayList<>());
             CountDownLatch finished = new CountDownLatch(IN_FLIGHT);
             int flags = USB_OUT_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT;
 
             final class Slot {
-                final ByteBuffer buf = ByteBuffer.allocateDirect(PACKETS_PER_TRANSFER * PACKET);
-                final int[] lengths = new int[PACKETS_PER_TRANSFER];
-                final int[] actual = new int[PACKETS_PER_TRANSFER];
-                final int[] errors = new int[PACKETS_PER_TRANSFER];
+                final int size;
+                final ByteBuffer buf;
+                final int[] lengths;
+                final int[] actual;
+                final int[] errors;
+                int packets;
                 UsbTransfer t;
 
+                Slot(int size) {
+                    this.size = size;
+                    buf = ByteBuffer.allocateDirect(size * PACKET);
+                    lengths = new int[size];
+                    actual = new int[size];
+                    errors = new int[size];
+                }
+
                 synchronized void issue() {
-                    int first = nextPacket.getAndAdd(PACKETS_PER_TRANSFER);
+                    // taking packets and issuing them is one step, so they reach the pipe in order
+                    synchronized (nextPacket) {
+                        issueNext();
+                    }
+                }
+
+                private void issueNext() {
+                    int first = nextPacket.get();
                     if (first >= PACKETS) {
                         finished.countDown();
                         return;
                     }
+                    packets = Math.min(size, PACKETS - first);
+                    nextPacket.addAndGet(packets);
                     Arrays.fill(lengths, PACKET);
-                    WavPattern.CE.fill(buf, (long) first * FRAMES_PER_PACKET, PACKETS_PER_TRANSFER * FRAMES_PER_PACKET);
+                    WavPattern.CE.fill(buf, (long) first * FRAMES_PER_PACKET, packets * FRAMES_PER_PACKET);
                     t = f.issueIsochTransfer(
                             pipe,
                             p -> {
@@ -196,7 +221,7 @@ final class UsbAudioScenarios {
                             this,
                             flags,
                             0,
-                            PACKETS_PER_TRANSFER,
+                            packets,
                             lengths,
                             buf,
                             0);
@@ -207,16 +232,19 @@ final class UsbAudioScenarios {
                 }
 
                 synchronized void done() {
-                    if (!f.getIsochResults(t, PACKETS_PER_TRANSFER, actual, errors)) {
+                    if (!f.getIsochResults(t, packets, actual, errors)) {
                         problems.add("GetIsochResults false in the callback");
                     }
-                    for (int k = 0; k < PACKETS_PER_TRANSFER; k++) {
+                    for (int k = 0; k < packets; k++) {
                         if (actual[k] != PACKET || errors[k] != USB_NO_ERROR) {
                             problems.add(
                                     "packet " + k + " of a transfer: " + actual[k] + " bytes, " + errorName(errors[k]));
                         }
                     }
-                    donePackets.addAndGet(PACKETS_PER_TRANSFER);
+                    donePackets.addAndGet(packets);
+                    if (packets > 128) {
+                        longTransfers.incrementAndGet();
+                    }
                     f.closeTransfer(t);
                     issue();
                 }
@@ -225,7 +253,7 @@ final class UsbAudioScenarios {
             long t0 = System.nanoTime();
             int startFrame = s.frame();
             for (int i = 0; i < IN_FLIGHT; i++) {
-                new Slot().issue();
+                new Slot(i == IN_FLIGHT - 1 ? LONG_TRANSFER : PACKETS_PER_TRANSFER).issue();
             }
             check(finished.await(30, TimeUnit.SECONDS), "stream finished within 30 s");
             long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -235,8 +263,10 @@ final class UsbAudioScenarios {
             check(f.closePipe(pipe), "ClosePipe");
             check(problems.isEmpty(), "per-packet results: " + problems.subList(0, Math.min(5, problems.size())));
             check(donePackets.get() == PACKETS, "all packets completed: " + donePackets.get());
+            check(longTransfers.get() > 0, "some transfers had more than 128 packets");
             r.info("streamed packets=" + PACKETS + " audioFrames=" + (long) PACKETS * FRAMES_PER_PACKET + " in " + ms
-                    + " ms (" + frames + " bus frames by GetFrameNumber)");
+                    + " ms (" + frames + " bus frames by GetFrameNumber), " + longTransfers.get()
+                    + " transfers of " + LONG_TRANSFER + " packets among them");
         }
     }
 

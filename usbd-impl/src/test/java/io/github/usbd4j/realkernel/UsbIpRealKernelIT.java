@@ -1,5 +1,7 @@
 package io.github.usbd4j.realkernel;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -8,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * Iso IN on a real Linux kernel: one QEMU boot whose guest attaches this project's simulated loopback
  * device (served by {@code UsbIpMain --stdio} behind a restricted guestfwd) to its vhci-hcd and runs the
  * usb4java backend against it: CE iso IN with and without USB_COMPRESS_ISOCH (b), the WinUSB
- * personality (issue 6), and the whole backend contract suite (c). Skips without QEMU, a kernel and
+ * personality (issue 6), and the whole backend contract suite (c), which ends with unplugs. Skips without QEMU, a kernel and
  * usbip unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbIpRealKernelIT {
@@ -18,11 +20,7 @@ class UsbIpRealKernelIT {
     static void boot() throws Exception {
         RealKernel.assumeReady(true);
         QemuGuest g = QemuGuest.builder("UsbIpRealKernelIT")
-                // "winusb-loopback-in" and "contract" exist but are not run yet: the WinUSB read's first
-                // packet is sometimes reported late by the real-time USB/IP server under TCG load, and the
-                // contract suite's sixth backend lifecycle crashes libusb4java's event handling (SIGSEGV in
-                // libusb_handle_events); both are open items of issues 4 and 6.
-                .args("usbip-warm-up", "ce-loopback-in")
+                .args("usbip-warm-up", "ce-loopback-in", "winusb-loopback-in", "contract")
                 .usbIpServer("--device", "loopback", "--seconds", "240")
                 .timeout(Duration.ofMinutes(4))
                 .build();
@@ -40,5 +38,27 @@ class UsbIpRealKernelIT {
     @Test
     void ceIsochIn_isBitExact_withAndWithoutCompress_1_8() {
         run.assertPassed("ce-loopback-in");
+    }
+
+    /** Issue 6: WinUSB ReadIsochPipeAsap with overlapped reads, bit-exact per packet descriptor (§2.3, §2.4). */
+    @Test
+    void winUsbIsochIn_isBitExact_2_3() {
+        run.assertPassed("winusb-loopback-in");
+    }
+
+    /**
+     * Scenario c: the backend contract suite on the usb4java backend. The rules that need exact frame
+     * timing skip on a real kernel (usbfs gives no frame numbers, peer-libraries.md §2); every other test
+     * must pass, unplug mid-stream ({@code usbip detach}) included.
+     */
+    @Test
+    void contractSuite_passesOnTheRealStack_includingUnplugMidStream_1_5_1_7() {
+        run.assertPassed("contract");
+        assertThat(run.info("contract"))
+                .anyMatch(l -> l.startsWith("unplugMidStream_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("closeOfAPendingTransfer_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("noCallbackWithoutNoWait_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("abortPipeTransfers_") && l.contains(" SUCCESSFUL"))
+                .noneMatch(l -> l.contains(" FAILED"));
     }
 }
