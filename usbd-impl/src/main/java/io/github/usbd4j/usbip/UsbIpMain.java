@@ -37,13 +37,21 @@ import org.slf4j.LoggerFactory;
  * bounds the whole run (default 300, 0 = unbounded).
  */
 public final class UsbIpMain {
-    private static final Logger LOG = LoggerFactory.getLogger(UsbIpMain.class);
 
     /** The built-in devices {@code --device} accepts. */
     public static final List<String> DEVICE_NAMES =
             List.of("loopback", "loopback-hs", "microphone", "speaker", "camera");
 
     private UsbIpMain() {}
+
+    /**
+     * The logger, obtained only when needed: with {@code --stdio}, logging must not initialise before
+     * {@code System.out} is redirected, or its start-up status lines (Logback prints them to stdout when,
+     * say, two configurations are on the class path) corrupt the protocol stream.
+     */
+    private static Logger log() {
+        return LoggerFactory.getLogger(UsbIpMain.class);
+    }
 
     /**
      * Entry point.
@@ -123,7 +131,7 @@ public final class UsbIpMain {
             }
             boolean finished = seconds > 0 ? await(done, seconds) : await(done, Long.MAX_VALUE / 2);
             if (!finished) {
-                LOG.info("time limit of {} s reached", seconds);
+                log().info("time limit of {} s reached", seconds);
             }
         } finally {
             server.close();
@@ -158,12 +166,12 @@ public final class UsbIpMain {
         host.start(new HostListener() {
             @Override
             public void deviceAttached(BackendDevice device) {
-                LOG.info("attached {}", device.location());
+                log().info("attached {}", device.location());
             }
 
             @Override
             public void deviceDetached(BackendDevice device) {
-                LOG.info("detached {}", device.location());
+                log().info("detached {}", device.location());
             }
         });
         return host;

@@ -1,0 +1,42 @@
+package io.github.usbd4j.usbip;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code UsbIpMain --stdio} as QEMU's guestfwd runs it: a child JVM on this module's class path, which
+ * holds two Logback configurations (the tool's and usbd-impl's test one), so Logback prints status lines
+ * to stdout when it starts. The protocol stream must carry nothing but USB/IP: this failed with
+ * "USBIP Kernel and tool version mismatch: 12345" (the bytes "09" of a status line's timestamp) before
+ * logging started only after stdout was redirected.
+ */
+class UsbIpStdioTest {
+
+    @Test
+    void stdioServer_answersTheDeviceListWithNothingElseOnStdout() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(
+                        java.toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        UsbIpMain.class.getName(),
+                        "--stdio",
+                        "--device",
+                        "loopback",
+                        "--seconds",
+                        "30")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try (UsbIpTestClient client = new UsbIpTestClient(p.getInputStream(), p.getOutputStream(), p::destroy)) {
+            List<UsbIpTestClient.Device> devices = client.devlist(); // throws on a bad version or code
+            assertThat(devices).extracting(UsbIpTestClient.Device::busId).containsExactly("1-1");
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
