@@ -76,6 +76,13 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
 
     private volatile UsbSpeed speed = UsbSpeed.FULL;
     private volatile boolean installed;
+    /**
+     * Set once usbDeviceAttach has opened every stream, cleared on USB_CLOSE_DEVICE. Not {@code device !=
+     * null}: on a real backend attach runs on the runtime's thread, and another thread that saw the device
+     * set could find no streams yet.
+     */
+    private volatile boolean attached;
+
     private final List<IsochStream> streams = new CopyOnWriteArrayList<>();
     private final CompletableFuture<StreamStats> finished = new CompletableFuture<>();
     private final DeviceNotifyRoutine notifyRoutine = this::deviceNotifications;
@@ -198,6 +205,7 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
             return true;
         }
         acceptControl[0] = true;
+        attached = true;
         onAttached();
         return true;
     }
@@ -223,6 +231,7 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         for (IsochStream s : streams) {
             s.markStopping();
         }
+        attached = false;
         onDeviceClosed();
         finish();
         device = null;
@@ -331,9 +340,9 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         return total == null ? StreamStats.empty(-1) : total;
     }
 
-    /** Whether the device is attached to this driver. */
+    /** Whether usbDeviceAttach has taken a device and opened its streams (until USB_CLOSE_DEVICE). */
     public boolean isAttached() {
-        return device != null;
+        return attached;
     }
 
     /**
