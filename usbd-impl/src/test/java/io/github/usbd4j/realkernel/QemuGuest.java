@@ -181,7 +181,7 @@ public final class QemuGuest {
                 // a JVM crash report lands in the run's share, next to the console log
                 "-XX:ErrorFile=" + resultFile.resolveSibling("hs_err_pid%p.log"),
                 // Logback's XML configuration alone takes seconds under TCG; results go through the marker file
-                "-Dslf4j.provider=org.slf4j.helpers.NOPServiceProvider",
+                "-Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider",
                 "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile,
                 "-cp",
                 String.join(File.pathSeparator, classPath()),
@@ -325,6 +325,11 @@ public final class QemuGuest {
 
         private Builder(Path runDir) {
             this.runDir = runDir;
+        }
+
+        /** The run directory; its {@code share/} subdirectory is writable in the guest. */
+        public Path runDir() {
+            return runDir;
         }
 
         /** The guest program's arguments (scenario names for {@link GuestMain}). */

@@ -1,0 +1,141 @@
+package io.github.usbd4j.realkernel;
+
+import io.github.usbd4j.samples.tool.UsbdTool;
+import io.github.usbd4j.sim.LoopbackDevice;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+
+/**
+ * The guest program of {@link UsbdToolRealKernelIT}: runs the {@code usbd} tool in this JVM exactly as a
+ * user types it, with {@code --backend libusb}, against the guest kernel's devices, and reports each step
+ * as {@code RESULT <step> PASS|FAIL|INFO} like {@link GuestMain}.
+ *
+ * <p>Arguments: the WAV file to play, the raw PCM to stream to usb-audio, the bytes to stream to the
+ * loopback device, and the file the loopback's IN stream is written to.
+ */
+public final class UsbdToolGuest {
+    /** QEMU's usb-audio. */
+    static final String AUDIO = "46f4:0002";
+
+    private UsbdToolGuest() {}
+
+    /** A step; throws when it fails. */
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args play.wav, stream.raw, loop-out.bin, loop-in.bin
+     */
+    public static void main(String[] args) {
+        String wav = args[0];
+        String raw = args[1];
+        String loopOut = args[2];
+        String loopIn = args[3];
+        boolean ok = true;
+        // QEMU scales samples by volume/255 from 240: unity (0x0800) makes the capture comparable. The
+        // volume is device state, so it holds for the tool runs that follow.
+        ok &= step("volume", () -> {
+            try (UsbAudioScenarios.Session s = new UsbAudioScenarios.Session(true)) {
+                s.volumeMax();
+            }
+        });
+        ok &= step("tool-play", () -> usbd("tool-play", "--backend", "libusb", "play", "--device", AUDIO, wav));
+        ok &= step(
+                "tool-stream-out",
+                () -> usbd(
+                        "tool-stream-out",
+                        "--backend",
+                        "libusb",
+                        "stream",
+                        "--device",
+                        AUDIO,
+                        "--interface",
+                        "1",
+                        "--alt",
+                        "1",
+                        "--endpoint",
+                        "0x01",
+                        "--packets",
+                        Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS),
+                        "--file",
+                        raw));
+        ok &= step("usbip-attach", () -> {
+            GuestUsbIp.attach("1-1");
+            Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
+        });
+        String loopback = String.format("%04x:%04x", LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID);
+        String packets = Integer.toString(UsbdToolRealKernelIT.LOOP_PACKETS);
+        ok &= step(
+                "tool-stream-loop-out",
+                () -> usbd(
+                        "tool-stream-loop-out",
+                        "--backend",
+                        "libusb",
+                        "stream",
+                        "--device",
+                        loopback,
+                        "--endpoint",
+                        "0x01",
+                        "--packets",
+                        packets,
+                        "--file",
+                        loopOut));
+        ok &= step(
+                "tool-stream-loop-in",
+                () -> usbd(
+                        "tool-stream-loop-in",
+                        "--backend",
+                        "libusb",
+                        "stream",
+                        "--device",
+                        loopback,
+                        "--endpoint",
+                        "0x81",
+                        "--packets",
+                        packets,
+                        "--file",
+                        loopIn));
+        System.out.flush();
+        Runtime.getRuntime().halt(ok ? 0 : 1);
+    }
+
+    private static boolean step(String name, Step s) {
+        long t0 = System.nanoTime();
+        try {
+            s.run();
+            GuestMain.emit(name, "PASS", "in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            return true;
+        } catch (Throwable t) {
+            t.printStackTrace(System.out);
+            GuestMain.emit(name, "FAIL", t + " after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            return false;
+        }
+    }
+
+    /** Runs {@code usbd args...}; its output goes to the console and its last lines to the results. */
+    private static void usbd(String step, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = UsbdTool.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int rc = cl.execute(args);
+        System.out.println("usbd " + String.join(" ", args) + "\n" + out + err);
+        for (String line : out.toString().split("[\r\n]+")) {
+            // the summary lines, not the progress bar's
+            if (!line.startsWith("[")
+                    && (line.startsWith("streamed") || line.startsWith("played") || line.contains("frames"))) {
+                GuestMain.emit(step, "INFO", line.trim());
+            }
+        }
+        if (rc != 0) {
+            throw new AssertionError(
+                    "usbd exited with " + rc + ": " + err.toString().trim());
+        }
+    }
+}
