@@ -40,8 +40,11 @@ final class NativeTransfer {
     private Segment[] segments = new Segment[0];
     /** Segments this transfer uses now (the array may hold more, kept for reuse). */
     private int used;
-    /** Segments handed to libusb by the last {@link #submit}. */
-    private int submittedSegments;
+    /**
+     * Segments handed to libusb by the last {@link #submit}: all of them unless one failed. Set before the
+     * submissions, since the last segment may complete before {@code libusb_submit_transfer} returns.
+     */
+    private volatile int submittedSegments;
     /** Segments still in libusb's hands; the transfer is complete at zero. */
     private final AtomicInteger pending = new AtomicInteger();
     /** libusb's code for a segment that could not be submitted after earlier ones were, else 0. */
@@ -163,17 +166,18 @@ final class NativeTransfer {
      */
     int submit() {
         lateSubmitError = 0;
-        submittedSegments = 0;
+        submittedSegments = used;
         pending.set(used);
         for (int i = 0; i < used; i++) {
             int rc = LibUsb.submitTransfer(segments[i].transfer);
             if (rc == LibUsb.SUCCESS) {
-                submittedSegments++;
                 continue;
             }
             if (i == 0) {
                 return rc;
             }
+            // set before pending drops: whoever completes the transfer reads them
+            submittedSegments = i;
             lateSubmitError = rc;
             for (int j = 0; j < i; j++) {
                 LibUsb.cancelTransfer(segments[j].transfer);
