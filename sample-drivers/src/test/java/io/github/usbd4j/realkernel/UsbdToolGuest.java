@@ -44,62 +44,28 @@ public final class UsbdToolGuest {
                 s.volumeMax();
             }
         });
-        ok &= step("tool-play", () -> usbd("tool-play", "--backend", "libusb", "play", "--device", AUDIO, wav));
-        ok &= step(
+        ok &= usbd("tool-play", "play", "--device", AUDIO, wav);
+        ok &= usbd(
                 "tool-stream-out",
-                () -> usbd(
-                        "tool-stream-out",
-                        "--backend",
-                        "libusb",
-                        "stream",
-                        "--device",
-                        AUDIO,
-                        "--interface",
-                        "1",
-                        "--alt",
-                        "1",
-                        "--endpoint",
-                        "0x01",
-                        "--packets",
-                        Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS),
-                        "--file",
-                        raw));
+                "stream",
+                "--device",
+                AUDIO,
+                "--interface",
+                "1",
+                "--alt",
+                "1",
+                "--endpoint",
+                "0x01",
+                "--packets",
+                Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS),
+                "--file",
+                raw);
         ok &= step("usbip-attach", () -> {
             GuestUsbIp.attach("1-1");
             Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
         });
-        String loopback = String.format("%04x:%04x", LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID);
-        String packets = Integer.toString(UsbdToolRealKernelIT.LOOP_PACKETS);
-        ok &= step(
-                "tool-stream-loop-out",
-                () -> usbd(
-                        "tool-stream-loop-out",
-                        "--backend",
-                        "libusb",
-                        "stream",
-                        "--device",
-                        loopback,
-                        "--endpoint",
-                        "0x01",
-                        "--packets",
-                        packets,
-                        "--file",
-                        loopOut));
-        ok &= step(
-                "tool-stream-loop-in",
-                () -> usbd(
-                        "tool-stream-loop-in",
-                        "--backend",
-                        "libusb",
-                        "stream",
-                        "--device",
-                        loopback,
-                        "--endpoint",
-                        "0x81",
-                        "--packets",
-                        packets,
-                        "--file",
-                        loopIn));
+        ok &= usbd("tool-stream-loop-out", loopbackStream("0x01", loopOut));
+        ok &= usbd("tool-stream-loop-in", loopbackStream("0x81", loopIn));
         System.out.flush();
         Runtime.getRuntime().halt(ok ? 0 : 1);
     }
@@ -117,8 +83,32 @@ public final class UsbdToolGuest {
         }
     }
 
-    /** Runs {@code usbd args...}; its output goes to the console and its last lines to the results. */
-    private static void usbd(String step, String... args) {
+    /** {@code usbd stream} of the loopback device's endpoint, to or from {@code file}. */
+    private static String[] loopbackStream(String endpoint, String file) {
+        return new String[] {
+            "stream",
+            "--device",
+            String.format("%04x:%04x", LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID),
+            "--endpoint",
+            endpoint,
+            "--packets",
+            Integer.toString(UsbdToolRealKernelIT.LOOP_PACKETS),
+            "--file",
+            file
+        };
+    }
+
+    /** The step {@code usbd --backend libusb args...}. */
+    private static boolean usbd(String step, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--backend";
+        all[1] = "libusb";
+        System.arraycopy(args, 0, all, 2, args.length);
+        return step(step, () -> run(step, all));
+    }
+
+    /** Runs {@code usbd args...}; its output goes to the console and its summary lines to the results. */
+    private static void run(String step, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = UsbdTool.commandLine();
