@@ -20,12 +20,6 @@ public final class UsbdToolGuest {
 
     private UsbdToolGuest() {}
 
-    /** A step; throws when it fails. */
-    @FunctionalInterface
-    private interface Step {
-        void run() throws Exception;
-    }
-
     /**
      * Entry point.
      *
@@ -39,7 +33,7 @@ public final class UsbdToolGuest {
         boolean ok = true;
         // QEMU scales samples by volume/255 from 240: unity (0x0800) makes the capture comparable. The
         // volume is device state, so it holds for the tool runs that follow.
-        ok &= step("volume", () -> {
+        ok &= GuestMain.run("volume", r -> {
             try (UsbAudioScenarios.Session s = new UsbAudioScenarios.Session(true)) {
                 s.volumeMax();
             }
@@ -60,27 +54,13 @@ public final class UsbdToolGuest {
                 Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS),
                 "--file",
                 raw);
-        ok &= step("usbip-attach", () -> {
+        ok &= GuestMain.run("usbip-attach", r -> {
             GuestUsbIp.attach("1-1");
             Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
         });
         ok &= usbd("tool-stream-loop-out", loopbackStream("0x01", loopOut));
         ok &= usbd("tool-stream-loop-in", loopbackStream("0x81", loopIn));
-        System.out.flush();
-        Runtime.getRuntime().halt(ok ? 0 : 1);
-    }
-
-    private static boolean step(String name, Step s) {
-        long t0 = System.nanoTime();
-        try {
-            s.run();
-            GuestMain.emit(name, "PASS", "in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-            return true;
-        } catch (Throwable t) {
-            t.printStackTrace(System.out);
-            GuestMain.emit(name, "FAIL", t + " after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-            return false;
-        }
+        GuestMain.exit(ok);
     }
 
     /** {@code usbd stream} of the loopback device's endpoint, to or from {@code file}. */
@@ -104,11 +84,11 @@ public final class UsbdToolGuest {
         all[0] = "--backend";
         all[1] = "libusb";
         System.arraycopy(args, 0, all, 2, args.length);
-        return step(step, () -> run(step, all));
+        return GuestMain.run(step, r -> run(r, all));
     }
 
     /** Runs {@code usbd args...}; its output goes to the console and its summary lines to the results. */
-    private static void run(String step, String... args) {
+    private static void run(GuestMain.Report r, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = UsbdTool.commandLine();
@@ -120,7 +100,7 @@ public final class UsbdToolGuest {
             // the summary lines, not the progress bar's
             if (!line.startsWith("[")
                     && (line.startsWith("streamed") || line.startsWith("played") || line.contains("frames"))) {
-                GuestMain.emit(step, "INFO", line.trim());
+                r.info(line.trim());
             }
         }
         if (rc != 0) {

@@ -67,19 +67,25 @@ class UsbdToolRealKernelIT {
         return b.array();
     }
 
-    /** {@code usbd play --backend libusb}: every sample of the WAV file reaches the device, bit-exact. */
+    /** {@code usbd play --backend libusb} and {@code usbd stream --backend libusb} OUT ran without error. */
     @Test
-    void play_reachesUsbAudioBitExact() throws Exception {
+    void playAndStreamOut_runWithoutError() {
         run.assertPassed("volume");
         run.assertPassed("tool-play");
-        verifyCapture();
+        run.assertPassed("tool-stream-out");
     }
 
-    /** {@code usbd stream --backend libusb} OUT: the raw file reaches the device, bit-exact. */
+    /** Every sample of the WAV file, then every byte of the raw file, reached the device bit-exact. */
     @Test
-    void streamOut_reachesUsbAudioBitExact() throws Exception {
+    void wavCapture_holdsThePlayedFileThenTheStreamedFileBitExact() throws Exception {
+        run.assertPassed("tool-play");
         run.assertPassed("tool-stream-out");
-        verifyCapture();
+        List<String> report = WavPattern.verify(
+                Files.readAllBytes(run.guest.wav()),
+                List.of(
+                        new WavPattern.Segment(PLAY, PLAY_FRAMES),
+                        new WavPattern.Segment(STREAM, STREAM_PACKETS * 48L)));
+        report.forEach(l -> System.out.println("  wav: " + l));
     }
 
     /** {@code usbd stream --backend libusb} out to the loopback and back in: the same bytes, in order. */
@@ -90,16 +96,5 @@ class UsbdToolRealKernelIT {
         assertThat(Files.readAllBytes(loopIn))
                 .as("loopback IN data equals the OUT file")
                 .isEqualTo(loopOut);
-    }
-
-    private static void verifyCapture() throws Exception {
-        run.assertPassed("tool-play");
-        run.assertPassed("tool-stream-out");
-        List<String> report = WavPattern.verify(
-                Files.readAllBytes(run.guest.wav()),
-                List.of(
-                        new WavPattern.Segment(PLAY, PLAY_FRAMES),
-                        new WavPattern.Segment(STREAM, STREAM_PACKETS * 48L)));
-        report.forEach(l -> System.out.println("  wav: " + l));
     }
 }

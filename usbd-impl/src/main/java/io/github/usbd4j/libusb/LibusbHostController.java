@@ -218,16 +218,14 @@ public final class LibusbHostController implements HostController {
                 LibUsb.freeDeviceList(list, true);
             }
             List<LibusbDevice> known;
-            List<LibusbDevice> forgotten = new ArrayList<>();
+            List<LibusbDevice> unlisted = new ArrayList<>();
             synchronized (devices) {
                 known = List.copyOf(devices.values());
-                departed.values().removeIf(d -> {
-                    boolean done = !present.contains(d.libusbDevice().getPointer()) && d.isClosed();
-                    if (done) {
-                        forgotten.add(d);
+                for (LibusbDevice d : departed.values()) {
+                    if (!present.contains(d.libusbDevice().getPointer())) {
+                        unlisted.add(d);
                     }
-                    return done;
-                });
+                }
                 ignored.entrySet().removeIf(e -> {
                     boolean gone = !present.contains(e.getKey());
                     if (gone) {
@@ -236,7 +234,13 @@ public final class LibusbHostController implements HostController {
                     return gone;
                 });
             }
-            forgotten.forEach(LibusbDevice::unref);
+            // isClosed() takes the device's lock outside ours: a submit that finds its device gone holds the
+            // device's lock while it reports the departure, which takes ours
+            for (LibusbDevice d : unlisted) {
+                if (d.isClosed() && forget(d)) {
+                    d.unref();
+                }
+            }
             for (LibusbDevice d : known) {
                 if (!present.contains(d.libusbDevice().getPointer()) || d.probeGone()) {
                     deviceGone(d);
@@ -281,6 +285,13 @@ public final class LibusbHostController implements HostController {
         }
         if (d != null) {
             deviceGone(d);
+        }
+    }
+
+    /** Drops a departed device from the list, once. */
+    private boolean forget(LibusbDevice d) {
+        synchronized (devices) {
+            return departed.remove(d.libusbDevice().getPointer(), d);
         }
     }
 

@@ -222,19 +222,16 @@ final class NativeTransfer {
                 for (int i = 0; i < used; i++) {
                     Segment s = segments[i];
                     boolean ran = i < submittedSegments;
-                    int segmentStatus = ran ? s.transfer.status() : LibUsb.TRANSFER_CANCELLED;
+                    int segmentStatus = ran ? s.transfer.status() : LibUsb.TRANSFER_COMPLETED;
                     boolean cancelled =
                             segmentStatus == LibUsb.TRANSFER_CANCELLED || segmentStatus == LibUsb.TRANSFER_NO_DEVICE;
                     for (int k = 0; k < s.packets; k++) {
-                        int actual = ran ? s.iso[k].actualLength() : 0;
                         // usbcore marks every packet -EXDEV when the URB is submitted, so a packet that never
                         // ran reads as an error: NOT_ACCESSED in a cancelled transfer.
                         PacketStatus ps = ran
                                 ? LibusbCodes.ofTransferStatus(s.iso[k].status(), cancelled)
                                 : PacketStatus.NOT_ACCESSED;
-                        if (ps == PacketStatus.NOT_ACCESSED) {
-                            actual = 0;
-                        }
+                        int actual = ps == PacketStatus.NOT_ACCESSED ? 0 : s.iso[k].actualLength();
                         int packet = s.firstPacket + k;
                         t.setPacketResult(packet, actual, ps);
                         if (bounced && t.isIn() && actual > 0) {
@@ -244,8 +241,7 @@ final class NativeTransfer {
                         slot += t.packetLength(packet);
                     }
                 }
-                t.setResult(
-                        status == LibUsb.TRANSFER_COMPLETED && lateSubmitError == 0 ? PacketStatus.OK : overall, total);
+                t.setResult(overall, total);
             }
             case CONTROL -> {
                 int actual = Math.min(Math.max(segments[0].transfer.actualLength(), 0), t.length());

@@ -84,18 +84,33 @@ public final class GuestMain {
                 ok = false;
                 continue;
             }
-            long t0 = System.nanoTime();
-            try {
-                s.get().run(new Report(name));
-                emit(name, "PASS", "in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-            } catch (Throwable t) {
-                ok = false;
-                StringWriter w = new StringWriter();
-                t.printStackTrace(new PrintWriter(w));
-                System.out.println(w);
-                emit(name, "FAIL", oneLine(t.toString()) + " after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-            }
+            ok &= run(name, s.get());
         }
+        exit(ok);
+    }
+
+    /**
+     * Runs one scenario and reports it as PASS or FAIL (with its stack trace on the console).
+     *
+     * @return whether it passed
+     */
+    static boolean run(String name, Scenario s) {
+        long t0 = System.nanoTime();
+        try {
+            s.run(new Report(name));
+            emit(name, "PASS", "in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            return true;
+        } catch (Throwable t) {
+            StringWriter w = new StringWriter();
+            t.printStackTrace(new PrintWriter(w));
+            System.out.println(w);
+            emit(name, "FAIL", oneLine(t.toString()) + " after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            return false;
+        }
+    }
+
+    /** Ends the guest program: exit code 0 iff everything passed. */
+    static void exit(boolean ok) {
         System.out.flush();
         // non-daemon threads of a failed scenario must not keep the guest up until the host's timeout
         Runtime.getRuntime().halt(ok ? 0 : 1);
