@@ -51,7 +51,7 @@ public final class UsbdToolGuest {
                 "--endpoint",
                 "0x01",
                 "--packets",
-                Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS),
+                Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS + UsbdToolRealKernelIT.TAIL_PACKETS),
                 "--file",
                 raw);
         ok &= GuestMain.run("usbip-attach", r -> {
