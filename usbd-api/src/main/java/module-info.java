@@ -11,4 +11,5 @@ module io.github.usbd4j.api {
     exports io.github.usbd4j.usb;
     exports io.github.usbd4j.winusb;
     exports io.github.usbd4j.wdm;
+    exports io.github.usbd4j.win32;
 }

@@ -1,10 +1,10 @@
 package io.github.usbd4j.benchmarks;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbConfiguration;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.DescriptorException;
 import io.github.usbd4j.descriptor.Descriptors;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbConfiguration;
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

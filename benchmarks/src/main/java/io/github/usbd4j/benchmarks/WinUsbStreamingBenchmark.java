@@ -2,11 +2,11 @@ package io.github.usbd4j.benchmarks;
 
 import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
 
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
 import io.github.usbd4j.winusb.WinUsbInterfaceHandle;

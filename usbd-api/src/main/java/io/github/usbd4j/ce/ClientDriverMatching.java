@@ -1,5 +1,7 @@
 package io.github.usbd4j.ce;
 
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbInterfaceDescriptor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

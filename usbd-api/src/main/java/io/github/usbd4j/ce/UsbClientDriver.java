@@ -1,5 +1,7 @@
 package io.github.usbd4j.ce;
 
+import io.github.usbd4j.usb.UsbInterface;
+
 /**
  * A USB client driver: the three exports of a CE client DLL ({@code usbdi.h}, usb-iso-apis.md §1.5).
  *

@@ -1,5 +1,11 @@
 package io.github.usbd4j.ce;
 
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.usb.UsbStringDescriptor;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 
 /**

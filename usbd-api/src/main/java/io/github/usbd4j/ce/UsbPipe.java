@@ -1,5 +1,7 @@
 package io.github.usbd4j.ce;
 
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+
 /**
  * An open endpoint: CE's {@code USB_PIPE} from {@code OpenPipe} (usb-iso-apis.md §1.1, §1.10).
  *

@@ -1,13 +1,12 @@
 package io.github.usbd4j.ce;
 
-import io.github.usbd4j.ce.internal.ConstantNames;
+import io.github.usbd4j.usb.internal.ConstantNames;
 import java.util.Map;
 import java.util.StringJoiner;
 
 /**
  * Constants of CE's {@code usbtypes.h} with CE's exact values: transfer flags (usb-iso-apis.md §1.2),
- * {@code USB_ERROR} codes (§1.3), {@code USB_NO_INFO}, the device notification codes (§1.5) and the
- * {@code bmRequestType} helpers. {@link #errorName(int)} and {@link #flagNames(int)} turn values back into
+ * {@code USB_ERROR} codes (§1.3), {@code USB_NO_INFO}, the device notification codes (§1.5). {@link #errorName(int)} and {@link #flagNames(int)} turn values back into
  * CE names for messages.
  */
 public final class UsbTypes {
@@ -94,29 +93,6 @@ public final class UsbTypes {
      * {@link #USB_SUSPENDED_DEVICE}.
      */
     public static final int USB_RESUMED_DEVICE = 3;
-
-    // ---- bmRequestType helpers ---------------------------------------------------------------
-
-    /** Data stage device to host. */
-    public static final int USB_REQUEST_DEVICE_TO_HOST = 0x80;
-    /** Data stage host to device. */
-    public static final int USB_REQUEST_HOST_TO_DEVICE = 0x00;
-    /** Standard request. */
-    public static final int USB_REQUEST_STANDARD = 0x00;
-    /** Class request. */
-    public static final int USB_REQUEST_CLASS = 0x20;
-    /** Vendor request. */
-    public static final int USB_REQUEST_VENDOR = 0x40;
-    /** Reserved request type. */
-    public static final int USB_REQUEST_RESERVED = 0x60;
-    /** Recipient: device. */
-    public static final int USB_REQUEST_FOR_DEVICE = 0x00;
-    /** Recipient: interface. */
-    public static final int USB_REQUEST_FOR_INTERFACE = 0x01;
-    /** Recipient: endpoint. */
-    public static final int USB_REQUEST_FOR_ENDPOINT = 0x02;
-    /** Recipient: other. */
-    public static final int USB_REQUEST_FOR_OTHER = 0x03;
 
     private static final Map<Integer, String> ERROR_NAMES =
             ConstantNames.of(UsbTypes.class, n -> n.endsWith("_ERROR") || n.equals("USB_NOT_ACCESSED_ALT"));

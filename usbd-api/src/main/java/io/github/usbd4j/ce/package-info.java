@@ -5,7 +5,7 @@
  *
  * <p>A CE driver ports line by line: {@code lpUsbFuncs->lpIssueIsochTransfer(hPipe, ...)} becomes
  * {@code usbFuncs.issueIsochTransfer(pipe, ...)}, {@code NULL} becomes {@code null}, and
- * {@code GetLastError()} becomes {@link io.github.usbd4j.ce.Win32#getLastError()}. Section numbers in the
+ * {@code GetLastError()} becomes {@link io.github.usbd4j.win32.Win32#getLastError()}. Section numbers in the
  * javadoc (§1.7 ...) refer to the project's isochronous API reference, usb-iso-apis.md.
  */
 package io.github.usbd4j.ce;

@@ -1,9 +1,9 @@
 package io.github.usbd4j.descriptor;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbConfigurationDescriptor;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
-import io.github.usbd4j.ce.UsbInterfaceDescriptor;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbConfigurationDescriptor;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterfaceDescriptor;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.github.usbd4j.descriptor;
 
-import io.github.usbd4j.ce.Usb100;
+import io.github.usbd4j.usb.Usb100;
 import java.util.Arrays;
 
 /**

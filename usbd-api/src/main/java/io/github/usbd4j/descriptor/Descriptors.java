@@ -2,21 +2,21 @@ package io.github.usbd4j.descriptor;
 
 import static io.github.usbd4j.descriptor.DescriptorReader.requireLength;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbConfiguration;
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbInterface;
-import io.github.usbd4j.ce.UsbStringDescriptor;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbConfiguration;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.usb.UsbStringDescriptor;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Strict parsers for the descriptors a device returns, building the CE info records of
- * {@link io.github.usbd4j.ce} ({@code USB_DEVICE}, {@code USB_CONFIGURATION}, {@code USB_INTERFACE},
+ * Strict parsers for the descriptors a device returns, building the configuration tree
+ * of {@link io.github.usbd4j.usb} (CE's {@code USB_DEVICE}, {@code USB_CONFIGURATION}, {@code USB_INTERFACE},
  * {@code USB_ENDPOINT}, usb-iso-apis.md §1.4) and the {@code usb100.h} descriptor records.
  *
  * <p>Input is treated as hostile. Every parser throws only {@link DescriptorException} for bad bytes,

@@ -1,8 +1,8 @@
 package io.github.usbd4j.descriptor;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
 import java.util.Optional;
 
 /**

@@ -1,6 +1,6 @@
 package io.github.usbd4j.usb;
 
-import io.github.usbd4j.ce.internal.ConstantNames;
+import io.github.usbd4j.usb.internal.ConstantNames;
 import java.util.Map;
 
 /**

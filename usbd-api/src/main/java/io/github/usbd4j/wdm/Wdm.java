@@ -1,6 +1,6 @@
 package io.github.usbd4j.wdm;
 
-import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.usb.DeviceHandle;
 
 /**
  * The calls a WDM/KMDF client driver makes for isochronous transfers (usb-iso-apis.md §3), each returning
@@ -23,7 +23,7 @@ public interface Wdm {
      * @param usbdHandle receives the handle
      * @return {@code STATUS_SUCCESS}, or {@code STATUS_INVALID_PARAMETER} / {@code STATUS_DEVICE_NOT_CONNECTED}
      */
-    int usbdCreateHandle(UsbHandle device, UsbdHandle[] usbdHandle);
+    int usbdCreateHandle(DeviceHandle device, UsbdHandle[] usbdHandle);
 
     /**
      * {@code USBD_IsochUrbAllocate} (§3.3): a zeroed URB for {@code numberOfIsochPacket} packets, with

@@ -1,12 +1,12 @@
 package io.github.usbd4j.winusb;
 
-import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import java.nio.ByteBuffer;
 
 /**
  * The WinUSB isochronous functions (usb-iso-apis.md §2.2, §2.3), one method per {@code WinUsb_*} call,
- * named after it. Each returns {@code BOOL} and sets {@link io.github.usbd4j.ce.Win32#getLastError()}: with an
+ * named after it. Each returns {@code BOOL} and sets {@link io.github.usbd4j.win32.Win32#getLastError()}: with an
  * {@link Overlapped}, a call that was accepted returns {@code false} with {@code ERROR_IO_PENDING}, as
  * WinUSB does; without one it blocks until the I/O completes.
  *
@@ -28,7 +28,7 @@ public interface WinUsb {
      * @param interfaceHandle receives the handle
      * @return {@code false} with {@code ERROR_INVALID_HANDLE} for a bad device
      */
-    boolean initialize(UsbHandle device, WinUsbInterfaceHandle[] interfaceHandle);
+    boolean initialize(DeviceHandle device, WinUsbInterfaceHandle[] interfaceHandle);
 
     /**
      * {@code WinUsb_GetAssociatedInterface}: another interface of the same device.

@@ -40,7 +40,8 @@ class ArchitectureTest {
                         "io.github.usbd4j.descriptor..",
                         "io.github.usbd4j.usb..",
                         "io.github.usbd4j.winusb..",
-                        "io.github.usbd4j.wdm..");
+                        "io.github.usbd4j.wdm..",
+                        "io.github.usbd4j.win32..");
     }
 
     private static ArchRule doesNotDependOn(String from, String to) {
@@ -83,6 +84,23 @@ class ArchitectureTest {
         }) {
             doesNotDependOn("io.github.usbd4j", forbidden).check(api);
         }
+    }
+
+    @Test
+    void neutralPackages_doNotDependOnAnyPersonality() {
+        for (String neutral :
+                new String[] {"io.github.usbd4j.usb", "io.github.usbd4j.descriptor", "io.github.usbd4j.win32"}) {
+            for (String personality :
+                    new String[] {"io.github.usbd4j.ce", "io.github.usbd4j.winusb", "io.github.usbd4j.wdm"}) {
+                doesNotDependOn(neutral, personality).check(api);
+            }
+        }
+    }
+
+    @Test
+    void winusbAndWdm_doNotDependOnCe() {
+        doesNotDependOn("io.github.usbd4j.winusb", "io.github.usbd4j.ce").check(api);
+        doesNotDependOn("io.github.usbd4j.wdm", "io.github.usbd4j.ce").check(api);
     }
 
     @Test

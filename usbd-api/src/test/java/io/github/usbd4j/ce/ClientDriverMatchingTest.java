@@ -3,6 +3,8 @@ package io.github.usbd4j.ce;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbInterfaceDescriptor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,6 +2,10 @@ package io.github.usbd4j.ce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;

@@ -3,9 +3,9 @@ package io.github.usbd4j.descriptor;
 import static io.github.usbd4j.descriptor.DescriptorTables.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbConfiguration;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbInterface;
+import io.github.usbd4j.usb.UsbConfiguration;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;

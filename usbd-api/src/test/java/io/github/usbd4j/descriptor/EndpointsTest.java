@@ -3,8 +3,8 @@ package io.github.usbd4j.descriptor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -4,11 +4,11 @@ import static io.github.usbd4j.descriptor.DescriptorTables.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usbd4j.ce.UsbConfiguration;
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
-import io.github.usbd4j.ce.UsbInterface;
+import io.github.usbd4j.usb.UsbConfiguration;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package io.github.usbd4j.libusb;
 
-import io.github.usbd4j.ce.UsbConfiguration;
 import io.github.usbd4j.descriptor.DescriptorException;
 import io.github.usbd4j.descriptor.Descriptors;
 import io.github.usbd4j.descriptor.UsbSpeed;
@@ -9,6 +8,7 @@ import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.UsbConfiguration;
 import java.nio.IntBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

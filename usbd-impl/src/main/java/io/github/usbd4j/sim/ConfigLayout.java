@@ -1,7 +1,7 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
 import java.util.ArrayList;
 import java.util.List;
 

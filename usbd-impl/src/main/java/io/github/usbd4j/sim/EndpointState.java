@@ -1,8 +1,8 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
 import java.util.ArrayDeque;
 
 /** One endpoint slot of a simulated device; guarded by the controller's lock. */

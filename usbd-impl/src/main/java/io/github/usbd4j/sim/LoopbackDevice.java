@@ -1,11 +1,10 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
-import io.github.usbd4j.ce.UsbDeviceRequest;
-import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -161,7 +160,7 @@ public final class LoopbackDevice extends DeviceModel {
 
     @Override
     public synchronized ControlResponse control(UsbDeviceRequest setup, ByteBuffer dataOut) {
-        if (setup.type() != UsbTypes.USB_REQUEST_VENDOR) {
+        if (setup.type() != Usb100.USB_REQUEST_VENDOR) {
             return ControlResponse.stall();
         }
         if (setup.bRequest() == REQUEST_RESET && !setup.isDeviceToHost()) {

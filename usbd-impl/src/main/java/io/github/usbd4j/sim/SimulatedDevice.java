@@ -1,16 +1,15 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbDeviceRequest;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
-import io.github.usbd4j.ce.UsbStringDescriptor;
-import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbStringDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -573,13 +572,13 @@ public final class SimulatedDevice implements BackendDevice {
 
     /** The standard requests the simulator answers for the model; {@code null} passes it to the model. */
     private ControlResponse standardRequest(UsbDeviceRequest r, long frame, Bus bus) {
-        if (r.type() != UsbTypes.USB_REQUEST_STANDARD) {
+        if (r.type() != Usb100.USB_REQUEST_STANDARD) {
             return null;
         }
         int recipient = r.recipient();
         switch (r.bRequest()) {
             case Usb100.USB_REQUEST_GET_DESCRIPTOR:
-                return recipient == UsbTypes.USB_REQUEST_FOR_DEVICE
+                return recipient == Usb100.USB_REQUEST_FOR_DEVICE
                         ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF)
                         : null;
             case Usb100.USB_REQUEST_GET_CONFIGURATION:
@@ -635,12 +634,12 @@ public final class SimulatedDevice implements BackendDevice {
 
     private ControlResponse status(int recipient, int wIndex) {
         switch (recipient) {
-            case UsbTypes.USB_REQUEST_FOR_DEVICE:
+            case Usb100.USB_REQUEST_FOR_DEVICE:
                 boolean selfPowered = active != null && (active.bmAttributes & 0x40) != 0;
                 return ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
-            case UsbTypes.USB_REQUEST_FOR_INTERFACE:
+            case Usb100.USB_REQUEST_FOR_INTERFACE:
                 return ControlResponse.data((byte) 0, (byte) 0);
-            case UsbTypes.USB_REQUEST_FOR_ENDPOINT:
+            case Usb100.USB_REQUEST_FOR_ENDPOINT:
                 EndpointState ep = endpointState(wIndex & 0x8F);
                 if ((wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))) {
                     return ControlResponse.stall();
@@ -652,7 +651,7 @@ public final class SimulatedDevice implements BackendDevice {
     }
 
     private ControlResponse feature(UsbDeviceRequest r, boolean set) {
-        if (r.recipient() == UsbTypes.USB_REQUEST_FOR_ENDPOINT && r.wValue() == Usb100.USB_FEATURE_ENDPOINT_STALL) {
+        if (r.recipient() == Usb100.USB_REQUEST_FOR_ENDPOINT && r.wValue() == Usb100.USB_FEATURE_ENDPOINT_STALL) {
             int address = r.wIndex() & 0x8F;
             if ((address & 0x0F) == 0) {
                 return ControlResponse.ack();
@@ -664,7 +663,7 @@ public final class SimulatedDevice implements BackendDevice {
             ep.halted = set;
             return ControlResponse.ack();
         }
-        return r.recipient() == UsbTypes.USB_REQUEST_FOR_DEVICE ? ControlResponse.ack() : ControlResponse.stall();
+        return r.recipient() == Usb100.USB_REQUEST_FOR_DEVICE ? ControlResponse.ack() : ControlResponse.stall();
     }
 
     private boolean setConfiguration(int value, Collection<BackendTransfer> done) {

@@ -1,8 +1,8 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import java.nio.ByteBuffer;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
 package io.github.usbd4j.sim;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;

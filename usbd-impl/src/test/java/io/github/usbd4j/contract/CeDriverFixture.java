@@ -5,13 +5,13 @@ import static io.github.usbd4j.ce.UsbTypes.USB_CLOSE_DEVICE;
 import io.github.usbd4j.ce.DeviceNotifyRoutine;
 import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
-import io.github.usbd4j.ce.UsbEndpoint;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -84,14 +84,14 @@ public final class CeDriverFixture implements AutoCloseable, UsbClientDriver {
     public UsbPipe openIsoPipe(int alternateSetting, int endpointAddress) {
         var t = funcs.setInterface(device, null, null, 0, 0, alternateSetting);
         if (t == null) {
-            throw new AssertionError("SetInterface failed: " + io.github.usbd4j.ce.Win32.getLastError());
+            throw new AssertionError("SetInterface failed: " + io.github.usbd4j.win32.Win32.getLastError());
         }
         funcs.closeTransfer(t);
         UsbInterface alt = funcs.findInterface(funcs.getDeviceInfo(device), 0, alternateSetting);
         UsbEndpoint ep = alt.findEndpoint(endpointAddress);
         UsbPipe pipe = funcs.openPipe(device, ep.descriptor());
         if (pipe == null) {
-            throw new AssertionError("OpenPipe failed: " + io.github.usbd4j.ce.Win32.getLastError());
+            throw new AssertionError("OpenPipe failed: " + io.github.usbd4j.win32.Win32.getLastError());
         }
         return pipe;
     }

@@ -1,7 +1,7 @@
 package io.github.usbd4j.contract;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.win32.Win32.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,9 +9,9 @@ import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,17 +1,17 @@
 package io.github.usbd4j.host;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.win32.Win32.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.contract.CeDriverFixture;
 import io.github.usbd4j.contract.RecordingBackend;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.sim.SimHarness;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -207,7 +207,7 @@ class CeBadArgumentsTest {
                         "an endpoint the device does not have",
                         ERROR_INVALID_PARAMETER,
                         c -> c.f().openPipe(
-                                        c.fx().device, io.github.usbd4j.ce.UsbEndpointDescriptor.of(0x8F, 1, 64, 1))),
+                                        c.fx().device, io.github.usbd4j.usb.UsbEndpointDescriptor.of(0x8F, 1, 64, 1))),
                 bad("closed pipe: ClosePipe", ERROR_INVALID_HANDLE, c -> c.f().closePipe(c.closed())),
                 bad("null device: GetFrameNumber", ERROR_INVALID_HANDLE, c -> c.f().getFrameNumber(null, new int[1])),
                 bad(
@@ -222,7 +222,7 @@ class CeBadArgumentsTest {
                                         null,
                                         null,
                                         USB_IN_TRANSFER,
-                                        new io.github.usbd4j.ce.UsbDeviceRequest(0xC0, 1, 0, 0, 64),
+                                        new io.github.usbd4j.usb.UsbDeviceRequest(0xC0, 1, 0, 0, 64),
                                         buf(8),
                                         0)),
                 bad(

@@ -1,13 +1,13 @@
 package io.github.usbd4j.host;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.ERROR_TIMEOUT;
+import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

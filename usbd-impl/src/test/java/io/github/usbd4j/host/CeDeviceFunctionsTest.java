@@ -1,16 +1,16 @@
 package io.github.usbd4j.host;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.win32.Win32.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.ClientRegistryKey;
 import io.github.usbd4j.ce.DeviceNotifyRoutine;
-import io.github.usbd4j.ce.UsbDevice;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.win32.Win32;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,18 +1,18 @@
 package io.github.usbd4j.host;
 
-import static io.github.usbd4j.ce.Usb100.USB_FEATURE_ENDPOINT_STALL;
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.ERROR_BUSY;
-import static io.github.usbd4j.ce.Win32.ERROR_INVALID_HANDLE;
+import static io.github.usbd4j.usb.Usb100.USB_FEATURE_ENDPOINT_STALL;
+import static io.github.usbd4j.win32.Win32.ERROR_BUSY;
+import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbDeviceRequest;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,16 +1,16 @@
 package io.github.usbd4j.host;
 
-import static io.github.usbd4j.ce.Usb100.*;
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.ERROR_INSUFFICIENT_BUFFER;
+import static io.github.usbd4j.usb.Usb100.*;
+import static io.github.usbd4j.win32.Win32.ERROR_INSUFFICIENT_BUFFER;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbPipe;
-import io.github.usbd4j.ce.UsbStringDescriptor;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbStringDescriptor;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

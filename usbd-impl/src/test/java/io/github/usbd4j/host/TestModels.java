@@ -1,11 +1,11 @@
 package io.github.usbd4j.host;
 
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.EndpointHandler;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

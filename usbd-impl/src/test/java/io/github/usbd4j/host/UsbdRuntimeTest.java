@@ -1,7 +1,7 @@
 package io.github.usbd4j.host;
 
 import static io.github.usbd4j.ce.UsbTypes.USB_NO_INFO;
-import static io.github.usbd4j.ce.Win32.ERROR_NOT_FOUND;
+import static io.github.usbd4j.win32.Win32.ERROR_NOT_FOUND;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,12 +9,12 @@ import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.sim.Uac1Speaker;
+import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.win32.Win32;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;

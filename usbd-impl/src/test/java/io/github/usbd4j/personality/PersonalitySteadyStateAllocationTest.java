@@ -1,13 +1,12 @@
 package io.github.usbd4j.personality;
 
-import static io.github.usbd4j.ce.Win32.ERROR_IO_PENDING;
 import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
 import static io.github.usbd4j.wdm.NtStatus.STATUS_PENDING;
 import static io.github.usbd4j.wdm.NtStatus.STATUS_SUCCESS;
+import static io.github.usbd4j.win32.Win32.ERROR_IO_PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.contract.CeDriverFixture;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
@@ -17,6 +16,7 @@ import io.github.usbd4j.wdm.Urb;
 import io.github.usbd4j.wdm.UrbCompletionRoutine;
 import io.github.usbd4j.wdm.UsbdHandle;
 import io.github.usbd4j.wdm.Wdm;
+import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
 import io.github.usbd4j.winusb.WinUsbInterfaceHandle;

@@ -1,16 +1,16 @@
 package io.github.usbd4j.personality;
 
-import static io.github.usbd4j.ce.Win32.*;
 import static io.github.usbd4j.usb.UsbdStatus.*;
+import static io.github.usbd4j.win32.Win32.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.UsbTypes;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.contract.CeDriverFixture;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.sim.SimHarness;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
 import io.github.usbd4j.winusb.WinUsbInterfaceHandle;

@@ -2,7 +2,6 @@ package io.github.usbd4j.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
@@ -10,6 +9,7 @@ import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,9 +2,9 @@ package io.github.usbd4j.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbConfiguration;
 import io.github.usbd4j.descriptor.DescriptorException;
 import io.github.usbd4j.descriptor.Descriptors;
+import io.github.usbd4j.usb.UsbConfiguration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;

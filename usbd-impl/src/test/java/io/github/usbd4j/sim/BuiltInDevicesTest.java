@@ -42,7 +42,7 @@ class BuiltInDevicesTest {
         b.setInterface(d, 1, 1);
         assertThat(b.control(
                                 d,
-                                new io.github.usbd4j.ce.UsbDeviceRequest(0x22, 0x01, 0x0100, 0x01, 3),
+                                new io.github.usbd4j.usb.UsbDeviceRequest(0x22, 0x01, 0x0100, 0x01, 3),
                                 (byte) 0x44,
                                 (byte) 0xAC,
                                 (byte) 0)

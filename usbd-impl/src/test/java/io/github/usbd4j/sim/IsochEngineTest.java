@@ -1,16 +1,16 @@
 package io.github.usbd4j.sim;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.win32.Win32.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.contract.CeDriverFixture;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
+import io.github.usbd4j.win32.Win32;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

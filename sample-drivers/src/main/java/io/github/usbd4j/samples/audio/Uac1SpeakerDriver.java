@@ -1,17 +1,17 @@
 package io.github.usbd4j.samples.audio;
 
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbDriverSettings;
-import io.github.usbd4j.ce.UsbEndpoint;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.samples.iso.ControlRequests;
 import io.github.usbd4j.samples.iso.FrameLengths;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import java.nio.ByteBuffer;
 
 /**

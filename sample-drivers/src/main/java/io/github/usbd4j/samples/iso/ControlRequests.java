@@ -5,10 +5,10 @@ import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
 import static io.github.usbd4j.ce.UsbTypes.USB_OUT_TRANSFER;
 import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
 
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 
 /**

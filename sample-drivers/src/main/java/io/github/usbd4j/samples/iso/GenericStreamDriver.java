@@ -1,9 +1,9 @@
 package io.github.usbd4j.samples.iso;
 
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbEndpoint;
 import io.github.usbd4j.ce.UsbFuncs;
-import io.github.usbd4j.ce.UsbInterface;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

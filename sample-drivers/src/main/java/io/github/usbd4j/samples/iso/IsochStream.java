@@ -1,11 +1,11 @@
 package io.github.usbd4j.samples.iso;
 
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

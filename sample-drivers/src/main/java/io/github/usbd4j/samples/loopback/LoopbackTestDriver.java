@@ -3,13 +3,13 @@ package io.github.usbd4j.samples.loopback;
 import static io.github.usbd4j.ce.UsbTypes.USB_NOT_ACCESSED_ERROR;
 import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
 
-import io.github.usbd4j.ce.UsbDevice;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbInterface;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

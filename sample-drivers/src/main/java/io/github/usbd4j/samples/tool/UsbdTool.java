@@ -1,13 +1,8 @@
 package io.github.usbd4j.samples.tool;
 
-import io.github.usbd4j.ce.UsbDevice;
 import io.github.usbd4j.ce.UsbDriverSettings;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTypes;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.PacketStatus;
@@ -28,8 +23,13 @@ import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.sim.Uac1Microphone;
 import io.github.usbd4j.sim.Uac1Speaker;
 import io.github.usbd4j.sim.UvcCamera;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.usbip.UsbIpMain;
 import io.github.usbd4j.usbip.UsbIpServer;
+import io.github.usbd4j.win32.Win32;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -2,17 +2,17 @@ package io.github.usbd4j.samples.uvc;
 
 import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
 
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.samples.iso.ControlRequests;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbInterface;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,12 +2,9 @@ package io.github.usbd4j.samples.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbDeviceDescriptor;
-import io.github.usbd4j.ce.UsbDeviceRequest;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.ConfigurationBuilder;
 import io.github.usbd4j.descriptor.UsbSpeed;
@@ -21,6 +18,9 @@ import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.EndpointHandler;
 import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.SimulatedHostController;
+import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbInterface;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,28 +1,30 @@
 package io.github.usbd4j.internal.engine;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
-import static io.github.usbd4j.ce.Win32.*;
+import static io.github.usbd4j.usb.Usb100.*;
+import static io.github.usbd4j.win32.Win32.*;
 
 import io.github.usbd4j.ce.ClientRegistryKey;
 import io.github.usbd4j.ce.DeviceNotifyRoutine;
 import io.github.usbd4j.ce.TransferNotifyRoutine;
-import io.github.usbd4j.ce.Usb100;
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbDeviceRequest;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbPipe;
-import io.github.usbd4j.ce.UsbStringDescriptor;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.DeviceHandle;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.usb.UsbStringDescriptor;
+import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.Predicate;
@@ -57,7 +59,7 @@ public final class CeFuncs implements UsbFuncs {
         return false;
     }
 
-    DeviceState device(UsbHandle h) {
+    DeviceState device(DeviceHandle h) {
         return h instanceof DeviceState d && d.runtime == runtime && d.isValid() ? d : null;
     }
 

@@ -4,10 +4,10 @@ import static io.github.usbd4j.ce.UsbTypes.*;
 import static io.github.usbd4j.usb.UsbdStatus.*;
 
 import io.github.usbd4j.ce.TransferNotifyRoutine;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.function.Function;

@@ -1,13 +1,13 @@
 package io.github.usbd4j.internal.engine;
 
 import io.github.usbd4j.ce.DeviceNotifyRoutine;
-import io.github.usbd4j.ce.UsbDevice;
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import io.github.usbd4j.usb.UsbInterface;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.github.usbd4j.internal.engine;
 
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbEndpointDescriptor;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

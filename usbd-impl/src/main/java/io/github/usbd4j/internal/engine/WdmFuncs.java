@@ -3,7 +3,7 @@ package io.github.usbd4j.internal.engine;
 import static io.github.usbd4j.usb.UsbdStatus.*;
 import static io.github.usbd4j.wdm.NtStatus.*;
 
-import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.wdm.Urb;
 import io.github.usbd4j.wdm.UrbCompletionRoutine;
@@ -82,7 +82,7 @@ public final class WdmFuncs implements Wdm {
     }
 
     @Override
-    public int usbdCreateHandle(UsbHandle device, UsbdHandle[] usbdHandle) {
+    public int usbdCreateHandle(DeviceHandle device, UsbdHandle[] usbdHandle) {
         if (usbdHandle == null || usbdHandle.length == 0) {
             return STATUS_INVALID_PARAMETER;
         }

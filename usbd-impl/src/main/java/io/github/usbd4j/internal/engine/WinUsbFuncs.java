@@ -1,15 +1,15 @@
 package io.github.usbd4j.internal.engine;
 
-import static io.github.usbd4j.ce.Win32.*;
 import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
+import static io.github.usbd4j.win32.Win32.*;
 
-import io.github.usbd4j.ce.UsbEndpoint;
-import io.github.usbd4j.ce.UsbHandle;
-import io.github.usbd4j.ce.UsbInterface;
-import io.github.usbd4j.ce.Win32;
 import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.usb.DeviceHandle;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
+import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
 import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
@@ -123,7 +123,7 @@ public final class WinUsbFuncs implements WinUsb {
     }
 
     @Override
-    public boolean initialize(UsbHandle device, WinUsbInterfaceHandle[] interfaceHandle) {
+    public boolean initialize(DeviceHandle device, WinUsbInterfaceHandle[] interfaceHandle) {
         DeviceState d = iso.funcs().device(device);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
@@ -191,7 +191,7 @@ public final class WinUsbFuncs implements WinUsb {
         UsbEndpoint e = alt.endpoints().get(pipeIndex);
         var d = e.descriptor();
         boolean periodic =
-                d.isIsochronous() || d.transferType() == io.github.usbd4j.ce.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
+                d.isIsochronous() || d.transferType() == io.github.usbd4j.usb.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
         out[0] = new WinUsbPipeInformationEx(
                 d.transferType(),
                 d.bEndpointAddress(),

@@ -1,12 +1,35 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /**
  * Constants of {@code usb100.h} (USB 1.x descriptors) and of its {@code usb200.h}/{@code usbspec.h}
  * successors that the descriptors of USB 2.0 and 3.x devices use: descriptor types, endpoint types
- * and masks, standard request codes and feature selectors (usb-iso-apis.md §1.4, §4).
+ * and masks, {@code bmRequestType} bits, standard request codes and feature selectors (usb-iso-apis.md §1.4, §4).
  */
 public final class Usb100 {
     private Usb100() {}
+
+    // ---- bmRequestType bits (CE declares them in usbtypes.h; they are chapter 9's, so they live here) ----
+
+    /** Data stage device to host. */
+    public static final int USB_REQUEST_DEVICE_TO_HOST = 0x80;
+    /** Data stage host to device. */
+    public static final int USB_REQUEST_HOST_TO_DEVICE = 0x00;
+    /** Standard request. */
+    public static final int USB_REQUEST_STANDARD = 0x00;
+    /** Class request. */
+    public static final int USB_REQUEST_CLASS = 0x20;
+    /** Vendor request. */
+    public static final int USB_REQUEST_VENDOR = 0x40;
+    /** Reserved request type. */
+    public static final int USB_REQUEST_RESERVED = 0x60;
+    /** Recipient: device. */
+    public static final int USB_REQUEST_FOR_DEVICE = 0x00;
+    /** Recipient: interface. */
+    public static final int USB_REQUEST_FOR_INTERFACE = 0x01;
+    /** Recipient: endpoint. */
+    public static final int USB_REQUEST_FOR_ENDPOINT = 0x02;
+    /** Recipient: other. */
+    public static final int USB_REQUEST_FOR_OTHER = 0x03;
 
     // ---- descriptor types ---------------------------------------------------------------------
 

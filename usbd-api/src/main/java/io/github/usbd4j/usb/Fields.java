@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /** Range checks for the unsigned C fields that the info records carry as {@code int}. */
 final class Fields {

@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.win32;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

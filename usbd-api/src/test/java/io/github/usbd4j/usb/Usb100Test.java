@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,6 +47,21 @@ class Usb100Test {
                 .isEqualTo(0x31);
         assertThat(Usb100.USB_CS_INTERFACE_DESCRIPTOR_TYPE).isEqualTo(0x24);
         assertThat(Usb100.USB_CS_ENDPOINT_DESCRIPTOR_TYPE).isEqualTo(0x25);
+    }
+
+    @Test
+    void requestTypeBits_haveSpec12Values() {
+        // CE declares these in usbtypes.h (§1.2); they are chapter 9's bmRequestType bits, so they live here
+        assertThat(Usb100.USB_REQUEST_DEVICE_TO_HOST).isEqualTo(0x80);
+        assertThat(Usb100.USB_REQUEST_HOST_TO_DEVICE).isEqualTo(0x00);
+        assertThat(Usb100.USB_REQUEST_STANDARD).isEqualTo(0x00);
+        assertThat(Usb100.USB_REQUEST_CLASS).isEqualTo(0x20);
+        assertThat(Usb100.USB_REQUEST_VENDOR).isEqualTo(0x40);
+        assertThat(Usb100.USB_REQUEST_RESERVED).isEqualTo(0x60);
+        assertThat(Usb100.USB_REQUEST_FOR_DEVICE).isEqualTo(0x00);
+        assertThat(Usb100.USB_REQUEST_FOR_INTERFACE).isEqualTo(0x01);
+        assertThat(Usb100.USB_REQUEST_FOR_ENDPOINT).isEqualTo(0x02);
+        assertThat(Usb100.USB_REQUEST_FOR_OTHER).isEqualTo(0x03);
     }
 
     @Test

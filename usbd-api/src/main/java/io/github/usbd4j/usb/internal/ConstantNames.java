@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce.internal;
+package io.github.usbd4j.usb.internal;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;

@@ -1,8 +1,8 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /**
  * The 8-byte setup packet of a control transfer: CE's {@code USB_DEVICE_REQUEST} ({@code usbtypes.h},
- * usb-iso-apis.md §1.4). Build {@code bmRequestType} from the {@code UsbTypes.USB_REQUEST_*} helpers.
+ * usb-iso-apis.md §1.4). Build {@code bmRequestType} from the {@code Usb100.USB_REQUEST_*} bits.
  *
  * @param bmRequestType direction, type and recipient
  * @param bRequest request code
@@ -26,7 +26,7 @@ public record UsbDeviceRequest(int bmRequestType, int bRequest, int wValue, int 
 
     /** {@code true} when the data stage goes device to host (bit 7 of {@code bmRequestType}). */
     public boolean isDeviceToHost() {
-        return (bmRequestType & UsbTypes.USB_REQUEST_DEVICE_TO_HOST) != 0;
+        return (bmRequestType & Usb100.USB_REQUEST_DEVICE_TO_HOST) != 0;
     }
 
     /** The request type, bits 6:5: {@code USB_REQUEST_STANDARD}, {@code _CLASS}, {@code _VENDOR}. */

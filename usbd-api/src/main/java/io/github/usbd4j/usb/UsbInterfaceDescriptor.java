@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /**
  * The 9-byte standard interface descriptor: CE's {@code USB_INTERFACE_DESCRIPTOR} ({@code usb100.h}).

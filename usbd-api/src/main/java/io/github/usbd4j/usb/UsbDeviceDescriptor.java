@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /**
  * The 18-byte standard device descriptor: CE's {@code USB_DEVICE_DESCRIPTOR} ({@code usb100.h}).

@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 import java.util.List;
 import java.util.Objects;

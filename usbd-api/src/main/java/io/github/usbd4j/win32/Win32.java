@@ -1,15 +1,15 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.win32;
 
-import io.github.usbd4j.ce.internal.ConstantNames;
+import io.github.usbd4j.usb.internal.ConstantNames;
 import java.util.Map;
 
 /**
- * The Win32 error codes that USBD and its personalities set (standard {@code winerror.h} values,
- * usb-iso-apis.md §1.7, §1.8, §1.10, §2.6), and the per-thread last error that CE's
- * {@code GetLastError()} reads.
+ * The Win32 error codes that USBD and the WinUSB personality set (standard {@code winerror.h} values,
+ * usb-iso-apis.md §1.7, §1.8, §1.10, §2.6), and the per-thread last error that {@code GetLastError()}
+ * reads. One last error per thread, shared by every Win32-style API of the library, as in Windows.
  *
- * <p>Every {@link UsbFuncs} call that fails returns {@code null} or {@code false} and sets the calling
- * thread's last error; a call that succeeds does not clear it, as in Win32.
+ * <p>Every CE {@code USB_FUNCS} or WinUSB call that fails returns {@code null} or {@code false} and sets
+ * the calling thread's last error; a call that succeeds does not clear it, as in Win32.
  */
 public final class Win32 {
     private Win32() {}

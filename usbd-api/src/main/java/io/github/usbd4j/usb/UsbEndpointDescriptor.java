@@ -1,4 +1,4 @@
-package io.github.usbd4j.ce;
+package io.github.usbd4j.usb;
 
 /**
  * The standard endpoint descriptor: CE's {@code USB_ENDPOINT_DESCRIPTOR} ({@code usb100.h}), 7 bytes,
