@@ -124,6 +124,7 @@ public final class LibusbHostController implements HostController {
 
     /** Loads the native library once; remembers the failure instead of throwing from a class initialiser. */
     private static final class NativeLibrary {
+        @SuppressWarnings("StaticAssignmentOfThrowable") // the one load attempt's failure, reported on every use
         static final Throwable CAUSE = load();
 
         private static Throwable load() {
@@ -187,7 +188,9 @@ public final class LibusbHostController implements HostController {
             }
         }
         poll();
-        poller.scheduleWithFixedDelay(this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
+        // poll() catches and logs its own failures, so the future has nothing to report
+        var unused = poller.scheduleWithFixedDelay(
+                this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
     }
 
     private void runEvents() {
@@ -330,7 +333,16 @@ public final class LibusbHostController implements HostController {
     /** Runs {@code task} on the timer thread at the start of {@code frame} (at once if it has begun). */
     void releaseAt(long frame, Runnable task) {
         long delay = clock.nanoTimeOf(frame) - System.nanoTime();
-        timer.schedule(task, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        // the future would swallow a failure: report it here instead
+        var unused = timer.schedule(() -> runReporting(task), Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    private static void runReporting(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("A timed libusb task failed", e);
+        }
     }
 
     /** Runs {@code task} on the timer thread soon (completions that never reached libusb). */

@@ -476,7 +476,7 @@ public final class SimulatedDevice implements BackendDevice {
         int produced = ep.handler.in(frame, microframe, scratch, length);
         int n = Math.min(Math.max(produced, 0), Math.min(length, scratch.position()));
         if (n > 0) {
-            dest.put(offset, scratch.array(), 0, n);
+            dest.put(offset, scratch.array(), scratch.arrayOffset(), n);
         }
         return produced;
     }
@@ -485,7 +485,7 @@ public final class SimulatedDevice implements BackendDevice {
             EndpointState ep, ByteBuffer src, int offset, int length, long frame, int microframe, Bus bus) {
         ByteBuffer scratch = bus.scratch(length);
         if (length > 0) {
-            src.get(offset, scratch.array(), 0, length);
+            src.get(offset, scratch.array(), scratch.arrayOffset(), length);
         }
         scratch.limit(length);
         ep.handler.out(frame, microframe, scratch);
@@ -576,34 +576,25 @@ public final class SimulatedDevice implements BackendDevice {
             return null;
         }
         int recipient = r.recipient();
-        switch (r.bRequest()) {
-            case Usb100.USB_REQUEST_GET_DESCRIPTOR:
-                return recipient == Usb100.USB_REQUEST_FOR_DEVICE
-                        ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF)
-                        : null;
-            case Usb100.USB_REQUEST_GET_CONFIGURATION:
-                return ControlResponse.data((byte) (active == null ? 0 : active.configurationValue));
-            case Usb100.USB_REQUEST_SET_CONFIGURATION:
-                return ack(setConfiguration(r.wValue() & 0xFF, bus.completed));
-            case Usb100.USB_REQUEST_GET_INTERFACE:
-                return active == null || !active.interfaceNumbers().contains(r.wIndex() & 0xFF)
+        return switch (r.bRequest()) {
+            case Usb100.USB_REQUEST_GET_DESCRIPTOR ->
+                recipient == Usb100.USB_REQUEST_FOR_DEVICE ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF) : null;
+            case Usb100.USB_REQUEST_GET_CONFIGURATION ->
+                ControlResponse.data((byte) (active == null ? 0 : active.configurationValue));
+            case Usb100.USB_REQUEST_SET_CONFIGURATION -> ack(setConfiguration(r.wValue() & 0xFF, bus.completed));
+            case Usb100.USB_REQUEST_GET_INTERFACE ->
+                active == null || !active.interfaceNumbers().contains(r.wIndex() & 0xFF)
                         ? ControlResponse.stall()
                         : ControlResponse.data((byte) alternateSettings[r.wIndex() & 0xFF]);
-            case Usb100.USB_REQUEST_SET_INTERFACE:
-                return ack(setInterface(r.wIndex() & 0xFF, r.wValue(), bus.completed));
-            case Usb100.USB_REQUEST_GET_STATUS:
-                return status(recipient, r.wIndex());
-            case Usb100.USB_REQUEST_SET_FEATURE:
-            case Usb100.USB_REQUEST_CLEAR_FEATURE:
-                return feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
-            case Usb100.USB_REQUEST_SYNC_FRAME:
-                // the 11-bit frame number the device sees in SOF (§4)
-                return ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
-            case Usb100.USB_REQUEST_SET_ADDRESS:
-                return ControlResponse.ack();
-            default:
-                return null;
-        }
+            case Usb100.USB_REQUEST_SET_INTERFACE -> ack(setInterface(r.wIndex() & 0xFF, r.wValue(), bus.completed));
+            case Usb100.USB_REQUEST_GET_STATUS -> status(recipient, r.wIndex());
+            case Usb100.USB_REQUEST_SET_FEATURE, Usb100.USB_REQUEST_CLEAR_FEATURE ->
+                feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
+            // the 11-bit frame number the device sees in SOF (§4)
+            case Usb100.USB_REQUEST_SYNC_FRAME -> ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
+            case Usb100.USB_REQUEST_SET_ADDRESS -> ControlResponse.ack();
+            default -> null;
+        };
     }
 
     private static ControlResponse ack(boolean ok) {
@@ -611,43 +602,42 @@ public final class SimulatedDevice implements BackendDevice {
     }
 
     private ControlResponse descriptor(int type, int index) {
-        switch (type) {
-            case Usb100.USB_DEVICE_DESCRIPTOR_TYPE:
-                return ControlResponse.data(deviceDescriptor);
-            case Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE:
-                return index < configurationBytes.size()
+        return switch (type) {
+            case Usb100.USB_DEVICE_DESCRIPTOR_TYPE -> ControlResponse.data(deviceDescriptor);
+            case Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE ->
+                index < configurationBytes.size()
                         ? ControlResponse.data(configurationBytes.get(index))
                         : ControlResponse.stall();
-            case Usb100.USB_STRING_DESCRIPTOR_TYPE:
-                if (index == 0) {
-                    return ControlResponse.data(
-                            (byte) 4, (byte) Usb100.USB_STRING_DESCRIPTOR_TYPE, (byte) 0x09, (byte) 0x04);
-                }
-                String text = model.string(index);
-                return text == null
-                        ? ControlResponse.stall()
-                        : ControlResponse.data(UsbStringDescriptor.of(text).toBytes());
-            default:
-                return null;
+            case Usb100.USB_STRING_DESCRIPTOR_TYPE -> stringDescriptor(index);
+            default -> null;
+        };
+    }
+
+    private ControlResponse stringDescriptor(int index) {
+        if (index == 0) {
+            return ControlResponse.data((byte) 4, (byte) Usb100.USB_STRING_DESCRIPTOR_TYPE, (byte) 0x09, (byte) 0x04);
         }
+        String text = model.string(index);
+        return text == null
+                ? ControlResponse.stall()
+                : ControlResponse.data(UsbStringDescriptor.of(text).toBytes());
     }
 
     private ControlResponse status(int recipient, int wIndex) {
-        switch (recipient) {
-            case Usb100.USB_REQUEST_FOR_DEVICE:
+        return switch (recipient) {
+            case Usb100.USB_REQUEST_FOR_DEVICE -> {
                 boolean selfPowered = active != null && (active.bmAttributes & 0x40) != 0;
-                return ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
-            case Usb100.USB_REQUEST_FOR_INTERFACE:
-                return ControlResponse.data((byte) 0, (byte) 0);
-            case Usb100.USB_REQUEST_FOR_ENDPOINT:
+                yield ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
+            }
+            case Usb100.USB_REQUEST_FOR_INTERFACE -> ControlResponse.data((byte) 0, (byte) 0);
+            case Usb100.USB_REQUEST_FOR_ENDPOINT -> {
                 EndpointState ep = endpointState(wIndex & 0x8F);
-                if ((wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))) {
-                    return ControlResponse.stall();
-                }
-                return ControlResponse.data((byte) (ep.halted ? 1 : 0), (byte) 0);
-            default:
-                return ControlResponse.stall();
-        }
+                yield (wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))
+                        ? ControlResponse.stall()
+                        : ControlResponse.data((byte) (ep.halted ? 1 : 0), (byte) 0);
+            }
+            default -> ControlResponse.stall();
+        };
     }
 
     private ControlResponse feature(UsbDeviceRequest r, boolean set) {

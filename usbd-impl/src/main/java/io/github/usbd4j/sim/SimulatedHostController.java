@@ -198,7 +198,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             return false;
         }
         for (int i = 0; i < 32; i++) {
-            periodicLoad -= device.endpointState(i & 0x0F | (i & 0x10) << 3).reservedCost;
+            periodicLoad -= device.endpointState((i & 0x0F) | (i & 0x10) << 3).reservedCost;
         }
         device.leave(done);
         return true;

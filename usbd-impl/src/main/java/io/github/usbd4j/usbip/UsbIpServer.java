@@ -109,7 +109,8 @@ public final class UsbIpServer implements Closeable {
             t.setDaemon(true);
             return t;
         });
-        watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
+        // checkIdle catches and logs its own failures, so the future has nothing to report
+        var unused = watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /**

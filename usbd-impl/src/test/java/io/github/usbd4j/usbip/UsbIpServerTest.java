@@ -239,7 +239,7 @@ class UsbIpServerTest {
                             .isEqualTo(expectedStart);
                 }
                 for (int k = 0; k < 8; k++) {
-                    long frame = r.startFrame() + k;
+                    long frame = (long) r.startFrame() + k;
                     byte[] packet = Arrays.copyOfRange(
                             r.data(), k * Uac1Microphone.BYTES_PER_FRAME, (k + 1) * Uac1Microphone.BYTES_PER_FRAME);
                     assertThat(packet).isEqualTo(Uac1Microphone.expectedPacket(frame));
@@ -247,7 +247,7 @@ class UsbIpServerTest {
                     assertThat(s0).isEqualTo(Uac1Microphone.expectedSample(frame, 0));
                     assertThat(r.iso()[k]).containsExactly(k * 96, 96, 96, 0);
                 }
-                expectedStart = r.startFrame() + 8;
+                expectedStart = (long) r.startFrame() + 8;
             }
         }
     }

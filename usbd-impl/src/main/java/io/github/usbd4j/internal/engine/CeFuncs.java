@@ -49,6 +49,7 @@ public final class CeFuncs implements UsbFuncs {
 
     // ---- failure and handle checks ---------------------------------------------------------------
 
+    @SuppressWarnings("TypeParameterUnusedInFormals") // returns null only: CE's NULL for any handle type
     private static <T> T fail(int error) {
         Win32.setLastError(error);
         return null;
