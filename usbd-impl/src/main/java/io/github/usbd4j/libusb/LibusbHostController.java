@@ -89,6 +89,7 @@ public final class LibusbHostController implements HostController {
     private final ExecutorService blocking;
     private final ScheduledExecutorService poller;
     private final Thread eventThread;
+    private final Set<Thread> completionThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
     private HostListener listener;
     private HotplugCallbackHandle hotplug;
@@ -100,11 +101,11 @@ public final class LibusbHostController implements HostController {
         this.pollIntervalMillis = b.pollIntervalMillis;
         this.useHotplug = b.hotplug;
         this.context = context;
-        this.timer = new ScheduledThreadPoolExecutor(1, daemon("usbd4j-libusb-timer"));
+        this.timer = new ScheduledThreadPoolExecutor(1, completing(daemon("usbd4j-libusb-timer")));
         this.timer.setRemoveOnCancelPolicy(true);
-        this.blocking = Executors.newSingleThreadExecutor(daemon("usbd4j-libusb-requests"));
+        this.blocking = Executors.newSingleThreadExecutor(completing(daemon("usbd4j-libusb-requests")));
         this.poller = Executors.newSingleThreadScheduledExecutor(daemon("usbd4j-libusb-poll"));
-        this.eventThread = daemon("usbd4j-libusb-events").newThread(this::runEvents);
+        this.eventThread = completing(daemon("usbd4j-libusb-events")).newThread(this::runEvents);
     }
 
     /** A builder with the defaults: every non-hub device, kernel drivers detached, 2 ms submit lead. */
@@ -328,6 +329,21 @@ public final class LibusbHostController implements HostController {
 
     boolean isEventThread() {
         return Thread.currentThread() == eventThread;
+    }
+
+    /** The event, timer and request threads: each completes transfers. */
+    @Override
+    public boolean isCompletionThread() {
+        return completionThreads.contains(Thread.currentThread());
+    }
+
+    /** Records the threads a factory makes as threads that complete transfers. */
+    private java.util.concurrent.ThreadFactory completing(java.util.concurrent.ThreadFactory f) {
+        return r -> {
+            Thread t = f.newThread(r);
+            completionThreads.add(t);
+            return t;
+        };
     }
 
     /** Runs {@code task} on the timer thread at the start of {@code frame} (at once if it has begun). */

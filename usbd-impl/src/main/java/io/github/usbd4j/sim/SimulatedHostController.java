@@ -246,6 +246,12 @@ public final class SimulatedHostController implements HostController, BusClock {
         return this;
     }
 
+    /** The real-time clock's thread, which completes transfers. */
+    @Override
+    public boolean isCompletionThread() {
+        return Thread.currentThread() == clockThread;
+    }
+
     /** Stops the clock thread and detaches every device. */
     @Override
     public void close() {
@@ -468,6 +474,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             if (st.pending) {
                 throw new IllegalStateException("transfer already submitted");
             }
+            t.accept();
             st.begin(device, ep, t);
             ep.queue.addLast(t);
         }
