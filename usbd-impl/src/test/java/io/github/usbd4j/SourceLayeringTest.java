@@ -24,26 +24,71 @@ import org.junit.jupiter.api.Test;
  * are ignored).
  *
  * <p>The layers: the neutral chapter-9 and Win32 packages ({@code usb}, {@code descriptor}, {@code win32})
- * depend on no personality; each personality ({@code ce}, {@code winusb}, {@code wdm}) depends on no other;
- * the backends and the backend SPI ({@code host.spi}, {@code sim}, {@code libusb}, {@code usbip}) depend on
- * no personality and no engine internals.
+ * depend on no personality; each personality's API ({@code ce}, {@code winusb}, {@code wdm}) depends on no
+ * other; the backends and the backend SPI ({@code host.spi}, {@code sim}, {@code libusb}, {@code usbip})
+ * depend on no personality and no engine internals. Inside the runtime, the engine core
+ * ({@code internal.engine}) knows no personality; the personalities' implementations ({@code internal.ce},
+ * {@code internal.winusb}, {@code internal.wdm}) are peers over it and none references another; what WinUSB
+ * and WDM share ({@code internal.desktop}) is neither's.
  */
 class SourceLayeringTest {
 
     private static final String ROOT = "io.github.usbd4j.";
 
     /** Package (or package prefix, ending in '.') → the project packages it must not reference. */
-    private static final Map<String, Set<String>> FORBIDDEN = Map.of(
-            "usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "ce", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip"),
-            "host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip"),
-            "sim", Set.of("ce", "winusb", "wdm", "internal", "libusb", "usbip"),
-            "libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip"),
-            "usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb"));
+    private static final Map<String, Set<String>> FORBIDDEN = Map.ofEntries(
+            Map.entry("usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("ce", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
+            Map.entry("sim", Set.of("ce", "winusb", "wdm", "internal", "libusb", "usbip")),
+            Map.entry("libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip")),
+            Map.entry("usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb")),
+            // the engine core knows no personality
+            Map.entry(
+                    "internal.engine",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            // the personalities are peers over it
+            Map.entry(
+                    "internal.ce",
+                    Set.of(
+                            "winusb",
+                            "wdm",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            Map.entry("internal.winusb", Set.of("ce", "wdm", "internal.ce", "internal.wdm", "sim", "libusb", "usbip")),
+            Map.entry(
+                    "internal.wdm", Set.of("ce", "winusb", "internal.ce", "internal.winusb", "sim", "libusb", "usbip")),
+            // what WinUSB and WDM share is neither's
+            Map.entry(
+                    "internal.desktop",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "sim",
+                            "libusb",
+                            "usbip")));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package\\s+([\\w.]+)\\s*;");
     /** A project name in code: an import target or a qualified use, e.g. {@code io.github.usbd4j.ce.UsbTypes.X}. */
@@ -88,6 +133,46 @@ class SourceLayeringTest {
         assertThat(violations("Y.java", source)).hasSize(1);
         String allowed = "package io.github.usbd4j.sim;\nimport io.github.usbd4j.usb.UsbDeviceRequest;\n";
         assertThat(violations("Z.java", allowed)).isEmpty();
+    }
+
+    @Test
+    void scanner_keepsTheEngineFreeOfPersonalities_andThePersonalitiesApart() {
+        assertThat(violations(
+                        "E.java",
+                        lines(
+                                "package io.github.usbd4j.internal.engine;",
+                                "import static io.github.usbd4j.ce.UsbTypes.USB_NO_WAIT;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "E.java",
+                        lines(
+                                "package io.github.usbd4j.internal.engine;",
+                                "class E { Object o = io.github.usbd4j.internal.ce.CeFuncs.class; }")))
+                .hasSize(1);
+        assertThat(violations(
+                        "W.java",
+                        lines(
+                                "package io.github.usbd4j.internal.winusb;",
+                                "import io.github.usbd4j.internal.wdm.WdmFuncs;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "D.java",
+                        lines(
+                                "package io.github.usbd4j.internal.desktop;",
+                                "import io.github.usbd4j.winusb.Overlapped;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "M.java",
+                        lines(
+                                "package io.github.usbd4j.internal.wdm;",
+                                "import io.github.usbd4j.internal.desktop.DesktopIsoch;",
+                                "import io.github.usbd4j.internal.engine.Engine;",
+                                "import io.github.usbd4j.wdm.Urb;")))
+                .isEmpty();
+    }
+
+    private static String lines(String... lines) {
+        return String.join(System.lineSeparator(), lines);
     }
 
     /** The violations of one source file: "file: package references name". */
