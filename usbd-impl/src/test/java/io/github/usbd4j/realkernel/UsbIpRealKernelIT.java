@@ -61,4 +61,24 @@ class UsbIpRealKernelIT {
                 .anyMatch(l -> l.startsWith("abortPipeTransfers_") && l.contains(" SUCCESSFUL"))
                 .noneMatch(l -> l.contains(" FAILED"));
     }
+
+    /**
+     * Scenario c, the backend SPI contract on the usb4java backend: control, bulk, interrupt and isochronous
+     * transfers complete exactly once, cancellations and an unplug included. Only the late-packet rule skips
+     * (usbfs has no start frame).
+     */
+    @Test
+    void backendSpiContract_passesOnTheRealStack_controlBulkInterruptIsochronousAndUnplug() {
+        run.assertPassed("contract");
+        assertThat(run.info("contract"))
+                .anyMatch(l -> l.startsWith("controlIn_completesOnce_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("bulkOutThenIn_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("interruptOutThenIn_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("interruptInWithNothingToRead_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("isochronousIn_completesOnce_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("cancelledIsochronousBatch_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("deviceGoneMidTransfer_") && l.contains(" SUCCESSFUL"))
+                .anyMatch(l -> l.startsWith("lateIsochronousBatch_") && l.contains(" ABORTED"))
+                .noneMatch(l -> l.contains(" FAILED"));
+    }
 }

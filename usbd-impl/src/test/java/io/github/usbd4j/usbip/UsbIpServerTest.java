@@ -105,8 +105,9 @@ class UsbIpServerTest {
             assertThat(lb.deviceClass()).isEqualTo(0xFF);
             assertThat(lb.configurationValue()).isEqualTo(1);
             assertThat(lb.numConfigurations()).isEqualTo(1);
-            assertThat(lb.numInterfaces()).isEqualTo(2);
-            assertThat(lb.interfaces()).containsExactly(new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0});
+            assertThat(lb.numInterfaces()).isEqualTo(3);
+            assertThat(lb.interfaces())
+                    .containsExactly(new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0});
             UsbIpTestClient.Device mic = list.get(1);
             assertThat(mic.busId()).isEqualTo("1-2");
             assertThat(mic.vendor()).isEqualTo(0x1209);
