@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Pins.</b> A cancel reaches the backend after its state change, outside any lock. Between the two, the
  * transfer could complete, be closed and be reused, and the backend would cancel the wrong submission. So
- * {@code cancel} and {@code close} of a pending transfer take a pin in the same compare-and-set, and the
+ * {@code cancel} and {@code close} of a transfer in flight take a pin in the same compare-and-set, and the
  * transfer cannot return to its pool (RETIRED instead of FREE) until the canceller unpins it. Completion
  * holds a pin the same way while it runs the owner's hooks and queues the callback.
  *
@@ -247,8 +247,8 @@ public final class Transfer implements BackendTransfer.Listener {
                 }
                 require(s != ISSUING, e, w);
                 yield switch (s) {
-                    case PENDING -> word(g, pin(pins, e, w), CANCELLING_CLOSED);
-                    case CANCELLING -> word(g, pins, CANCELLING_CLOSED);
+                    // from either, the closer is told to (re)send the cancel: pinned for it
+                    case PENDING, CANCELLING -> word(g, pin(pins, e, w), CANCELLING_CLOSED);
                     case CALLBACK_DUE -> word(g, pins, CALLBACK_DUE_CLOSED);
                     case IN_CALLBACK -> word(g, pins, IN_CALLBACK_CLOSED);
                     default -> released(g, pins); // DONE
