@@ -185,7 +185,10 @@ public final class Usbd implements AutoCloseable {
         /**
          * Where transfer callbacks run, one pipe at a time in completion order. Default: on a virtual
          * clock, the thread that advances the clock (deterministic); otherwise a pool of two daemon threads
-         * named {@code usbd-callback-N}.
+         * named {@code usbd-callback-N}. An executor that runs each task where it is given
+         * ({@code Runnable::run}) runs callbacks on the thread that completes the transfer, the backend's
+         * event thread, with no hand-off; a synchronous call made there, which would wait for a completion
+         * only that thread can deliver, then fails at once ({@code ERROR_BUSY}) instead of hanging.
          *
          * @param executor the executor
          * @return this

@@ -21,8 +21,9 @@ class UsbIpRealKernelIT {
         RealKernel.assumeReady(true);
         QemuGuest g = QemuGuest.builder("UsbIpRealKernelIT")
                 .args("usbip-warm-up", "ce-loopback-in", "winusb-loopback-in", "contract")
-                .usbIpServer("--device", "loopback", "--seconds", "240")
-                .timeout(Duration.ofMinutes(4))
+                // the two contract suites plug and unplug the device for each of their ~30 tests: 150 s under TCG
+                .usbIpServer("--device", "loopback", "--seconds", "420")
+                .timeout(Duration.ofMinutes(7))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
