@@ -76,7 +76,6 @@ class TransferChaosTest {
 
     /** One seed's run. */
     private static final class Round implements UsbClientDriver {
-        final long seed;
         final SimulatedHostController sim;
         final Usbd usbd;
         final List<Plug> live = new CopyOnWriteArrayList<>();
@@ -90,10 +89,10 @@ class TransferChaosTest {
 
         volatile UsbFuncs f;
         /** The plug usbDeviceAttach made, on the thread whose sim.attach() reported it (virtual: inline). */
+        @SuppressWarnings("ThreadLocalUsage") // one per round on purpose: a round's attach must not see another's
         private final ThreadLocal<Plug> justAttached = new ThreadLocal<>();
 
         Round(long seed) {
-            this.seed = seed;
             sim = SimulatedHostController.builder()
                     .speed(UsbSpeed.HIGH)
                     .seed(seed)

@@ -37,7 +37,7 @@ public final class BackendTransfer {
 
     /** Where a transfer is in its submission. */
     public enum Phase {
-        /** New, or cleared with {@link #clear()}: nothing prepared. */
+        /** New: nothing prepared yet. */
         IDLE,
         /** Prepared by its owner; not yet taken by a backend (or given back with {@link #refuse()}). */
         PREPARED,
@@ -126,12 +126,15 @@ public final class BackendTransfer {
         }
     }
 
-    /** For a preparation: any phase but SUBMITTED becomes PREPARED. */
+    /**
+     * For a preparation: any phase but SUBMITTED becomes PREPARED. Only the owner touches a transfer that is
+     * not submitted, so a plain release store does (no compare-and-set per transfer).
+     */
     private void beginPreparation() {
-        int p = (int) PHASE.getVolatile(this);
-        if (p == SUBMITTED || !PHASE.compareAndSet(this, p, PREPARED)) {
-            throw new IllegalStateException("prepared while " + phase() + ": a submission is still under way");
+        if ((int) PHASE.getVolatile(this) == SUBMITTED) {
+            throw new IllegalStateException("prepared while SUBMITTED: a submission is still under way");
         }
+        PHASE.setRelease(this, PREPARED);
     }
 
     /**
@@ -165,13 +168,12 @@ public final class BackendTransfer {
 
     /**
      * Drops the reference to the data buffer of a finished (or never submitted) transfer, so that a pooled
-     * transfer keeps nothing of its last request alive.
+     * transfer keeps nothing of its last request alive; the phase stays as it is.
      *
      * @throws IllegalStateException while submitted
      */
     public void clear() {
-        int p = (int) PHASE.getVolatile(this);
-        if (p == SUBMITTED || !PHASE.compareAndSet(this, p, IDLE)) {
+        if ((int) PHASE.getVolatile(this) == SUBMITTED) {
             throw new IllegalStateException("cleared while " + phase());
         }
         buffer = null;

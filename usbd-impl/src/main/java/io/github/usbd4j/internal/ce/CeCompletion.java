@@ -67,14 +67,9 @@ enum CeCompletion implements TransferOwner {
     @Override
     public void completed(Transfer t) {
         CeRequest r = CeRequest.of(t);
-        CompletableFuture<UsbTransfer> f;
-        CeTransfer handle;
-        synchronized (r) {
-            f = r.future;
-            handle = r.handle;
-        }
+        CompletableFuture<UsbTransfer> f = r.future; // a future made later sees the transfer complete itself
         if (f != null) {
-            f.complete(handle);
+            f.complete(r.handle);
         }
     }
 

@@ -824,12 +824,7 @@ public final class CeFuncs implements UsbFuncs {
             }
         }
         CeTransfer h = p.handleFor(t);
-        CeRequest r = CeRequest.of(t);
-        synchronized (r) {
-            if (t.generation() == gen) {
-                r.handle = h;
-            }
-        }
+        CeRequest.of(t).bind(h);
         return h;
     }
 

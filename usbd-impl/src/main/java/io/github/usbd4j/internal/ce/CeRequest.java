@@ -3,6 +3,8 @@ package io.github.usbd4j.internal.ce;
 import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.internal.engine.Transfer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -30,9 +32,22 @@ final class CeRequest {
     Kind kind = Kind.DATA;
     int[] out;
     /** The handle of the current use, once issued (the value of its future). */
-    CeTransfer handle;
-    /** {@link UsbTransfer#completion()}, made on demand; guarded by this. */
-    CompletableFuture<UsbTransfer> future;
+    volatile CeTransfer handle;
+    /** {@link UsbTransfer#completion()}, made on demand (set once per use through {@link #FUTURE}). */
+    volatile CompletableFuture<UsbTransfer> future;
+
+    private static final VarHandle FUTURE;
+    private static final VarHandle HANDLE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            FUTURE = l.findVarHandle(CeRequest.class, "future", CompletableFuture.class);
+            HANDLE = l.findVarHandle(CeRequest.class, "handle", CeTransfer.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     static CeRequest of(Transfer t) {
         if (t.personalityState() instanceof CeRequest r) {
@@ -49,10 +64,24 @@ final class CeRequest {
         this.flags = flags;
         this.kind = kind;
         this.out = out;
-        this.handle = null;
-        synchronized (this) {
-            this.future = null;
+        // release stores: the transfer's own state changes publish them; no fence needed per transfer
+        HANDLE.setRelease(this, (CeTransfer) null);
+        FUTURE.setRelease(this, (CompletableFuture<UsbTransfer>) null);
+    }
+
+    /** Records the handle of the current use (the value its future completes with). */
+    void bind(CeTransfer h) {
+        HANDLE.setRelease(this, h);
+    }
+
+    /** The future of the current use, made by the first caller. */
+    CompletableFuture<UsbTransfer> future() {
+        CompletableFuture<UsbTransfer> f = future;
+        if (f == null) {
+            CompletableFuture<UsbTransfer> made = new CompletableFuture<>();
+            f = FUTURE.compareAndSet(this, null, made) ? made : future;
         }
+        return f;
     }
 
     /** Drops every reference to the caller's objects. */

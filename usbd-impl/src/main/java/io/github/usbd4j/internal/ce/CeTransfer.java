@@ -66,16 +66,11 @@ final class CeTransfer implements UsbTransfer {
         if (!isOpen()) {
             throw new IllegalStateException("the transfer is closed");
         }
-        CeRequest r = request();
-        synchronized (r) {
-            if (r.future == null) {
-                r.future = new CompletableFuture<>();
-                if (transfer.isComplete(generation)) {
-                    r.future.complete(this);
-                }
-            }
-            return r.future;
+        CompletableFuture<UsbTransfer> f = request().future();
+        if (transfer.isComplete(generation)) { // completed before the future existed: nobody else completes it
+            f.complete(this);
         }
+        return f;
     }
 
     @Override

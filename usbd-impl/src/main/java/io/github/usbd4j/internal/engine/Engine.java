@@ -22,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +83,9 @@ public final class Engine implements HostListener, AutoCloseable {
     private final Map<BackendDevice, EngineDevice> devices = new ConcurrentHashMap<>();
     private final Set<EngineDevice> detaching = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<Awaiting> awaiting = ThreadLocal.withInitial(Awaiting::new);
-    final LongAdder inUse = new LongAdder();
+    /** Every pipe that is open or still has transfers out of its pool (for {@link #transfersInUse()}). */
+    final Set<EnginePipe> pipes = ConcurrentHashMap.newKeySet();
+
     private volatile DeviceLifecycle lifecycle;
 
     /**
@@ -134,7 +135,11 @@ public final class Engine implements HostListener, AutoCloseable {
 
     /** Transfers taken from their pools and not yet back: 0 once everything is closed. */
     public long transfersInUse() {
-        return inUse.sum();
+        long n = 0;
+        for (EnginePipe p : pipes) {
+            n += p.liveCount();
+        }
+        return n;
     }
 
     // ---- devices ------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ public final class EnginePipe {
         this.maxBytesPerEntry = maxBytesPerEntry;
         this.period = Math.max(1, period);
         this.nextFrame = openFrame;
+        engine.pipes.add(this);
     }
 
     /** The descriptor the pipe was opened with. */
@@ -133,7 +134,6 @@ public final class EnginePipe {
         }
         liveTail = t;
         live++;
-        engine.inUse.increment();
         return t;
     }
 
@@ -152,11 +152,17 @@ public final class EnginePipe {
         t.prevLive = null;
         t.nextLive = null;
         live--;
-        engine.inUse.decrement();
         if (open) {
             t.nextFree = free;
             free = t;
+        } else if (live == 0) {
+            engine.pipes.remove(this);
         }
+    }
+
+    /** Transfers taken from this pipe's pool and not back yet. */
+    synchronized int liveCount() {
+        return live;
     }
 
     /**
@@ -205,6 +211,9 @@ public final class EnginePipe {
         boolean was = open;
         open = false;
         free = null;
+        if (live == 0) {
+            engine.pipes.remove(this);
+        }
         return was;
     }
 

@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Pins.</b> A cancel reaches the backend after its state change, outside any lock. Between the two, the
  * transfer could complete, be closed and be reused, and the backend would cancel the wrong submission. So
  * {@code cancel} and {@code close} of a transfer in flight take a pin in the same compare-and-set, and the
- * transfer cannot return to its pool (RETIRED instead of FREE) until the canceller unpins it. Completion
- * holds a pin the same way while it runs the owner's hooks and queues the callback.
+ * transfer cannot return to its pool (RETIRED instead of FREE) until the canceller unpins it. Completion of a
+ * transfer without a callback holds a pin the same way while it runs the owner's hooks (one with a callback
+ * cannot be recycled before its callback starts).
  *
  * <p><b>Waiting.</b> Waiting for completion ({@link #awaitCompletion}) and waiting for the callback to have run
  * ({@link #awaitSettled}) are distinct; every transition wakes every waiter.
@@ -227,7 +228,8 @@ public final class Transfer implements BackendTransfer.Listener {
             }
             case COMPLETE -> {
                 require(s == PENDING || s == CANCELLING || s == CANCELLING_CLOSED, e, w);
-                int held = pin(pins, e, w);
+                // without a callback the client may close and recycle it at once: pinned while completing
+                int held = withCallback ? pins : pin(pins, e, w);
                 if (s == CANCELLING_CLOSED) {
                     yield withCallback ? word(g, held, CALLBACK_DUE_CLOSED) : word(g, held, RETIRED);
                 }
@@ -428,16 +430,20 @@ public final class Transfer implements BackendTransfer.Listener {
                 pipe.engine.internalFailure("a transfer's results could not be finished", e);
             }
         }
-        fire(Event.COMPLETE, ANY); // results final before anyone is told (§1.7); pins until we are done here
+        fire(Event.COMPLETE, ANY); // results final before anyone is told (§1.7)
+        if (callback) { // it cannot be recycled before its callback, which only the queue starts
+            if (o != null) {
+                o.completed(this);
+            }
+            pipe.callbacks.enqueue(this);
+            return;
+        }
         try {
             if (o != null) {
                 o.completed(this);
             }
-            if (callback) {
-                pipe.callbacks.enqueue(this);
-            }
         } finally {
-            fire(Event.UNPIN, ANY);
+            fire(Event.UNPIN, ANY); // COMPLETE pinned it
         }
     }
 
