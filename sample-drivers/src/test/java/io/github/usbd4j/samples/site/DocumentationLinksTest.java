@@ -35,7 +35,7 @@ class DocumentationLinksTest {
             "usb-iso-apis\\.md|peer-libraries\\.md|ARCHITECTURE\\.md|build-conventions\\.md|\\.\\./shared/"
                     + "|/work/shared|shared/spec/|shared/design/");
 
-    /** A section number of the reference (§1 to §7, one sublevel); longer numbers belong to other specs. */
+    /** A section number of the reference (1 to 7, one sublevel); longer numbers belong to other specs. */
     static final Pattern SECTION = Pattern.compile("§\\d+(?:\\.\\d+)?[a-z]?(?![.\\d])");
 
     /** A § of another specification: "USB 2.0 §9.6.6", "UAC1 §5.2". */
