@@ -129,4 +129,18 @@ class AccessListTest {
             assertThatThrownBy(() -> AccessList.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void aBindWarningNamesWhatIsExposed() throws Exception {
+        assertThat(UsbIpServer.bindWarning(ip("127.0.0.1"), AccessList.LOOPBACK))
+                .isNull();
+        assertThat(UsbIpServer.bindWarning(ip("::1"), AccessList.parse("10.0.0.0/8")))
+                .isNull();
+        assertThat(UsbIpServer.bindWarning(ip("0.0.0.0"), AccessList.LOOPBACK))
+                .contains("0.0.0.0")
+                .contains("only loopback peers are allowed");
+        assertThat(UsbIpServer.bindWarning(ip("10.0.0.5"), AccessList.parse("10.0.0.0/8")))
+                .contains("10.0.0.5")
+                .contains("peers in 10.0.0.0/8 can import");
+    }
 }
