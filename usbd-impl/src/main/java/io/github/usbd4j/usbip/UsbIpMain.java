@@ -126,9 +126,7 @@ public final class UsbIpMain {
         if (allowed.length > 0) {
             b.allow(allowed);
         }
-        // over stdio the peer is the process that started us (QEMU's guestfwd): no idle timeout by default
-        b.idleTimeout(
-                Duration.ofSeconds(idleSeconds != null ? idleSeconds : stdio ? 0 : UsbIpServer.DEFAULT_IDLE_SECONDS));
+        b.idleTimeout(idleTimeout(idleSeconds, stdio));
         int n = 1;
         for (String d : deviceNames) {
             b.attach("1-" + n++, model(d));
@@ -165,6 +163,19 @@ public final class UsbIpMain {
             host.close();
         }
         return 0;
+    }
+
+    /**
+     * The idle timeout for {@code --idle-seconds}: as given, or by default {@value
+     * UsbIpServer#DEFAULT_IDLE_SECONDS} s over TCP and none over stdio, whose one peer is the process that
+     * started the server (QEMU's guestfwd). Shared with the {@code usbd serve-usbip} command.
+     *
+     * @param idleSeconds the option's value, {@code null} when not given
+     * @param stdio whether the server serves stdin/stdout
+     * @return the timeout, {@link Duration#ZERO} for none
+     */
+    public static Duration idleTimeout(Long idleSeconds, boolean stdio) {
+        return Duration.ofSeconds(idleSeconds != null ? idleSeconds : stdio ? 0 : UsbIpServer.DEFAULT_IDLE_SECONDS);
     }
 
     private static boolean await(CountDownLatch latch, long seconds) {
