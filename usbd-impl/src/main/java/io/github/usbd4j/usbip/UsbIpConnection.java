@@ -256,6 +256,20 @@ final class UsbIpConnection {
         return new String(id, 0, n, StandardCharsets.US_ASCII);
     }
 
+    /** The peer's bus id for a log line: control characters and the like as {@code \xNN}, so no line can be forged. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7F && c != '\\') {
+                b.append(c);
+            } else {
+                b.append(String.format("\\x%02X", (int) c & 0xFF));
+            }
+        }
+        return b.toString();
+    }
+
     private byte[] devlist() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
@@ -308,7 +322,7 @@ final class UsbIpConnection {
             exported = d;
             peers.info("{}: imported {}", name, d);
         } else {
-            peers.info("{}: import of '{}' refused ({})", name, busId, refusal);
+            peers.info("{}: import of '{}' refused ({})", name, printable(busId), refusal);
         }
         sendNow(bytes.toByteArray());
         return refusal == null;

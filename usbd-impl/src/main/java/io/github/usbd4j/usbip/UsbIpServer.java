@@ -377,36 +377,28 @@ public final class UsbIpServer implements Closeable {
      * most of them. Only when every slot holds an import is the newcomer refused ({@code false}).
      */
     private boolean admit(UsbIpConnection c, InetAddress address) {
-        Slot victim = null;
+        Slot victim;
+        boolean refused = false;
         long now = System.nanoTime();
         synchronized (slots) {
             if (closed) {
                 return false;
             }
-            if (address != null) {
-                int same = 0;
-                for (Slot slot : slots) {
-                    if (!slot.imported && address.equals(slot.address)) {
-                        same++;
-                        victim = victim == null ? slot : victim;
-                    }
-                }
-                if (same < limits.maxHandshakesPerAddress()) {
-                    victim = null;
-                }
-            }
+            victim = address == null ? null : oldestHandshakeAtLimit(address);
             if (victim == null && slots.size() >= limits.maxConnections()) {
                 victim = busiestHandshake();
-                if (victim == null) {
-                    peers.warn(
-                            "refused {}: all {} connections have imported a device", c.name(), limits.maxConnections());
-                    return false;
+                refused = victim == null;
+            }
+            if (!refused) {
+                if (victim != null) {
+                    slots.remove(victim);
                 }
+                slots.add(new Slot(c, address));
             }
-            if (victim != null) {
-                slots.remove(victim);
-            }
-            slots.add(new Slot(c, address));
+        }
+        if (refused) {
+            peers.warn("refused {}: all {} connections have imported a device", c.name(), limits.maxConnections());
+            return false;
         }
         if (victim != null) {
             peers.info(
@@ -417,6 +409,20 @@ public final class UsbIpServer implements Closeable {
             victim.connection.abort("evicted", false);
         }
         return true;
+    }
+
+    /** The address's oldest unfinished handshake if it holds {@code maxHandshakesPerAddress} of them. */
+    // guarded by slots
+    private Slot oldestHandshakeAtLimit(InetAddress address) {
+        Slot oldest = null;
+        int n = 0;
+        for (Slot slot : slots) { // oldest first
+            if (!slot.imported && address.equals(slot.address)) {
+                n++;
+                oldest = oldest == null ? slot : oldest;
+            }
+        }
+        return n >= limits.maxHandshakesPerAddress() ? oldest : null;
     }
 
     /** The oldest unfinished handshake of the peer address that has the most of them; null if none. */

@@ -397,6 +397,23 @@ class UsbIpHostilePeersTest {
         LegitimateClient.importAndStream(sim, server.port());
     }
 
+    @Test
+    void aBusIdCannotForgeALogLine() throws Exception {
+        UsbIpServer server = started(server());
+        try (LogCapture log = new LogCapture();
+                UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+            assertThat(c.importDevice("9-9\nWARN forged")).isNull();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> log.lines().stream().anyMatch(l -> l.contains("refused (no such device)")));
+            assertThat(log.lines())
+                    .filteredOn(l -> l.contains("refused (no such device)"))
+                    .singleElement()
+                    .asString()
+                    .contains("'9-9\\x0AWARN forged'")
+                    .doesNotContain("\n");
+        }
+    }
+
     private static long elapsedMillis(long t0) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     }
