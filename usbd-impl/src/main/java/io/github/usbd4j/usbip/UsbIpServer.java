@@ -563,7 +563,7 @@ public final class UsbIpServer implements Closeable {
      *   <tr><td>Handshake: from connect to import, the whole of it</td><td>10 s</td>
      *       <td>{@link #handshakeTimeout}</td><td>-</td></tr>
      *   <tr><td>Requests in one handshake</td><td>16</td><td>fixed</td><td>-</td></tr>
-     *   <tr><td>Idle import: nothing received and nothing sent</td><td>{@value #DEFAULT_IDLE_SECONDS} s</td>
+     *   <tr><td>Idle import: nothing received and nothing sent</td><td>{@value UsbIpServer#DEFAULT_IDLE_SECONDS} s</td>
      *       <td>{@link #idleTimeout}</td><td>{@code --idle-seconds}</td></tr>
      *   <tr><td>A reply the peer does not read</td><td>10 s</td><td>{@link #writeTimeout}</td><td>-</td></tr>
      *   <tr><td>URBs and unlinks in flight per connection</td><td>256</td><td>{@link #maxUrbsInFlight}</td>

@@ -245,26 +245,27 @@ class UsbIpFuzzTest {
                 }
                 return s;
             }
-            try (Socket socket = connect()) {
+            Socket socket = connect();
+            Thread drain = null;
+            try {
                 OutputStream out = socket.getOutputStream();
-                Thread drain = s == Scenario.URBS_UNREAD ? null : drain(socket.getInputStream());
-                try {
-                    switch (s) {
-                        case GARBAGE -> out.write(bytes(r.nextInt(200)));
-                        case HANDSHAKE -> out.write(mutate(handshake()));
-                        default -> urbPhase(socket, out);
-                    }
-                    out.flush();
-                } catch (IOException e) {
-                    // the server closed it: one of the answers a hostile peer may get
+                drain = s == Scenario.URBS_UNREAD ? null : drain(socket.getInputStream());
+                switch (s) {
+                    case GARBAGE -> out.write(bytes(r.nextInt(200)));
+                    case HANDSHAKE -> out.write(mutate(handshake()));
+                    default -> urbPhase(out);
                 }
+                out.flush();
                 if (r.nextInt(4) == 0) {
                     socket.setSoLinger(true, 0); // vanish with a reset
                 }
+            } catch (IOException e) {
+                // the server closed it: one of the answers a hostile peer may get
+            } finally {
                 socket.close();
-                if (drain != null) {
-                    drain.join(2000);
-                }
+            }
+            if (drain != null) {
+                drain.join(2000);
             }
             return s;
         }
@@ -276,7 +277,7 @@ class UsbIpFuzzTest {
             return s;
         }
 
-        private void urbPhase(Socket socket, OutputStream out) throws IOException, InterruptedException {
+        private void urbPhase(OutputStream out) throws IOException, InterruptedException {
             // a device no earlier case still holds (one stuck at its limit lingers until its idle timeout)
             String busId = BUS_IDS[r.nextInt(BUS_IDS.length)];
             long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
