@@ -95,9 +95,9 @@ class UsbIpFuzzTest {
                     .maxBytesInFlight(MAX_BYTES)
                     .maxTransferBufferLength(MAX_LENGTH)
                     .maxIsoPackets(MAX_PACKETS)
-                    .handshakeTimeout(Duration.ofMillis(400))
-                    .idleTimeout(Duration.ofMillis(400))
-                    .writeTimeout(Duration.ofMillis(400))
+                    .handshakeTimeout(Duration.ofSeconds(2))
+                    .idleTimeout(Duration.ofSeconds(1))
+                    .writeTimeout(Duration.ofSeconds(1))
                     .build()
                     .start();
             long baseline = LegitimateClient.usedHeapAfterGc();

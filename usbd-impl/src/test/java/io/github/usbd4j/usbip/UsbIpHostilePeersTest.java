@@ -98,7 +98,7 @@ class UsbIpHostilePeersTest {
 
     @Test
     void u1_aPeerSendingDevlistRequestsWithoutReadingIsDropped() throws Exception {
-        UsbIpServer server = started(server().handshakeTimeout(Duration.ofSeconds(1)));
+        UsbIpServer server = started(server().handshakeTimeout(Duration.ofSeconds(2)));
         Socket s = raw(server.port());
         OutputStream out = s.getOutputStream();
         long sent = 0;
@@ -262,7 +262,9 @@ class UsbIpHostilePeersTest {
             long admitted = elapsedMillis(t0);
             System.out.printf("imported with 4 idle or slow peers connected: %d ms%n", admitted);
             assertThat(d).isNotNull();
-            assertThat(admitted).as("admission time (ms)").isLessThan(1000);
+            // at once; 3 s leaves room for a loaded machine and stays well below the 10 s handshake
+            // deadline that would otherwise free a slot
+            assertThat(admitted).as("admission time (ms)").isLessThan(3000);
         }
         slow.join(10_000);
     }
@@ -275,14 +277,14 @@ class UsbIpHostilePeersTest {
                 .isLessThanOrEqualTo(Duration.ofSeconds(60));
         defaults.close();
 
-        UsbIpServer server = started(server().idleTimeout(Duration.ofMillis(500)));
+        UsbIpServer server = started(server().idleTimeout(Duration.ofSeconds(1)));
         UsbIpTestClient silent = UsbIpTestClient.connect(server.port());
         toClose.add(silent);
         assertThat(silent.importDevice("1-1")).isNotNull();
         long t0 = System.nanoTime();
         UsbIpTestClient.Reply r = silent.poll(5000);
         assertThat(r).as("the server closed the silent import").isEqualTo(UsbIpTestClient.CLOSED);
-        assertThat(elapsedMillis(t0)).isBetween(400L, 3000L);
+        assertThat(elapsedMillis(t0)).isBetween(900L, 5000L);
         await().atMost(Duration.ofSeconds(5)).until(() -> server.activeConnections() == 0);
         LegitimateClient.importAndStream(sim, server.port());
     }
@@ -294,7 +296,7 @@ class UsbIpHostilePeersTest {
         UsbIpTestClient c = UsbIpTestClient.connect(server.port());
         toClose.add(c);
         boolean closed = false;
-        for (int i = 0; i < 12 && !closed; i++) { // a well-formed request every 250 ms, 3 s at most
+        for (int i = 0; i < 20 && !closed; i++) { // a well-formed request every 250 ms, 5 s at most
             try {
                 assertThat(c.devlist()).hasSize(2);
                 Thread.sleep(250);
@@ -304,7 +306,7 @@ class UsbIpHostilePeersTest {
         }
         long after = elapsedMillis(t0);
         assertThat(closed).as("closed at the deadline").isTrue();
-        assertThat(after).as("ms from connect to close").isBetween(900L, 2500L);
+        assertThat(after).as("ms from connect to close").isBetween(900L, 4000L);
     }
 
     @Test
