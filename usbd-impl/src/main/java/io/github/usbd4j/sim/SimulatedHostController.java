@@ -97,6 +97,17 @@ public final class SimulatedHostController implements HostController, BusClock {
     private Runnable stepCallback;
 
     private volatile long microframe;
+    private static final java.lang.invoke.VarHandle MICROFRAME;
+
+    static {
+        try {
+            MICROFRAME = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(SimulatedHostController.class, "microframe", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private volatile Thread clockThread;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
     private volatile long realTimeOrigin;
@@ -341,7 +352,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         try {
             long target = microframe + microframes;
             while (microframe < target) {
-                step();
+                stepUpTo(target);
             }
         } finally {
             stepLock.unlock();
@@ -358,7 +369,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         stepLock.lock();
         try {
             while (microframe < frame * 8) {
-                step();
+                stepUpTo(frame * 8);
             }
         } finally {
             stepLock.unlock();
@@ -400,17 +411,31 @@ public final class SimulatedHostController implements HostController, BusClock {
 
     /** Runs one microframe, then hands its completions on; the caller holds stepLock. */
     private void step() {
+        stepUpTo(microframe + 1);
+    }
+
+    /**
+     * Runs microframes up to {@code limit} (exclusive), then hands on the completions, departures and
+     * frame-length notice of the last one run; the caller holds stepLock. The microframes run under one
+     * hold of the lock as long as none of them produced anything to hand on, so a stream's idle or
+     * mid-transfer microframes cost no lock round trip each; whatever a microframe produces is still
+     * handed on right after it, before the next one runs.
+     */
+    private void stepUpTo(long limit) {
         synchronized (lock) {
             long mf = microframe;
-            long frame = mf >>> 3;
-            int sub = (int) (mf & 7);
-            if (sub == 0) {
-                startFrame(frame);
-            }
-            for (int i = 0; i < devices.size(); i++) {
-                devices.get(i).runMicroframe(frame, sub, bus);
-            }
-            microframe = mf + 1;
+            do {
+                long frame = mf >>> 3;
+                int sub = (int) (mf & 7);
+                if (sub == 0) {
+                    startFrame(frame);
+                }
+                for (int i = 0; i < devices.size(); i++) {
+                    devices.get(i).runMicroframe(frame, sub, bus);
+                }
+                mf++;
+                MICROFRAME.setRelease(this, mf); // readers on other threads read it volatile
+            } while (mf < limit && stepCompleted.isEmpty() && stepDetached.isEmpty() && stepCallback == null);
         }
         BackendTransfer t;
         while ((t = stepCompleted.pollFirst()) != null) {
@@ -475,7 +500,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             stepLock.lock();
             try {
                 while (microframe < due) { // every due microframe, in order: catching up never skips one
-                    step();
+                    stepUpTo(due);
                 }
             } catch (RuntimeException e) {
                 LOG.error("simulated bus step failed", e);
