@@ -8,6 +8,7 @@
 #   benchmarks/real-stack.sh                     3 rounds (+1 warm-up) of 2000 packets per run
 #   ROUNDS=5 PACKETS=4000 benchmarks/real-stack.sh
 #   JFR=1 benchmarks/real-stack.sh               record each counted run with JDK Flight Recorder
+#   INLINE=1 benchmarks/real-stack.sh            add a CE run whose callbacks run on the event thread
 #   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
 #
 # Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
@@ -26,5 +27,5 @@ cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$c
 
 exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
   -Drounds="${ROUNDS:-3}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
-  -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
+  -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
   -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * <p>System properties: {@code rounds} (default 3, plus one warm-up round that is not counted),
  * {@code packets} per run (default 2000), {@code jfr=true} to record each counted run with JDK Flight
  * Recorder (in {@code target/realkernel/RealStackBench/share/}; recording costs CPU, so use those runs for
- * the profile, not for the figures), {@code guestJvmArgs} (space-separated, added to the guest JVM's
- * options). Exit code 0 only when the guest ran every stream, no packet failed or was lost and both
+ * the profile, not for the figures), {@code inline=true} to add the {@code ce-inline} kind (see
+ * {@link RealStackGuest}), {@code guestJvmArgs} (space-separated, added to the guest JVM's options). Exit code 0 only when the guest ran every stream, no packet failed or was lost and both
  * captures are bit-exact.
  */
 public final class RealStackBench {
@@ -37,6 +37,8 @@ public final class RealStackBench {
         int rounds = Integer.getInteger("rounds", 3);
         int packets = Integer.getInteger("packets", 2000) / RealStackGuest.PER_TRANSFER * RealStackGuest.PER_TRANSFER;
         boolean jfr = Boolean.getBoolean("jfr");
+        boolean inline = Boolean.getBoolean("inline");
+        int kinds = inline ? 3 : 2;
         List<String> missing = RealKernel.missing(true);
         if (!missing.isEmpty()) {
             System.out.println("cannot run: " + missing);
@@ -44,10 +46,14 @@ public final class RealStackBench {
         }
         QemuGuest.Builder b = QemuGuest.builder("RealStackBench")
                 .mainClass(RealStackGuest.class.getName())
-                .args(Integer.toString(rounds), Integer.toString(packets), jfr ? "jfr" : "nojfr")
+                .args(
+                        Integer.toString(rounds),
+                        Integer.toString(packets),
+                        jfr ? "jfr" : "nojfr",
+                        inline ? "inline" : "")
                 .uhciAudio()
                 .usbIpServer("--device", "loopback", "--seconds", "3600")
-                .timeout(Duration.ofMinutes(10 + (long) rounds * packets / 400));
+                .timeout(Duration.ofMinutes(10 + (long) kinds * rounds * packets / 800));
         String extra = System.getProperty("guestJvmArgs", "").trim();
         if (!extra.isEmpty()) {
             b.jvmArgs(extra.split("\\s+"));
@@ -83,8 +89,9 @@ public final class RealStackBench {
 
         int bad = 0;
         System.out.println();
-        System.out.println("path      round kind  CPU/packet  wakeups/pkt  alloc B/pkt  wall ms  failed lost  guest"
-                + " loadavg  threads (CPU ms / context switches)");
+        System.out.println(
+                "path      round kind       CPU/packet  wakeups/pkt  alloc B/pkt  wall ms  failed lost  guest"
+                        + " loadavg  threads (CPU ms / context switches)");
         for (Map<String, String> r : runs) {
             int n = Integer.parseInt(r.get("packets"));
             int failed = Integer.parseInt(r.get("failed"));
@@ -92,7 +99,7 @@ public final class RealStackBench {
             bad += failed + lost;
             System.out.printf(
                     Locale.ROOT,
-                    "%-9s %5s %-4s %8.1f µs %11.2f %12.1f %8d %6d %4d  %-14s %s%s%n",
+                    "%-9s %5s %-9s %8.1f µs %11.2f %12.1f %8d %6d %4d  %-14s %s%s%n",
                     r.get("path"),
                     r.get("round").equals("0") ? "warm" : r.get("round"),
                     r.get("kind"),
@@ -106,46 +113,54 @@ public final class RealStackBench {
                     r.get("threads"),
                     r.containsKey("problem") ? " FIRST PROBLEM " + r.get("problem") : "");
         }
-        Map<String, Map<String, double[]>> byPathRound = new LinkedHashMap<>();
+        // per path and round: CPU per packet by kind
+        Map<String, Map<String, Map<String, Double>>> byPathRound = new LinkedHashMap<>();
         for (Map<String, String> r : runs) {
             if (r.get("round").equals("0")) {
                 continue;
             }
             double perPacket = Long.parseLong(r.get("cpuNs")) / 1000.0 / Integer.parseInt(r.get("packets"));
-            double[] pr = byPathRound
+            byPathRound
                     .computeIfAbsent(r.get("path"), k -> new TreeMap<>())
-                    .computeIfAbsent(r.get("round"), k -> new double[2]);
-            pr[r.get("kind").equals("raw") ? 0 : 1] = perPacket;
+                    .computeIfAbsent(r.get("round"), k -> new LinkedHashMap<>())
+                    .put(r.get("kind"), perPacket);
         }
-        System.out.println();
-        System.out.println("CPU per packet, CE / raw usb4java, per round (pair), and the median:");
-        for (Map.Entry<String, Map<String, double[]>> e : byPathRound.entrySet()) {
-            List<Double> ratios = new ArrayList<>();
-            StringBuilder line = new StringBuilder();
-            for (Map.Entry<String, double[]> pr : e.getValue().entrySet()) {
-                double ratio = pr.getValue()[1] / pr.getValue()[0];
-                ratios.add(ratio);
-                line.append(String.format(Locale.ROOT, " %.2f", ratio));
+        for (String kind : inline ? List.of("ce", "ce-inline") : List.of("ce")) {
+            System.out.println();
+            System.out.println("CPU per packet, " + kind + " / raw usb4java, per round (pair), and the median:");
+            for (Map.Entry<String, Map<String, Map<String, Double>>> e : byPathRound.entrySet()) {
+                List<Double> ratios = new ArrayList<>();
+                StringBuilder line = new StringBuilder();
+                for (Map<String, Double> pr : e.getValue().values()) {
+                    if (pr.containsKey(kind) && pr.containsKey("raw")) {
+                        double ratio = pr.get(kind) / pr.get("raw");
+                        ratios.add(ratio);
+                        line.append(String.format(Locale.ROOT, " %.2f", ratio));
+                    }
+                }
+                if (ratios.isEmpty()) {
+                    continue;
+                }
+                List<Double> sorted = new ArrayList<>(ratios);
+                sorted.sort(null);
+                double median = sorted.size() % 2 == 1
+                        ? sorted.get(sorted.size() / 2)
+                        : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %-9s ratios%s  median %.2f  (min %.2f, max %.2f)%n",
+                        e.getKey(),
+                        line,
+                        median,
+                        sorted.get(0),
+                        sorted.get(sorted.size() - 1));
             }
-            List<Double> sorted = new ArrayList<>(ratios);
-            sorted.sort(null);
-            double median = sorted.size() % 2 == 1
-                    ? sorted.get(sorted.size() / 2)
-                    : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
-            System.out.printf(
-                    Locale.ROOT,
-                    "  %-9s ratios%s  median %.2f  (min %.2f, max %.2f)%n",
-                    e.getKey(),
-                    line,
-                    median,
-                    sorted.get(0),
-                    sorted.get(sorted.size() - 1));
         }
 
         System.out.println();
         long segmentFrames = (long) packets * RealStackGuest.AUDIO_FRAMES;
-        ok &= checkWav("xHCI", g.wav(), 2 * (rounds + 1), segmentFrames);
-        ok &= checkWav("UHCI", g.uhciWav(), 2 * (rounds + 1), segmentFrames);
+        ok &= checkWav("xHCI", g.wav(), kinds * (rounds + 1), segmentFrames);
+        ok &= checkWav("UHCI", g.uhciWav(), kinds * (rounds + 1), segmentFrames);
         if (bad > 0) {
             System.out.println("FAILED: " + bad + " packets failed or were lost");
         }

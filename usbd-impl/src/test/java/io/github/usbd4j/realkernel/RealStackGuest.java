@@ -65,8 +65,11 @@ import org.usb4java.TransferCallback;
  * and tear-down are outside it. For each run it reports one line {@code RESULT run INFO path=… kind=…
  * round=… packets=… failed=… lost=… cpuNs=… …}, which the host side ({@link RealStackBench}) tabulates.
  *
- * <p>Arguments: {@code rounds packets [jfr]}; with {@code jfr}, each measured run is recorded by JDK Flight
- * Recorder ({@code profile} settings) into the share as {@code <path>-<kind>-<round>.jfr}.
+ * <p>Arguments: {@code rounds packets jfr|nojfr [inline]}; with {@code jfr}, each measured run is recorded by
+ * JDK Flight Recorder ({@code profile} settings) into the share as {@code <path>-<kind>-<round>.jfr}; with
+ * {@code inline}, a third kind, {@code ce-inline}, runs the CE driver with
+ * {@code Usbd.builder().callbackExecutor(Runnable::run)}: its callbacks run on the backend's event thread,
+ * without the hand-off to the callback pool (what the engine could do by default where CE allows).
  */
 public final class RealStackGuest {
     static final String SCENARIO = "run";
@@ -105,6 +108,7 @@ public final class RealStackGuest {
         int rounds = Integer.parseInt(args[0]);
         int packets = Integer.parseInt(args[1]) / PER_TRANSFER * PER_TRANSFER;
         boolean jfr = args.length > 2 && args[2].equals("jfr");
+        boolean inline = args.length > 3 && args[3].equals("inline");
         Path share = Path.of(System.getProperty(GuestMain.RESULTS_PROPERTY)).getParent();
         boolean ok = GuestMain.run(SCENARIO, r -> {
             int xhci = busOf("xHCI");
@@ -113,21 +117,34 @@ public final class RealStackGuest {
                     + ProcessMeter.loadAverage() + " xhciBus=" + xhci + " uhciBus=" + uhci);
             int port = GuestUsbIp.attach("1-1");
             Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
+            List<String> kinds = inline ? List.of("raw", "ce", "ce-inline") : List.of("raw", "ce");
             List<Object[]> paths = List.of(
-                    new Object[] {"xhci-out", (Opener) () -> new RawAudioOut(xhci), (Opener) () -> new CeAudioOut(xhci)
+                    new Object[] {
+                        "xhci-out",
+                        (Opener) () -> new RawAudioOut(xhci),
+                        (Opener) () -> new CeAudioOut(xhci, false),
+                        (Opener) () -> new CeAudioOut(xhci, true)
                     },
-                    new Object[] {"uhci-out", (Opener) () -> new RawAudioOut(uhci), (Opener) () -> new CeAudioOut(uhci)
+                    new Object[] {
+                        "uhci-out",
+                        (Opener) () -> new RawAudioOut(uhci),
+                        (Opener) () -> new CeAudioOut(uhci, false),
+                        (Opener) () -> new CeAudioOut(uhci, true)
                     },
-                    new Object[] {"usbip-in", (Opener) RawLoopIn::new, (Opener) CeLoopIn::new});
-            // round 0 is the warm-up (class loading, JIT): run, checked, not counted
+                    new Object[] {
+                        "usbip-in",
+                        (Opener) RawLoopIn::new,
+                        (Opener) () -> new CeLoopIn(false),
+                        (Opener) () -> new CeLoopIn(true)
+                    });
+            // round 0 is the warm-up (class loading, JIT): run, checked, not counted; the order of the kinds
+            // rotates from round to round
             for (int round = 0; round <= rounds; round++) {
                 for (Object[] p : paths) {
-                    String path = (String) p[0];
-                    boolean rawFirst = round % 2 == 1;
-                    for (int i = 0; i < 2; i++) {
-                        boolean raw = (i == 0) == rawFirst;
-                        Opener o = (Opener) (raw ? p[1] : p[2]);
-                        measure(r, share, jfr && round > 0, path, raw ? "raw" : "ce", round, packets, o);
+                    for (int i = 0; i < kinds.size(); i++) {
+                        int k = (i + kinds.size() - round % kinds.size()) % kinds.size();
+                        measure(r, share, jfr && round > 0, (String) p[0], kinds.get(k), round, packets, (Opener)
+                                p[1 + k]);
                     }
                 }
             }
@@ -442,12 +459,14 @@ public final class RealStackGuest {
         CountDownLatch finished;
         int packets;
 
-        CeStream(int bus, int vid, int pid) throws Exception {
+        CeStream(int bus, int vid, int pid, boolean inline) throws Exception {
             HostController backend = onInitThread(
                     () -> LibusbHostController.builder().device(vid, pid).build());
-            usbd = Usbd.builder()
-                    .backend(bus < 0 ? backend : new OnBus(backend, bus))
-                    .build();
+            Usbd.Builder b = Usbd.builder().backend(bus < 0 ? backend : new OnBus(backend, bus));
+            if (inline) {
+                b.callbackExecutor(Runnable::run);
+            }
+            usbd = b.build();
             usbd.registerDriver("RealStackBench", UsbDriverSettings.forVendor(vid, pid), this);
             check(attached.await(20, TimeUnit.SECONDS), "usbDeviceAttach");
         }
@@ -557,8 +576,8 @@ public final class RealStackGuest {
 
     /** CE iso OUT to usb-audio on one bus. */
     static final class CeAudioOut extends CeStream {
-        CeAudioOut(int bus) throws Exception {
-            super(bus, UsbAudioScenarios.VID, UsbAudioScenarios.PID);
+        CeAudioOut(int bus, boolean inline) throws Exception {
+            super(bus, UsbAudioScenarios.VID, UsbAudioScenarios.PID, inline);
             for (int ch = 1; ch <= 2; ch++) {
                 UsbTransfer t = funcs.issueVendorTransfer(
                         device,
@@ -605,8 +624,8 @@ public final class RealStackGuest {
 
     /** CE iso IN from the USB/IP loopback device. */
     static final class CeLoopIn extends CeStream {
-        CeLoopIn() throws Exception {
-            super(-1, LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID);
+        CeLoopIn(boolean inline) throws Exception {
+            super(-1, LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, inline);
             alt(0, 1);
             openPipe(0, 0x81);
         }
