@@ -109,6 +109,7 @@ final class Probe {
                 p.deinitWithThreadsInside = true;
             }
             p.wake(ERROR_DEVICE_NOT_CONNECTED);
+            Win32.setLastError(Win32.ERROR_INVALID_HANDLE); // as a Deinit closing pipes already closed does
             return true;
         }
 
@@ -137,6 +138,7 @@ final class Probe {
         public boolean close(Open o) {
             o.probe.event("Close");
             o.probe.wake(ERROR_OPERATION_ABORTED);
+            Win32.setLastError(Win32.ERROR_INVALID_HANDLE);
             return true;
         }
 

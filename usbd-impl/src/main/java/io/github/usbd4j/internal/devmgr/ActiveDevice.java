@@ -6,6 +6,7 @@ import static io.github.usbd4j.win32.Win32.ERROR_NOT_FOUND;
 
 import io.github.usbd4j.ce.devmgr.ActivationHandle;
 import io.github.usbd4j.ce.devmgr.StreamInterfaceDriver;
+import io.github.usbd4j.win32.Win32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,12 +150,19 @@ final class ActiveDevice implements ActivationHandle {
         return 0;
     }
 
-    /** Runs an entry point whose result the device manager ignores; an exception is logged, as CE's handler does. */
+    /**
+     * Runs an entry point whose result the device manager ignores, keeping the thread's last error: XXX_Deinit
+     * and XXX_Close may run on an application's thread as its call leaves the driver, after the error that
+     * call reports was set. An exception is logged, as CE's handler does.
+     */
     void call(String entryPoint, Runnable r) {
+        int saved = Win32.getLastError();
         try {
             r.run();
         } catch (RuntimeException e) {
             LOG.warn("{}_{} of {} threw", prefixOrDll(), entryPoint, this, e);
+        } finally {
+            Win32.setLastError(saved);
         }
     }
 
