@@ -60,6 +60,11 @@ public final class LbkDevice {
         return gone;
     }
 
+    /** {@code true} while a read waits in the bulk IN pipe. */
+    public boolean readPending() {
+        return reader != null;
+    }
+
     /** How many times LBK_Deinit ran for this device: 0 while loaded, then exactly 1. */
     public int deinits() {
         return deinits.get();
