@@ -229,6 +229,21 @@ class DeviceFilesTest {
     }
 
     @Test
+    void zeroByteCalls_takeAnyBufferOrNone() {
+        FileHandle h = open(GENERIC_READ | GENERIC_WRITE, 0);
+        int[] n = {9};
+        assertThat(f.dm.readFile(h, null, 0, n, null)).isTrue();
+        assertThat(n[0]).isZero();
+        assertThat(f.dm.readFile(h, ByteBuffer.allocate(2).asReadOnlyBuffer(), 0, n, null))
+                .as("nothing is written into a read-only buffer of 0 bytes")
+                .isTrue();
+        ByteBuffer readOnly = ByteBuffer.allocate(4).asReadOnlyBuffer();
+        assertThat(f.dm.deviceIoControl(h, IOCTL_REVERSE, readOnly, 0, readOnly, 0, n, null))
+                .isTrue();
+        assertThat(p.events()).contains("Read 0", "IOControl " + Integer.toHexString(IOCTL_REVERSE) + " 0 0");
+    }
+
+    @Test
     void driverFailures_reachTheApplication() {
         FileHandle h = open(GENERIC_READ | GENERIC_WRITE, 0);
         int[] n = {5};

@@ -66,10 +66,10 @@ public interface DeviceManager {
 
     /**
      * {@code DeactivateDevice}: unloads a device (§D6). From the moment it is called, the device's name no
-     * longer opens (and is free for the next device) and every call on its open handles fails with
-     * {@code ERROR_INVALID_HANDLE_STATE}. Then {@code XXX_PreDeinit} runs (without it, {@code XXX_Deinit}
-     * runs at once); {@code XXX_Deinit} follows as soon as no thread is left in the driver, and the Active
-     * key is deleted after it. With no thread in the driver that happens before this returns; otherwise
+     * longer opens and every call on its open handles fails with {@code ERROR_INVALID_HANDLE_STATE}. Then
+     * {@code XXX_PreDeinit} runs (without it, {@code XXX_Deinit} runs at once), after which the name is free
+     * for the next device; {@code XXX_Deinit} follows as soon as no thread is left in the driver, and the
+     * Active key is deleted after it. With no thread in the driver that happens before this returns; otherwise
      * {@code XXX_Deinit} runs on the last thread to leave (which may be the caller's own, when a driver
      * deactivates its device from one of its entry points). Handles still open never reach the driver again.
      *

@@ -140,12 +140,12 @@ final class ActiveDevice implements ActivationHandle {
             deinitCalled = direct;
             ctx = context;
         }
-        manager.nameReleased(this);
         if (direct) {
             call("Deinit", () -> driver.deinit(ctx));
         } else {
             call("PreDeinit", () -> driver.preDeinit(ctx));
         }
+        manager.nameReleased(this); // as CE removes the device from its list once the pre-deinit has run
         leave();
         return 0;
     }

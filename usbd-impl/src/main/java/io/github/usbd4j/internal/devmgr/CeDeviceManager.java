@@ -589,8 +589,11 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         if (count < 0) {
             return null;
         }
+        if (count == 0) { // nothing to read or write: any buffer, or none, will do
+            return buffer == null ? ByteBuffer.allocate(0) : buffer.slice(buffer.position(), 0);
+        }
         if (buffer == null) {
-            return count == 0 ? ByteBuffer.allocate(0) : null;
+            return null;
         }
         if (buffer.remaining() < count || (writable && buffer.isReadOnly())) {
             return null;
