@@ -184,11 +184,11 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         }
         Libraries.Library library = loaded.library();
         if (!library.entryPoints.loadable(named)) {
-            LOG.warn("ActivateDeviceEx({}): {} cannot drive it: {}", devKey, dll, library.entryPoints.missing(named));
+            LOG.warn("ActivateDeviceEx({}): {} cannot drive it: {}", devKey, dll, library.entryPoints.missing());
             libraries.release(library);
             return fail(ERROR_INVALID_FUNCTION);
         }
-        ActiveDevice d = reserve(path, devKey, prefix, index, flags, library);
+        ActiveDevice d = reserve(devKey, prefix, index, flags, library);
         if (d == null) {
             libraries.release(library);
             return fail(ERROR_DEVICE_IN_USE);
@@ -236,25 +236,26 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
      * from 1. {@code null} if the name is taken.
      */
     private synchronized ActiveDevice reserve(
-            String path, String devKey, String prefix, int index, int flags, Libraries.Library library) {
+            String devKey, String prefix, int index, int flags, Libraries.Library library) {
         String deviceName = null;
         String legacyName = null;
         if (prefix != null) {
             String upper = prefix.toUpperCase(Locale.ROOT);
+            boolean chosen = index == -1; // Index absent (CE reads -1): the lowest free index from 1
             int n = index;
-            if (n < 0) { // Index absent (CE reads -1): the lowest free index from 1
+            if (chosen) {
                 n = 1;
                 while (n <= MAX_INDEX && names.containsKey(upper + n)) {
                     n++;
                 }
             }
-            if (n > MAX_INDEX && index < 0 || names.containsKey(upper + Integer.toUnsignedString(n))) {
+            if (chosen && n > MAX_INDEX || names.containsKey(upper + Integer.toUnsignedString(n))) {
                 return null;
             }
             deviceName = prefix + Integer.toUnsignedString(n);
             if (n >= 0 && n <= 9) {
                 legacyName = prefix + n + ":";
-            } else if (n == 10 && index < 0) {
+            } else if (n == 10 && chosen) {
                 legacyName = prefix + "0:"; // CE: an index it chose of 10 is instance 0 of the legacy names
             }
         }

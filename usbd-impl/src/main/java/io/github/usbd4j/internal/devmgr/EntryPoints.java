@@ -50,7 +50,7 @@ record EntryPoints(
     }
 
     /** What is missing, for the log. */
-    String missing(boolean named) {
+    String missing() {
         if (preClose && !preDeinit) {
             return "preClose without preDeinit";
         }
