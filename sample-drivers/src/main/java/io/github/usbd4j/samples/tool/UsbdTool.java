@@ -72,7 +72,8 @@ import picocli.CommandLine.Spec;
             UsbdTool.Record.class,
             UsbdTool.Camera.class,
             UsbdTool.Stream.class,
-            UsbdTool.ServeUsbIp.class
+            UsbdTool.ServeUsbIp.class,
+            DevFileCommand.class
         })
 public final class UsbdTool implements Runnable {
     /** Backends the tool can run on. */
@@ -129,7 +130,7 @@ public final class UsbdTool implements Runnable {
     public void run() {
         throw new ParameterException(
                 spec.commandLine(),
-                "missing command: demo, list, loopback-test, play, record, camera, stream or serve-usbip");
+                "missing command: demo, list, loopback-test, play, record, camera, stream, serve-usbip or devfile");
     }
 
     // ---- shared ---------------------------------------------------------------------------------------
