@@ -40,7 +40,24 @@ class SourceLayeringTest {
             Map.entry("usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
             Map.entry("descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
             Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("ce", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            // USBD's model does not know the device manager, which loads drivers of every bus
+            Map.entry("ce", Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            // the device manager runs on the public API only: no engine internals, no backend
+            Map.entry(
+                    "internal.devmgr",
+                    Set.of(
+                            "internal.engine",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "winusb",
+                            "wdm",
+                            "host",
+                            "sim",
+                            "libusb",
+                            "usbip")),
             Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip")),
             Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip")),
             Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
@@ -133,6 +150,21 @@ class SourceLayeringTest {
         assertThat(violations("Y.java", source)).hasSize(1);
         String allowed = "package io.github.usbd4j.sim;\nimport io.github.usbd4j.usb.UsbDeviceRequest;\n";
         assertThat(violations("Z.java", allowed)).isEmpty();
+    }
+
+    @Test
+    void deviceManagerRules_keepUsbdAndTheEngineOut() {
+        String usbd = "package io.github.usbd4j.ce;\nimport io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        assertThat(violations("A.java", usbd)).hasSize(1);
+        String api = "package io.github.usbd4j.ce.devmgr;\nimport io.github.usbd4j.ce.ClientRegistryKey;\n";
+        assertThat(violations("B.java", api)).isEmpty();
+        String impl = lines(
+                "package io.github.usbd4j.internal.devmgr;",
+                "import io.github.usbd4j.internal.ce.CeFuncs;",
+                "import io.github.usbd4j.ce.devmgr.DeviceManager;");
+        assertThat(violations("C.java", impl))
+                .containsExactly(
+                        "C.java: io.github.usbd4j.internal.devmgr references io.github.usbd4j.internal.ce.CeFuncs");
     }
 
     @Test

@@ -5,8 +5,10 @@ import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.internal.ce.CeDrivers;
+import io.github.usbd4j.internal.devmgr.CeDeviceManager;
 import io.github.usbd4j.internal.engine.Engine;
 import io.github.usbd4j.internal.wdm.WdmFuncs;
 import io.github.usbd4j.internal.winusb.WinUsbFuncs;
@@ -34,13 +36,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one transfer engine and may be used side by side on the same devices.
  *
  * <pre>{@code
+ * UsbClientDriver driver = (device, funcs, iface, id, accept, settings, unused) -> {
+ *     accept[0] = true; // a real driver opens its pipes and issues transfers here
+ *     return true;
+ * };
  * SimulatedHostController sim = SimulatedHostController.builder().build();
  * try (Usbd usbd = Usbd.builder().backend(sim).build()) {
- *     usbd.registerDriver("Loopback", UsbDriverSettings.forVendor(0x1209, 0x0001), new MyDriver());
- *     sim.attach(new LoopbackDevice());
+ *     usbd.registerDriver("Loopback", UsbDriverSettings.forVendor(0x1209, 0x0001), driver);
+ *     sim.attach(LoopbackDevice.fullSpeed());
  *     sim.advanceFrames(1000);
  * }
  * }</pre>
+ *
+ * <p>A first program that issues a transfer: <a href="{@docRoot}/../getting-started.html">Getting started</a>.
  */
 public final class Usbd implements AutoCloseable {
 
@@ -61,6 +69,7 @@ public final class Usbd implements AutoCloseable {
     private final CeDrivers drivers;
     private final WinUsbFuncs winUsb;
     private final WdmFuncs wdm;
+    private final CeDeviceManager deviceManager;
     private final List<ExecutorService> ownedExecutors;
 
     private Usbd(Engine engine, CeDrivers drivers, List<ExecutorService> ownedExecutors) {
@@ -68,6 +77,7 @@ public final class Usbd implements AutoCloseable {
         this.drivers = drivers;
         this.winUsb = new WinUsbFuncs(engine);
         this.wdm = new WdmFuncs(engine);
+        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey);
         this.ownedExecutors = ownedExecutors;
     }
 
@@ -87,6 +97,16 @@ public final class Usbd implements AutoCloseable {
     /** The WDM URB personality on the same engine (usb-iso-apis.md §3): start with {@code usbdCreateHandle}. */
     public io.github.usbd4j.wdm.Wdm wdm() {
         return wdm;
+    }
+
+    /**
+     * CE's device manager on this runtime: a client driver calls its {@code ActivateDeviceEx} from
+     * {@code USBDeviceAttach} and {@code DeactivateDevice} on {@code USB_CLOSE_DEVICE}, and applications
+     * reach the loaded devices with {@code CreateFile("LBK1:")}. The keys of the registered drivers,
+     * {@code Drivers\USB\ClientDrivers\<id>}, are the ones {@code openClientRegistryKey} returns.
+     */
+    public DeviceManager deviceManager() {
+        return deviceManager;
     }
 
     /** The {@code USB_FUNCS} table, as passed to every driver's {@code USBDeviceAttach}. */
@@ -141,13 +161,17 @@ public final class Usbd implements AutoCloseable {
         return engine.transfersInUse();
     }
 
-    /** Detaches every device (with CE's detach ordering), stops the backend and uninstalls the drivers. */
+    /**
+     * Detaches every device (with CE's detach ordering), stops the backend, uninstalls the drivers, and
+     * deactivates the devices still loaded in the device manager.
+     */
     @Override
     public void close() {
         try {
             engine.close();
             drivers.uninstallAll();
         } finally {
+            deviceManager.close();
             for (ExecutorService e : ownedExecutors) {
                 e.shutdown();
                 try {
