@@ -500,13 +500,13 @@ public final class SimulatedDevice implements BackendDevice {
                 actual = 0;
                 status = fault;
             } else {
-                int produced = receive(ep, t, st, st.nextOffset, length, frame, microframe);
+                int produced = receive(ep, t, st.nextOffset, length, frame, microframe);
                 actual = Math.min(Math.max(produced, 0), length);
                 status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
             }
         } else {
             if (fault == null && ep.handler != null) {
-                send(ep, t, st, st.nextOffset, length, frame, microframe);
+                send(ep, t, st.nextOffset, length, frame, microframe);
             }
             actual = length;
             status = fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
@@ -542,17 +542,16 @@ public final class SimulatedDevice implements BackendDevice {
      * {@code length} bytes at {@code offset}; returns what the handler says it sent.
      */
     private static int receive(
-            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
+            EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
         if (ep.handler == null) {
             return 0;
         }
-        return ep.handler.in(frame, microframe, st.window(t.buffer(), offset, length, true), length);
+        return ep.handler.in(frame, microframe, ep.windows.window(t.buffer(), offset, length, true), length);
     }
 
     /** Hands an OUT packet to the handler through a read-only window onto the transfer buffer. */
-    private static void send(
-            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
-        ep.handler.out(frame, microframe, st.window(t.buffer(), offset, length, false));
+    private static void send(EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
+        ep.handler.out(frame, microframe, ep.windows.window(t.buffer(), offset, length, false));
     }
 
     // ---- bulk and interrupt -----------------------------------------------------------------------
@@ -575,7 +574,7 @@ public final class SimulatedDevice implements BackendDevice {
                 int chunk = Math.min(maxPacket, length - st.total);
                 int offset = t.offset() + st.total;
                 if (in) {
-                    int produced = receive(ep, t, st, offset, chunk, frame, microframe);
+                    int produced = receive(ep, t, offset, chunk, frame, microframe);
                     if (produced == EndpointHandler.NAK) {
                         return;
                     }
@@ -591,7 +590,7 @@ public final class SimulatedDevice implements BackendDevice {
                         break;
                     }
                 } else {
-                    send(ep, t, st, offset, chunk, frame, microframe);
+                    send(ep, t, offset, chunk, frame, microframe);
                     st.total += chunk;
                 }
             } while (st.total < length);
@@ -776,6 +775,7 @@ public final class SimulatedDevice implements BackendDevice {
             if (!Objects.equals(ep.descriptor, now[i])) {
                 failAll(ep, PacketStatus.CANCELED, done);
                 ep.halted = false;
+                ep.windows.clear(); // the endpoint's streams ended: keep none of their buffers alive
             }
             if (changedInterface < 0 || touched[i]) {
                 ep.halted = false;
