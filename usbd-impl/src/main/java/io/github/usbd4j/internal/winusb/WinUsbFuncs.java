@@ -225,7 +225,7 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_INVALID_PARAMETER);
         }
         EnginePipe p = iso.isochPipe(i.device(), pipeId);
-        if (p == null) {
+        if (p == null || (p.isIn() && buffer.isReadOnly())) { // the device writes an IN pipe's buffer
             return failed(ERROR_INVALID_PARAMETER);
         }
         isochBufferHandle[0] = new Registered(p, buffer, bufferLength);
@@ -338,6 +338,7 @@ public final class WinUsbFuncs implements WinUsb {
         int perPacket = p.maxBytesPerEntry();
         int quantum = perPacket * DesktopIsoch.packetsPerFrame(p); // whole 1 ms frames (§2.4)
         if (read != p.isIn()
+                || (read && r.buffer.isReadOnly())
                 || offset < 0
                 || length <= 0
                 || (long) offset + length > r.length
