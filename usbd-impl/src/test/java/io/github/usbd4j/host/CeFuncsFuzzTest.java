@@ -152,8 +152,8 @@ class CeFuncsFuzzTest {
         final List<UsbInterface> interfaces = new ArrayList<>();
         /** Callbacks per notify parameter (one fresh object per call). */
         final Map<Object, AtomicInteger> callbacks = new ConcurrentHashMap<>();
-        final Map<Object, String> accepted = new IdentityHashMap<>();
-        final Map<Object, String> refused = new IdentityHashMap<>();
+        final IdentityHashMap<Object, String> accepted = new IdentityHashMap<>();
+        final IdentityHashMap<Object, String> refused = new IdentityHashMap<>();
         final TransferNotifyRoutine counting = param -> {
             callbacks.computeIfAbsent(param, k -> new AtomicInteger()).incrementAndGet();
             return 0;
@@ -222,8 +222,8 @@ class CeFuncsFuzzTest {
             } else if (result instanceof UsbPipe p) {
                 pipes.add(p);
             }
-            boolean failed = result == null && m.getReturnType() != void.class
-                    || Boolean.FALSE.equals(result) && !m.getName().equals("isTransferComplete");
+            boolean failed = (result == null && m.getReturnType() != void.class)
+                    || (Boolean.FALSE.equals(result) && !m.getName().equals("isTransferComplete"));
             if (failed) {
                 failures.computeIfAbsent(m.getName(), k -> new AtomicInteger()).incrementAndGet();
                 if (withCallback && m.getReturnType() == UsbTransfer.class) {
@@ -363,7 +363,7 @@ class CeFuncsFuzzTest {
                 return switch (rnd.nextInt(3)) {
                     case 0 -> null;
                     case 1 -> UsbStringDescriptor.of("x".repeat(rnd.nextInt(100)));
-                    default -> new UsbStringDescriptor(4, 5, "ab");
+                    default -> new UsbStringDescriptor(6, 5, "ab");
                 };
             }
             if (type == DeviceNotifyRoutine.class) {
