@@ -152,6 +152,7 @@ class CeFuncsFuzzTest {
         final List<UsbInterface> interfaces = new ArrayList<>();
         /** Callbacks per notify parameter (one fresh object per call). */
         final Map<Object, AtomicInteger> callbacks = new ConcurrentHashMap<>();
+
         final IdentityHashMap<Object, String> accepted = new IdentityHashMap<>();
         final IdentityHashMap<Object, String> refused = new IdentityHashMap<>();
         final TransferNotifyRoutine counting = param -> {

@@ -80,8 +80,7 @@ class CeOpenPipeRulesTest {
      */
     @ParameterizedTest(name = "high-speed interrupt bInterval {0} -> every {1} microframes")
     @CsvSource({"32, 256", "128, 1024", "255, 1024", "17, 128", "16, 32768"})
-    void aHighSpeedInterruptIntervalAbove16IsReadAsFramesEverywhere(int bInterval, int microframes)
-            throws Exception {
+    void aHighSpeedInterruptIntervalAbove16IsReadAsFramesEverywhere(int bInterval, int microframes) throws Exception {
         byte[] config = ConfigurationBuilder.configuration(1, 0x80, 50)
                 .iface(0, 0, 0xFF, 0, 0)
                 .endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_INTERRUPT, 64, bInterval)

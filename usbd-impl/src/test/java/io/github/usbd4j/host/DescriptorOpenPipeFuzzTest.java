@@ -115,7 +115,8 @@ class DescriptorOpenPipeFuzzTest {
                     if (p == null) {
                         assertThat(Win32.getLastError())
                                 .as("OpenPipe %s of %s", e.descriptor(), what)
-                                .isIn(Set.of(ERROR_INVALID_PARAMETER, ERROR_BUSY).toArray());
+                                .isIn(Set.of(ERROR_INVALID_PARAMETER, ERROR_BUSY)
+                                        .toArray());
                         continue;
                     }
                     opened++;

@@ -513,9 +513,8 @@ public final class CeFuncs implements UsbFuncs {
         }
         // one rule for every endpoint (Endpoints.problem): endpoint 0 is the default pipe, never opened
         // here; an endpoint of the active configuration passed the parser's part of the rule already
-        UsbEndpoint e = Endpoints.problem(endpointDescriptor, d.speed()) == null
-                ? d.findEndpoint(endpointDescriptor)
-                : null;
+        UsbEndpoint e =
+                Endpoints.problem(endpointDescriptor, d.speed()) == null ? d.findEndpoint(endpointDescriptor) : null;
         if (e == null) {
             return fail(ERROR_INVALID_PARAMETER);
         }

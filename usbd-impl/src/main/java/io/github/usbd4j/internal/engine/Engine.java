@@ -22,7 +22,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +89,9 @@ public final class Engine implements HostListener, AutoCloseable {
     final Set<EnginePipe> pipes = ConcurrentHashMap.newKeySet();
 
     private volatile DeviceLifecycle lifecycle;
+
+    private final LongAdder callbackFailures = new LongAdder();
+    private volatile Consumer<? super RuntimeException> callbackFailureHandler = Engine::logCallbackFailure;
 
     /**
      * @param backend the host controller
@@ -639,12 +644,38 @@ public final class Engine implements HostListener, AutoCloseable {
     // ---- failures -----------------------------------------------------------------------------------
 
     /**
-     * A client callback threw: reported, and the engine goes on (the transfer still settles).
+     * A client callback threw: counted, handed to the failure handler, and the engine goes on (the transfer
+     * still settles). A handler that throws itself is logged and otherwise ignored.
      *
      * @param e what it threw
      */
     public void callbackFailed(RuntimeException e) {
+        callbackFailures.increment();
+        try {
+            callbackFailureHandler.accept(e);
+        } catch (RuntimeException handlerFailure) {
+            handlerFailure.addSuppressed(e);
+            LOG.error("The callback-failure handler threw", handlerFailure);
+        }
+    }
+
+    /** The default callback-failure handler: a warning through SLF4J. */
+    public static void logCallbackFailure(RuntimeException e) {
         LOG.warn("A client callback threw", e);
+    }
+
+    /**
+     * Where callback failures go from now on (default {@link #logCallbackFailure}).
+     *
+     * @param handler the handler
+     */
+    public void onCallbackFailure(Consumer<? super RuntimeException> handler) {
+        this.callbackFailureHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** How many client callbacks have thrown since the engine was made. */
+    public long callbackFailures() {
+        return callbackFailures.sum();
     }
 
     void internalFailure(String what, RuntimeException e) {
