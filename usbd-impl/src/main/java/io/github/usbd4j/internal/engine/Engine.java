@@ -291,13 +291,16 @@ public final class Engine implements HostListener, AutoCloseable {
      *
      * @param d the device
      * @param endpoint the endpoint (its descriptor, and for the bandwidth its companion)
-     * @return the pipe; {@code null} when the endpoint is already open, the bus has no bandwidth left, or
-     *     the device is leaving
+     * @return the pipe; {@code null} when the endpoint breaks the endpoint rule ({@link Endpoints#problem}),
+     *     is already open, the bus has no bandwidth left, or the device is leaving
      */
     public EnginePipe openPipe(EngineDevice d, UsbEndpoint endpoint) {
         UsbEndpointDescriptor descriptor = endpoint.descriptor();
         int address = descriptor.bEndpointAddress();
         TransferType type = TransferType.of(descriptor.bmAttributes());
+        if (Endpoints.problem(descriptor, d.speed()) != null) {
+            return null; // the one endpoint rule; CE's OpenPipe has answered ERROR_INVALID_PARAMETER before this
+        }
         synchronized (d) {
             if (d.isDetaching() || d.hasPipe(address)) {
                 return null;

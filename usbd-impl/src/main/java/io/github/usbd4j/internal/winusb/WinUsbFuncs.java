@@ -195,6 +195,9 @@ public final class WinUsbFuncs implements WinUsb {
         }
         UsbEndpoint e = alt.endpoints().get(pipeIndex);
         var d = e.descriptor();
+        if (Endpoints.problem(d, i.device().speed()) != null) { // e.g. isochronous on a low-speed device
+            return failed(ERROR_INVALID_PARAMETER);
+        }
         boolean periodic =
                 d.isIsochronous() || d.transferType() == io.github.usbd4j.usb.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
         out[0] = new WinUsbPipeInformationEx(
