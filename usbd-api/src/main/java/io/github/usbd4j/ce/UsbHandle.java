@@ -6,8 +6,12 @@ import io.github.usbd4j.win32.Win32;
 /**
  * A device as USBD hands it to a client driver: CE's {@code USB_HANDLE} (usb-iso-apis.md §1.1).
  *
- * <p>Opaque: pass it back to {@link UsbFuncs}. It stays valid until the driver's
- * {@link UsbTypes#USB_CLOSE_DEVICE} notification; afterwards calls with it fail with
- * {@link Win32#ERROR_INVALID_HANDLE}.
+ * <p>Opaque: pass it back to {@link UsbFuncs}. It stays valid until every driver's
+ * {@link UsbTypes#USB_CLOSE_DEVICE} notification has <em>returned</em> (a driver may still close its pipes
+ * and transfers from inside the notification, as in CE); afterwards calls with it fail with
+ * {@link Win32#ERROR_INVALID_HANDLE}. A thread that the notification wakes may therefore still find the
+ * handle valid for as long as the notification routine has not returned: wait for the routine to return
+ * (e.g. signal from its last statement), not for its first statement, before relying on the handle being
+ * invalid.
  */
 public interface UsbHandle extends DeviceHandle {}

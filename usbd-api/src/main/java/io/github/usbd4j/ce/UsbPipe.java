@@ -10,8 +10,11 @@ import io.github.usbd4j.usb.UsbEndpointDescriptor;
 public interface UsbPipe {
 
     /**
-     * The descriptor the pipe was opened with, as CE's USBD remembers it (its raw {@code wMaxPacketSize}
-     * bounds every isochronous frame length, §1.8).
+     * The descriptor the pipe was opened with, as CE's USBD remembers it (§1.8). CE's USBD bounds an
+     * isochronous frame length by the raw {@code wMaxPacketSize}; this runtime applies the stricter limit
+     * the endpoint can actually carry, bits 10:0 times the transactions of bits 12:11: a high-speed
+     * {@code 0x1400} endpoint takes frames of at most 3 × 1024 = 3072 bytes, not 5120 (a longer one is
+     * refused with {@code ERROR_INVALID_PARAMETER}).
      *
      * @return the endpoint descriptor
      */

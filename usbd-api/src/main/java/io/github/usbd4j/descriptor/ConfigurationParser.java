@@ -7,7 +7,6 @@ import static io.github.usbd4j.usb.Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.Usb100.USB_DEVICE_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.Usb100.USB_DEVICE_QUALIFIER_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.Usb100.USB_ENDPOINT_DESCRIPTOR_TYPE;
-import static io.github.usbd4j.usb.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
 import static io.github.usbd4j.usb.Usb100.USB_INTERFACE_ASSOCIATION_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.Usb100.USB_INTERFACE_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.Usb100.USB_OTHER_SPEED_CONFIGURATION_DESCRIPTOR_TYPE;
@@ -176,30 +175,27 @@ final class ConfigurationParser {
         endpointDescriptor = ed;
     }
 
-    /** The speed-independent rules; {@link Endpoints} applies the speed-dependent ones. */
+    /** The speed-independent part of {@link Endpoints}' rule, and no duplicate address in a setting. */
     private void checkEndpoint(int o, UsbEndpointDescriptor ed) throws DescriptorException {
-        int address = ed.bEndpointAddress();
-        if ((address & 0x70) != 0) {
-            throw new DescriptorException(o + 2, "endpoint address " + hex(address) + " has reserved bits 6:4 set");
+        String p = Endpoints.addressProblem(ed);
+        if (p != null) {
+            throw new DescriptorException(o + 2, p);
         }
-        if (ed.endpointNumber() == 0) {
-            throw new DescriptorException(o + 2, "endpoint address " + hex(address) + " is endpoint 0");
-        }
-        if (!addresses.add(address)) {
-            throw new DescriptorException(o + 2, "duplicate endpoint address " + hex(address) + " in " + setting());
-        }
-        if (((ed.wMaxPacketSize() >>> 11) & 0x3) == 3) {
+        if (!addresses.add(ed.bEndpointAddress())) {
             throw new DescriptorException(
-                    o + 4,
-                    "wMaxPacketSize " + String.format("0x%04X", ed.wMaxPacketSize())
-                            + " uses the reserved transaction count 3 in bits 12:11");
+                    o + 2, "duplicate endpoint address " + hex(ed.bEndpointAddress()) + " in " + setting());
         }
-        int interval = ed.bInterval();
-        if (ed.isIsochronous() && (interval < 1 || interval > 16)) {
-            throw new DescriptorException(o + 6, "isochronous endpoint bInterval " + interval + " is not 1..16");
+        p = Endpoints.attributesProblem(ed);
+        if (p != null) {
+            throw new DescriptorException(o + 3, p);
         }
-        if (ed.transferType() == USB_ENDPOINT_TYPE_INTERRUPT && interval == 0) {
-            throw new DescriptorException(o + 6, "interrupt endpoint bInterval 0 is not 1..255");
+        p = Endpoints.packetSizeProblem(ed);
+        if (p != null) {
+            throw new DescriptorException(o + 4, p);
+        }
+        p = Endpoints.intervalProblem(ed, null);
+        if (p != null) {
+            throw new DescriptorException(o + 6, p);
         }
     }
 

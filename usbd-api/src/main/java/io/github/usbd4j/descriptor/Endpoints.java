@@ -1,5 +1,7 @@
 package io.github.usbd4j.descriptor;
 
+import static io.github.usbd4j.descriptor.DescriptorReader.hex;
+
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
@@ -7,14 +9,24 @@ import java.util.Optional;
 
 /**
  * Endpoint arithmetic every isochronous driver needs, from a {@code usb100.h} endpoint descriptor and
- * the CE {@code USB_ENDPOINT} record (usb-iso-apis.md §1.4, §4).
+ * the CE {@code USB_ENDPOINT} record (usb-iso-apis.md §1.4, §4), and the one rule for which endpoint
+ * descriptors are usable.
  *
- * <p>The speed-independent rules ({@code bInterval} 1..16 for isochronous, non-zero for interrupt,
- * {@code wMaxPacketSize} bits 12:11 not 3) are checked by {@link Descriptors#parseConfiguration}. The
- * rules that depend on the speed are checked here: breaking them, or asking a periodic question about a
- * bulk or control endpoint, throws {@link IllegalArgumentException} naming the value. For a parsed
- * configuration that can only happen when the speed passed does not fit the device (e.g. a high-speed
- * interrupt {@code bInterval} of 32, which is legal at full speed).
+ * <p><b>Validity, in one place.</b> {@link #problem(UsbEndpointDescriptor, UsbSpeed)} says why an endpoint
+ * cannot be used at a speed; the descriptor parser applies its speed-independent part ({@link
+ * #problem(UsbEndpointDescriptor)}), {@code OpenPipe} and the other personalities' pipe openers the whole
+ * rule (answering {@code ERROR_INVALID_PARAMETER} in CE), and the arithmetic below throws {@link
+ * IllegalArgumentException} with the same message. Speed-independent: the endpoint number is 1..15 and
+ * address bits 6:4 are 0 (endpoint 0 is the default pipe, never described); {@code bmAttributes} bits 7:6
+ * are 0; {@code wMaxPacketSize} bits 12:11 are not 3; an isochronous {@code bInterval} is 1..16, an
+ * interrupt one is not 0. Depending on the speed: a low-speed device has no isochronous endpoint.
+ *
+ * <p><b>A high-speed interrupt {@code bInterval} above 16</b> is legal at full speed (frames, 1..255) and
+ * out of range at high speed (an exponent, 1..16). Many devices put their full-speed value in the
+ * high-speed descriptor; Linux ({@code usb_parse_endpoint} in {@code drivers/usb/core/config.c}) reads it
+ * as a count of frames and polls at the largest power of two microframes not above {@code bInterval × 8}
+ * (32 → 256 microframes, 32 ms). This library does the same, everywhere: the parser accepts the
+ * descriptor, and {@link #servicePeriod} and {@code OpenPipe} use that period.
  */
 public final class Endpoints {
     private Endpoints() {}
@@ -54,44 +66,112 @@ public final class Endpoints {
     }
 
     /**
+     * Why an endpoint descriptor is unusable at every speed, or {@code null} if it is not: the
+     * speed-independent part of the rule in this class's description. The descriptor parser rejects a
+     * configuration for it.
+     *
+     * @param ep the endpoint descriptor
+     * @return the reason, naming the value, or {@code null}
+     */
+    public static String problem(UsbEndpointDescriptor ep) {
+        String p = addressProblem(ep);
+        if (p == null) {
+            p = attributesProblem(ep);
+        }
+        if (p == null) {
+            p = packetSizeProblem(ep);
+        }
+        return p != null ? p : intervalProblem(ep, null);
+    }
+
+    /**
+     * Why an endpoint descriptor is unusable at {@code speed}, or {@code null} if it is usable: the whole
+     * rule in this class's description. {@code OpenPipe} answers {@code ERROR_INVALID_PARAMETER} for it.
+     *
+     * @param ep the endpoint descriptor
+     * @param speed the speed the device runs at
+     * @return the reason, naming the value, or {@code null}
+     */
+    public static String problem(UsbEndpointDescriptor ep, UsbSpeed speed) {
+        String p = problem(ep);
+        return p != null ? p : intervalProblem(ep, speed);
+    }
+
+    static String addressProblem(UsbEndpointDescriptor ep) {
+        int address = ep.bEndpointAddress();
+        if ((address & 0x70) != 0) {
+            return "endpoint address " + hex(address) + " has reserved bits 6:4 set";
+        }
+        if (ep.endpointNumber() == 0) {
+            return "endpoint address " + hex(address) + " is endpoint 0";
+        }
+        return null;
+    }
+
+    static String attributesProblem(UsbEndpointDescriptor ep) {
+        if ((ep.bmAttributes() & 0xC0) != 0) {
+            return "endpoint " + hex(ep.bEndpointAddress()) + " bmAttributes " + hex(ep.bmAttributes())
+                    + " has reserved bits 7:6 set";
+        }
+        return null;
+    }
+
+    static String packetSizeProblem(UsbEndpointDescriptor ep) {
+        if (((ep.wMaxPacketSize() >>> 11) & 0x3) == 3) {
+            return String.format(
+                    "wMaxPacketSize 0x%04X uses the reserved transaction count 3 in bits 12:11", ep.wMaxPacketSize());
+        }
+        return null;
+    }
+
+    /** The interval rule; {@code speed} {@code null} for the part that holds at every speed. */
+    static String intervalProblem(UsbEndpointDescriptor ep, UsbSpeed speed) {
+        int interval = ep.bInterval();
+        if (ep.isIsochronous()) {
+            if (interval < 1 || interval > 16) {
+                return "isochronous endpoint bInterval " + interval + " is not 1..16";
+            }
+            if (speed == UsbSpeed.LOW) {
+                return "low-speed devices have no isochronous endpoints";
+            }
+        } else if (ep.transferType() == Usb100.USB_ENDPOINT_TYPE_INTERRUPT && interval == 0) {
+            return "interrupt endpoint bInterval 0 is not 1..255";
+        }
+        return null;
+    }
+
+    /**
      * The service period in bus intervals (1 ms frames at low/full speed, 125 µs microframes at high
      * speed and SuperSpeed; §4): isochronous {@code 2^(bInterval-1)} at every speed with {@code
      * bInterval} 1..16; interrupt {@code bInterval} frames (1..255) at low/full speed and {@code
-     * 2^(bInterval-1)} microframes (1..16) above. Bulk and control endpoints are not scheduled
-     * periodically: 0.
+     * 2^(bInterval-1)} microframes (1..16) above, where a {@code bInterval} above 16 is read as frames as
+     * Linux does (the largest power of two microframes not above {@code bInterval × 8}; see the class
+     * description). Bulk and control endpoints are not scheduled periodically: 0.
      *
      * @param ep the endpoint descriptor
      * @param speed the speed the device runs at
      * @return the period in bus intervals, 0 for bulk and control
-     * @throws IllegalArgumentException if {@code bInterval} is out of range for the type and speed, or
-     *     for an isochronous endpoint at low speed (which has none)
+     * @throws IllegalArgumentException if the endpoint breaks the interval rule ({@link #problem}): an
+     *     isochronous {@code bInterval} outside 1..16, an interrupt {@code bInterval} 0, or an isochronous
+     *     endpoint at low speed
      */
     public static int servicePeriod(UsbEndpointDescriptor ep, UsbSpeed speed) {
+        String p = intervalProblem(ep, speed);
+        if (p != null) {
+            throw new IllegalArgumentException(p);
+        }
         int interval = ep.bInterval();
         switch (ep.transferType()) {
             case Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS:
-                if (speed == UsbSpeed.LOW) {
-                    throw new IllegalArgumentException("low-speed devices have no isochronous endpoints");
-                }
-                return exponential(interval);
+                return 1 << (interval - 1);
             case Usb100.USB_ENDPOINT_TYPE_INTERRUPT:
-                if (speed.usesMicroframes()) {
-                    return exponential(interval);
+                if (!speed.usesMicroframes()) {
+                    return interval;
                 }
-                if (interval < 1) {
-                    throw new IllegalArgumentException("interrupt bInterval " + interval + " is not 1..255");
-                }
-                return interval;
+                return interval <= 16 ? 1 << (interval - 1) : Integer.highestOneBit(interval * 8);
             default:
                 return 0;
         }
-    }
-
-    private static int exponential(int bInterval) {
-        if (bInterval < 1 || bInterval > 16) {
-            throw new IllegalArgumentException("bInterval " + bInterval + " is not 1..16");
-        }
-        return 1 << (bInterval - 1);
     }
 
     /**
@@ -120,9 +200,9 @@ public final class Endpoints {
             case FULL:
                 return d.maxPacketPayload(); // bits 12:11 must be 0 at full speed; ignore them as hosts do
             case HIGH:
-                if (d.transactionsPerMicroframe() > 3) {
-                    throw new IllegalArgumentException(String.format(
-                            "wMaxPacketSize 0x%04X uses the reserved transaction count 3", d.wMaxPacketSize()));
+                String p = packetSizeProblem(d);
+                if (p != null) {
+                    throw new IllegalArgumentException(p);
                 }
                 return d.maxPacketPayload() * d.transactionsPerMicroframe();
             default:

@@ -28,6 +28,12 @@ class EndpointsTest {
         "3, 1, HIGH, 1",
         "3, 4, HIGH, 8",
         "3, 4, SUPER_PLUS, 8",
+        // a full-speed interrupt bInterval in a high-speed descriptor: frames, as Linux reads it
+        "3, 17, HIGH, 128",
+        "3, 32, HIGH, 256",
+        "3, 128, HIGH, 1024",
+        "3, 240, HIGH, 1024",
+        "3, 255, SUPER, 1024",
         // bulk and control have no service period
         "2, 0, HIGH, 0",
         "0, 0, FULL, 0",
@@ -38,7 +44,7 @@ class EndpointsTest {
     }
 
     @ParameterizedTest(name = "type {0} bInterval {1} at {2}")
-    @CsvSource({"1, 0, FULL", "1, 17, HIGH", "3, 17, HIGH", "3, 0, FULL", "1, 1, LOW"})
+    @CsvSource({"1, 0, FULL", "1, 17, HIGH", "3, 0, HIGH", "3, 0, FULL", "1, 1, LOW"})
     void servicePeriod_rejectsOutOfRangeIntervals(int type, int bInterval, UsbSpeed speed) {
         assertThatThrownBy(() -> Endpoints.servicePeriod(UsbEndpointDescriptor.of(0x81, type, 64, bInterval), speed))
                 .isInstanceOf(IllegalArgumentException.class)

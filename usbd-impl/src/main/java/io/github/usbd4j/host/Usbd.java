@@ -22,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The USBD runtime: CE's {@code usbd.dll} over a {@link HostController} backend (usb-iso-apis.md §1.5).
@@ -109,6 +110,15 @@ public final class Usbd implements AutoCloseable {
         return deviceManager;
     }
 
+    /**
+     * How many client callbacks have thrown since the runtime was built (transfer callbacks, device
+     * notifications, WinUSB and WDM completions); each also went to {@link Builder#callbackFailureHandler}.
+     * Non-zero means a driver has a bug the runtime hid from it.
+     */
+    public long callbackFailures() {
+        return engine.callbackFailures();
+    }
+
     /** The {@code USB_FUNCS} table, as passed to every driver's {@code USBDeviceAttach}. */
     public UsbFuncs funcs() {
         return drivers.funcs();
@@ -191,6 +201,7 @@ public final class Usbd implements AutoCloseable {
         private long syncTimeoutMillis = DEFAULT_SYNC_TIMEOUT_MILLIS;
         private int transferHandleQuarantine = DEFAULT_TRANSFER_HANDLE_QUARANTINE;
         private boolean serviceLoader;
+        private Consumer<? super RuntimeException> callbackFailureHandler;
         private final List<ClientDriverRegistration> registrations = new ArrayList<>();
 
         private Builder() {}
@@ -275,6 +286,22 @@ public final class Usbd implements AutoCloseable {
         }
 
         /**
+         * What happens when a client's callback throws: a transfer's {@code LPTRANSFER_NOTIFY_ROUTINE}, a
+         * device notification routine, a WinUSB or WDM completion. CE would crash the driver's process;
+         * here the exception is caught, the transfer still settles and the runtime goes on, the failure is
+         * counted ({@link Usbd#callbackFailures()}) and handed to this handler, on the thread that ran the
+         * callback. Default: a warning through SLF4J, which an application without an SLF4J provider does not
+         * see; a handler that throws is logged and ignored.
+         *
+         * @param handler the handler, e.g. {@code e -> failures.add(e)} or one that fails a test
+         * @return this
+         */
+        public Builder callbackFailureHandler(Consumer<? super RuntimeException> handler) {
+            this.callbackFailureHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
          * Registers a driver as soon as the runtime is built (before the backend reports devices).
          *
          * @param registration the driver, its ID and settings
@@ -314,6 +341,9 @@ public final class Usbd implements AutoCloseable {
             Executor attach =
                     virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
             Engine engine = new Engine(backend, callbacks, attach, startFrameLead);
+            if (callbackFailureHandler != null) {
+                engine.onCallbackFailure(callbackFailureHandler);
+            }
             CeDrivers drivers = new CeDrivers(engine, syncTimeoutMillis, transferHandleQuarantine);
             Usbd usbd = new Usbd(engine, drivers, owned);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);

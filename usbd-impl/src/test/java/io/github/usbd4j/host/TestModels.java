@@ -103,4 +103,44 @@ final class TestModels {
             };
         }
     }
+
+    /**
+     * A device, 0x1209:0x0012, that serves the configuration descriptor it is given, at the speed it is
+     * given: every IN endpoint answers a zero-length packet, every OUT endpoint takes what it gets.
+     */
+    static final class Raw extends DeviceModel {
+        static final int PID = 0x0012;
+        private final UsbSpeed speed;
+        private final byte[] configuration;
+
+        Raw(UsbSpeed speed, byte[] configuration) {
+            this.speed = speed;
+            this.configuration = configuration.clone();
+        }
+
+        @Override
+        public UsbSpeed speed() {
+            return speed;
+        }
+
+        @Override
+        public UsbDeviceDescriptor deviceDescriptor() {
+            return new UsbDeviceDescriptor(18, 1, 0x0200, 0xFF, 0, 0, 64, 0x1209, PID, 0x0100, 0, 0, 0, 1);
+        }
+
+        @Override
+        public List<byte[]> configurationDescriptors() {
+            return List.of(configuration.clone());
+        }
+
+        @Override
+        public EndpointHandler endpoint(int address) {
+            return new EndpointHandler() {
+                @Override
+                public int in(long frame, int microframe, ByteBuffer dest, int maxLength) {
+                    return 0;
+                }
+            };
+        }
+    }
 }

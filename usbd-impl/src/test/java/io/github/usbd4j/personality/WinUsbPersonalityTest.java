@@ -77,6 +77,18 @@ class WinUsbPersonalityTest {
         assertThat(Win32.getLastError()).isEqualTo(ERROR_NO_MORE_ITEMS);
     }
 
+    /** The device writes an IN pipe's buffer: a read-only one is refused at registration, never on the bus. */
+    @Test
+    void aReadOnlyBuffer_isRefusedForAnInPipe_andTakenForAnOutPipe() {
+        WinUsbIsochBufferHandle[] bh = new WinUsbIsochBufferHandle[1];
+        ByteBuffer readOnly = ByteBuffer.allocateDirect(FRAME_BYTES).asReadOnlyBuffer();
+        Win32.setLastError(0);
+        assertThat(w.registerIsochBuffer(h, 0x81, readOnly, FRAME_BYTES, bh)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_PARAMETER);
+        assertThat(w.registerIsochBuffer(h, 0x01, readOnly, FRAME_BYTES, bh)).isTrue();
+        assertThat(w.unregisterIsochBuffer(bh[0])).isTrue();
+    }
+
     @Test
     void transferLength_mustBeWholeFrames_elseInvalidParameter_2_4() {
         Win32.setLastError(0);

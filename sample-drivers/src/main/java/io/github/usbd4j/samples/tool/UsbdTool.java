@@ -5,6 +5,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.samples.audio.Uac1MicrophoneDriver;
 import io.github.usbd4j.samples.audio.Uac1SpeakerDriver;
@@ -189,8 +190,9 @@ public final class UsbdTool implements Runnable {
         }
 
         /** Prints the per-frame summary and writes the plot, if one was asked for. */
-        void finish(PrintWriter out, IsochStreamingDriver d) throws IOException {
+        void finish(PrintWriter out, IsochStreamingDriver d, Usbd usbd) throws IOException {
             printSummary(out, d);
+            printCallbackFailures(out, usbd);
             if (framePlot != null) {
                 framePlot.write(plot);
                 out.printf(Locale.ROOT, "per-frame plot (%d frames) written to %s%n", framePlot.frames(), plot);
@@ -213,6 +215,15 @@ public final class UsbdTool implements Runnable {
             out.println("  total   : " + d.stats().summary());
         }
         out.flush();
+    }
+
+    /** A line when a driver callback threw (the runtime caught it; the log has the stack trace). */
+    static void printCallbackFailures(PrintWriter out, Usbd usbd) {
+        long n = usbd.callbackFailures();
+        if (n > 0) {
+            out.printf(Locale.ROOT, "callback failures: %d (a driver callback threw; see the log)%n", n);
+            out.flush();
+        }
     }
 
     /** {@code "046d:0825"} as {vendor, product}; a parameter error otherwise. */
@@ -367,7 +378,7 @@ public final class UsbdTool implements Runnable {
                             m.busFrame(),
                             m.description());
                 }
-                streaming.finish(out, d);
+                streaming.finish(out, d, bus.usbd());
                 return d.mismatchCount() == 0 ? 0 : 3;
             }
         }
@@ -633,7 +644,7 @@ public final class UsbdTool implements Runnable {
                         got.length,
                         speaker.receivedPackets().size(),
                         java.util.Arrays.equals(got, wav.pcm()) ? "byte-exact with" : "DIFFERENT from");
-                streaming.finish(out, d);
+                streaming.finish(out, d, bus.usbd());
                 return 0;
             }
         }
@@ -657,7 +668,7 @@ public final class UsbdTool implements Runnable {
                         device,
                         seconds(frames),
                         wall(t0));
-                streaming.finish(out, d);
+                streaming.finish(out, d, bus.usbd());
                 return d.stats().failedIssues() == 0 ? 0 : 4;
             }
         }
@@ -708,7 +719,7 @@ public final class UsbdTool implements Runnable {
                         wav.sampleRate(),
                         seconds(frames),
                         wall(t0));
-                streaming.finish(out, d);
+                streaming.finish(out, d, bus.usbd());
                 return 0;
             }
         }
@@ -772,7 +783,7 @@ public final class UsbdTool implements Runnable {
                         seconds(busFrames),
                         wall(t0),
                         outDir);
-                streaming.finish(out, d);
+                streaming.finish(out, d, bus.usbd());
                 return 0;
             }
         }
@@ -993,7 +1004,7 @@ public final class UsbdTool implements Runnable {
                     seconds(busFrames),
                     wall(t0),
                     file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
-            streaming.finish(out, d);
+            streaming.finish(out, d, bus.usbd());
             return d.stats().failedIssues() == 0 ? 0 : 4;
         }
     }

@@ -11,6 +11,7 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.internal.engine.Engine;
@@ -510,14 +511,11 @@ public final class CeFuncs implements UsbFuncs {
         if (endpointDescriptor == null) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        int address = endpointDescriptor.bEndpointAddress();
+        // one rule for every endpoint (Endpoints.problem): endpoint 0 is the default pipe, never opened
+        // here; an endpoint of the active configuration passed the parser's part of the rule already
         UsbEndpoint e =
-                (address & 0x7F) == 0 ? new UsbEndpoint(endpointDescriptor, null) : d.findEndpoint(endpointDescriptor);
+                Endpoints.problem(endpointDescriptor, d.speed()) == null ? d.findEndpoint(endpointDescriptor) : null;
         if (e == null) {
-            return fail(ERROR_INVALID_PARAMETER);
-        }
-        TransferType type = TransferType.of(endpointDescriptor.bmAttributes());
-        if (type == TransferType.CONTROL && (address & 0x7F) != 0 && (address & 0x80) != 0) {
             return fail(ERROR_INVALID_PARAMETER);
         }
         EnginePipe p = engine.openPipe(d, e);
@@ -624,12 +622,13 @@ public final class CeFuncs implements UsbFuncs {
         if (!bufferHolds(buffer, length, setup.isDeviceToHost())) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
+        buffer = dataStage(buffer, length);
         Transfer t = p.pipe.acquire();
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
         begin(t, startAddress, notifyParameter, flags, kind, out);
-        t.backend().control(p.pipe.address(), setup.toBytes(), buffer, buffer == null ? 0 : buffer.position(), length);
+        t.backend().control(p.pipe.address(), setup.toBytes(), buffer, buffer.position(), length);
         return issue(p, t, startAddress, flags);
     }
 
@@ -698,6 +697,7 @@ public final class CeFuncs implements UsbFuncs {
         if (!bufferHolds(buffer, bufferSize, in)) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
+        buffer = dataStage(buffer, bufferSize);
         Transfer t = p.pipe.acquire();
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
@@ -708,17 +708,30 @@ public final class CeFuncs implements UsbFuncs {
                         type,
                         p.pipe.address(),
                         buffer,
-                        buffer == null ? 0 : buffer.position(),
+                        buffer.position(),
                         bufferSize,
                         in && (flags & USB_SHORT_TRANSFER_OK) == 0);
         return issue(p, t, startAddress, flags);
     }
 
+    /**
+     * The buffer rule of every data transfer: {@code length} bytes from the buffer's position, writable
+     * when the device writes them (IN). A transfer of no bytes (a control request with {@code wLength} 0,
+     * a zero-length packet) needs no buffer: any, a read-only one or none is accepted, as CE does.
+     */
     private static boolean bufferHolds(ByteBuffer buffer, long length, boolean written) {
         if (length == 0) {
             return true;
         }
         return buffer != null && buffer.remaining() >= length && !(written && buffer.isReadOnly());
+    }
+
+    /** No bytes move in a zero-length stage: the backend sees an empty buffer, never null or read-only. */
+    private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0);
+
+    /** What the backend gets for a checked buffer: the caller's, or {@link #NO_DATA} for no bytes. */
+    private static ByteBuffer dataStage(ByteBuffer buffer, long length) {
+        return length == 0 ? NO_DATA : buffer;
     }
 
     @Override

@@ -22,7 +22,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +89,9 @@ public final class Engine implements HostListener, AutoCloseable {
     final Set<EnginePipe> pipes = ConcurrentHashMap.newKeySet();
 
     private volatile DeviceLifecycle lifecycle;
+
+    private final LongAdder callbackFailures = new LongAdder();
+    private volatile Consumer<? super RuntimeException> callbackFailureHandler = Engine::logCallbackFailure;
 
     /**
      * @param backend the host controller
@@ -286,13 +291,16 @@ public final class Engine implements HostListener, AutoCloseable {
      *
      * @param d the device
      * @param endpoint the endpoint (its descriptor, and for the bandwidth its companion)
-     * @return the pipe; {@code null} when the endpoint is already open, the bus has no bandwidth left, or
-     *     the device is leaving
+     * @return the pipe; {@code null} when the endpoint breaks the endpoint rule ({@link Endpoints#problem}),
+     *     is already open, the bus has no bandwidth left, or the device is leaving
      */
     public EnginePipe openPipe(EngineDevice d, UsbEndpoint endpoint) {
         UsbEndpointDescriptor descriptor = endpoint.descriptor();
         int address = descriptor.bEndpointAddress();
         TransferType type = TransferType.of(descriptor.bmAttributes());
+        if (Endpoints.problem(descriptor, d.speed()) != null) {
+            return null; // the one endpoint rule; CE's OpenPipe has answered ERROR_INVALID_PARAMETER before this
+        }
         synchronized (d) {
             if (d.isDetaching() || d.hasPipe(address)) {
                 return null;
@@ -639,12 +647,38 @@ public final class Engine implements HostListener, AutoCloseable {
     // ---- failures -----------------------------------------------------------------------------------
 
     /**
-     * A client callback threw: reported, and the engine goes on (the transfer still settles).
+     * A client callback threw: counted, handed to the failure handler, and the engine goes on (the transfer
+     * still settles). A handler that throws itself is logged and otherwise ignored.
      *
      * @param e what it threw
      */
     public void callbackFailed(RuntimeException e) {
+        callbackFailures.increment();
+        try {
+            callbackFailureHandler.accept(e);
+        } catch (RuntimeException handlerFailure) {
+            handlerFailure.addSuppressed(e);
+            LOG.error("The callback-failure handler threw", handlerFailure);
+        }
+    }
+
+    /** The default callback-failure handler: a warning through SLF4J. */
+    public static void logCallbackFailure(RuntimeException e) {
         LOG.warn("A client callback threw", e);
+    }
+
+    /**
+     * Where callback failures go from now on (default {@link #logCallbackFailure}).
+     *
+     * @param handler the handler
+     */
+    public void onCallbackFailure(Consumer<? super RuntimeException> handler) {
+        this.callbackFailureHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /** How many client callbacks have thrown since the engine was made. */
+    public long callbackFailures() {
+        return callbackFailures.sum();
     }
 
     void internalFailure(String what, RuntimeException e) {

@@ -195,6 +195,9 @@ public final class WinUsbFuncs implements WinUsb {
         }
         UsbEndpoint e = alt.endpoints().get(pipeIndex);
         var d = e.descriptor();
+        if (Endpoints.problem(d, i.device().speed()) != null) { // e.g. isochronous on a low-speed device
+            return failed(ERROR_INVALID_PARAMETER);
+        }
         boolean periodic =
                 d.isIsochronous() || d.transferType() == io.github.usbd4j.usb.Usb100.USB_ENDPOINT_TYPE_INTERRUPT;
         out[0] = new WinUsbPipeInformationEx(
@@ -225,7 +228,7 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_INVALID_PARAMETER);
         }
         EnginePipe p = iso.isochPipe(i.device(), pipeId);
-        if (p == null) {
+        if (p == null || (p.isIn() && buffer.isReadOnly())) { // the device writes an IN pipe's buffer
             return failed(ERROR_INVALID_PARAMETER);
         }
         isochBufferHandle[0] = new Registered(p, buffer, bufferLength);
@@ -338,6 +341,7 @@ public final class WinUsbFuncs implements WinUsb {
         int perPacket = p.maxBytesPerEntry();
         int quantum = perPacket * DesktopIsoch.packetsPerFrame(p); // whole 1 ms frames (§2.4)
         if (read != p.isIn()
+                || (read && r.buffer.isReadOnly())
                 || offset < 0
                 || length <= 0
                 || (long) offset + length > r.length
