@@ -30,8 +30,7 @@ final class DeviceListing {
             DeviceList list = new DeviceList();
             int n = LibUsb.getDeviceList(context, list);
             if (n < 0) {
-                throw new LibusbUnavailableException(
-                        "libusb_get_device_list failed: " + LibusbCodes.describe(n), null);
+                throw new LibusbUnavailableException("libusb_get_device_list failed: " + LibusbCodes.describe(n), null);
             }
             try {
                 List<LibusbHostController.ListedDevice> out = new ArrayList<>();

@@ -124,7 +124,9 @@ public final class Uac1Speaker extends DeviceModel {
                 muted = dataOut.get(0) != 0;
                 return ControlResponse.ack();
             }
-            return get && setup.bRequest() == 0x81 ? ControlResponse.data((byte) (muted ? 1 : 0)) : ControlResponse.stall();
+            return get && setup.bRequest() == 0x81
+                    ? ControlResponse.data((byte) (muted ? 1 : 0))
+                    : ControlResponse.stall();
         }
         if (selector != 2 || channel < 1 || channel > 2) {
             return ControlResponse.stall();
