@@ -1,35 +1,45 @@
 package io.github.usbd4j.samples.tool;
 
-import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.descriptor.DescriptorException;
+import io.github.usbd4j.descriptor.Descriptors;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.libusb.LibusbHostController;
+import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.usb.UsbDevice;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 /**
- * The {@code libusb} backend of the tool: real devices through usb4java, limited to one VID:PID. The
- * device's speed, which the CE model does not report, is handed to {@code onSpeed} before any driver is
- * offered the device.
+ * The {@code libusb} backend of the tool: real devices through usb4java, limited to one VID:PID, in real
+ * time. Each arriving device is checked against the driver before the runtime sees it: its speed, which
+ * the CE model does not report, goes to the driver, and a device the driver cannot use
+ * ({@link IsochStreamingDriver#problemWith}) is never opened; {@link #refused()} says why.
  */
 public final class LibusbBus implements ToolBus {
-    private static final long POLL_MILLIS = 5;
-
     private final LibusbHostController backend;
     private final Usbd usbd;
+    private final Gate gate;
 
     /**
      * @param vendorId the device's {@code idVendor}
      * @param productId the device's {@code idProduct}
-     * @param onSpeed told the device's speed when it arrives, before drivers see it
+     * @param driver the driver the device is for
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
-    public LibusbBus(int vendorId, int productId, Consumer<UsbSpeed> onSpeed) {
+    public LibusbBus(int vendorId, int productId, IsochStreamingDriver driver) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
-        usbd = Usbd.builder().backend(new SpeedReporting(backend, onSpeed)).build();
+        gate = new Gate(backend, driver);
+        usbd = Usbd.builder().backend(gate).build();
     }
 
     @Override
@@ -37,18 +47,37 @@ public final class LibusbBus implements ToolBus {
         return usbd;
     }
 
+    /** Completes with the location and the problem of the first device the driver cannot use. */
+    public CompletableFuture<String> refused() {
+        return gate.refused;
+    }
+
+    /** Where devices that passed the check arrived, in order. */
+    public List<String> arrivals() {
+        return List.copyOf(gate.arrivals);
+    }
+
     @Override
     public boolean runUntil(BooleanSupplier done, long maxFrames) {
+        CompletableFuture<Void> never = new CompletableFuture<>();
         long end = frame() + maxFrames;
         while (!done.getAsBoolean() && frame() < end) {
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            await(never, Math.min(10, end - frame()));
         }
         return done.getAsBoolean();
+    }
+
+    /** Waits on the event itself: no polling. */
+    @Override
+    public boolean await(CompletableFuture<?> event, long maxFrames) {
+        try {
+            event.get(Math.max(0, maxFrames), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // timed out, or completed exceptionally: the caller looks at the event
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return event.isDone();
     }
 
     @Override
@@ -61,8 +90,19 @@ public final class LibusbBus implements ToolBus {
         usbd.close();
     }
 
-    /** Passes the backend through, telling {@code onSpeed} each arriving device's speed first. */
-    private record SpeedReporting(HostController backend, Consumer<UsbSpeed> onSpeed) implements HostController {
+    /** Passes the backend through, checking each arriving device against the driver first. */
+    private static final class Gate implements HostController {
+        private final HostController backend;
+        private final IsochStreamingDriver driver;
+        private final CompletableFuture<String> refused = new CompletableFuture<>();
+        private final List<String> arrivals = new CopyOnWriteArrayList<>();
+        private final Set<BackendDevice> passed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        Gate(HostController backend, IsochStreamingDriver driver) {
+            this.backend = backend;
+            this.driver = driver;
+        }
+
         @Override
         public String name() {
             return backend.name();
@@ -73,13 +113,31 @@ public final class LibusbBus implements ToolBus {
             backend.start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
-                    onSpeed.accept(device.speed());
+                    String problem;
+                    try {
+                        UsbDevice info = Descriptors.parseDevice(
+                                device.deviceDescriptor(),
+                                device.configurationDescriptors(),
+                                device.activeConfigurationValue());
+                        problem = driver.problemWith(info, device.speed());
+                    } catch (DescriptorException e) {
+                        problem = "its descriptors are malformed: " + e.getMessage();
+                    }
+                    if (problem != null) {
+                        refused.complete(device.location() + ": " + problem);
+                        return;
+                    }
+                    driver.speed(device.speed());
+                    passed.add(device);
+                    arrivals.add(device.location());
                     listener.deviceAttached(device);
                 }
 
                 @Override
                 public void deviceDetached(BackendDevice device) {
-                    listener.deviceDetached(device);
+                    if (passed.remove(device)) {
+                        listener.deviceDetached(device);
+                    }
                 }
             });
         }

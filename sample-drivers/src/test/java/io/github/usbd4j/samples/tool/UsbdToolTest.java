@@ -37,12 +37,15 @@ class UsbdToolTest {
                 .contains("loopback device 1209:0001")
                 .contains("OUT 0x01: 10000 frames")
                 .contains("IN  0x81: 10000 frames")
-                .contains("9999 packets")
-                .contains("0 mismatched")
+                .contains("9987 packets")
+                .contains("12 came back with an error status, 0 mismatched")
                 .contains("frame 5000 ep 0x81 USB_NOT_ACCESSED_ERROR")
                 .contains("per-frame summary:")
                 .containsPattern("total   : frames 20000, bytes \\d+, errors \\d+ \\(USB_CRC_ERROR \\d+,"
-                        + " USB_NOT_ACCESSED_ERROR 2\\), late/missed 2");
+                        + " USB_NOT_ACCESSED_ERROR 2\\), late/missed 2")
+                .contains(
+                        "result: 14 of 20000 packets lost (USB_CRC_ERROR 12, USB_NOT_ACCESSED_ERROR 2), 14 injected by"
+                                + " the demo, within --max-errors 0: exit 0");
     }
 
     @Test
@@ -77,9 +80,9 @@ class UsbdToolTest {
     }
 
     @Test
-    void missingFileIsOneLineAndExitCode1(@TempDir Path dir) {
+    void missingFileIsOneLineAndExitCode2(@TempDir Path dir) {
         Run r = run("play", dir.resolve("nope.wav").toString());
-        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err().strip().lines()).hasSize(1);
         assertThat(r.err()).contains("no such file").doesNotContain("\tat ");
     }
@@ -89,14 +92,24 @@ class UsbdToolTest {
         Run r = run("list");
         assertThat(r.exit()).isZero();
         assertThat(r.out())
-                .contains("1209:0001 usbd4j Loopback HS (high speed")
-                .contains("1209:0002 usbd4j UAC1 Speaker (full speed")
-                .contains(
-                        "endpoint 0x01 OUT isochronous, wMaxPacketSize 0x1400: 3072 bytes per interval (every 1 microframe)")
-                .contains(
-                        "endpoint 0x01 OUT isochronous, wMaxPacketSize 0x00C0: 192 bytes per interval (every 1 frame)")
-                .contains("1209:0004 usbd4j UVC Camera")
-                .contains("interface 1 alt 2: class 0x0E/0x02");
+                .contains("1209:0001 usbd4j Loopback FS (full speed")
+                .contains("a high-speed variant")
+                .contains("1209:0002 usbd4j UAC1 Speaker (full speed)")
+                .contains("endpoint 0x01 OUT isochronous, adaptive, data: wMaxPacketSize 0x00C0 = 192 bytes, every 1 ms"
+                        + " (bInterval 1): 192 bytes per service interval")
+                .contains("endpoint 0x81 IN isochronous, asynchronous, data: wMaxPacketSize 0x1400 = 1024 bytes x 3"
+                        + " transactions, every 125 us (bInterval 1): 3072 bytes per service interval")
+                .contains("UAC1 format: PCM, 2 ch, 16 bit, 44100, 48000 Hz (terminal 1)")
+                .contains("UAC1 AudioControl: input terminal 1 (USB streaming); feature unit 3 (mute, volume) <- 1;"
+                        + " output terminal 2 (speaker) <- 3")
+                .contains("UVC format 1: uncompressed YUY2 (16 bits per pixel): 160x120 at 30 fps (up to 38400 bytes)")
+                .contains("CE: SetInterface(1, 1); OpenPipe(0x81); IssueIsochTransfer(USB_IN_TRANSFER |"
+                        + " USB_START_ISOCH_ASAP), up to 96 bytes per frame entry")
+                .contains("WinUSB: WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
+                        + " WinUsb_ReadIsochPipeAsap")
+                .contains("usbd stream --device 1209:0003 --interface 1 --alt 1 --endpoint 0x81")
+                .contains("1209:0004 usbd4j UVC Camera (high speed)")
+                .contains("interface 1 alt 2: class 0x0E/0x02/0x00 Video Streaming");
     }
 
     @Test

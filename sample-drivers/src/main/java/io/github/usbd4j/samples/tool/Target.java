@@ -1,0 +1,120 @@
+package io.github.usbd4j.samples.tool;
+
+import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.sim.DeviceModel;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * The device a streaming command runs on, chosen and checked against its driver before anything is
+ * opened or written: a built-in model on the sim backend; on libusb a VID:PID and, if it is on the bus
+ * already, what libusb lists for it (else the command waits for it to be plugged in).
+ *
+ * @param vendorId {@code idVendor}
+ * @param productId {@code idProduct}
+ * @param model the simulated model (sim backend), else {@code null}
+ * @param view the device as listed, {@code null} for a real device not plugged in yet
+ */
+record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
+
+    /** {@code "1209:0003 usbd4j UAC1 Microphone"}, or the VID:PID alone before the device is seen. */
+    String title() {
+        return view != null ? view.title() : DeviceView.id(vendorId, productId);
+    }
+
+    String id() {
+        return DeviceView.id(vendorId, productId);
+    }
+
+    /**
+     * Chooses the device.
+     *
+     * @param cl the command, for usage errors
+     * @param real the libusb backend (else the simulator)
+     * @param device the {@code --device} VID:PID, or {@code null} to find the one device the driver can use
+     * @param driver the driver, whose {@link IsochStreamingDriver#problemWith} judges each device
+     * @param what what the command needs, for messages ({@code "UAC1 microphone"})
+     * @return the target
+     * @throws ParameterException for a bad VID:PID, a device the driver cannot use, or several candidates
+     * @throws ToolException ({@link ExitCode#NO_DEVICE}) when no device can be found without a VID:PID, or
+     *     USB is not available
+     */
+    static Target choose(CommandLine cl, boolean real, String device, IsochStreamingDriver driver, String what) {
+        int[] id = device == null ? null : vidPid(cl, device);
+        List<DeviceView> candidates = new ArrayList<>();
+        List<DeviceView> all;
+        if (real) {
+            all = DeviceView.real();
+        } else {
+            all = new ArrayList<>();
+            for (DeviceModel m : SimDevices.all()) {
+                all.add(DeviceView.of(m));
+            }
+        }
+        for (DeviceView v : all) {
+            if (id != null && (v.vendorId() != id[0] || v.productId() != id[1])) {
+                continue;
+            }
+            if (id == null && (v.hub() || v.info() == null || driver.problemWith(v.info(), v.speed()) != null)) {
+                continue;
+            }
+            candidates.add(v);
+        }
+        if (id == null) {
+            if (candidates.isEmpty()) {
+                throw new ToolException(
+                        ExitCode.NO_DEVICE,
+                        "no " + what + " on the bus (" + DeviceView.summary(all) + "); plug one in, or name one with"
+                                + " --device VID:PID");
+            }
+            if (candidates.size() > 1) {
+                throw new ParameterException(
+                        cl,
+                        "several " + what + "s: " + DeviceView.summary(candidates)
+                                + "; choose one with --device VID:PID");
+            }
+        } else if (candidates.isEmpty()) {
+            if (!real) {
+                throw new ParameterException(
+                        cl,
+                        "no simulated device " + DeviceView.id(id[0], id[1]) + " (built in: " + SimDevices.ids()
+                                + "; real devices: --backend libusb)");
+            }
+            return new Target(id[0], id[1], null, null); // not plugged in yet: wait for it
+        }
+        DeviceView v = candidates.get(0);
+        if (v.info() == null) {
+            throw new ToolException(
+                    ExitCode.IO_ERROR, v.title() + " at " + v.location() + ": " + v.descriptorProblem());
+        }
+        String problem = driver.problemWith(v.info(), v.speed());
+        if (problem != null) {
+            throw new ParameterException(cl, v.title() + " (" + v.speedName() + ") cannot do this: " + problem);
+        }
+        if (v.openProblem() != null) {
+            throw new ToolException(ExitCode.IO_ERROR, v.openProblem());
+        }
+        DeviceModel model =
+                real ? null : SimDevices.byId(v.vendorId(), v.productId()).orElseThrow();
+        return new Target(v.vendorId(), v.productId(), model, v);
+    }
+
+    /** {@code "046d:0825"} as {vendor, product}; a parameter error otherwise. */
+    static int[] vidPid(CommandLine cl, String device) {
+        String[] vp = device.split(":");
+        try {
+            if (vp.length == 2 && !vp[0].isEmpty() && !vp[1].isEmpty()) {
+                int vid = Integer.parseInt(vp[0], 16);
+                int pid = Integer.parseInt(vp[1], 16);
+                if ((vid & ~0xFFFF) == 0 && (pid & ~0xFFFF) == 0) {
+                    return new int[] {vid, pid};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
+    }
+}
