@@ -75,7 +75,9 @@ public final class WavWriter implements AutoCloseable {
      */
     public synchronized void patchHeader() throws IOException {
         long data = Math.min(dataBytes, 0xFFFF_FFFFL - 36);
-        ByteBuffer riff = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) (36 + data));
+        // the RIFF size counts the data chunk's pad byte, which finish() adds for an odd size
+        ByteBuffer riff =
+                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) (36 + data + (data & 1)));
         ByteBuffer size = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, (int) data);
         file.writeAt(riff, 4);
         file.writeAt(size, HEADER - 4);

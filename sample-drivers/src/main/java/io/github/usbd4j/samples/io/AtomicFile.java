@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A file written in full or not at all: the bytes go to a temporary file in the target's directory
@@ -38,13 +41,35 @@ public final class AtomicFile implements AutoCloseable {
      */
     public static AtomicFile create(Path target) throws IOException {
         Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
+        Path temp = newTemporary(abs);
         try {
+            if (Files.exists(abs) && Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                // the replacement keeps the permissions of the file it replaces
+                Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(abs));
+            }
             return new AtomicFile(abs, temp, FileChannel.open(temp, StandardOpenOption.WRITE));
         } catch (IOException e) {
             Files.deleteIfExists(temp);
             throw e;
+        }
+    }
+
+    /**
+     * A new empty {@code .NAME.NNN.part} file next to the target, created like any new file (the umask
+     * applies; {@code Files.createTempFile} would make it private).
+     */
+    private static Path newTemporary(Path target) throws IOException {
+        Path dir = target.getParent();
+        for (int attempt = 0; ; attempt++) {
+            long n = ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+            Path temp = dir.resolve("." + target.getFileName() + "." + n + ".part");
+            try {
+                return Files.createFile(temp);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -73,7 +98,7 @@ public final class AtomicFile implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + " is not a directory");
         }
-        Files.delete(Files.createTempFile(dir, ".usbd4j-check.", ".part"));
+        Files.delete(newTemporary(dir.resolve("usbd4j-check")));
     }
 
     /** The file this writes. */

@@ -61,7 +61,8 @@ final class CameraCommand implements Callable<Integer> {
         streaming.validate(cl);
         UvcCameraDriver d = new UvcCameraDriver(alt, frames, outDir, raw);
         boolean real = root.backend == UsbdTool.Backend.libusb;
-        Target target = Target.choose(cl, real, device, d, "UVC camera");
+        Target target = Target.choose(
+                cl, real, device, d, "UVC camera", u -> Target.hasIso(u, UvcDescriptors::isVideoStreaming, true));
         StreamRun.Files2.checkOutputDirectory(cl, "--out", outDir);
         PrintWriter out = cl.getOut();
         try (StreamRun run = new StreamRun(cl, streaming)) {

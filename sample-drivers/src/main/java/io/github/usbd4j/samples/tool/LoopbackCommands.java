@@ -90,7 +90,13 @@ final class LoopbackCommands {
             Target target;
             if (real) {
                 d.inLagPackets(REAL_IN_LAG_PACKETS);
-                target = Target.choose(cl, true, device(), d, "iso loopback device");
+                target = Target.choose(
+                        cl,
+                        true,
+                        device(),
+                        d,
+                        "iso loopback device",
+                        u -> Target.hasIso(u, i -> true, true) && Target.hasIso(u, i -> true, false));
             } else {
                 if (device() != null) {
                     int[] id = Target.vidPid(cl, device());

@@ -1,5 +1,6 @@
 package io.github.usbd4j.samples.tool;
 
+import io.github.usbd4j.samples.audio.Uac1Descriptors;
 import io.github.usbd4j.samples.audio.Uac1SpeakerDriver;
 import io.github.usbd4j.samples.audio.Uac1Volume;
 import io.github.usbd4j.samples.audio.WavFile;
@@ -70,7 +71,8 @@ final class PlayCommand implements Callable<Integer> {
             d.volume(volume);
         }
         boolean real = root.backend == UsbdTool.Backend.libusb;
-        Target target = Target.choose(cl, real, device, d, "UAC1 speaker for this file");
+        Target target = Target.choose(
+                cl, real, device, d, "UAC1 speaker", u -> Target.hasIso(u, Uac1Descriptors::isAudioStreaming, false));
         PrintWriter out = cl.getOut();
         try (StreamRun run = new StreamRun(cl, streaming)) {
             if (!open(run, target, d)) {

@@ -129,7 +129,8 @@ final class RecordCommand implements Callable<Integer> {
         Recorder d = new Recorder(file, frames);
         d.rate(rate);
         boolean real = root.backend == UsbdTool.Backend.libusb;
-        Target target = Target.choose(cl, real, device, d, "UAC1 microphone");
+        Target target = Target.choose(
+                cl, real, device, d, "UAC1 microphone", u -> Target.hasIso(u, Uac1Descriptors::isAudioStreaming, true));
         PrintWriter out = cl.getOut();
         try (StreamRun run = new StreamRun(cl, streaming)) {
             try {

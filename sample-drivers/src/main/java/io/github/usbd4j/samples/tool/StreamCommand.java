@@ -178,7 +178,8 @@ final class StreamCommand implements Callable<Integer> {
                 root.backend == UsbdTool.Backend.libusb,
                 device,
                 new GenericStreamDriver(what, null, null),
-                "device");
+                "device",
+                u -> true);
         PrintWriter out = cl.getOut();
         try (InputStream src = !in && file != null ? Files.newInputStream(file) : null;
                 FileSink sink = in && file != null ? new FileSink(file) : null;

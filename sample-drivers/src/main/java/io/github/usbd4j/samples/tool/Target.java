@@ -2,8 +2,12 @@ package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.sim.DeviceModel;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
@@ -36,12 +40,21 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
      * @param device the {@code --device} VID:PID, or {@code null} to find the one device the driver can use
      * @param driver the driver, whose {@link IsochStreamingDriver#problemWith} judges each device
      * @param what what the command needs, for messages ({@code "UAC1 microphone"})
+     * @param kind the devices of that kind, for messages when none can be used: when {@code device} is
+     *     {@code null} and no device suits the driver, the problems of those of the right kind are a usage
+     *     error; with none of the kind it is "no device"
      * @return the target
      * @throws ParameterException for a bad VID:PID, a device the driver cannot use, or several candidates
      * @throws ToolException ({@link ExitCode#NO_DEVICE}) when no device can be found without a VID:PID, or
      *     USB is not available
      */
-    static Target choose(CommandLine cl, boolean real, String device, IsochStreamingDriver driver, String what) {
+    static Target choose(
+            CommandLine cl,
+            boolean real,
+            String device,
+            IsochStreamingDriver driver,
+            String what,
+            Predicate<UsbDevice> kind) {
         int[] id = device == null ? null : vidPid(cl, device);
         List<DeviceView> candidates = new ArrayList<>();
         List<DeviceView> all;
@@ -63,6 +76,16 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
             candidates.add(v);
         }
         if (id == null) {
+            List<String> nearMisses = new ArrayList<>();
+            for (DeviceView v : all) {
+                if (candidates.isEmpty() && !v.hub() && v.info() != null && kind.test(v.info())) {
+                    nearMisses.add(v.title() + " (" + v.speedName() + ") cannot do this: "
+                            + driver.problemWith(v.info(), v.speed()));
+                }
+            }
+            if (!nearMisses.isEmpty()) {
+                throw new ParameterException(cl, String.join("; ", nearMisses));
+            }
             if (candidates.isEmpty()) {
                 throw new ToolException(
                         ExitCode.NO_DEVICE,
@@ -116,5 +139,19 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
             // reported below
         }
         throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
+    }
+
+    /** Whether a device has an interface setting that passes {@code which} with an isochronous endpoint of this direction. */
+    static boolean hasIso(UsbDevice device, Predicate<UsbInterface> which, boolean in) {
+        for (UsbInterface i : device.activeConfig().interfaces()) {
+            if (which.test(i)) {
+                for (UsbEndpoint e : i.endpoints()) {
+                    if (e.descriptor().isIsochronous() && e.descriptor().isIn() == in) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 }
