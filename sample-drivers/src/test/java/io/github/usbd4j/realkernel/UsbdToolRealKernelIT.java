@@ -3,20 +3,30 @@ package io.github.usbd4j.realkernel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.samples.audio.WavFile;
+import io.github.usbd4j.sim.Uac1Microphone;
+import io.github.usbd4j.sim.UvcCamera;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@code usbd} tool, unchanged, with {@code --backend libusb} on a real Linux kernel (issue 5): one
- * QEMU boot whose guest runs {@code usbd play} and {@code usbd stream} to QEMU's usb-audio (checked
- * bit-exact against QEMU's wav capture), then {@code usbd stream} out to and back in from the simulated
- * loopback device attached over USB/IP (the bytes read back must equal the bytes written). Skips without
- * QEMU, a kernel and usbip unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
+ * The {@code ./usbd} script, exactly as typed, with {@code --backend libusb} on a real Linux kernel (issue
+ * 14): one QEMU boot whose guest ({@link UsbdToolGuest}) runs the launcher from the run's share directory,
+ * each command a cold JVM with the tool's shipped logging. Behind the guest's xHCI, QEMU's usb-audio gets
+ * {@code usbd play --volume 8} and {@code usbd stream}, checked bit-exact in QEMU's wav capture. Over
+ * USB/IP (the guest's vhci-hcd, {@code UsbIpMain --stdio} behind a restricted guestfwd), the simulated
+ * loopback gets {@code usbd loopback-test} and {@code usbd stream} out and back in, the simulated
+ * microphone {@code usbd record} and the simulated camera {@code usbd camera}; the files are checked
+ * against what the models sent. {@code usbd list} shows both kinds of device. Each command waits for its
+ * device on the backend's events, right after {@code usbip attach}. Skips without QEMU, a kernel and usbip
+ * unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbdToolRealKernelIT {
     /** Audio frames (48 per 1 ms packet) of the WAV file {@code usbd play} plays. */
@@ -32,19 +42,25 @@ class UsbdToolRealKernelIT {
     static final int TAIL_PACKETS = 100;
     /** Packets of 512 bytes streamed to the loopback device and back: they fit its 64 KiB queue. */
     static final int LOOP_PACKETS = 100;
+    /** Frames per direction of {@code usbd loopback-test}. */
+    static final int LOOPBACK_FRAMES = 2000;
+    /** Seconds {@code usbd record} records. */
+    static final double RECORD_SECONDS = 2;
+    /** Video frames {@code usbd camera} captures. */
+    static final int CAMERA_FRAMES = 3;
 
     static final WavPattern PLAY = new WavPattern(13, 3, 17, 0x1234);
     static final WavPattern STREAM = new WavPattern(9, 4, 23, 0x0f0f);
 
     private static RealKernelRun run;
     private static byte[] loopOut;
-    private static Path loopIn;
+    private static Path share;
 
     @BeforeAll
     static void boot() throws Exception {
         RealKernel.assumeReady(true);
-        Path input = Path.of(System.getProperty("basedir", "."), "target", "realkernel-input", "UsbdToolRealKernelIT")
-                .toAbsolutePath();
+        Path module = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+        Path input = module.resolve("target").resolve("realkernel-input").resolve("UsbdToolRealKernelIT");
         Files.createDirectories(input);
         Path wav = input.resolve("play.wav");
         new WavFile(48_000, 2, 16, pcm(PLAY, PLAY_FRAMES, TAIL_PACKETS * 48)).write(wav);
@@ -58,32 +74,36 @@ class UsbdToolRealKernelIT {
         Files.write(out, loopOut);
 
         QemuGuest.Builder b = QemuGuest.builder("UsbdToolRealKernelIT");
-        loopIn = b.runDir().resolve("share").resolve("loop-in.bin");
+        share = b.runDir().resolve("share");
         QemuGuest g = b.mainClass(UsbdToolGuest.class.getName())
-                .args(wav.toString(), raw.toString(), out.toString(), loopIn.toString())
-                .usbIpServer("--device", "loopback", "--seconds", "240")
-                .timeout(Duration.ofMinutes(4))
+                .args("xhci", module.getParent().toString(), wav.toString(), raw.toString(), out.toString())
+                .usbIpServer("--device", "loopback", "--device", "microphone", "--device", "camera", "--seconds", "600")
+                .timeout(Duration.ofMinutes(10))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
     }
 
     /** {@code frames} frames of the pattern, then {@code silent} zero frames. */
-    private static byte[] pcm(WavPattern p, int frames, int silent) {
+    static byte[] pcm(WavPattern p, int frames, int silent) {
         ByteBuffer b = ByteBuffer.allocate((frames + silent) * 4);
         p.fill(b, 0, frames);
         return b.array();
     }
 
-    /** {@code usbd play --backend libusb} and {@code usbd stream --backend libusb} OUT ran without error. */
+    /** {@code usbd play --volume 8} and {@code usbd stream} to usb-audio exit 0 and lose nothing. */
     @Test
-    void playAndStreamOut_runWithoutError() {
-        run.assertPassed("volume");
-        run.assertPassed("tool-play");
-        run.assertPassed("tool-stream-out");
+    void playAndStreamOut_exit0_noneLost() {
+        for (String step : List.of("tool-play", "tool-stream-out")) {
+            run.assertPassed(step);
+            assertThat(run.info(step)).anyMatch(l -> l.startsWith("result: ") && l.contains("none lost: exit 0"));
+        }
     }
 
-    /** Every sample of the WAV file, then every byte of the raw file, reached the device bit-exact. */
+    /**
+     * Every sample of the WAV file, then every byte of the raw file, reached the device bit-exact: the
+     * tool's {@code --volume 8} set QEMU's volume to unity (nothing else in the guest sets it).
+     */
     @Test
     void wavCapture_holdsThePlayedFileThenTheStreamedFileBitExact() throws Exception {
         run.assertPassed("tool-play");
@@ -96,13 +116,111 @@ class UsbdToolRealKernelIT {
         report.forEach(l -> System.out.println("  wav: " + l));
     }
 
-    /** {@code usbd stream --backend libusb} out to the loopback and back in: the same bytes, in order. */
+    /** {@code usbd list} shows usb-audio behind xHCI and the USB/IP loopback with their iso alternate settings. */
+    @Test
+    void list_showsTheAudioDeviceAndTheLoopbackWithTheirIsoAlternateSettings() throws Exception {
+        run.assertPassed("tool-list");
+        String list = Files.readString(share.resolve("list.txt"), StandardCharsets.UTF_8);
+        assertThat(list)
+                .contains("46f4:0002 QEMU QEMU USB Audio (full speed, libusb:")
+                .contains("UAC1 format: PCM, 2 ch, 16 bit, 48000 Hz")
+                .contains("feature unit 2 (mute, volume)")
+                .contains("endpoint 0x01 OUT isochronous, adaptive, data: wMaxPacketSize 0x00C0 = 192 bytes, every"
+                        + " 1 ms (bInterval 1): 192 bytes per service interval")
+                .contains("usbd --backend libusb stream --device 46f4:0002 --interface 1 --alt 1 --endpoint 0x01")
+                .contains("1209:0001 usbd4j Loopback FS (full speed, libusb:")
+                .contains("interface 0 alt 1: class 0xFF/0x00/0x00 Vendor Specific, 2 endpoints")
+                .contains("interface 0 alt 2: class 0xFF/0x00/0x00 Vendor Specific, 2 endpoints")
+                .contains("endpoint 0x81 IN isochronous, asynchronous, data: wMaxPacketSize 0x0200 = 512 bytes")
+                .contains("WinUSB: WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
+                        + " WinUsb_ReadIsochPipeAsap")
+                .doesNotContain("UAC1 Speaker");
+        run.assertPassed("tool-list-json");
+        assertThat(Files.readString(share.resolve("list.json"), StandardCharsets.UTF_8))
+                .contains("\"backend\": \"libusb\"")
+                .contains("\"id\": \"46f4:0002\"")
+                .contains("\"id\": \"1209:0001\"");
+    }
+
+    /** {@code usbd loopback-test} over USB/IP: every packet came back as sent. */
+    @Test
+    void loopbackTest_overUsbIp_everyPacketComesBack() {
+        run.assertPassed("tool-loopback-test");
+        assertThat(run.info("tool-loopback-test"))
+                .anyMatch(l -> l.equals("result: " + 2 * LOOPBACK_FRAMES + " packets, none lost: exit 0"));
+    }
+
+    /** {@code usbd stream} out to the loopback and back in: the same bytes, in order. */
     @Test
     void streamOutThenIn_overUsbIp_readsBackTheSameBytes() throws Exception {
         run.assertPassed("tool-stream-loop-out");
         run.assertPassed("tool-stream-loop-in");
-        assertThat(Files.readAllBytes(loopIn))
+        assertThat(Files.readAllBytes(share.resolve("loop-in.bin")))
                 .as("loopback IN data equals the OUT file")
                 .isEqualTo(loopOut);
+    }
+
+    /**
+     * {@code usbd record} from the simulated microphone over USB/IP: a WAV of exactly the asked length in
+     * the device's format, every 1 ms packet the one the model sent in some frame, in frame order.
+     */
+    @Test
+    void record_overUsbIp_holdsWhatTheMicrophoneSent() throws Exception {
+        run.assertPassed("tool-record");
+        WavFile wav = WavFile.read(share.resolve("rec.wav"));
+        assertThat(wav.sampleRate()).isEqualTo(48_000);
+        assertThat(wav.channels()).isEqualTo(1);
+        assertThat(wav.bitsPerSample()).isEqualTo(16);
+        int packets = (int) (RECORD_SECONDS * 1000);
+        assertThat(wav.pcm()).hasSize(packets * Uac1Microphone.BYTES_PER_FRAME);
+        long previous = -1;
+        long skipped = 0;
+        for (int k = 0; k < packets; k++) {
+            byte[] got = Arrays.copyOfRange(
+                    wav.pcm(), k * Uac1Microphone.BYTES_PER_FRAME, (k + 1) * Uac1Microphone.BYTES_PER_FRAME);
+            // the packet of frame f starts with f * 48 (mod 2^16): find the f after the previous one
+            long f = previous + 1;
+            while (!Arrays.equals(got, Uac1Microphone.expectedPacket(f)) && f < previous + 70_000) {
+                f++;
+            }
+            assertThat(got)
+                    .as("packet %d is a packet the microphone sent, after frame %d", k, previous)
+                    .isEqualTo(Uac1Microphone.expectedPacket(f));
+            skipped += previous < 0 ? 0 : f - previous - 1;
+            previous = f;
+        }
+        System.out.println(
+                "  record: " + packets + " packets as sent, in order; frames the host did not ask for: " + skipped);
+    }
+
+    /** {@code usbd camera} from the simulated camera over USB/IP: every saved frame is one the camera sent. */
+    @Test
+    void camera_overUsbIp_savesTheFramesTheCameraSent() throws Exception {
+        run.assertPassed("tool-camera");
+        Path frames = share.resolve("frames");
+        List<Path> raw;
+        try (Stream<Path> s = Files.list(frames)) {
+            raw = s.filter(p -> p.toString().endsWith(".yuy2")).sorted().toList();
+        }
+        assertThat(raw).hasSize(CAMERA_FRAMES);
+        for (Path f : raw) {
+            byte[] got = Files.readAllBytes(f);
+            assertThat(got).hasSize(UvcCamera.FRAME_SIZE);
+            long n = got[1] & 0xFF; // every U sample of frame n is n & 0xFF
+            boolean sent = false;
+            for (long m = n; m < n + 4096 && !sent; m += 256) {
+                sent = Arrays.equals(got, UvcCamera.expectedFrame(m));
+            }
+            assertThat(sent)
+                    .as("%s is a frame the camera sent", f.getFileName())
+                    .isTrue();
+            Path pgm = Path.of(f.toString().replace(".yuy2", ".pgm"));
+            assertThat(Files.readAllBytes(pgm)).startsWith("P5\n160 120\n255\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        try (Stream<Path> s = Files.list(frames)) {
+            assertThat(s.filter(p -> p.toString().endsWith(".part")))
+                    .as("no temporary file left")
+                    .isEmpty();
+        }
     }
 }

@@ -27,8 +27,9 @@ import java.util.regex.Pattern;
  * host's JDK ({@code java.home} of the test JVM) with the test JVM's own class path: nothing is copied.
  * A per-run directory under {@code target/realkernel/} holds the initramfs, the console log, QEMU's log
  * and the usb-audio wav capture; its {@code share/} subdirectory is mounted writable in the guest (at the
- * same path) for the guest's result file. Devices: {@code qemu-xhci} with QEMU's {@code usb-audio}
- * (46f4:0002, iso OUT, captured to a 48 kHz stereo s16 wav) and, when USB/IP is wanted, a user-mode
+ * same path) for the guest's result file. Devices: QEMU's {@code usb-audio} (46f4:0002, iso OUT, captured
+ * to a 48 kHz stereo s16 wav) behind {@code qemu-xhci} or, with {@link Builder#uhci()}, behind
+ * {@code piix3-usb-uhci}, and, when USB/IP is wanted, a user-mode
  * network restricted to one guestfwd: the guest's {@code 10.0.2.100:3240} is connected to the stdin and
  * stdout of a host command (this project's USB/IP server), so the guest reaches nothing else.
  */
@@ -45,6 +46,7 @@ public final class QemuGuest {
     private final List<String> usbIpServerArgs;
     private final Duration timeout;
     private final int memoryMb;
+    private final boolean uhci;
 
     private QemuGuest(Builder b) {
         this.runDir = b.runDir;
@@ -54,6 +56,7 @@ public final class QemuGuest {
         this.usbIpServerArgs = b.usbIpServerArgs == null ? null : List.copyOf(b.usbIpServerArgs);
         this.timeout = b.timeout;
         this.memoryMb = b.memoryMb;
+        this.uhci = b.uhci;
     }
 
     /**
@@ -135,9 +138,9 @@ public final class QemuGuest {
                 "-audiodev",
                 "wav,id=snd0,path=" + qemuOpt(wav()) + ",out.frequency=48000,out.channels=2,out.format=s16",
                 "-device",
-                "qemu-xhci,id=xhci",
+                uhci ? "piix3-usb-uhci,id=uhci" : "qemu-xhci,id=xhci",
                 "-device",
-                "usb-audio,bus=xhci.0,audiodev=snd0"));
+                "usb-audio,bus=" + (uhci ? "uhci" : "xhci") + ".0,audiodev=snd0"));
         if (usbIpServerArgs != null) {
             Path script = runDir.resolve("usbip-server.sh");
             Files.writeString(script, usbIpServerScript(), StandardCharsets.UTF_8);
@@ -322,6 +325,7 @@ public final class QemuGuest {
         private List<String> usbIpServerArgs;
         private Duration timeout = Duration.ofMinutes(4);
         private int memoryMb = 1536;
+        private boolean uhci;
 
         private Builder(Path runDir) {
             this.runDir = runDir;
@@ -347,6 +351,12 @@ public final class QemuGuest {
         /** Adds the guestfwd USB/IP server with these extra {@code UsbIpMain} arguments; loads vhci-hcd. */
         public Builder usbIpServer(String... serverArgs) {
             this.usbIpServerArgs = List.of(serverArgs);
+            return this;
+        }
+
+        /** Puts usb-audio behind a UHCI controller ({@code piix3-usb-uhci}) instead of xHCI. */
+        public Builder uhci() {
+            this.uhci = true;
             return this;
         }
 

@@ -144,16 +144,28 @@ public final class Uac1Descriptors {
         }
     }
 
-    /** Whether this is a UAC1 AudioStreaming interface (class 1, subclass 2, protocol 0). */
+    /**
+     * Whether this is a UAC1 AudioStreaming interface: class 1, subclass 2, and a protocol other than UAC2's
+     * (0x20) or UAC3's (0x30). UAC1 says 0; devices with other values exist (QEMU's usb-audio says 4 on its
+     * AudioControl interface) and hosts treat them as UAC1.
+     */
     public static boolean isAudioStreaming(UsbInterface i) {
         var d = i.descriptor();
-        return d.bInterfaceClass() == AUDIO && d.bInterfaceSubClass() == AUDIO_STREAMING && d.bInterfaceProtocol() == 0;
+        return d.bInterfaceClass() == AUDIO
+                && d.bInterfaceSubClass() == AUDIO_STREAMING
+                && isUac1(d.bInterfaceProtocol());
     }
 
-    /** Whether this is a UAC1 AudioControl interface (class 1, subclass 1, protocol 0). */
+    /** Whether this is a UAC1 AudioControl interface: class 1, subclass 1, a protocol other than UAC2's or UAC3's. */
     public static boolean isAudioControl(UsbInterface i) {
         var d = i.descriptor();
-        return d.bInterfaceClass() == AUDIO && d.bInterfaceSubClass() == AUDIO_CONTROL && d.bInterfaceProtocol() == 0;
+        return d.bInterfaceClass() == AUDIO
+                && d.bInterfaceSubClass() == AUDIO_CONTROL
+                && isUac1(d.bInterfaceProtocol());
+    }
+
+    private static boolean isUac1(int protocol) {
+        return protocol != 0x20 && protocol != 0x30;
     }
 
     /**

@@ -60,11 +60,6 @@ public final class UsbdTool implements Runnable {
     /** The commands that run on the simulator only. */
     static final Set<String> SIM_ONLY = Set.of("demo", "serve-usbip");
 
-    /** System property the logging configuration reads: how much of an exception a log line shows. */
-    static final String LOG_EXCEPTIONS_PROPERTY = "usbd.log.exceptions";
-    /** System property the logging configuration reads: the level of usbd4j's own loggers. */
-    static final String LOG_LEVEL_PROPERTY = "usbd.log.level";
-
     @Spec
     CommandSpec spec;
 
@@ -85,9 +80,7 @@ public final class UsbdTool implements Runnable {
     /** Exits with the command's exit code. */
     public static void main(String[] args) {
         if (Arrays.asList(args).contains("--debug")) {
-            // before anything logs: the logging configuration reads these once
-            System.setProperty(LOG_EXCEPTIONS_PROPERTY, "%ex");
-            System.setProperty(LOG_LEVEL_PROPERTY, "DEBUG");
+            System.setProperty(ToolLogging.DEBUG_PROPERTY, "true"); // before anything logs: read once
         }
         System.exit(commandLine().execute(args));
     }

@@ -156,7 +156,7 @@ class UsbdLauncherTest {
                 .isEqualTo("-B -DskipTests -DskipITs package -pl sample-drivers -am")
                 .doesNotContain("install");
         assertThat(r.out())
-                .contains("JAVA -cp " + clone.resolve("sample-drivers/target/sample-drivers-0.1.0-SNAPSHOT.jar") + ":"
+                .contains(" -cp " + clone.resolve("sample-drivers/target/sample-drivers-0.1.0-SNAPSHOT.jar") + ":"
                         + clone.resolve("usbd-api/target/usbd-api-0.1.0-SNAPSHOT.jar") + ":")
                 .contains("io.github.usbd4j.samples.tool.UsbdTool --version")
                 .doesNotContain("-tests.jar")
@@ -203,7 +203,7 @@ class UsbdLauncherTest {
         Run r = finish(pb.start());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out())
-                .contains("JAVA -cp " + clone.resolve("sample-drivers/target/sample-drivers-0.1.0-SNAPSHOT.jar"))
+                .contains(" -cp " + clone.resolve("sample-drivers/target/sample-drivers-0.1.0-SNAPSHOT.jar"))
                 .contains("CWD " + elsewhere.toRealPath());
     }
 
