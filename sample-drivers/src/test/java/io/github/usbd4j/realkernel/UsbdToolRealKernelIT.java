@@ -125,8 +125,8 @@ class UsbdToolRealKernelIT {
                 .contains("46f4:0002 QEMU QEMU USB Audio (full speed, libusb:")
                 .contains("UAC1 format: PCM, 2 ch, 16 bit, 48000 Hz")
                 .contains("feature unit 2 (mute, volume)")
-                .contains("endpoint 0x01 OUT isochronous, adaptive, data: wMaxPacketSize 0x00C0 = 192 bytes, every"
-                        + " 1 ms (bInterval 1): 192 bytes per service interval")
+                .contains("endpoint 0x01 OUT isochronous, synchronous, data: wMaxPacketSize 0x00C0 = 192 bytes,"
+                        + " every 1 ms (bInterval 1): 192 bytes per service interval")
                 .contains("usbd --backend libusb stream --device 46f4:0002 --interface 1 --alt 1 --endpoint 0x01")
                 .contains("1209:0001 usbd4j Loopback FS (full speed, libusb:")
                 .contains("interface 0 alt 1: class 0xFF/0x00/0x00 Vendor Specific, 2 endpoints")

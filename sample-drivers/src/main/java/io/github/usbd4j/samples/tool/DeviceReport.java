@@ -179,7 +179,7 @@ final class DeviceReport {
 
     /** The text form. */
     static void text(StringBuilder s, DeviceView v, String toolBackend) {
-        s.append(v.title()).append(" (").append(v.speedName());
+        s.append(v.title()).append(" (").append(v.hub() ? "hub, " : "").append(v.speedName());
         if (!v.location().equals("sim")) {
             s.append(", ").append(v.location());
         }
@@ -188,7 +188,6 @@ final class DeviceReport {
         }
         s.append(")\n");
         if (v.hub()) {
-            s.append("  hub\n");
             return;
         }
         if (v.openProblem() != null) {
