@@ -96,7 +96,6 @@ public final class UsbdToolGuest {
                 "--frames",
                 Integer.toString(UsbdToolRealKernelIT.LOOPBACK_FRAMES));
         ok &= usbd("tool-list", "list.txt", "--backend", "libusb", "list");
-        ok &= usbd("tool-list-json", "list.json", "--backend", "libusb", "list", "--json");
         ok &= usbd("tool-stream-loop-out", null, loopbackStream("0x01", loopOut));
         ok &= usbd("tool-stream-loop-in", null, loopbackStream("0x81", "loop-in.bin"));
         ok &= GuestMain.run("usbip-attach-microphone", r -> GuestUsbIp.attach(MICROPHONE_BUS_ID));

@@ -135,11 +135,6 @@ class UsbdToolRealKernelIT {
                 .contains("WinUSB: WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
                         + " WinUsb_ReadIsochPipeAsap")
                 .doesNotContain("UAC1 Speaker");
-        run.assertPassed("tool-list-json");
-        assertThat(Files.readString(share.resolve("list.json"), StandardCharsets.UTF_8))
-                .contains("\"backend\": \"libusb\"")
-                .contains("\"id\": \"46f4:0002\"")
-                .contains("\"id\": \"1209:0001\"");
     }
 
     /** {@code usbd loopback-test} over USB/IP: every packet came back as sent. */

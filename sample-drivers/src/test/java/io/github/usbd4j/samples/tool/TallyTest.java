@@ -1,0 +1,60 @@
+package io.github.usbd4j.samples.tool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.samples.iso.GenericStreamDriver;
+import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.sim.Uac1Microphone;
+import org.junit.jupiter.api.Test;
+
+/** The loss rule: packets due and never run count, a departure is an I/O error, an interruption is not a loss. */
+class TallyTest {
+
+    private static GenericStreamDriver microphone(long frames) {
+        return new GenericStreamDriver(
+                new GenericStreamDriver.Spec(1, 1, 0x81, 0, frames, 0, 4, -1, false), null, null);
+    }
+
+    @Test
+    void aDeviceThatLeavesMidStreamIsAnIoErrorAndThePacketsItOwedAreLost() {
+        GenericStreamDriver d = microphone(1000);
+        try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
+            bus.register("Mic", UsbDriverSettings.forVendor(0x1209, 0x0003), d);
+            SimulatedDevice mic = bus.attach(new Uac1Microphone());
+            bus.run(300);
+            bus.detach(mic);
+            assertThat(bus.runUntil(d::isFinished, 100)).isTrue();
+        }
+        Tally t = new Tally().streams(d, 1000, false);
+        long ran = d.stats().frames();
+        assertThat(ran).isBetween(250L, 320L);
+        assertThat(t.lostCount()).isEqualTo(1000 - ran);
+        assertThat(t.exitCode(1000)).as("an I/O problem, whatever --max-errors").isEqualTo(ExitCode.IO_ERROR);
+        assertThat(t.resultLine(0, false))
+                .startsWith("result: the device left mid-stream; " + (1000 - ran) + " of 1000 packets lost (never ran ")
+                .endsWith(": exit 4 (io error)");
+    }
+
+    @Test
+    void packetsAUserInterruptionCutShortAreNotLost() {
+        GenericStreamDriver d = microphone(1000);
+        try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
+            bus.register("Mic", UsbDriverSettings.forVendor(0x1209, 0x0003), d);
+            bus.attach(new Uac1Microphone());
+            bus.run(300);
+            d.stop();
+        }
+        Tally t = new Tally().streams(d, 1000, true);
+        assertThat(t.lostCount()).isZero();
+        assertThat(t.packets()).isEqualTo(d.stats().frames());
+        assertThat(t.resultLine(0, true))
+                .isEqualTo("result: stopped by a signal; " + t.packets() + " packets, none lost");
+        Tally notInterrupted = new Tally().streams(d, 1000, false);
+        assertThat(notInterrupted.lostCount())
+                .as("the same stop without a signal: owed packets")
+                .isPositive();
+        assertThat(notInterrupted.exitCode(0)).isEqualTo(ExitCode.PACKETS_LOST);
+    }
+}
