@@ -44,6 +44,13 @@ record DeviceView(
         String openProblem,
         boolean hub) {
 
+    /** Whether it is configured (a libusb device between enumeration and SET_CONFIGURATION is not). */
+    boolean configured() {
+        return descriptorProblem == null || !descriptorProblem.startsWith(UNCONFIGURED);
+    }
+
+    private static final String UNCONFIGURED = "unconfigured";
+
     /** {@code "1209:0003"}. */
     String id() {
         return id(vendorId, productId);
@@ -119,7 +126,7 @@ record DeviceView(
                     d.deviceDescriptor(), d.configurationDescriptors(), d.activeConfigurationValue());
         } catch (DescriptorException e) {
             problem = d.activeConfigurationValue() == 0
-                    ? "unconfigured (bConfigurationValue 0)"
+                    ? UNCONFIGURED + " (bConfigurationValue 0)"
                     : "malformed descriptors: " + e.getMessage();
         }
         return new DeviceView(

@@ -23,7 +23,9 @@ import java.util.function.BooleanSupplier;
  * The {@code libusb} backend of the tool: real devices through usb4java, limited to one VID:PID, in real
  * time. Each arriving device is checked against the driver before the runtime sees it: its speed, which
  * the CE model does not report, goes to the driver, and a device the driver cannot use
- * ({@link IsochStreamingDriver#problemWith}) is never opened; {@link #refused()} says why.
+ * ({@link IsochStreamingDriver#problemWith}) is never opened; {@link #refused()} says why. Only one device
+ * is passed on (the one at the location chosen, if one was), so a second one with the same VID:PID is
+ * never opened either.
  */
 public final class LibusbBus implements ToolBus {
     private final LibusbHostController backend;
@@ -33,12 +35,14 @@ public final class LibusbBus implements ToolBus {
     /**
      * @param vendorId the device's {@code idVendor}
      * @param productId the device's {@code idProduct}
+     * @param location the device's location ({@code "libusb:1-1 (address 2)"}), or {@code null} for the
+     *     first with these IDs
      * @param driver the driver the device is for
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
-    public LibusbBus(int vendorId, int productId, IsochStreamingDriver driver) {
+    public LibusbBus(int vendorId, int productId, String location, IsochStreamingDriver driver) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
-        gate = new Gate(backend, driver);
+        gate = new Gate(backend, driver, location);
         usbd = Usbd.builder().backend(gate).build();
     }
 
@@ -97,10 +101,12 @@ public final class LibusbBus implements ToolBus {
         private final CompletableFuture<String> refused = new CompletableFuture<>();
         private final List<String> arrivals = new CopyOnWriteArrayList<>();
         private final Set<BackendDevice> passed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final String location;
 
-        Gate(HostController backend, IsochStreamingDriver driver) {
+        Gate(HostController backend, IsochStreamingDriver driver, String location) {
             this.backend = backend;
             this.driver = driver;
+            this.location = location;
         }
 
         @Override
@@ -113,24 +119,9 @@ public final class LibusbBus implements ToolBus {
             backend.start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
-                    String problem;
-                    try {
-                        UsbDevice info = Descriptors.parseDevice(
-                                device.deviceDescriptor(),
-                                device.configurationDescriptors(),
-                                device.activeConfigurationValue());
-                        problem = driver.problemWith(info, device.speed());
-                    } catch (DescriptorException e) {
-                        problem = "its descriptors are malformed: " + e.getMessage();
+                    if (admit(device)) {
+                        listener.deviceAttached(device);
                     }
-                    if (problem != null) {
-                        refused.complete(device.location() + ": " + problem);
-                        return;
-                    }
-                    driver.speed(device.speed());
-                    passed.add(device);
-                    arrivals.add(device.location());
-                    listener.deviceAttached(device);
                 }
 
                 @Override
@@ -140,6 +131,36 @@ public final class LibusbBus implements ToolBus {
                     }
                 }
             });
+        }
+
+        /** Checks an arriving device; {@code true} if it is the one to pass on (the speed is then set). */
+        private synchronized boolean admit(BackendDevice device) {
+            if (!passed.isEmpty() || (location != null && !location.equals(device.location()))) {
+                return false; // not the device chosen: never opened
+            }
+            if (device.activeConfigurationValue() == 0) {
+                // caught between enumeration and SET_CONFIGURATION: not a device to judge (or open) yet
+                arrivals.add(device.location() + " (unconfigured)");
+                return false;
+            }
+            String problem;
+            try {
+                UsbDevice info = Descriptors.parseDevice(
+                        device.deviceDescriptor(),
+                        device.configurationDescriptors(),
+                        device.activeConfigurationValue());
+                problem = driver.problemWith(info, device.speed());
+            } catch (DescriptorException e) {
+                problem = "its descriptors are malformed: " + e.getMessage();
+            }
+            if (problem != null) {
+                refused.complete(device.location() + ": " + problem);
+                return false;
+            }
+            driver.speed(device.speed());
+            passed.add(device);
+            arrivals.add(device.location());
+            return true;
         }
 
         @Override

@@ -132,7 +132,11 @@ final class StreamRun implements AutoCloseable {
         } else {
             LibusbBus real;
             try {
-                real = new LibusbBus(target.vendorId(), target.productId(), d);
+                real = new LibusbBus(
+                        target.vendorId(),
+                        target.productId(),
+                        target.view() == null ? null : target.view().location(),
+                        d);
             } catch (LibusbUnavailableException e) {
                 throw new ToolException(ExitCode.NO_DEVICE, "USB is not available here: " + e.getMessage(), e);
             }

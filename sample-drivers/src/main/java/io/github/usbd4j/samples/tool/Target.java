@@ -108,6 +108,9 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
             return new Target(id[0], id[1], null, null); // not plugged in yet: wait for it
         }
         DeviceView v = candidates.get(0);
+        if (v.info() == null && real && !v.configured()) {
+            return new Target(id[0], id[1], null, null); // still enumerating: wait for it to be configured
+        }
         if (v.info() == null) {
             throw new ToolException(
                     ExitCode.IO_ERROR, v.title() + " at " + v.location() + ": " + v.descriptorProblem());
