@@ -77,8 +77,10 @@ class UsbdToolRealKernelIT {
         share = b.runDir().resolve("share");
         QemuGuest g = b.mainClass(UsbdToolGuest.class.getName())
                 .args("xhci", module.getParent().toString(), wav.toString(), raw.toString(), out.toString())
-                .usbIpServer("--device", "loopback", "--device", "microphone", "--device", "camera", "--seconds", "600")
-                .timeout(Duration.ofMinutes(10))
+                .usbIpServer(
+                        "--device", "loopback", "--device", "microphone", "--device", "camera", "--seconds", "1500")
+                // nine cold JVMs under TCG: about 4 min on an idle 2-core host, 9 on a busy one
+                .timeout(Duration.ofMinutes(20))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();

@@ -42,7 +42,7 @@ class UsbdToolUhciRealKernelIT {
         QemuGuest g = b.mainClass(UsbdToolGuest.class.getName())
                 .uhci()
                 .args("uhci", module.getParent().toString(), wav.toString())
-                .timeout(Duration.ofMinutes(5))
+                .timeout(Duration.ofMinutes(10))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();

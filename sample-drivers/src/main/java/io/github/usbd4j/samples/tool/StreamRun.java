@@ -27,6 +27,8 @@ import picocli.CommandLine.ParameterException;
 final class StreamRun implements AutoCloseable {
     /** Bus frames between two looks at the progress display and the signals. */
     static final long CHUNK_FRAMES = 50;
+    /** Seconds without a completed transfer after which a real device's stream counts as stalled. */
+    static final int STALL_SECONDS = 15;
 
     /** Options of every streaming command. */
     static final class Options {
@@ -48,7 +50,7 @@ final class StreamRun implements AutoCloseable {
         @Option(
                 names = "--wait",
                 paramLabel = "SECONDS",
-                defaultValue = "60",
+                defaultValue = "120",
                 description = "libusb: how long to wait for the device to be plugged in and taken"
                         + " (default: ${DEFAULT-VALUE}).")
         double waitSeconds;
@@ -73,6 +75,7 @@ final class StreamRun implements AutoCloseable {
     private final Interruption.Run interruption = Interruption.begin();
     private ToolBus bus;
     private FramePlot framePlot;
+    private String cutShort;
     private long startNanos = System.nanoTime();
 
     StreamRun(CommandLine cl, Options options) {
@@ -194,21 +197,39 @@ final class StreamRun implements AutoCloseable {
     }
 
     /**
-     * Runs the bus until the driver finished, a signal stops the run, or {@code maxFrames} passed (then
-     * the driver is stopped), showing progress.
+     * Runs the bus until the driver finished or a signal stops the run, showing progress. On the simulator
+     * the run is stopped after {@code maxFrames}; on a real bus, whose device may deliver slower than real
+     * time (a USB/IP device behind a busy network, a host under load), it is stopped when nothing has
+     * completed for {@value #STALL_SECONDS} s, or after ten times {@code maxFrames}. A run stopped so is
+     * reported as an I/O problem by {@link #finish}, and the packets it owed as lost.
      *
      * @param targetFrames the bus frames the run should take, 0 if unknown (progress display only)
      * @return the bus frames run
      */
     long runToEnd(IsochStreamingDriver d, long maxFrames, long targetFrames) {
+        boolean real = !(bus instanceof SimBus);
+        long bound = real ? 10 * maxFrames : maxFrames;
         long start = bus.frame();
+        long lastProgress = start;
+        long lastTransfers = -1;
         Progress progress = Progress.forCommand(out, targetFrames);
         CompletableFuture<?> end = CompletableFuture.anyOf(d.finished(), interruption.stopRequested());
-        while (!end.isDone() && bus.frame() - start < maxFrames) {
-            bus.await(end, Math.min(CHUNK_FRAMES, maxFrames - (bus.frame() - start)));
-            progress.update(bus.frame() - start, d.stats());
+        while (!end.isDone() && bus.frame() - start < bound) {
+            bus.await(end, Math.min(CHUNK_FRAMES, bound - (bus.frame() - start)));
+            StreamStats st = d.stats();
+            progress.update(bus.frame() - start, st);
+            if (st.transfers() != lastTransfers) {
+                lastTransfers = st.transfers();
+                lastProgress = bus.frame();
+            } else if (real && bus.frame() - lastProgress > STALL_SECONDS * 1000L && !end.isDone()) {
+                cutShort = "the stream stalled: no transfer completed for " + STALL_SECONDS + " s";
+                break;
+            }
         }
         progress.done();
+        if (!end.isDone() && cutShort == null) {
+            cutShort = "the stream did not end within " + UsbdTool.seconds(bound) + " of bus time";
+        }
         if (!d.isFinished()) {
             d.stop();
         }
@@ -226,6 +247,9 @@ final class StreamRun implements AutoCloseable {
      * @return the exit code
      */
     int finish(IsochStreamingDriver d, Tally tally) {
+        if (cutShort != null) {
+            tally.io(cutShort);
+        }
         printSummary(out, d);
         if (framePlot != null) {
             try {

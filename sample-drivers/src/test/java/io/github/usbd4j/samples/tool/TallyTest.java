@@ -57,4 +57,25 @@ class TallyTest {
                 .isPositive();
         assertThat(notInterrupted.exitCode(0)).isEqualTo(ExitCode.PACKETS_LOST);
     }
+
+    @Test
+    void aRunCutShortByItsBoundIsAnIoErrorWithItsOwedPacketsLost() {
+        java.io.StringWriter text = new java.io.StringWriter();
+        picocli.CommandLine cl = UsbdTool.commandLine();
+        cl.setOut(new java.io.PrintWriter(text, true));
+        GenericStreamDriver d = microphone(1000);
+        Target mic = new Target(0x1209, 0x0003, new Uac1Microphone(), null);
+        int exit;
+        try (StreamRun run = new StreamRun(cl, new StreamRun.Options())) {
+            assertThat(run.open(mic, d, "Mic", UsbDriverSettings.forVendor(0x1209, 0x0003), null, 0, "t"))
+                    .isTrue();
+            long frames = run.runToEnd(d, 200, 1000);
+            assertThat(frames).as("the bound, and the stop").isBetween(200L, 210L);
+            exit = run.finish(d, new Tally().streams(d, 1000, run.interrupted()));
+        }
+        assertThat(exit).isEqualTo(4);
+        assertThat(text.toString())
+                .containsPattern("result: the stream did not end within 0.200 s of bus time; \\d+ of 1000 packets lost"
+                        + " \\(never ran \\d+\\): exit 4 \\(io error\\)");
+    }
 }
