@@ -18,9 +18,12 @@ import java.util.regex.Pattern;
  * attached and streaming, the total time, and the result line. Output files land in the share, where the
  * host IT checks them against what the devices were sent or sent.
  *
- * <p>Arguments: the scenario ({@code xhci} or {@code uhci}), the repository root (where {@code usbd} is),
- * then for {@code xhci} the WAV file to play, the raw PCM to stream to usb-audio and the bytes to stream to
- * the loopback device; for {@code uhci} the WAV file.
+ * <p>QEMU's usb-audio is there twice, behind the guest's xHCI and behind its UHCI controller, both
+ * 46f4:0002: the steps name each as a user would, {@code --device 46f4:0002@BUS-PORTS} with the location
+ * {@code usbd list} shows (read here from sysfs).
+ *
+ * <p>Arguments: the repository root (where {@code usbd} is), the WAV file to play, the raw PCM to stream
+ * to usb-audio and the bytes to stream to the loopback device.
  */
 public final class UsbdToolGuest {
     /** QEMU's usb-audio. */
@@ -46,25 +49,24 @@ public final class UsbdToolGuest {
      * @param args see the class comment
      */
     public static void main(String[] args) {
-        usbd = Path.of(args[1], "usbd");
+        usbd = Path.of(args[0], "usbd");
         share = Path.of(System.getProperty(GuestMain.RESULTS_PROPERTY)).getParent();
-        boolean ok = args[0].equals("uhci") ? uhci(args) : xhci(args);
-        GuestMain.exit(ok);
-    }
-
-    private static boolean uhci(String[] args) {
-        boolean ok = usbd("tool-list", "list.txt", "--backend", "libusb", "list");
-        ok &= usbd("tool-play", null, "--backend", "libusb", "play", "--device", AUDIO, "--volume", "8", args[2]);
-        return ok;
-    }
-
-    private static boolean xhci(String[] args) {
-        String wav = args[2];
-        String raw = args[3];
-        String loopOut = args[4];
+        String[] audio = new String[2];
+        boolean ok = GuestMain.run("locate-usb-audio", r -> {
+            audio[0] = audioBehind("xHCI");
+            audio[1] = audioBehind("UHCI");
+            r.info("usb-audio behind xHCI at " + audio[0] + ", behind UHCI at " + audio[1]);
+        });
+        if (!ok) {
+            GuestMain.exit(false);
+        }
+        String wav = args[1];
+        String raw = args[2];
+        String loopOut = args[3];
+        String xhci = AUDIO + "@" + audio[0];
         // QEMU scales samples by volume/255 from 240: --volume 8 (its maximum, 255) makes the capture comparable,
         // and the device keeps it for the stream that follows
-        boolean ok = usbd("tool-play", null, "--backend", "libusb", "play", "--device", AUDIO, "--volume", "8", wav);
+        ok &= usbd("tool-play", null, "--backend", "libusb", "play", "--device", xhci, "--volume", "8", wav);
         ok &= usbd(
                 "tool-stream-out",
                 null,
@@ -72,7 +74,7 @@ public final class UsbdToolGuest {
                 "libusb",
                 "stream",
                 "--device",
-                AUDIO,
+                xhci,
                 "--interface",
                 "1",
                 "--alt",
@@ -83,6 +85,17 @@ public final class UsbdToolGuest {
                 Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS + UsbdToolRealKernelIT.TAIL_PACKETS),
                 "--file",
                 raw);
+        ok &= usbd(
+                "tool-play-uhci",
+                null,
+                "--backend",
+                "libusb",
+                "play",
+                "--device",
+                AUDIO + "@" + audio[1],
+                "--volume",
+                "8",
+                wav);
         // each usbd run right after 'usbip attach' returns: the tool waits for the device on its own
         ok &= GuestMain.run("usbip-attach-loopback", r -> GuestUsbIp.attach(LOOPBACK_BUS_ID));
         ok &= usbd(
@@ -124,7 +137,36 @@ public final class UsbdToolGuest {
                 "--out",
                 "frames",
                 "--raw");
-        return ok;
+        GuestMain.exit(ok);
+    }
+
+    /**
+     * The bus and ports ({@code "3-1"}) of the usb-audio device behind the host controller whose root hub's
+     * product string contains {@code controller}, from sysfs, waiting (bounded) for the kernel to enumerate it.
+     */
+    private static String audioBehind(String controller) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            try (java.util.stream.Stream<Path> devices = Files.list(Path.of("/sys/bus/usb/devices"))) {
+                for (Path d : devices.toList()) {
+                    String name = d.getFileName().toString();
+                    if (!name.matches("\\d+-[\\d.]+") || !Files.exists(d.resolve("idVendor"))) {
+                        continue;
+                    }
+                    String id = Files.readString(d.resolve("idVendor")).trim() + ":"
+                            + Files.readString(d.resolve("idProduct")).trim();
+                    Path rootHub = Path.of("/sys/bus/usb/devices", "usb" + name.substring(0, name.indexOf('-')));
+                    if (id.equals(AUDIO)
+                            && Files.readString(rootHub.resolve("product")).contains(controller)) {
+                        return name;
+                    }
+                }
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no usb-audio behind " + controller + " in /sys/bus/usb/devices");
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** {@code usbd stream} of the loopback device's endpoint, to or from {@code file}. */

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The {@code ./usbd} script, exactly as typed, with {@code --backend libusb} on a real Linux kernel (issue
  * 14): one QEMU boot whose guest ({@link UsbdToolGuest}) runs the launcher from the run's share directory,
- * each command a cold JVM with the tool's shipped logging. Behind the guest's xHCI, QEMU's usb-audio gets
- * {@code usbd play --volume 8} and {@code usbd stream}, checked bit-exact in QEMU's wav capture. Over
+ * each command a cold JVM with the tool's shipped logging. QEMU's usb-audio behind the guest's xHCI gets
+ * {@code usbd play --volume 8} and {@code usbd stream}, a second one behind its UHCI controller (a
+ * full-speed controller with its own frame list) {@code usbd play --volume 8}, each checked bit-exact in
+ * its wav capture. Over
  * USB/IP (the guest's vhci-hcd, {@code UsbIpMain --stdio} behind a restricted guestfwd), the simulated
  * loopback gets {@code usbd loopback-test} and {@code usbd stream} out and back in, the simulated
  * microphone {@code usbd record} and the simulated camera {@code usbd camera}; the files are checked
@@ -76,10 +78,11 @@ class UsbdToolRealKernelIT {
         QemuGuest.Builder b = QemuGuest.builder("UsbdToolRealKernelIT");
         share = b.runDir().resolve("share");
         QemuGuest g = b.mainClass(UsbdToolGuest.class.getName())
-                .args("xhci", module.getParent().toString(), wav.toString(), raw.toString(), out.toString())
+                .uhciAudio()
+                .args(module.getParent().toString(), wav.toString(), raw.toString(), out.toString())
                 .usbIpServer(
                         "--device", "loopback", "--device", "microphone", "--device", "camera", "--seconds", "1500")
-                // nine cold JVMs under TCG: about 4 min on an idle 2-core host, 9 on a busy one
+                // ten cold JVMs under TCG: about 4 min on an idle 2-core host, 10 on a busy one
                 .timeout(Duration.ofMinutes(20))
                 .build();
         run = new RealKernelRun(g, g.run());
@@ -93,10 +96,10 @@ class UsbdToolRealKernelIT {
         return b.array();
     }
 
-    /** {@code usbd play --volume 8} and {@code usbd stream} to usb-audio exit 0 and lose nothing. */
+    /** {@code usbd play --volume 8} (xHCI and UHCI) and {@code usbd stream} to usb-audio exit 0 and lose nothing. */
     @Test
     void playAndStreamOut_exit0_noneLost() {
-        for (String step : List.of("tool-play", "tool-stream-out")) {
+        for (String step : List.of("tool-play", "tool-stream-out", "tool-play-uhci")) {
             run.assertPassed(step);
             assertThat(run.info(step)).anyMatch(l -> l.startsWith("result: ") && l.contains("none lost: exit 0"));
         }
@@ -118,18 +121,33 @@ class UsbdToolRealKernelIT {
         report.forEach(l -> System.out.println("  wav: " + l));
     }
 
-    /** {@code usbd list} shows usb-audio behind xHCI and the USB/IP loopback with their iso alternate settings. */
+    /** The WAV file reached the usb-audio behind UHCI bit-exact, with the volume the tool set. */
+    @Test
+    void uhciCapture_holdsThePlayedFileBitExact() throws Exception {
+        run.assertPassed("tool-play-uhci");
+        List<String> report = WavPattern.verify(
+                Files.readAllBytes(run.guest.uhciWav()), List.of(new WavPattern.Segment(PLAY, PLAY_FRAMES)));
+        report.forEach(l -> System.out.println("  uhci wav: " + l));
+    }
+
+    /**
+     * {@code usbd list} shows both usb-audio devices (the same VID:PID: its {@code usbd stream} lines name
+     * their location) and the USB/IP loopback, with their iso alternate settings.
+     */
     @Test
     void list_showsTheAudioDeviceAndTheLoopbackWithTheirIsoAlternateSettings() throws Exception {
         run.assertPassed("tool-list");
         String list = Files.readString(share.resolve("list.txt"), StandardCharsets.UTF_8);
         assertThat(list)
-                .contains("46f4:0002 QEMU QEMU USB Audio (full speed, libusb:")
+                .containsPattern(
+                        "46f4:0002 QEMU QEMU USB Audio \\(full speed, libusb:(.|\\n)*46f4:0002 QEMU QEMU USB Audio")
                 .contains("UAC1 format: PCM, 2 ch, 16 bit, 48000 Hz")
                 .contains("feature unit 2 (mute, volume)")
                 .contains("endpoint 0x01 OUT isochronous, synchronous, data: wMaxPacketSize 0x00C0 = 192 bytes,"
                         + " every 1 ms (bInterval 1): 192 bytes per service interval")
-                .contains("usbd --backend libusb stream --device 46f4:0002 --interface 1 --alt 1 --endpoint 0x01")
+                .containsPattern(
+                        "usbd --backend libusb stream --device 46f4:0002@\\d+-\\d+ --interface 1 --alt 1 --endpoint"
+                                + " 0x01(.|\\n)*usbd --backend libusb stream --device 46f4:0002@\\d+-\\d+ --interface 1")
                 .contains("1209:0001 usbd4j Loopback FS (full speed, libusb:")
                 .contains("interface 0 alt 1: class 0xFF/0x00/0x00 Vendor Specific, 2 endpoints")
                 .contains("interface 0 alt 2: class 0xFF/0x00/0x00 Vendor Specific, 2 endpoints")

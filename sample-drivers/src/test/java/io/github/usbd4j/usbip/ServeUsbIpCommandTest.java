@@ -6,6 +6,7 @@ import io.github.usbd4j.samples.tool.UsbdTool;
 import io.github.usbd4j.sim.Uac1Microphone;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,13 +84,99 @@ class ServeUsbIpCommandTest {
         assertThat(out.toString()).contains("usbd serve-usbip: stopped after");
     }
 
+    /** A running {@code serve-usbip} on an ephemeral port: its output, port and thread. */
+    private record Serving(StringWriter out, StringWriter err, int port, Thread thread, AtomicInteger exit) {
+        void stop() throws InterruptedException {
+            thread.interrupt(); // the command's way to stop early
+            thread.join(10_000);
+            assertThat(thread.isAlive()).isFalse();
+            assertThat(exit.get()).isZero();
+        }
+    }
+
+    private static Serving serve(String... options) throws InterruptedException {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = UsbdTool.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        AtomicInteger exit = new AtomicInteger(-1);
+        List<String> args = new java.util.ArrayList<>(List.of("serve-usbip", "--port", "0", "--seconds", "60"));
+        args.addAll(List.of(options));
+        Thread t = new Thread(() -> exit.set(cl.execute(args.toArray(String[]::new))), "serve-usbip");
+        t.start();
+        Matcher m = Pattern.compile("on 127\\.0\\.0\\.1:(\\d+) ").matcher("");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!m.reset(out.toString()).find() || !out.toString().contains("serving for 60 s")) {
+            assertThat(System.nanoTime())
+                    .as("the server announces itself; stderr: %s", err)
+                    .isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        return new Serving(out, err, Integer.parseInt(m.group(1)), t, exit);
+    }
+
+    private static void awaitLine(LogCapture log, String text) throws InterruptedException {
+        for (int i = 0; i < 250 && log.lines().stream().noneMatch(l -> l.contains(text)); i++) {
+            Thread.sleep(20); // 5 s at most
+        }
+        assertThat(log.lines()).anyMatch(l -> l.contains(text));
+    }
+
+    @Test
+    void allowRefusesALoopbackClientOutsideTheListWithALogLine() throws Exception {
+        try (LogCapture log = new LogCapture()) {
+            Serving s = serve("--allow", "10.0.0.0/8");
+            assertThat(s.out().toString()).contains("peers allowed: 10.0.0.0/8");
+            try (UsbIpTestClient c = UsbIpTestClient.connect(s.port())) {
+                assertThat(c.closedByServer()).isTrue();
+            }
+            awaitLine(log, "127.0.0.1 is not an allowed peer (allowed: 10.0.0.0/8)");
+            assertThat(log.lines().stream().filter(l -> l.contains("not an allowed peer")))
+                    .singleElement()
+                    .asString()
+                    .startsWith("WARN refused tcp-");
+            s.stop();
+        }
+    }
+
+    @Test
+    void byDefaultOnlyLoopbackIsAllowedAndANarrowerListRefusesAnotherLoopbackAddress() throws Exception {
+        Serving defaults = serve();
+        assertThat(defaults.out().toString()).contains("peers allowed: loopback only; an import idle for 60 s");
+        InetAddress localhost = InetAddress.getByName("127.0.0.1");
+        InetAddress second = InetAddress.getByName("127.0.0.2");
+        try (UsbIpTestClient c = UsbIpTestClient.connect(localhost, defaults.port(), second)) {
+            assertThat(c.devlist()).hasSize(1);
+        }
+        defaults.stop();
+
+        try (LogCapture log = new LogCapture()) {
+            Serving narrow = serve("--allow", "127.0.0.1/32", "--idle-seconds", "5");
+            assertThat(narrow.out().toString()).contains("peers allowed: 127.0.0.1/32; an import idle for 5 s");
+            try (UsbIpTestClient c = UsbIpTestClient.connect(localhost, narrow.port(), second)) {
+                assertThat(c.closedByServer()).isTrue();
+            }
+            awaitLine(log, "127.0.0.2 is not an allowed peer (allowed: 127.0.0.1/32)");
+            try (UsbIpTestClient c = UsbIpTestClient.connect(localhost, narrow.port(), localhost)) {
+                assertThat(c.devlist()).hasSize(1);
+            }
+            narrow.stop();
+        }
+    }
+
     @Test
     void badArgumentsAreOneLine() {
         for (String[] args : new String[][] {
             {"serve-usbip", "--device", "toaster"},
             {"serve-usbip", "--port", "70000"},
             {"serve-usbip", "--stdio", "--port", "3240"},
-            {"serve-usbip", "--bind", "no.such.host.invalid"}
+            {"serve-usbip", "--bind", "no.such.host.invalid"},
+            {"serve-usbip", "--allow", "localhost"},
+            {"serve-usbip", "--allow", "10.1.2.3/8"},
+            {"serve-usbip", "--allow", "10.0.0.0/8,"},
+            {"serve-usbip", "--stdio", "--allow", "10.0.0.0/8"},
+            {"serve-usbip", "--idle-seconds", "-1"}
         }) {
             StringWriter err = new StringWriter();
             var cl = UsbdTool.commandLine();

@@ -28,13 +28,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * completes with {@code USB_CANCELED_ERROR} before the driver's {@code USB_CLOSE_DEVICE} notification.
  *
  * <pre>{@code
+ * UsbClientDriver driver = (device, funcs, iface, id, accept, settings, unused) -> {
+ *     accept[0] = true; // a real driver opens its pipes and issues transfers here
+ *     return true;
+ * };
  * SimulatedHostController sim = SimulatedHostController.builder().build();
  * try (Usbd usbd = Usbd.builder().backend(sim).build()) {
- *     usbd.registerDriver("Loopback", UsbDriverSettings.forVendor(0x1209, 0x0001), new MyDriver());
- *     sim.attach(new LoopbackDevice());
+ *     usbd.registerDriver("Loopback", UsbDriverSettings.forVendor(0x1209, 0x0001), driver);
+ *     sim.attach(LoopbackDevice.fullSpeed());
  *     sim.advanceFrames(1000);
  * }
  * }</pre>
+ *
+ * <p>A first program that issues a transfer: <a href="{@docRoot}/../getting-started.html">Getting started</a>.
  */
 public final class Usbd implements AutoCloseable {
 

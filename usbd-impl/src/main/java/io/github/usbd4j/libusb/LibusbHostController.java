@@ -32,6 +32,7 @@ import org.usb4java.Loader;
  * The real-device backend: a {@link HostController} over usb4java 1.3.0 (which bundles libusb 1.0.22).
  *
  * <pre>{@code
+ * // fragment: needs the webcam, and your driver class
  * try (Usbd usbd = Usbd.builder()
  *         .backend(LibusbHostController.builder().device(0x046d, 0x0825).build())
  *         .build()) {

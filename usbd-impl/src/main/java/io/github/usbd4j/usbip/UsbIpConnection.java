@@ -5,6 +5,7 @@ import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -20,17 +21,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One USB/IP connection: the OP_* handshake, then, after a successful import, the URB phase. The
- * calling thread reads requests; a writer thread sends replies; transfers complete on the simulator's
- * bus thread, which only builds a reply and queues it. Every queued reply holds a share of the
- * connection's in-flight budget (URB count and bytes), released once it is written, so the queue,
- * the pending URBs and their buffers stay bounded.
+ * calling thread reads requests. During the handshake it writes each reply itself before reading the next
+ * request, so a peer that does not read holds no buffered replies. After the import a writer thread sends
+ * replies; transfers complete on the simulator's bus thread, which only builds a reply and queues it.
+ * Every queued reply holds a share of the connection's in-flight budget (URB count and bytes), released
+ * once it is written, so the queue, the pending URBs and their buffers stay bounded. The server's
+ * watchdog ends a connection that misses its handshake deadline, idles after its import, or does not
+ * read its replies ({@link #overdue}).
  */
 final class UsbIpConnection {
     /**
@@ -40,6 +45,15 @@ final class UsbIpConnection {
      * pace by frame), so the margin costs nothing a client can observe but latency.
      */
     private static final int START_LEAD_FRAMES = 8;
+
+    /** Requests one handshake may make (Linux's usbipd answers one per connection; a client needs two). */
+    static final int MAX_HANDSHAKE_REQUESTS = 16;
+
+    /**
+     * Budget bytes an isochronous packet costs beyond its data: its descriptor in the request and in the
+     * reply, and its entries in the URB's and the transfer's per-packet arrays.
+     */
+    static final int ISO_PACKET_COST = 64;
 
     private static final Logger LOG = LoggerFactory.getLogger(UsbIpConnection.class);
     private static final Reply POISON = new Reply(new byte[0], 0, 0);
@@ -58,13 +72,21 @@ final class UsbIpConnection {
 
     private final UsbIpServer server;
     private final UsbIpServer.Limits limits;
+    private final PeerLog peers;
     private final BusClock clock;
     private final String name;
     private final DataInputStream in;
     private final OutputStream rawOut;
     private final Closeable closer;
-    private final LinkedBlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+    /**
+     * Replies for the writer, from the import on: room for every reply the budget allows (each holds at
+     * least one URB of it) and the two stop markers (abort, shutdown).
+     */
+    private volatile ArrayBlockingQueue<Reply> replies;
+
     private final Budget budget;
+    private final long connectedAt = System.nanoTime();
+    private final AtomicBoolean aborted = new AtomicBoolean();
 
     private final Object lock = new Object();
     // guarded by lock
@@ -74,15 +96,19 @@ final class UsbIpConnection {
     private boolean closed;
 
     private volatile ExportedDevice exported;
-    private volatile long lastActivity = System.nanoTime();
-    private volatile boolean aborted;
+    private volatile long lastTraffic;
+    /** When the write under way started, 0 when none is. */
+    private volatile long writingSince;
+
+    private Thread writer;
 
     UsbIpConnection(UsbIpServer server, String name, InputStream in, OutputStream out, Closeable closer) {
         this.server = server;
         this.limits = server.limits();
+        this.peers = server.peerLog();
         this.clock = server.clock();
         this.name = name;
-        this.in = new DataInputStream(in);
+        this.in = new DataInputStream(new BufferedInputStream(in, 8192));
         this.rawOut = out;
         this.closer = closer;
         this.budget = new Budget(limits.maxUrbsInFlight(), limits.maxBytesInFlight());
@@ -94,53 +120,94 @@ final class UsbIpConnection {
 
     /** Serves the connection until it ends; never throws. */
     void run() {
-        Thread writer = new Thread(this::writeLoop, "usbip-tx-" + name);
-        writer.setDaemon(true);
-        writer.start();
         try {
             handshake();
             if (exported != null) {
+                replies = new ArrayBlockingQueue<>(limits.maxUrbsInFlight() + 2);
+                writer = server.startThread("usbip-tx-" + threadName(), this::writeLoop);
                 urbLoop();
             }
         } catch (EOFException e) {
             LOG.debug("{}: peer closed the connection", name);
         } catch (ProtocolException e) {
-            LOG.warn("{}: closing: {}", name, e.getMessage());
+            if (!aborted.get()) {
+                peers.warn("{}: closed: {}", name, e.getMessage());
+            }
         } catch (IOException e) {
-            if (aborted) {
+            if (aborted.get()) {
                 LOG.debug("{}: aborted: {}", name, e.toString());
             } else {
-                LOG.info("{}: I/O error: {}", name, e.toString());
+                peers.info("{}: closed: {}", name, e.toString());
             }
-        } catch (RuntimeException e) {
-            LOG.error("{}: unexpected failure, closing", name, e);
+        } catch (RuntimeException | Error e) {
+            peers.error("{}: unexpected failure, closing", name, e);
         } finally {
-            shutdown(writer);
+            shutdown();
         }
     }
 
-    /** Whether the watchdog should end this connection now. */
-    boolean idleExpired(long now) {
-        long limit = exported == null ? limits.handshakeTimeoutNanos() : limits.idleTimeoutNanos();
-        return limit > 0 && now - lastActivity > limit;
+    private String threadName() {
+        int space = name.indexOf(' ');
+        return space < 0 ? name : name.substring(0, space);
     }
 
-    /** Ends the connection from another thread: the streams are closed, the reader fails. */
-    void abort(String why) {
-        if (aborted) {
+    /**
+     * Why the watchdog should end this connection now, or {@code null}: the handshake deadline passed, a
+     * reply has waited too long for the peer to read it, or the import is idle.
+     */
+    String overdue(long now) {
+        long w = writingSince;
+        if (w != 0 && now - w > limits.writeTimeoutNanos()) {
+            return "the peer does not read (a reply waited " + millis(now - w) + " ms)";
+        }
+        if (exported == null) {
+            return now - connectedAt > limits.handshakeTimeoutNanos()
+                    ? "no import within " + millis(limits.handshakeTimeoutNanos()) + " ms of connecting"
+                    : null;
+        }
+        long idle = limits.idleTimeoutNanos();
+        return idle > 0 && now - lastTraffic > idle ? "idle for " + millis(now - lastTraffic) + " ms" : null;
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Budget bytes held now by URBs and replies. */
+    long bufferedBytes() {
+        return budget.bytes();
+    }
+
+    /**
+     * Ends the connection from another thread: the streams are closed, the reader fails.
+     *
+     * @param why the reason
+     * @param log whether to log it (rate-limited) rather than only at debug level
+     */
+    void abort(String why, boolean log) {
+        if (!aborted.compareAndSet(false, true)) {
             return;
         }
-        aborted = true;
-        LOG.info("{}: closing: {}", name, why);
+        if (log) {
+            peers.info("{}: closed: {}", name, why);
+        } else {
+            LOG.debug("{}: closed: {}", name, why);
+        }
         closeQuietly();
         budget.close();
-        replies.add(POISON);
+        ArrayBlockingQueue<Reply> q = replies;
+        if (q != null) {
+            q.offer(POISON);
+        }
     }
 
     // ---- handshake ------------------------------------------------------------------------------
 
     private void handshake() throws IOException, ProtocolException {
-        while (exported == null) {
+        for (int requests = 1; exported == null; requests++) {
+            if (requests > MAX_HANDSHAKE_REQUESTS) {
+                throw new ProtocolException(MAX_HANDSHAKE_REQUESTS + " requests without an import");
+            }
             int version = in.readUnsignedShort();
             int code = in.readUnsignedShort();
             in.readInt(); // status, unused in requests
@@ -149,13 +216,12 @@ final class UsbIpConnection {
             }
             switch (code) {
                 case UsbIpProtocol.OP_REQ_DEVLIST -> {
-                    touch();
-                    sendDevlist();
+                    sendNow(devlist());
+                    LOG.debug("{}: device list sent", name);
                 }
                 case UsbIpProtocol.OP_REQ_IMPORT -> {
                     byte[] id = new byte[UsbIpProtocol.BUSID_SIZE];
                     in.readFully(id);
-                    touch();
                     if (!importDevice(busId(id))) {
                         return;
                     }
@@ -163,6 +229,23 @@ final class UsbIpConnection {
                 default -> throw new ProtocolException(String.format("unknown operation 0x%04X", code));
             }
         }
+    }
+
+    /** Writes a handshake reply on the reading thread; the watchdog ends a write the peer blocks. */
+    private void sendNow(byte[] reply) throws IOException {
+        writingSince = now();
+        try {
+            rawOut.write(reply);
+            rawOut.flush();
+        } finally {
+            writingSince = 0;
+        }
+    }
+
+    /** {@link System#nanoTime()}, never 0 (0 means "not writing"). */
+    private static long now() {
+        long t = System.nanoTime();
+        return t == 0 ? 1 : t;
     }
 
     private static String busId(byte[] id) {
@@ -173,7 +256,21 @@ final class UsbIpConnection {
         return new String(id, 0, n, StandardCharsets.US_ASCII);
     }
 
-    private void sendDevlist() {
+    /** The peer's bus id for a log line: control characters and the like as {@code \xNN}, so no line can be forged. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7F && c != '\\') {
+                b.append(c);
+            } else {
+                b.append(String.format("\\x%02X", (int) c & 0xFF));
+            }
+        }
+        return b.toString();
+    }
+
+    private byte[] devlist() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         try {
@@ -195,33 +292,40 @@ final class UsbIpConnection {
         } catch (IOException e) {
             throw new IllegalStateException(e); // a ByteArrayOutputStream does not fail
         }
-        replies.add(new Reply(bytes.toByteArray(), 0, 0));
-        LOG.debug("{}: device list sent", name);
+        return bytes.toByteArray();
     }
 
-    private boolean importDevice(String busId) {
+    private boolean importDevice(String busId) throws IOException {
         ExportedDevice d = server.find(busId);
-        boolean ok = d != null && d.tryImport();
+        String refusal = null;
+        if (d == null) {
+            refusal = "no such device";
+        } else if (!server.enterUrbPhase(this)) {
+            refusal = "the connection is closing";
+        } else if (!d.tryImport()) {
+            refusal = "busy";
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         try {
             out.writeShort(UsbIpProtocol.VERSION);
             out.writeShort(UsbIpProtocol.OP_REP_IMPORT);
-            out.writeInt(ok ? UsbIpProtocol.ST_OK : UsbIpProtocol.ST_NA);
-            if (ok) {
+            out.writeInt(refusal == null ? UsbIpProtocol.ST_OK : UsbIpProtocol.ST_NA);
+            if (refusal == null) {
                 d.writeUsbDevice(out);
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        if (ok) {
+        if (refusal == null) {
+            lastTraffic = System.nanoTime();
             exported = d;
-            LOG.info("{}: imported {}", name, d);
+            peers.info("{}: imported {}", name, d);
         } else {
-            LOG.info("{}: import of '{}' refused ({})", name, busId, d == null ? "no such device" : "busy");
+            peers.info("{}: import of '{}' refused ({})", name, printable(busId), refusal);
         }
-        replies.add(new Reply(bytes.toByteArray(), 0, 0));
-        return ok;
+        sendNow(bytes.toByteArray());
+        return refusal == null;
     }
 
     // ---- URB phase ------------------------------------------------------------------------------
@@ -244,12 +348,8 @@ final class UsbIpConnection {
             } else {
                 unlink(h.getInt(4), h.getInt(20));
             }
-            touch();
+            lastTraffic = System.nanoTime(); // a whole request: a trickle of bytes does not keep it alive
         }
-    }
-
-    private void touch() {
-        lastActivity = System.nanoTime();
     }
 
     private void submit(ByteBuffer h) throws IOException, ProtocolException {
@@ -279,21 +379,19 @@ final class UsbIpConnection {
         }
         int isoCount = hasIso ? packets : 0;
         boolean isIn = direction == UsbIpProtocol.DIR_IN;
-        long charge = (long) length + (long) isoCount * UsbIpProtocol.ISO_DESCRIPTOR_SIZE;
+        // everything this URB allocates (its buffer, its packet arrays, later its reply) is charged first
+        long charge = (long) length + (long) isoCount * ISO_PACKET_COST;
         acquire(1, charge);
         Urb u = new Urb(seqnum, isIn, ep | (isIn ? 0x80 : 0), length, isoCount, charge);
         byte[] data = new byte[length];
         if (!isIn && length > 0) {
             in.readFully(data);
         }
-        if (hasIso) {
-            byte[] d = new byte[isoCount * UsbIpProtocol.ISO_DESCRIPTOR_SIZE];
-            in.readFully(d);
-            ByteBuffer b = ByteBuffer.wrap(d);
-            for (int k = 0; k < isoCount; k++) {
-                u.offsets[k] = b.getInt(k * 16);
-                u.lengths[k] = b.getInt(k * 16 + 4);
-            }
+        for (int k = 0; k < isoCount; k++) {
+            u.offsets[k] = in.readInt();
+            u.lengths[k] = in.readInt();
+            in.readInt(); // actual_length, unused in requests
+            in.readInt(); // status, unused in requests
         }
         synchronized (lock) {
             if (pending.containsKey(seqnum)) {
@@ -421,7 +519,7 @@ final class UsbIpConnection {
         synchronized (lock) {
             Urb u = pending.get(target);
             if (u == null || u.unlinking) {
-                replies.add(retUnlink(seqnum, 0, 1, 0));
+                queue(retUnlink(seqnum, 0, 1, 0));
             } else {
                 u.unlinking = true;
                 u.unlinkSeqnum = seqnum;
@@ -435,10 +533,19 @@ final class UsbIpConnection {
     }
 
     private void acquire(int urbs, long bytes) throws ProtocolException {
-        // at the limit the server stops reading; a peer that stays there (or left) is dropped
-        if (!budget.acquire(urbs, bytes, limits.handshakeTimeoutNanos())) {
-            throw new ProtocolException("in-flight limit (" + limits.maxUrbsInFlight() + " URBs, "
-                    + limits.maxBytesInFlight() + " bytes) reached for too long");
+        // at the limit the server stops reading until replies have gone out; a peer that stays there
+        // without traffic meets the idle timeout, one that does not read its replies the write timeout
+        if (!budget.acquire(urbs, bytes)) {
+            throw new ProtocolException("closed while at the in-flight limit");
+        }
+    }
+
+    /** Queues a reply for the writer; never blocks and never throws (the bus thread calls it). */
+    private void queue(Reply r) {
+        if (!replies.offer(r)) {
+            // cannot happen: every reply holds budget, and the queue has room for the whole budget
+            peers.error("{}: reply queue full", name);
+            abort("reply queue full", false);
         }
     }
 
@@ -449,7 +556,7 @@ final class UsbIpConnection {
 
     private void queueRefusal(Urb u, int status) {
         synchronized (lock) {
-            replies.add(retSubmit(u, status, false));
+            queue(retSubmit(u, status, false));
         }
     }
 
@@ -467,10 +574,10 @@ final class UsbIpConnection {
             BackendTransfer t = u.transfer;
             if (u.unlinking) {
                 int status = t.status() == PacketStatus.OK ? 0 : UsbIpStatus.of(t.status());
-                replies.add(retUnlink(u.unlinkSeqnum, status, 2, u.charge));
+                queue(retUnlink(u.unlinkSeqnum, status, 2, u.charge));
             } else {
                 int status = t.status() == PacketStatus.OK ? 0 : UsbIpStatus.of(t.status());
-                replies.add(retSubmit(u, status, true));
+                queue(retSubmit(u, status, true));
             }
         }
     }
@@ -542,52 +649,67 @@ final class UsbIpConnection {
                 if (r == POISON) {
                     break;
                 }
+                writingSince = now();
                 out.write(r.bytes());
-                budget.release(r.urbs(), r.charge());
                 if (replies.isEmpty()) {
                     out.flush();
                 }
+                writingSince = 0;
+                lastTraffic = System.nanoTime();
+                budget.release(r.urbs(), r.charge());
             }
+            writingSince = now();
             out.flush();
+            writingSince = 0;
         } catch (IOException e) {
-            abort("write failed: " + e);
+            abort("write failed: " + e, !aborted.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            LOG.error("{}: writer failed", name, e);
-            abort("writer failed");
+            peers.error("{}: writer failed", name, e);
+            abort("writer failed", false);
         }
     }
 
-    private void shutdown(Thread writer) {
-        List<Urb> left;
-        synchronized (lock) {
-            closed = true;
-            left = new ArrayList<>(pending.values());
-        }
-        ExportedDevice d = exported;
-        for (Urb u : left) {
-            try {
-                d.device.cancel(u.transfer);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: cancelling seqnum {} failed", name, u.seqnum, e);
-            }
-        }
-        if (d != null) {
-            d.release();
-        }
-        // let queued replies (e.g. an import refusal) go out, then stop the writer
-        replies.add(POISON);
+    /** After the reader ends: cancels what is pending, frees the device, stops the writer, frees the slot. */
+    private void shutdown() {
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(2));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            List<Urb> left;
+            synchronized (lock) {
+                closed = true;
+                left = new ArrayList<>(pending.values());
+            }
+            ExportedDevice d = exported;
+            for (Urb u : left) {
+                try {
+                    d.device.cancel(u.transfer);
+                } catch (RuntimeException e) {
+                    peers.error("{}: cancelling seqnum {} failed", name, u.seqnum, e);
+                }
+            }
+            if (d != null) {
+                d.release();
+            }
+            if (writer != null) {
+                // let queued replies go out (bounded: a peer that does not read meets the write timeout)
+                replies.offer(POISON);
+                try {
+                    writer.join(TimeUnit.SECONDS.toMillis(2));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        } catch (RuntimeException e) {
+            peers.error("{}: shutdown failed", name, e);
+        } finally {
+            budget.close();
+            closeQuietly();
+            if (writer != null) {
+                writer.interrupt();
+            }
+            server.connectionEnded(this);
+            LOG.debug("{}: closed", name);
         }
-        budget.close();
-        closeQuietly();
-        writer.interrupt();
-        server.connectionEnded(this);
-        LOG.debug("{}: closed", name);
     }
 
     private void closeQuietly() {
@@ -640,16 +762,11 @@ final class UsbIpConnection {
             this.maxBytes = maxBytes;
         }
 
-        /** Waits for room at most {@code timeoutNanos}; {@code false} on timeout or close. */
-        synchronized boolean acquire(int n, long b, long timeoutNanos) {
-            long deadline = System.nanoTime() + timeoutNanos;
+        /** Waits for room; {@code false} once closed (or interrupted). */
+        synchronized boolean acquire(int n, long b) {
             while (!closed && (urbs + n > maxUrbs || (bytes + b > maxBytes && bytes > 0))) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
                 try {
-                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                    wait();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;
@@ -661,6 +778,10 @@ final class UsbIpConnection {
             urbs += n;
             bytes += b;
             return true;
+        }
+
+        synchronized long bytes() {
+            return bytes;
         }
 
         synchronized void release(int n, long b) {

@@ -27,14 +27,18 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]... (--stdio | --port N)
- *           [--bind ADDRESS] [--seconds N] [--idle-seconds N]
+ *           [--bind ADDRESS] [--allow CIDR[,CIDR]...] [--seconds N] [--idle-seconds N]
  * </pre>
  *
  * <p>Devices get bus ids 1-1, 1-2, … in order (default: one loopback device). {@code --stdio} serves one
  * connection on stdin/stdout, for QEMU's {@code guestfwd=tcp:10.0.2.100:3240-cmd:java … --stdio}; in
- * that mode {@code System.out} is redirected to stderr so that nothing else reaches the protocol stream.
- * {@code --port} listens on 127.0.0.1 (or {@code --bind}), 0 for an ephemeral port. {@code --seconds}
- * bounds the whole run (default 300, 0 = unbounded).
+ * that mode {@code System.out} is redirected to stderr so that nothing else reaches the protocol stream,
+ * and the one peer (the process that started this one) is not idle-timed unless {@code --idle-seconds}
+ * says so. {@code --port} listens on 127.0.0.1 (or {@code --bind}), 0 for an ephemeral port, and serves
+ * the peers {@code --allow} lists (default: loopback only). {@code --idle-seconds} ends an import that
+ * has no traffic for that long (TCP default {@value UsbIpServer#DEFAULT_IDLE_SECONDS}, 0 = never).
+ * {@code --seconds} bounds the whole run (default 300, 0 = unbounded). The other limits are those of
+ * {@link UsbIpServer.Builder}.
  */
 public final class UsbIpMain {
 
@@ -65,7 +69,8 @@ public final class UsbIpMain {
         } catch (IllegalArgumentException e) {
             System.err.println("usbip: " + e.getMessage());
             System.err.println("usage: UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]..."
-                    + " (--stdio | --port N) [--bind ADDRESS] [--seconds N] [--idle-seconds N]");
+                    + " (--stdio | --port N) [--bind ADDRESS] [--allow CIDR[,CIDR]...] [--seconds N]"
+                    + " [--idle-seconds N]");
             rc = 2;
         } catch (IOException e) {
             System.err.println("usbip: " + e);
@@ -79,8 +84,9 @@ public final class UsbIpMain {
         boolean stdio = false;
         int port = -1;
         long seconds = 300;
-        long idleSeconds = 600;
-        InetAddress bind = InetAddress.getLoopbackAddress();
+        Long idleSeconds = null;
+        InetAddress bind = null;
+        List<String> allow = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -88,13 +94,17 @@ public final class UsbIpMain {
                 case "--stdio" -> stdio = true;
                 case "--port" -> port = number(value(args, ++i, a), a);
                 case "--seconds" -> seconds = number(value(args, ++i, a), a);
-                case "--idle-seconds" -> idleSeconds = number(value(args, ++i, a), a);
+                case "--idle-seconds" -> idleSeconds = (long) number(value(args, ++i, a), a);
                 case "--bind" -> bind = InetAddress.getByName(value(args, ++i, a));
+                case "--allow" -> allow.add(value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
         if (stdio == (port >= 0)) {
             throw new IllegalArgumentException("give exactly one of --stdio and --port N");
+        }
+        if (stdio && (bind != null || !allow.isEmpty())) {
+            throw new IllegalArgumentException("--stdio serves stdin/stdout: it takes no --bind or --allow");
         }
         if (deviceNames.isEmpty()) {
             deviceNames.add("loopback");
@@ -102,14 +112,27 @@ public final class UsbIpMain {
         if (stdio) {
             System.setOut(System.err); // stdout is the protocol stream
         }
+        for (String d : deviceNames) {
+            if (!DEVICE_NAMES.contains(d)) {
+                throw new IllegalArgumentException("unknown device " + d);
+            }
+        }
+        String[] allowed = allow.toArray(String[]::new);
+        if (allowed.length > 0) {
+            AccessList.parse(allowed); // a bad list is refused before anything starts
+        }
         SimulatedHostController host = realTimeBus(deviceNames);
-        UsbIpServer.Builder b = UsbIpServer.builder(host).idleTimeout(Duration.ofSeconds(idleSeconds));
+        UsbIpServer.Builder b = UsbIpServer.builder(host);
+        if (allowed.length > 0) {
+            b.allow(allowed);
+        }
+        b.idleTimeout(idleTimeout(idleSeconds, stdio));
         int n = 1;
         for (String d : deviceNames) {
             b.attach("1-" + n++, model(d));
         }
         if (!stdio) {
-            b.port(port).bindAddress(bind);
+            b.port(port).bindAddress(bind != null ? bind : InetAddress.getLoopbackAddress());
         }
         UsbIpServer server = b.build();
         CountDownLatch done = new CountDownLatch(1);
@@ -126,8 +149,10 @@ public final class UsbIpMain {
                 t.start();
             } else {
                 server.start();
-                System.err.println("usbip: listening on " + bind.getHostAddress() + ":" + server.port() + " exporting "
-                        + server.busIds());
+                System.err.println("usbip: listening on "
+                        + (bind != null ? bind : InetAddress.getLoopbackAddress()).getHostAddress() + ":"
+                        + server.port()
+                        + " exporting " + server.busIds());
             }
             boolean finished = seconds > 0 ? await(done, seconds) : await(done, Long.MAX_VALUE / 2);
             if (!finished) {
@@ -138,6 +163,19 @@ public final class UsbIpMain {
             host.close();
         }
         return 0;
+    }
+
+    /**
+     * The idle timeout for {@code --idle-seconds}: as given, or by default {@value
+     * UsbIpServer#DEFAULT_IDLE_SECONDS} s over TCP and none over stdio, whose one peer is the process that
+     * started the server (QEMU's guestfwd). Shared with the {@code usbd serve-usbip} command.
+     *
+     * @param idleSeconds the option's value, {@code null} when not given
+     * @param stdio whether the server serves stdin/stdout
+     * @return the timeout, {@link Duration#ZERO} for none
+     */
+    public static Duration idleTimeout(Long idleSeconds, boolean stdio) {
+        return Duration.ofSeconds(idleSeconds != null ? idleSeconds : stdio ? 0 : UsbIpServer.DEFAULT_IDLE_SECONDS);
     }
 
     private static boolean await(CountDownLatch latch, long seconds) {

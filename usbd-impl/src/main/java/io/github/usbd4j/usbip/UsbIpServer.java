@@ -12,9 +12,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,40 +47,71 @@ import org.slf4j.LoggerFactory;
  * over a pair of streams ({@link #serve(InputStream, OutputStream)}, e.g. stdin/stdout under QEMU's
  * {@code guestfwd=...-cmd:}).
  *
- * <p>Every connection is bounded (see {@link Builder}): connections at once, URBs and bytes in flight,
- * {@code transfer_buffer_length}, {@code number_of_packets}, handshake and idle time. A malformed
- * request gets an error status ({@code -EINVAL}, {@code -ENOENT}) when the stream is still in step,
- * and otherwise closes the connection; nothing escapes a server thread.
+ * <p>Peers are untrusted. Only allowed addresses are served (loopback unless configured); every
+ * connection is bounded in time, memory and slots, as the table on {@link Builder} lists; a peer that
+ * does not read, idles or hogs slots is dropped or evicted. A malformed request gets an error status
+ * ({@code -EINVAL}, {@code -ENOENT}) when the stream is still in step, and otherwise closes the
+ * connection; nothing escapes a server thread. Refused, evicted and dropped peers are logged (WARN for
+ * refusals and protocol violations, INFO for timeouts and evictions), at most a burst of 20 lines and
+ * then one a second, the rest counted in a summary line.
  */
 public final class UsbIpServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(UsbIpServer.class);
     private static final Pattern BUS_ID = Pattern.compile("([1-9][0-9]{0,4})-[0-9][0-9.]{0,24}");
+    /** How long {@link #close()} waits for the server's threads to end. */
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** The default USB/IP port. */
     public static final int DEFAULT_PORT = 3240;
 
+    /** The default idle timeout after an import, in seconds (see {@link Builder#idleTimeout}). */
+    public static final int DEFAULT_IDLE_SECONDS = 60;
+
     /** The limits of a server, fixed when it is built. */
     record Limits(
             int maxConnections,
+            int maxHandshakesPerAddress,
             int maxUrbsInFlight,
             long maxBytesInFlight,
             int maxTransferBufferLength,
             int maxIsoPackets,
             long handshakeTimeoutNanos,
-            long idleTimeoutNanos) {}
+            long idleTimeoutNanos,
+            long writeTimeoutNanos) {}
+
+    /** A connection's place in the server: who, since when, and whether it has imported (not evictable). */
+    private static final class Slot {
+        final UsbIpConnection connection;
+        /** The peer's address; {@code null} for a connection over streams. */
+        final InetAddress address;
+
+        final long since = System.nanoTime();
+        boolean imported;
+
+        Slot(UsbIpConnection connection, InetAddress address) {
+            this.connection = connection;
+            this.address = address;
+        }
+    }
 
     private final SimulatedHostController host;
     private final Map<String, ExportedDevice> devices;
     private final Limits limits;
+    private final AccessList allowed;
     private final InetAddress bindAddress;
     private final int requestedPort;
-    private final Set<UsbIpConnection> connections = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger connectionCount = new AtomicInteger();
+    private final PeerLog peers = new PeerLog(LOG);
     private final AtomicInteger connectionIds = new AtomicInteger();
     private final ScheduledExecutorService watchdog;
+    /** Threads this server started (accept, connections, writers), joined by {@link #close()}. */
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+
+    // guarded by itself; oldest first
+    private final List<Slot> slots = new ArrayList<>();
+    // guarded by slots
+    private boolean closed;
 
     private volatile ServerSocket serverSocket;
-    private volatile boolean closed;
 
     private UsbIpServer(Builder b) {
         this.host = b.host;
@@ -96,20 +127,24 @@ public final class UsbIpServer implements Closeable {
         this.devices = map;
         this.limits = new Limits(
                 b.maxConnections,
+                b.maxHandshakesPerAddress,
                 b.maxUrbsInFlight,
                 b.maxBytesInFlight,
                 b.maxTransferBufferLength,
                 b.maxIsoPackets,
                 b.handshakeTimeout.toNanos(),
-                b.idleTimeout.toNanos());
+                b.idleTimeout.toNanos(),
+                b.writeTimeout.toNanos());
+        this.allowed = b.allowed;
         this.bindAddress = b.bindAddress;
         this.requestedPort = b.port;
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "usbip-watchdog");
             t.setDaemon(true);
+            threads.add(t); // joined by close() like the others
             return t;
         });
-        watchdog.scheduleWithFixedDelay(this::checkIdle, 100, 100, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -124,13 +159,17 @@ public final class UsbIpServer implements Closeable {
 
     /**
      * Listens on TCP (the configured address and port) and serves each connection on its own thread.
+     * Binding beyond loopback logs a warning: the simulated devices are then reachable from the network
+     * (by the allowed peers).
      *
      * @return this
      * @throws IOException if the port cannot be bound
      */
     public synchronized UsbIpServer start() throws IOException {
-        if (closed) {
-            throw new IllegalStateException("closed");
+        synchronized (slots) {
+            if (closed) {
+                throw new IllegalStateException("closed");
+            }
         }
         if (serverSocket != null) {
             throw new IllegalStateException("already started");
@@ -139,10 +178,16 @@ public final class UsbIpServer implements Closeable {
         s.setReuseAddress(true);
         s.bind(new InetSocketAddress(bindAddress, requestedPort), 16);
         serverSocket = s;
-        Thread t = new Thread(() -> acceptLoop(s), "usbip-accept");
-        t.setDaemon(true);
-        t.start();
-        LOG.info("USB/IP server on {} exporting {}", s.getLocalSocketAddress(), devices.keySet());
+        startThread("usbip-accept", () -> acceptLoop(s));
+        LOG.info(
+                "USB/IP server on {} exporting {}, peers allowed: {}",
+                s.getLocalSocketAddress(),
+                devices.keySet(),
+                allowed);
+        String warning = bindWarning(bindAddress, allowed);
+        if (warning != null) {
+            LOG.warn("{}", warning);
+        }
         return this;
     }
 
@@ -159,13 +204,16 @@ public final class UsbIpServer implements Closeable {
 
     /** Connections being served now. */
     public int activeConnections() {
-        return connectionCount.get();
+        synchronized (slots) {
+            return slots.size();
+        }
     }
 
     /**
      * Serves one connection over a pair of streams on the calling thread until it ends (the peer
      * closes, a protocol error, a timeout, or {@link #close()}). Both streams are closed afterwards.
-     * It counts toward the connection limit: over the limit the streams are closed at once.
+     * The peer is not checked against the allowed addresses (there is no address: the caller chose it),
+     * and it counts toward the connection limit: over it, the streams are closed at once.
      *
      * @param in requests
      * @param out replies
@@ -180,13 +228,25 @@ public final class UsbIpServer implements Closeable {
                 out.close();
             }
         };
-        run("stdio-" + connectionIds.incrementAndGet(), in, out, closer);
+        UsbIpConnection c = new UsbIpConnection(this, "stdio-" + connectionIds.incrementAndGet(), in, out, closer);
+        if (admit(c, null)) {
+            c.run();
+        } else {
+            closeQuietly(closer);
+        }
     }
 
-    /** Stops listening, ends every connection and stops the watchdog; the devices stay attached. */
+    /**
+     * Stops listening, ends every connection and stops the watchdog; the devices stay attached. Returns
+     * once the threads the server started have ended (at most a few seconds).
+     */
     @Override
     public void close() {
-        closed = true;
+        List<Slot> left;
+        synchronized (slots) {
+            closed = true;
+            left = new ArrayList<>(slots);
+        }
         ServerSocket s = serverSocket;
         if (s != null) {
             try {
@@ -195,13 +255,44 @@ public final class UsbIpServer implements Closeable {
                 LOG.debug("closing the server socket: {}", e.toString());
             }
         }
-        for (UsbIpConnection c : connections) {
-            c.abort("server closing");
+        for (Slot slot : left) {
+            slot.connection.abort("server closing", false);
         }
         watchdog.shutdownNow();
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        for (Thread t : List.copyOf(threads)) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
+            long remaining = deadline - System.nanoTime();
+            try {
+                if (remaining > 0) {
+                    TimeUnit.NANOSECONDS.timedJoin(t, remaining);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            if (t.isAlive()) {
+                LOG.warn("{} did not end within {} s of close()", t.getName(), CLOSE_WAIT_NANOS / 1_000_000_000L);
+            }
+        }
     }
 
     // ---- internals --------------------------------------------------------------------------------
+
+    /** The warning to log when listening on {@code bind}, or {@code null} for a loopback address. */
+    static String bindWarning(InetAddress bind, AccessList allowed) {
+        if (bind.isLoopbackAddress()) {
+            return null;
+        }
+        if (allowed.isLoopbackOnly()) {
+            return "USB/IP server listening on " + bind.getHostAddress() + ", beyond loopback, but only loopback"
+                    + " peers are allowed (" + allowed + "): allow the peers that should import the devices";
+        }
+        return "USB/IP server listening on " + bind.getHostAddress() + ", beyond loopback: peers in " + allowed
+                + " can import the simulated devices, without authentication or encryption";
+    }
 
     Limits limits() {
         return limits;
@@ -209,6 +300,10 @@ public final class UsbIpServer implements Closeable {
 
     BusClock clock() {
         return host;
+    }
+
+    PeerLog peerLog() {
+        return peers;
     }
 
     List<ExportedDevice> exportedDevices() {
@@ -219,71 +314,228 @@ public final class UsbIpServer implements Closeable {
         return devices.get(busId);
     }
 
-    void connectionEnded(UsbIpConnection c) {
-        if (connections.remove(c)) {
-            connectionCount.decrementAndGet();
+    /** Bytes the connections hold for URBs and replies now (their in-flight budgets); for tests. */
+    long bufferedBytes() {
+        long n = 0;
+        synchronized (slots) {
+            for (Slot slot : slots) {
+                n += slot.connection.bufferedBytes();
+            }
+        }
+        return n;
+    }
+
+    /** Starts a daemon thread that the server joins when it closes. */
+    Thread startThread(String name, Runnable body) {
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        body.run();
+                    } catch (RuntimeException | Error e) {
+                        peers.error("{} failed", Thread.currentThread().getName(), e);
+                    } finally {
+                        threads.remove(Thread.currentThread());
+                    }
+                },
+                name);
+        t.setDaemon(true);
+        threads.add(t);
+        try {
+            t.start();
+        } catch (RuntimeException | Error e) {
+            threads.remove(t);
+            throw e;
+        }
+        return t;
+    }
+
+    /**
+     * Moves a connection from the handshake to the URB phase, where it is no longer evicted for a new
+     * client. {@code false} if it was evicted or the server is closing.
+     */
+    boolean enterUrbPhase(UsbIpConnection c) {
+        synchronized (slots) {
+            for (Slot slot : slots) {
+                if (slot.connection == c) {
+                    slot.imported = !closed;
+                    return !closed;
+                }
+            }
+            return false;
         }
     }
+
+    void connectionEnded(UsbIpConnection c) {
+        synchronized (slots) {
+            slots.removeIf(slot -> slot.connection == c);
+        }
+    }
+
+    /**
+     * Gives a new connection a slot. A peer address with {@code maxHandshakesPerAddress} unfinished
+     * handshakes loses its oldest one; a full server evicts the oldest handshake of the address with the
+     * most of them. Only when every slot holds an import is the newcomer refused ({@code false}).
+     */
+    private boolean admit(UsbIpConnection c, InetAddress address) {
+        Slot victim;
+        boolean refused = false;
+        long now = System.nanoTime();
+        synchronized (slots) {
+            if (closed) {
+                return false;
+            }
+            victim = address == null ? null : oldestHandshakeAtLimit(address);
+            if (victim == null && slots.size() >= limits.maxConnections()) {
+                victim = busiestHandshake();
+                refused = victim == null;
+            }
+            if (!refused) {
+                if (victim != null) {
+                    slots.remove(victim);
+                }
+                slots.add(new Slot(c, address));
+            }
+        }
+        if (refused) {
+            peers.warn("refused {}: all {} connections have imported a device", c.name(), limits.maxConnections());
+            return false;
+        }
+        if (victim != null) {
+            peers.info(
+                    "{}: evicted after {} ms without an import, to admit {}",
+                    victim.connection.name(),
+                    TimeUnit.NANOSECONDS.toMillis(now - victim.since),
+                    c.name());
+            victim.connection.abort("evicted", false);
+        }
+        return true;
+    }
+
+    /** The address's oldest unfinished handshake if it holds {@code maxHandshakesPerAddress} of them. */
+    // guarded by slots
+    private Slot oldestHandshakeAtLimit(InetAddress address) {
+        Slot oldest = null;
+        int n = 0;
+        for (Slot slot : slots) { // oldest first
+            if (!slot.imported && address.equals(slot.address)) {
+                n++;
+                oldest = oldest == null ? slot : oldest;
+            }
+        }
+        return n >= limits.maxHandshakesPerAddress() ? oldest : null;
+    }
+
+    /** The oldest unfinished handshake of the peer address that has the most of them; null if none. */
+    // guarded by slots
+    private Slot busiestHandshake() {
+        Map<Object, Integer> counts = new HashMap<>();
+        for (Slot slot : slots) {
+            if (!slot.imported) {
+                counts.merge(slot.address == null ? STREAMS : slot.address, 1, Integer::sum);
+            }
+        }
+        Slot best = null;
+        int bestCount = 0;
+        for (Slot slot : slots) { // oldest first: on a tie the older one wins
+            if (!slot.imported) {
+                int n = counts.get(slot.address == null ? STREAMS : slot.address);
+                if (n > bestCount) {
+                    best = slot;
+                    bestCount = n;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** The key connections over streams share in {@link #busiestHandshake()}. */
+    private static final Object STREAMS = new Object();
 
     private void acceptLoop(ServerSocket s) {
         while (!s.isClosed()) {
             Socket socket;
             try {
                 socket = s.accept();
-            } catch (SocketException e) {
-                break; // closed
             } catch (IOException e) {
-                LOG.warn("accept failed: {}", e.toString());
+                if (s.isClosed()) {
+                    break;
+                }
+                // e.g. out of file descriptors: do not spin
+                peers.warn("accept failed: {}", e.toString());
+                pause();
                 continue;
             }
             try {
-                socket.setTcpNoDelay(true);
-                String name = "tcp-" + connectionIds.incrementAndGet();
-                Thread t = new Thread(
-                        () -> {
-                            try {
-                                run(name, socket.getInputStream(), socket.getOutputStream(), socket);
-                            } catch (IOException e) {
-                                LOG.info("{}: {}", name, e.toString());
-                                closeQuietly(socket);
-                            }
-                        },
-                        "usbip-" + name);
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("cannot serve a connection: {}", e.toString());
+                accept(socket);
+            } catch (RuntimeException | Error e) {
+                peers.error("cannot serve a connection from {}", socket.getRemoteSocketAddress(), e);
                 closeQuietly(socket);
+                pause();
             }
         }
         LOG.debug("accept loop ended");
     }
 
-    private void run(String name, InputStream in, OutputStream out, Closeable closer) {
-        if (closed || connectionCount.incrementAndGet() > limits.maxConnections()) {
-            if (!closed) {
-                connectionCount.decrementAndGet();
-            }
-            LOG.warn("{}: refused, {} connections already served", name, limits.maxConnections());
-            closeQuietly(closer);
+    private void accept(Socket socket) {
+        InetAddress peer = socket.getInetAddress();
+        String name = "tcp-" + connectionIds.incrementAndGet() + " (" + hostAndPort(socket) + ")";
+        if (!allowed.allows(peer)) {
+            peers.warn("refused {}: {} is not an allowed peer (allowed: {})", name, peer.getHostAddress(), allowed);
+            closeQuietly(socket);
             return;
         }
-        UsbIpConnection c = new UsbIpConnection(this, name, in, out, closer);
-        connections.add(c);
-        LOG.debug("{}: connected", name);
-        c.run();
+        UsbIpConnection c;
+        try {
+            socket.setTcpNoDelay(true);
+            c = new UsbIpConnection(this, name, socket.getInputStream(), socket.getOutputStream(), socket);
+        } catch (IOException e) {
+            peers.info("{}: cannot serve: {}", name, e.toString());
+            closeQuietly(socket);
+            return;
+        }
+        if (!admit(c, peer)) {
+            closeQuietly(socket);
+            return;
+        }
+        try {
+            startThread("usbip-" + name.substring(0, name.indexOf(' ')), c::run);
+        } catch (RuntimeException | Error e) {
+            connectionEnded(c);
+            throw e;
+        }
     }
 
-    private void checkIdle() {
+    private static String hostAndPort(Socket socket) {
+        InetAddress a = socket.getInetAddress();
+        String host = a.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + socket.getPort();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Every 100 ms: handshake deadlines, idle imports, peers that do not read. */
+    private void checkConnections() {
         try {
             long now = System.nanoTime();
-            for (UsbIpConnection c : connections) {
-                if (c.idleExpired(now)) {
-                    c.abort("idle timeout");
+            List<Slot> snapshot;
+            synchronized (slots) {
+                snapshot = new ArrayList<>(slots);
+            }
+            for (Slot slot : snapshot) {
+                String why = slot.connection.overdue(now);
+                if (why != null) {
+                    slot.connection.abort(why, true);
                 }
             }
+            peers.summarise();
         } catch (RuntimeException e) {
-            LOG.error("watchdog failed", e);
+            peers.error("watchdog failed", e);
         }
     }
 
@@ -295,19 +547,62 @@ public final class UsbIpServer implements Closeable {
         }
     }
 
-    /** Builds a {@link UsbIpServer}. */
+    /**
+     * Builds a {@link UsbIpServer}. Every limit a peer meets, with its default and where to change it:
+     *
+     * <table class="striped">
+     *   <caption>USB/IP server limits</caption>
+     *   <thead><tr><th>Limit</th><th>Default</th><th>Builder</th><th>Command line</th></tr></thead>
+     *   <tbody>
+     *   <tr><td>Peers allowed to connect (checked at accept; refused peers are logged)</td>
+     *       <td>loopback: {@code 127.0.0.0/8,::1/128}</td><td>{@link #allow}</td><td>{@code --allow}</td></tr>
+     *   <tr><td>Connections at once (handshakes and imports)</td><td>8</td><td>{@link #maxConnections}</td>
+     *       <td>-</td></tr>
+     *   <tr><td>Unfinished handshakes from one peer address (a new one evicts its oldest)</td><td>4</td>
+     *       <td>{@link #maxHandshakesPerAddress}</td><td>-</td></tr>
+     *   <tr><td>Handshake: from connect to import, the whole of it</td><td>10 s</td>
+     *       <td>{@link #handshakeTimeout}</td><td>-</td></tr>
+     *   <tr><td>Requests in one handshake</td><td>16</td><td>fixed</td><td>-</td></tr>
+     *   <tr><td>Idle import: nothing received and nothing sent</td><td>{@value UsbIpServer#DEFAULT_IDLE_SECONDS} s</td>
+     *       <td>{@link #idleTimeout}</td><td>{@code --idle-seconds}</td></tr>
+     *   <tr><td>A reply the peer does not read</td><td>10 s</td><td>{@link #writeTimeout}</td><td>-</td></tr>
+     *   <tr><td>URBs and unlinks in flight per connection</td><td>256</td><td>{@link #maxUrbsInFlight}</td>
+     *       <td>-</td></tr>
+     *   <tr><td>Buffer bytes in flight per connection</td><td>4 MiB</td><td>{@link #maxBytesInFlight}</td>
+     *       <td>-</td></tr>
+     *   <tr><td>{@code transfer_buffer_length} of one URB</td><td>1 MiB</td>
+     *       <td>{@link #maxTransferBufferLength}</td><td>-</td></tr>
+     *   <tr><td>{@code number_of_packets} of one URB</td><td>1024</td><td>{@link #maxIsoPackets}</td>
+     *       <td>-</td></tr>
+     *   </tbody>
+     * </table>
+     *
+     * <p>When every slot is taken, a new client evicts the oldest unfinished handshake of the peer
+     * address with the most of them, so it is admitted at once; it is refused only when every slot holds
+     * an import. During the handshake a reply is written before the next request is read: a peer that
+     * does not read holds no buffered replies, only its own blocked connection until the handshake
+     * deadline. After an import, a connection holds at most its in-flight budget: the URB buffers count
+     * their {@code transfer_buffer_length} and 64 bytes per isochronous packet, one URB may overshoot the
+     * byte budget, and a buffer lives at most twice (the URB's and its reply's), so one import costs at most
+     * about 2 &times; ({@code maxBytesInFlight} + {@code maxTransferBufferLength}) of heap, 10 MiB with the
+     * defaults, plus about 1 KiB per URB in flight; a handshake costs a few KiB. The server runs one thread
+     * per connection, one more per import, an accept thread and a watchdog.
+     */
     public static final class Builder {
         private final SimulatedHostController host;
         private final Map<String, SimulatedDevice> devices = new LinkedHashMap<>();
         private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+        private AccessList allowed = AccessList.LOOPBACK;
         private int port = DEFAULT_PORT;
-        private int maxConnections = 4;
+        private int maxConnections = 8;
+        private int maxHandshakesPerAddress = 4;
         private int maxUrbsInFlight = 256;
-        private long maxBytesInFlight = 16L << 20;
+        private long maxBytesInFlight = 4L << 20;
         private int maxTransferBufferLength = 1 << 20;
         private int maxIsoPackets = 1024;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
-        private Duration idleTimeout = Duration.ofMinutes(10);
+        private Duration idleTimeout = Duration.ofSeconds(DEFAULT_IDLE_SECONDS);
+        private Duration writeTimeout = Duration.ofSeconds(10);
 
         private Builder(SimulatedHostController host) {
             this.host = Objects.requireNonNull(host, "host");
@@ -342,13 +637,31 @@ public final class UsbIpServer implements Closeable {
 
         /**
          * The address to listen on; the loopback address unless set. Anything else exposes the
-         * simulated devices to the network.
+         * simulated devices to the network (to the peers {@link #allow allowed}); {@link #start()} logs a
+         * warning.
          *
          * @param address the address
          * @return this
          */
         public Builder bindAddress(InetAddress address) {
             this.bindAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * The peers that may connect over TCP, as IPv4 or IPv6 address blocks in CIDR notation; loopback
+         * ({@code 127.0.0.0/8,::1/128}) unless set. A bare address is a block of one; host names are
+         * not accepted. Replaces the previous list. A peer outside the list is closed at accept and
+         * logged with its address; {@link #serve(InputStream, OutputStream) streams} are not checked.
+         *
+         * @param blocks e.g. {@code "10.0.0.0/8"}, {@code "192.168.1.0/24,fd00::/8"} (several per argument,
+         *     separated by commas)
+         * @return this
+         * @throws IllegalArgumentException for an empty list, a host name, a bad prefix, or bits set beyond
+         *     the prefix ({@code 10.1.2.3/8})
+         */
+        public Builder allow(String... blocks) {
+            this.allowed = AccessList.parse(blocks);
             return this;
         }
 
@@ -364,13 +677,27 @@ public final class UsbIpServer implements Closeable {
         }
 
         /**
-         * Connections served at once (TCP and streams together); 4 unless set.
+         * Connections served at once (TCP and streams together, handshakes and imports); 8 unless set.
+         * When all are taken, a new client evicts an unfinished handshake, and is refused only when
+         * every connection has imported a device.
          *
          * @param n 1 or more
          * @return this
          */
         public Builder maxConnections(int n) {
             this.maxConnections = check(n, 1, 1024, "maxConnections");
+            return this;
+        }
+
+        /**
+         * Unfinished handshakes one peer address may hold; 4 unless set. A new connection from an address
+         * at the limit evicts that address's oldest handshake, so that one peer cannot hold every slot.
+         *
+         * @param n 1 or more
+         * @return this
+         */
+        public Builder maxHandshakesPerAddress(int n) {
+            this.maxHandshakesPerAddress = check(n, 1, 1024, "maxHandshakesPerAddress");
             return this;
         }
 
@@ -387,7 +714,9 @@ public final class UsbIpServer implements Closeable {
         }
 
         /**
-         * Buffer bytes a connection may have in flight; 16 MiB unless set (one URB is always allowed).
+         * Buffer bytes a connection may have in flight (URB buffers and their replies, 64 bytes per
+         * isochronous packet); 4 MiB unless set (one URB is always allowed). Beyond it the server stops
+         * reading that connection until replies have gone out.
          *
          * @param n 1 or more
          * @return this
@@ -425,8 +754,8 @@ public final class UsbIpServer implements Closeable {
         }
 
         /**
-         * How long a connection may take to import a device (or between handshake requests), and how
-         * long it may stay blocked at its in-flight limit before it is closed; 10 s unless set.
+         * How long a connection may take from connect to a successful import, all requests together (a
+         * deadline, not restarted by a request); 10 s unless set. A connection past it is closed.
          *
          * @param d the time, positive
          * @return this
@@ -437,8 +766,12 @@ public final class UsbIpServer implements Closeable {
         }
 
         /**
-         * How long an importing connection may send nothing (no complete request) before it is closed;
-         * 10 min unless set. {@link Duration#ZERO} disables it.
+         * How long an importing connection may go without traffic (no request received and no reply sent)
+         * before it is closed and its device freed; {@value UsbIpServer#DEFAULT_IDLE_SECONDS} s unless
+         * set. {@link Duration#ZERO} disables it: then a client that imports and goes silent holds the
+         * device until it disconnects, and one that leaves while the server waits at its in-flight limit
+         * for URBs that never complete holds it until the server closes. A kernel that keeps an idle
+         * device attached sends nothing: raise it (or disable it) for such use.
          *
          * @param d the time, 0 or more
          * @return this
@@ -449,6 +782,18 @@ public final class UsbIpServer implements Closeable {
                 throw new IllegalArgumentException("idleTimeout " + d);
             }
             this.idleTimeout = d;
+            return this;
+        }
+
+        /**
+         * How long writing a reply may block because the peer does not read before the connection is
+         * closed; 10 s unless set.
+         *
+         * @param d the time, positive
+         * @return this
+         */
+        public Builder writeTimeout(Duration d) {
+            this.writeTimeout = positive(d, "writeTimeout");
             return this;
         }
 

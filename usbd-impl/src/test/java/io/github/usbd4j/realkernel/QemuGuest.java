@@ -27,9 +27,8 @@ import java.util.regex.Pattern;
  * host's JDK ({@code java.home} of the test JVM) with the test JVM's own class path: nothing is copied.
  * A per-run directory under {@code target/realkernel/} holds the initramfs, the console log, QEMU's log
  * and the usb-audio wav capture; its {@code share/} subdirectory is mounted writable in the guest (at the
- * same path) for the guest's result file. Devices: QEMU's {@code usb-audio} (46f4:0002, iso OUT, captured
- * to a 48 kHz stereo s16 wav) behind {@code qemu-xhci} or, with {@link Builder#uhci()}, behind
- * {@code piix3-usb-uhci}, and, when USB/IP is wanted, a user-mode
+ * same path) for the guest's result file. Devices: {@code qemu-xhci} with QEMU's {@code usb-audio}
+ * (46f4:0002, iso OUT, captured to a 48 kHz stereo s16 wav) and, when USB/IP is wanted, a user-mode
  * network restricted to one guestfwd: the guest's {@code 10.0.2.100:3240} is connected to the stdin and
  * stdout of a host command (this project's USB/IP server), so the guest reaches nothing else.
  */
@@ -46,7 +45,8 @@ public final class QemuGuest {
     private final List<String> usbIpServerArgs;
     private final Duration timeout;
     private final int memoryMb;
-    private final boolean uhci;
+    private final boolean uhciAudio;
+    private final List<String> jvmArgs;
 
     private QemuGuest(Builder b) {
         this.runDir = b.runDir;
@@ -56,7 +56,8 @@ public final class QemuGuest {
         this.usbIpServerArgs = b.usbIpServerArgs == null ? null : List.copyOf(b.usbIpServerArgs);
         this.timeout = b.timeout;
         this.memoryMb = b.memoryMb;
-        this.uhci = b.uhci;
+        this.uhciAudio = b.uhciAudio;
+        this.jvmArgs = List.copyOf(b.jvmArgs);
     }
 
     /**
@@ -78,6 +79,11 @@ public final class QemuGuest {
     /** The usb-audio capture of this run (complete once the guest has powered off). */
     public Path wav() {
         return runDir.resolve("usb-audio.wav");
+    }
+
+    /** The capture of the second usb-audio device, on the UHCI controller ({@link Builder#uhciAudio}). */
+    public Path uhciWav() {
+        return runDir.resolve("usb-audio-uhci.wav");
     }
 
     /** The run directory. */
@@ -126,7 +132,7 @@ public final class QemuGuest {
                 initrd.toString(),
                 "-append",
                 "console=ttyS0 quiet panic=-1 usbd4j_work=" + share + " usbd4j_java=" + java + " usbd4j_usbip="
-                        + (usbIpServerArgs != null ? 1 : 0),
+                        + (usbIpServerArgs != null ? 1 : 0) + " usbd4j_uhci=" + (uhciAudio ? 1 : 0),
                 "-fsdev",
                 "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
                 "-device",
@@ -138,9 +144,18 @@ public final class QemuGuest {
                 "-audiodev",
                 "wav,id=snd0,path=" + qemuOpt(wav()) + ",out.frequency=48000,out.channels=2,out.format=s16",
                 "-device",
-                uhci ? "piix3-usb-uhci,id=uhci" : "qemu-xhci,id=xhci",
+                "qemu-xhci,id=xhci",
                 "-device",
-                "usb-audio,bus=" + (uhci ? "uhci" : "xhci") + ".0,audiodev=snd0"));
+                "usb-audio,bus=xhci.0,audiodev=snd0"));
+        if (uhciAudio) {
+            cmd.addAll(List.of(
+                    "-audiodev",
+                    "wav,id=snd1,path=" + qemuOpt(uhciWav()) + ",out.frequency=48000,out.channels=2,out.format=s16",
+                    "-device",
+                    "piix3-usb-uhci,id=uhci",
+                    "-device",
+                    "usb-audio,bus=uhci.0,audiodev=snd1"));
+        }
         if (usbIpServerArgs != null) {
             Path script = runDir.resolve("usbip-server.sh");
             Files.writeString(script, usbIpServerScript(), StandardCharsets.UTF_8);
@@ -185,10 +200,9 @@ public final class QemuGuest {
                 "-XX:ErrorFile=" + resultFile.resolveSibling("hs_err_pid%p.log"),
                 // Logback's XML configuration alone takes seconds under TCG; results go through the marker file
                 "-Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider",
-                "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile,
-                "-cp",
-                String.join(File.pathSeparator, classPath()),
-                mainClass));
+                "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile));
+        a.addAll(jvmArgs); // after the defaults, so that they can override them
+        a.addAll(List.of("-cp", String.join(File.pathSeparator, classPath()), mainClass));
         a.addAll(args);
         StringBuilder s = new StringBuilder();
         for (String x : a) {
@@ -325,7 +339,8 @@ public final class QemuGuest {
         private List<String> usbIpServerArgs;
         private Duration timeout = Duration.ofMinutes(4);
         private int memoryMb = 1536;
-        private boolean uhci;
+        private boolean uhciAudio;
+        private final List<String> jvmArgs = new ArrayList<>();
 
         private Builder(Path runDir) {
             this.runDir = runDir;
@@ -354,9 +369,18 @@ public final class QemuGuest {
             return this;
         }
 
-        /** Puts usb-audio behind a UHCI controller ({@code piix3-usb-uhci}) instead of xHCI. */
-        public Builder uhci() {
-            this.uhci = true;
+        /**
+         * Adds a second usb-audio device on a UHCI controller (piix3-usb-uhci), captured to
+         * {@link QemuGuest#uhciWav()}; both devices are 46f4:0002, on different buses.
+         */
+        public Builder uhciAudio() {
+            this.uhciAudio = true;
+            return this;
+        }
+
+        /** Extra options for the guest's JVM, after the default ones (so they may override them). */
+        public Builder jvmArgs(String... a) {
+            jvmArgs.addAll(List.of(a));
             return this;
         }
 

@@ -33,7 +33,7 @@ class UsbIpLimitsAndRealTimeTest {
                 .device("1-1", lb)
                 .port(0)
                 .maxUrbsInFlight(3)
-                .handshakeTimeout(Duration.ofMillis(500))
+                .idleTimeout(Duration.ofMillis(500))
                 .build()
                 .start()) {
             UsbIpTestClient c = UsbIpTestClient.connect(server.port());
@@ -51,7 +51,7 @@ class UsbIpLimitsAndRealTimeTest {
             assertThat(advanceUntilReply(sim, c, 50))
                     .as("the server stops reading at the limit")
                     .isNull();
-            // a client that stays at the limit (here: leaves) is dropped after the handshake timeout
+            // a client that stays at the limit without traffic (here: it left) is dropped after the idle timeout
             c.close();
             await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
             try (UsbIpTestClient again = UsbIpTestClient.connect(server.port())) {

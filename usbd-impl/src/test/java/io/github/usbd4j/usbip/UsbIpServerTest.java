@@ -448,17 +448,28 @@ class UsbIpServerTest {
     // ---- limits ---------------------------------------------------------------------------------
 
     @Test
-    void connectionsBeyondTheLimitAreClosed() throws Exception {
+    void aNewClientEvictsTheOldestHandshakeAndIsRefusedOnlyWhenEverySlotHoldsAnImport() throws Exception {
         server.close();
         server = newServer(2).start();
         try (UsbIpTestClient a = UsbIpTestClient.connect(server.port());
                 UsbIpTestClient b = UsbIpTestClient.connect(server.port())) {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 2);
             try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
-                assertThat(c.closedByServer()).isTrue();
+                assertThat(c.devlist()).as("the newcomer is served").hasSize(2);
+                assertThat(a.closedByServer())
+                        .as("the oldest handshake was evicted")
+                        .isTrue();
+                assertThat(b.devlist()).hasSize(2);
+                // two imports fill both slots; they are not evicted, the next client is refused
+                assertThat(b.importDevice("1-1")).isNotNull();
+                UsbIpTestClient.Device mic = c.importDevice("1-2");
+                assertThat(mic).isNotNull();
+                try (UsbIpTestClient d = UsbIpTestClient.connect(server.port())) {
+                    assertThat(d.closedByServer()).isTrue();
+                }
+                c.control(1, mic.devid(), GET_STATUS, null);
+                assertThat(awaitReply(c).status()).isZero();
             }
-            assertThat(a.devlist()).hasSize(2);
-            assertThat(b.devlist()).hasSize(2);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
         try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {

@@ -7,6 +7,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -73,6 +74,13 @@ final class UsbIpTestClient implements Closeable {
         return new UsbIpTestClient(s.getInputStream(), s.getOutputStream(), s);
     }
 
+    /** Connects to {@code server:port} from the local address {@code from} (e.g. 127.0.0.2). */
+    static UsbIpTestClient connect(InetAddress server, int port, InetAddress from) throws IOException {
+        Socket s = new Socket(server, port, from, 0);
+        s.setSoTimeout(10_000);
+        return new UsbIpTestClient(s.getInputStream(), s.getOutputStream(), s);
+    }
+
     void sendOp(int version, int code) throws IOException {
         out.writeShort(version);
         out.writeShort(code);
@@ -98,6 +106,14 @@ final class UsbIpTestClient implements Closeable {
 
     /** Imports; returns the device, or null if the server refused (status != 0). */
     Device importDevice(String busId) throws IOException {
+        return importDevice(busId, true);
+    }
+
+    /**
+     * Imports; returns the device, or null if the server refused (status != 0). Without {@code reader}
+     * nothing reads the replies that follow (a peer that does not read).
+     */
+    Device importDevice(String busId, boolean reader) throws IOException {
         sendOp(VERSION, 0x8003);
         byte[] id = new byte[32];
         byte[] b = busId.getBytes(StandardCharsets.US_ASCII);
@@ -114,7 +130,9 @@ final class UsbIpTestClient implements Closeable {
             return null;
         }
         Device d = readDevice(false);
-        startReader();
+        if (reader) {
+            startReader();
+        }
         return d;
     }
 

@@ -43,7 +43,11 @@ final class CameraCommand implements Callable<Integer> {
     @Option(names = "--raw", description = "Also save raw YUY2 frames.")
     boolean raw;
 
-    @Option(names = "--device", description = "The camera's VID:PID in hex (default: the one UVC camera on the bus).")
+    @Option(
+            names = "--device",
+            description =
+                    "The camera's VID:PID in hex, @BUS-PORTS for one of several alike (default: the one UVC camera"
+                            + " on the bus).")
     String device;
 
     @CommandLine.Mixin

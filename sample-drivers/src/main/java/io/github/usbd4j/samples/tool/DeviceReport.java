@@ -177,8 +177,14 @@ final class DeviceReport {
 
     // ---- text ---------------------------------------------------------------------------------------
 
-    /** The text form. */
-    static void text(StringBuilder s, DeviceView v, String toolBackend) {
+    /**
+     * The text form.
+     *
+     * @param toolBackend the {@code --backend} option of the {@code usbd stream} lines, or empty
+     * @param deviceArg the {@code --device} value of those lines: the VID:PID, with {@code @BUS-PORTS}
+     *     when another device has the same IDs
+     */
+    static void text(StringBuilder s, DeviceView v, String toolBackend, String deviceArg) {
         s.append(v.title()).append(" (").append(v.hub() ? "hub, " : "").append(v.speedName());
         if (!v.location().equals("sim")) {
             s.append(", ").append(v.location());
@@ -253,14 +259,14 @@ final class DeviceReport {
                     s.append("      ").append(line).append('\n');
                 }
                 for (UsbEndpoint ep : i.endpoints()) {
-                    endpointText(s, v, i, facts(ep, v.speed()), active, toolBackend);
+                    endpointText(s, deviceArg, i, facts(ep, v.speed()), active, toolBackend);
                 }
             }
         }
     }
 
     private static void endpointText(
-            StringBuilder s, DeviceView v, UsbInterface alt, EndpointFacts f, boolean active, String toolBackend) {
+            StringBuilder s, String deviceArg, UsbInterface alt, EndpointFacts f, boolean active, String toolBackend) {
         s.append(String.format(
                 Locale.ROOT, "      endpoint 0x%02X %s %s", f.d().bEndpointAddress(), f.direction(), f.type()));
         if (f.sync() != null) {
@@ -292,7 +298,7 @@ final class DeviceReport {
                     Locale.ROOT,
                     "        usbd%s stream --device %s --interface %d --alt %d --endpoint 0x%02X%n",
                     toolBackend,
-                    v.id(),
+                    deviceArg,
                     alt.descriptor().bInterfaceNumber(),
                     alt.descriptor().bAlternateSetting(),
                     f.d().bEndpointAddress()));

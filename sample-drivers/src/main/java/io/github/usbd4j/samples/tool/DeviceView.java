@@ -51,6 +51,11 @@ record DeviceView(
 
     private static final String UNCONFIGURED = "unconfigured";
 
+    /** {@code "3-1"}: bus and port path, as {@code --device VID:PID@BUS-PORTS} takes it. */
+    String busPorts() {
+        return busNumber + "-" + portPath;
+    }
+
     /** {@code "1209:0003"}. */
     String id() {
         return id(vendorId, productId);

@@ -24,8 +24,8 @@ import java.util.function.BooleanSupplier;
  * time. Each arriving device is checked against the driver before the runtime sees it: its speed, which
  * the CE model does not report, goes to the driver, and a device the driver cannot use
  * ({@link IsochStreamingDriver#problemWith}) is never opened; {@link #refused()} says why. Only one device
- * is passed on (the one at the location chosen, if one was), so a second one with the same VID:PID is
- * never opened either.
+ * is passed on (the one at the bus and ports chosen, if they were), so a second one with the same VID:PID
+ * is never opened either.
  */
 public final class LibusbBus implements ToolBus {
     private final LibusbHostController backend;
@@ -35,14 +35,14 @@ public final class LibusbBus implements ToolBus {
     /**
      * @param vendorId the device's {@code idVendor}
      * @param productId the device's {@code idProduct}
-     * @param location the device's location ({@code "libusb:1-1 (address 2)"}), or {@code null} for the
-     *     first with these IDs
+     * @param busPorts where the device is ({@code "3-1"}, bus and port path), or {@code null} for the first
+     *     with these IDs
      * @param driver the driver the device is for
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
-    public LibusbBus(int vendorId, int productId, String location, IsochStreamingDriver driver) {
+    public LibusbBus(int vendorId, int productId, String busPorts, IsochStreamingDriver driver) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
-        gate = new Gate(backend, driver, location);
+        gate = new Gate(backend, driver, busPorts == null ? null : "libusb:" + busPorts + " ");
         usbd = Usbd.builder().backend(gate).build();
     }
 
@@ -101,12 +101,13 @@ public final class LibusbBus implements ToolBus {
         private final CompletableFuture<String> refused = new CompletableFuture<>();
         private final List<String> arrivals = new CopyOnWriteArrayList<>();
         private final Set<BackendDevice> passed = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private final String location;
+        /** The start of the chosen device's location, or {@code null} for any. */
+        private final String locationPrefix;
 
-        Gate(HostController backend, IsochStreamingDriver driver, String location) {
+        Gate(HostController backend, IsochStreamingDriver driver, String locationPrefix) {
             this.backend = backend;
             this.driver = driver;
-            this.location = location;
+            this.locationPrefix = locationPrefix;
         }
 
         @Override
@@ -135,7 +136,8 @@ public final class LibusbBus implements ToolBus {
 
         /** Checks an arriving device; {@code true} if it is the one to pass on (the speed is then set). */
         private synchronized boolean admit(BackendDevice device) {
-            if (!passed.isEmpty() || (location != null && !location.equals(device.location()))) {
+            if (!passed.isEmpty()
+                    || (locationPrefix != null && !device.location().startsWith(locationPrefix))) {
                 return false; // not the device chosen: never opened
             }
             if (device.activeConfigurationValue() == 0) {

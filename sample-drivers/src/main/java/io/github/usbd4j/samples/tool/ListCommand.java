@@ -61,12 +61,23 @@ final class ListCommand implements Callable<Integer> {
                 s.append("no USB devices on this machine's buses\n");
             }
             int bus = -1;
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            java.util.Set<String> twice = new java.util.HashSet<>();
+            devices.forEach(d -> {
+                if (!seen.add(d.id())) {
+                    twice.add(d.id());
+                }
+            });
             for (DeviceView d : devices) {
                 if (real && d.busNumber() != bus) {
                     bus = d.busNumber();
                     s.append("bus ").append(bus).append(":\n");
                 }
-                DeviceReport.text(s, d, real ? " --backend libusb" : "");
+                DeviceReport.text(
+                        s,
+                        d,
+                        real ? " --backend libusb" : "",
+                        d.id() + (twice.contains(d.id()) ? "@" + d.busPorts() : ""));
                 if (!real && d.vendorId() == 0x1209 && d.productId() == 0x0001) {
                     s.append("  (a high-speed variant, alternate settings 1-3 up to 3072 bytes per microframe:"
                             + " loopback-test --speed high, serve-usbip --device loopback-hs)\n");

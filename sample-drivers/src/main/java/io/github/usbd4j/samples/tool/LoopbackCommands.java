@@ -112,7 +112,7 @@ final class LoopbackCommands {
                     throw new ParameterException(
                             cl, view.title() + " (" + view.speedName() + ") cannot do this: " + problem);
                 }
-                target = new Target(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, model, view);
+                target = new Target(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, model, view, null);
             }
             FaultPlan faults = null;
             AtomicLong injected = new AtomicLong();
@@ -305,7 +305,9 @@ final class LoopbackCommands {
     static final class LoopbackTest extends Base {
         @Option(
                 names = "--device",
-                description = "libusb: the device's VID:PID in hex (default: the one device with such an interface).")
+                description =
+                        "libusb: the device's VID:PID in hex, @BUS-PORTS for one of several alike (default: the one"
+                                + " device with such an interface).")
         String deviceId;
 
         @Option(

@@ -39,7 +39,8 @@ final class PlayCommand implements Callable<Integer> {
 
     @Option(
             names = "--device",
-            description = "The speaker's VID:PID in hex (default: the one UAC1 speaker that plays the file).")
+            description = "The speaker's VID:PID in hex, @BUS-PORTS for one of several alike (default: the one UAC1"
+                    + " speaker that plays the file).")
     String device;
 
     @Option(

@@ -43,7 +43,8 @@ final class RecordCommand implements Callable<Integer> {
 
     @Option(
             names = "--device",
-            description = "The microphone's VID:PID in hex (default: the one UAC1 microphone on the bus).")
+            description = "The microphone's VID:PID in hex, @BUS-PORTS for one of several alike (default: the one UAC1"
+                    + " microphone on the bus).")
     String device;
 
     @Option(

@@ -38,7 +38,8 @@ final class StreamCommand implements Callable<Integer> {
     @Option(
             names = "--device",
             defaultValue = "1209:0001",
-            description = "VID:PID in hex; sim: 1209:0001 loopback (full speed), 1209:0002 speaker, 1209:0003"
+            description = "VID:PID in hex (libusb: @BUS-PORTS for one of several alike); sim: 1209:0001 loopback (full"
+                    + " speed), 1209:0002 speaker, 1209:0003"
                     + " microphone, 1209:0004 camera (default: ${DEFAULT-VALUE}).")
     String device;
 

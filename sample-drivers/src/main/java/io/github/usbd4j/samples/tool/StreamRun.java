@@ -135,11 +135,7 @@ final class StreamRun implements AutoCloseable {
         } else {
             LibusbBus real;
             try {
-                real = new LibusbBus(
-                        target.vendorId(),
-                        target.productId(),
-                        target.view() == null ? null : target.view().location(),
-                        d);
+                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d);
             } catch (LibusbUnavailableException e) {
                 throw new ToolException(ExitCode.NO_DEVICE, "USB is not available here: " + e.getMessage(), e);
             }
@@ -151,7 +147,7 @@ final class StreamRun implements AutoCloseable {
                         Locale.ROOT,
                         "waiting up to %s for %s to be plugged in (on the bus now: %s)%n",
                         UsbdTool.seconds(waitFrames),
-                        target.id(),
+                        target.id() + (target.busPorts() == null ? "" : " at " + target.busPorts()),
                         DeviceView.summary(DeviceView.real()));
                 out.flush();
             }

@@ -20,8 +20,9 @@ import picocli.CommandLine.ParameterException;
  * @param productId {@code idProduct}
  * @param model the simulated model (sim backend), else {@code null}
  * @param view the device as listed, {@code null} for a real device not plugged in yet
+ * @param busPorts where a real device must be ({@code "3-1"}), {@code null} for anywhere
  */
-record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
+record Target(int vendorId, int productId, DeviceModel model, DeviceView view, String busPorts) {
 
     /** {@code "1209:0003 usbd4j UAC1 Microphone"}, or the VID:PID alone before the device is seen. */
     String title() {
@@ -37,7 +38,9 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
      *
      * @param cl the command, for usage errors
      * @param real the libusb backend (else the simulator)
-     * @param device the {@code --device} VID:PID, or {@code null} to find the one device the driver can use
+     * @param device the {@code --device} VID:PID, optionally {@code @BUS-PORTS} ({@code 46f4:0002@3-1}, as
+     *     {@code usbd list} shows the location) for one of several with the same IDs; or {@code null} to
+     *     find the one device the driver can use
      * @param driver the driver, whose {@link IsochStreamingDriver#problemWith} judges each device
      * @param what what the command needs, for messages ({@code "UAC1 microphone"})
      * @param kind the devices of that kind, for messages when none can be used: when {@code device} is
@@ -56,6 +59,10 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
             String what,
             Predicate<UsbDevice> kind) {
         int[] id = device == null ? null : vidPid(cl, device);
+        String at = device == null || !device.contains("@") ? null : device.substring(device.indexOf('@') + 1);
+        if (at != null && !real) {
+            throw new ParameterException(cl, "--device: the simulator's devices have no bus location ('@" + at + "')");
+        }
         List<DeviceView> candidates = new ArrayList<>();
         List<DeviceView> all;
         if (real) {
@@ -68,6 +75,9 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
         }
         for (DeviceView v : all) {
             if (id != null && (v.vendorId() != id[0] || v.productId() != id[1])) {
+                continue;
+            }
+            if (at != null && !at.equals(v.busPorts())) {
                 continue;
             }
             if (id == null && (v.hub() || v.info() == null || driver.problemWith(v.info(), v.speed()) != null)) {
@@ -105,11 +115,11 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
                         "no simulated device " + DeviceView.id(id[0], id[1]) + " (built in: " + SimDevices.ids()
                                 + "; real devices: --backend libusb)");
             }
-            return new Target(id[0], id[1], null, null); // not plugged in yet: wait for it
+            return new Target(id[0], id[1], null, null, at); // not plugged in yet: wait for it
         }
         DeviceView v = candidates.get(0);
         if (v.info() == null && real && !v.configured()) {
-            return new Target(id[0], id[1], null, null); // still enumerating: wait for it to be configured
+            return new Target(id[0], id[1], null, null, v.busPorts()); // still enumerating: wait for it
         }
         if (v.info() == null) {
             throw new ToolException(
@@ -124,12 +134,17 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
         }
         DeviceModel model =
                 real ? null : SimDevices.byId(v.vendorId(), v.productId()).orElseThrow();
-        return new Target(v.vendorId(), v.productId(), model, v);
+        return new Target(v.vendorId(), v.productId(), model, v, real ? v.busPorts() : null);
     }
 
-    /** {@code "046d:0825"} as {vendor, product}; a parameter error otherwise. */
+    /** {@code "046d:0825"} (or {@code "046d:0825@3-1"}) as {vendor, product}; a parameter error otherwise. */
     static int[] vidPid(CommandLine cl, String device) {
-        String[] vp = device.split(":");
+        String ids = device.contains("@") ? device.substring(0, device.indexOf('@')) : device;
+        if (device.contains("@") && !device.substring(device.indexOf('@') + 1).matches("\\d+-\\d+(\\.\\d+)*")) {
+            throw new ParameterException(
+                    cl, "--device: the location after '@' is BUS-PORTS as 'usbd list' shows it, e.g. 3-1 or 1-2.4");
+        }
+        String[] vp = ids.split(":");
         try {
             if (vp.length == 2 && !vp[0].isEmpty() && !vp[1].isEmpty()) {
                 int vid = Integer.parseInt(vp[0], 16);
@@ -141,7 +156,8 @@ record Target(int vendorId, int productId, DeviceModel model, DeviceView view) {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new ParameterException(cl, "--device must be VID:PID in hex, was '" + device + "'");
+        throw new ParameterException(
+                cl, "--device must be VID:PID in hex (optionally @BUS-PORTS), was '" + device + "'");
     }
 
     /** Whether a device has an interface setting that passes {@code which} with an isochronous endpoint of this direction. */

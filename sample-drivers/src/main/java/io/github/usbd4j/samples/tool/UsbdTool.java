@@ -202,8 +202,24 @@ public final class UsbdTool implements Runnable {
         @Option(
                 names = "--bind",
                 description = "Address to listen on (default: the loopback address; any other address exposes the"
-                        + " simulated devices to the network).")
+                        + " simulated devices to the network, to the peers --allow lists; a warning is logged).")
         String bind;
+
+        @Option(
+                names = "--allow",
+                paramLabel = "CIDR[,CIDR]",
+                description = "Peers that may connect, as IPv4/IPv6 address blocks (e.g. 10.0.0.0/8,fd00::/8;"
+                        + " default: loopback only, 127.0.0.0/8 and ::1). Others are refused and logged.")
+        List<String> allow = new java.util.ArrayList<>();
+
+        @Option(
+                names = "--idle-seconds",
+                paramLabel = "N",
+                description = "Close an import with no traffic for N seconds and free its device (default: "
+                        + UsbIpServer.DEFAULT_IDLE_SECONDS
+                        + "; with --stdio: never); 0 never does. A kernel keeping an unused device attached"
+                        + " sends nothing: raise it for such use.")
+        Long idleSeconds;
 
         @Option(
                 names = "--seconds",
@@ -229,11 +245,11 @@ public final class UsbdTool implements Runnable {
                                     + "'");
                 }
             }
-            if (port < 0 || port > 65535 || seconds < 0) {
-                throw new ParameterException(cl, "--port must be 0..65535 and --seconds >= 0");
+            if (port < 0 || port > 65535 || seconds < 0 || (idleSeconds != null && idleSeconds < 0)) {
+                throw new ParameterException(cl, "--port must be 0..65535, --seconds and --idle-seconds >= 0");
             }
-            if (stdio && (cl.getParseResult().hasMatchedOption("--port") || bind != null)) {
-                throw new ParameterException(cl, "--stdio serves stdin/stdout: it takes no --port or --bind");
+            if (stdio && (cl.getParseResult().hasMatchedOption("--port") || bind != null || !allow.isEmpty())) {
+                throw new ParameterException(cl, "--stdio serves stdin/stdout: it takes no --port, --bind or --allow");
             }
             InetAddress address;
             try {
@@ -247,6 +263,14 @@ public final class UsbdTool implements Runnable {
             UsbIpServer server = null;
             try {
                 UsbIpServer.Builder b = UsbIpServer.builder(host);
+                if (!allow.isEmpty()) {
+                    try {
+                        b.allow(allow.toArray(String[]::new));
+                    } catch (IllegalArgumentException e) {
+                        throw new ParameterException(cl, "--allow: " + e.getMessage());
+                    }
+                }
+                b.idleTimeout(UsbIpMain.idleTimeout(idleSeconds, stdio));
                 List<String> described = new java.util.ArrayList<>();
                 for (int i = 0; i < names.size(); i++) {
                     String busId = "1-" + (i + 1);
@@ -290,6 +314,9 @@ public final class UsbdTool implements Runnable {
                     for (String d : described) {
                         out.println("  " + d);
                     }
+                    long idle = UsbIpMain.idleTimeout(idleSeconds, false).toSeconds();
+                    out.println("peers allowed: " + (allow.isEmpty() ? "loopback only" : String.join(",", allow))
+                            + (idle > 0 ? "; an import idle for " + idle + " s is closed" : ""));
                     out.println("attach from Linux (as root; vhci-hcd loaded with 'modprobe vhci-hcd'):");
                     for (String busId : server.busIds()) {
                         out.println("  " + attachCommand(address, server.port(), busId));

@@ -64,7 +64,7 @@ class TallyTest {
         picocli.CommandLine cl = UsbdTool.commandLine();
         cl.setOut(new java.io.PrintWriter(text, true));
         GenericStreamDriver d = microphone(1000);
-        Target mic = new Target(0x1209, 0x0003, new Uac1Microphone(), null);
+        Target mic = new Target(0x1209, 0x0003, new Uac1Microphone(), null, null);
         int exit;
         try (StreamRun run = new StreamRun(cl, new StreamRun.Options())) {
             assertThat(run.open(mic, d, "Mic", UsbDriverSettings.forVendor(0x1209, 0x0003), null, 0, "t"))

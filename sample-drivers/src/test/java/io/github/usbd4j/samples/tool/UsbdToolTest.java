@@ -228,6 +228,9 @@ class UsbdToolTest {
         assertOneLineError(run("stream", "--device", "1209:0009"), 2, "no simulated device 1209:0009");
         assertOneLineError(run("stream", "--device", "zz"), 2, "--device must be VID:PID");
         assertOneLineError(
+                run("stream", "--device", "1209:0001@1-1"), 2, "the simulator's devices have no bus location");
+        assertOneLineError(run("--backend", "libusb", "stream", "--device", "1209:0001@x"), 2, "BUS-PORTS");
+        assertOneLineError(
                 run("record", dir.resolve("x.wav").toString(), "--device", "1209:0002"), 2, "cannot do this");
         assertOneLineError(run("play", existing.toString()), 2, "not a RIFF/WAVE file");
         assertOneLineError(run("loopback-test", "--max-errors", "-1"), 2, "--max-errors must be >= 0");
