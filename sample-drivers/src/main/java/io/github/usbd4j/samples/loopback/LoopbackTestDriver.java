@@ -32,7 +32,11 @@ import java.util.List;
  * start frames are approximate), so the device always has data queued.
  *
  * <p>A packet counts as verified only if it came back equal and its frame reported no error; one that
- * came back equal but with an error status is counted in {@link #errorPackets()}.
+ * came back equal but with an error status is counted in {@link #errorPackets()}. An OUT packet whose
+ * frame reported an error other than {@code USB_NOT_ACCESSED_ERROR} may or may not have reached the device
+ * (a real bus reports a late packet as a generic error): when the packet read does not match it, it is
+ * taken as never delivered and the next one is tried, so one lost packet does not turn every later one
+ * into a mismatch.
  *
  * <p>Hooks: {@link #packetLength(long, int)} and {@link #patternByte(long, int)} define packet {@code n};
  * {@link #onMismatch} sees every packet that did not come back as sent. Plus the hooks of
@@ -83,6 +87,9 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     // guarded by ledger
     private final Object ledger = new Object();
     private final ArrayDeque<Long> delivered = new ArrayDeque<>();
+    /** Delivered OUT packets whose frame reported an error: perhaps never queued by the device. */
+    private final java.util.Set<Long> uncertain = new java.util.HashSet<>();
+
     private final ArrayDeque<byte[]> received = new ArrayDeque<>();
     private final ArrayDeque<long[]> receivedAt = new ArrayDeque<>();
     private long verifiedPackets;
@@ -249,6 +256,9 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
             if (usbError != USB_NOT_ACCESSED_ERROR) {
                 delivered.add(index);
                 deliveredCount++;
+                if (usbError != USB_NO_ERROR) {
+                    uncertain.add(index);
+                }
             }
             if (usbError != USB_NO_ERROR) {
                 addError(new FrameError(busFrame, stream.endpointAddress(), usbError));
@@ -291,10 +301,15 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     /** Pairs IN packets with delivered OUT packets, oldest first. */
     private void match() {
         while (!delivered.isEmpty() && !received.isEmpty()) {
+            byte[] got = received.peek();
             long n = delivered.poll();
-            byte[] got = received.poll();
-            long[] at = receivedAt.poll();
             String diff = compare(n, got);
+            if (diff != null && uncertain.remove(n)) {
+                continue; // an OUT packet that failed and never reached the device: try the next one
+            }
+            uncertain.remove(n);
+            received.poll();
+            long[] at = receivedAt.poll();
             if (diff == null && at[1] == USB_NO_ERROR) {
                 verifiedPackets++;
                 verifiedBytes += got.length;

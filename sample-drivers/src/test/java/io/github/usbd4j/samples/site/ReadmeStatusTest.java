@@ -37,6 +37,7 @@ class ReadmeStatusTest {
             new Claim("`loopback-test`", "UsbdToolGuest", "\"loopback-test\""),
             new Claim("`record` and `camera` over USB/IP", "UsbdToolGuest", "\"record\""),
             new Claim("`record` and `camera` over USB/IP", "UsbdToolGuest", "\"camera\""),
+            new Claim("`stream`, and", "UsbdToolGuest", "\"stream\""),
             new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"));
 
     private final Doc readme = RepoDocs.read(RepoDocs.root().resolve("README.md"));
