@@ -211,8 +211,8 @@ class UsbdToolRealKernelIT {
             skipped += previous < 0 ? 0 : f - previous - 1;
             previous = f;
         }
-        System.out.println(
-                "  record: " + packets + " packets as sent, in order; frames the host did not ask for: " + skipped);
+        System.out.println("  record: " + packets + " packets as sent, in order; " + lost
+                + " lost; frames the host did not ask for: " + skipped);
     }
 
     /** {@code usbd camera} from the simulated camera over USB/IP: every saved frame is one the camera sent. */
