@@ -23,8 +23,8 @@ import java.util.Map;
  * to an isochronous driver): speed, configurations, interfaces with every alternate setting, endpoints
  * with type, direction, {@code wMaxPacketSize} decoded, the interval as a period, isochronous
  * synchronization and usage types, bytes per service interval ({@link Endpoints}), UAC1 and UVC class
- * summaries, and the CE and WinUSB calls that would open each isochronous endpoint. The same facts go to
- * the text and the JSON form.
+ * summaries, the CE calls that would open each endpoint of the active configuration, and for isochronous
+ * ones the WinUSB calls and the {@code usbd stream} line. The same facts go to the text and the JSON form.
  */
 final class DeviceReport {
     private DeviceReport() {}
@@ -110,7 +110,7 @@ final class DeviceReport {
                 };
     }
 
-    /** The WinUSB calls for an isochronous endpoint; {@code null} for others (usbd4j's WinUSB is iso only). */
+    /** The WinUSB calls for an isochronous endpoint (usbd4j's WinUSB personality is the isochronous one). */
     private static String winUsbCalls(UsbInterface alt, EndpointFacts f) {
         if (!f.type().equals("isochronous")) {
             return null;
@@ -291,8 +291,10 @@ final class DeviceReport {
             s.append(String.format(Locale.ROOT, ", synch endpoint 0x%02X", f.d().bSynchAddress()));
         }
         s.append('\n');
-        if (f.type().equals("isochronous") && f.problem() == null && active) {
+        if (active && f.problem() == null) {
             s.append("        CE: ").append(ceCalls(alt, f)).append('\n');
+        }
+        if (f.type().equals("isochronous") && f.problem() == null && active) {
             s.append("        WinUSB: ").append(winUsbCalls(alt, f)).append('\n');
             s.append(String.format(
                     Locale.ROOT,
@@ -396,9 +398,11 @@ final class DeviceReport {
                     if (f.problem() != null) {
                         em.put("problem", f.problem());
                     }
-                    if (f.type().equals("isochronous") && f.problem() == null && active) {
+                    if (f.problem() == null && active) {
                         em.put("ce", ceCalls(i, f));
-                        em.put("winusb", winUsbCalls(i, f));
+                        if (f.type().equals("isochronous")) {
+                            em.put("winusb", winUsbCalls(i, f));
+                        }
                     }
                     eps.add(em);
                 }

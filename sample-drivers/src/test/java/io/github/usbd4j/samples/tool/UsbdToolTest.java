@@ -110,6 +110,8 @@ class UsbdToolTest {
                 .contains("WinUSB: WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
                         + " WinUsb_ReadIsochPipeAsap")
                 .contains("usbd stream --device 1209:0003 --interface 1 --alt 1 --endpoint 0x81")
+                .contains("endpoint 0x82 IN bulk: wMaxPacketSize 0x0040 = 64 bytes\n"
+                        + "        CE: SetInterface(1, 0); OpenPipe(0x82); IssueBulkTransfer(USB_IN_TRANSFER)")
                 .contains("1209:0004 usbd4j UVC Camera (high speed)")
                 .contains("interface 1 alt 2: class 0x0E/0x02/0x00 Video Streaming");
     }
