@@ -33,17 +33,21 @@ class SourceLayeringTest {
     private static final String ROOT = "io.github.usbd4j.";
 
     /** Package (or package prefix, ending in '.') → the project packages it must not reference. */
-    private static final Map<String, Set<String>> FORBIDDEN = Map.of(
-            "usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "ce", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip"),
-            "wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip"),
-            "host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip"),
-            "sim", Set.of("ce", "winusb", "wdm", "internal", "libusb", "usbip"),
-            "libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip"),
-            "usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb"));
+    private static final Map<String, Set<String>> FORBIDDEN = Map.ofEntries(
+            Map.entry("usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            // USBD's model does not know the device manager, which loads drivers of every bus
+            Map.entry("ce", Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            // the device manager runs on the public API only: no engine internals, no backend
+            Map.entry("internal.devmgr", Set.of("internal.engine", "winusb", "wdm", "host", "sim", "libusb", "usbip")),
+            Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
+            Map.entry("sim", Set.of("ce", "winusb", "wdm", "internal", "libusb", "usbip")),
+            Map.entry("libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip")),
+            Map.entry("usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb")));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package\\s+([\\w.]+)\\s*;");
     /** A project name in code: an import target or a qualified use, e.g. {@code io.github.usbd4j.ce.UsbTypes.X}. */
@@ -88,6 +92,19 @@ class SourceLayeringTest {
         assertThat(violations("Y.java", source)).hasSize(1);
         String allowed = "package io.github.usbd4j.sim;\nimport io.github.usbd4j.usb.UsbDeviceRequest;\n";
         assertThat(violations("Z.java", allowed)).isEmpty();
+    }
+
+    @Test
+    void deviceManagerRules_keepUsbdAndTheEngineOut() {
+        String usbd = "package io.github.usbd4j.ce;\nimport io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        assertThat(violations("A.java", usbd)).hasSize(1);
+        String api = "package io.github.usbd4j.ce.devmgr;\nimport io.github.usbd4j.ce.ClientRegistryKey;\n";
+        assertThat(violations("B.java", api)).isEmpty();
+        String impl = "package io.github.usbd4j.internal.devmgr;\nimport io.github.usbd4j.internal.engine.CeFuncs;\n"
+                + "import io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        assertThat(violations("C.java", impl))
+                .containsExactly(
+                        "C.java: io.github.usbd4j.internal.devmgr references io.github.usbd4j.internal.engine.CeFuncs");
     }
 
     /** The violations of one source file: "file: package references name". */

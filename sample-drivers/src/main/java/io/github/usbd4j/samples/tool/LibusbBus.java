@@ -2,6 +2,7 @@ package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.descriptor.DescriptorException;
 import io.github.usbd4j.descriptor.Descriptors;
+import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BusClock;
@@ -21,9 +22,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The {@code libusb} backend of the tool: real devices through usb4java, limited to one VID:PID, in real
- * time. Each arriving device is checked against the driver before the runtime sees it: its speed, which
- * the CE model does not report, goes to the driver, and a device the driver cannot use
- * ({@link IsochStreamingDriver#problemWith}) is never opened; {@link #refused()} says why. Only one device
+ * time. Each arriving device is checked against the driver before the runtime sees it ({@link Check}: for
+ * a streaming driver {@link IsochStreamingDriver#problemWith}, and its speed, which the CE model does not
+ * report, goes to the driver), and a device the driver cannot use is never opened; {@link #refused()}
+ * says why. Only one device
  * is passed on (the one at the bus and ports chosen, if they were), so a second one with the same VID:PID
  * is never opened either.
  */
@@ -41,9 +43,38 @@ public final class LibusbBus implements ToolBus {
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
     public LibusbBus(int vendorId, int productId, String busPorts, IsochStreamingDriver driver) {
+        this(vendorId, productId, busPorts, (info, speed) -> {
+            String problem = driver.problemWith(info, speed);
+            if (problem == null) {
+                driver.speed(speed);
+            }
+            return problem;
+        });
+    }
+
+    /**
+     * @param vendorId the device's {@code idVendor}
+     * @param productId the device's {@code idProduct}
+     * @param busPorts where the device is ({@code "3-1"}, bus and port path), or {@code null} for the first
+     *     with these IDs
+     * @param check whether the driver can use an arriving device
+     * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
+     */
+    public LibusbBus(int vendorId, int productId, String busPorts, Check check) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
-        gate = new Gate(backend, driver, busPorts == null ? null : "libusb:" + busPorts + " ");
+        gate = new Gate(backend, check, busPorts == null ? null : "libusb:" + busPorts + " ");
         usbd = Usbd.builder().backend(gate).build();
+    }
+
+    /** Whether a driver can use a device, asked before the device is opened. */
+    @FunctionalInterface
+    public interface Check {
+        /**
+         * @param device the device's descriptors, its active configuration
+         * @param speed its speed
+         * @return why the driver cannot use it, or {@code null} if it can (the device is then passed on)
+         */
+        String problemWith(UsbDevice device, UsbSpeed speed);
     }
 
     @Override
@@ -97,16 +128,16 @@ public final class LibusbBus implements ToolBus {
     /** Passes the backend through, checking each arriving device against the driver first. */
     private static final class Gate implements HostController {
         private final HostController backend;
-        private final IsochStreamingDriver driver;
+        private final Check check;
         private final CompletableFuture<String> refused = new CompletableFuture<>();
         private final List<String> arrivals = new CopyOnWriteArrayList<>();
         private final Set<BackendDevice> passed = java.util.concurrent.ConcurrentHashMap.newKeySet();
         /** The start of the chosen device's location, or {@code null} for any. */
         private final String locationPrefix;
 
-        Gate(HostController backend, IsochStreamingDriver driver, String locationPrefix) {
+        Gate(HostController backend, Check check, String locationPrefix) {
             this.backend = backend;
-            this.driver = driver;
+            this.check = check;
             this.locationPrefix = locationPrefix;
         }
 
@@ -151,7 +182,7 @@ public final class LibusbBus implements ToolBus {
                         device.deviceDescriptor(),
                         device.configurationDescriptors(),
                         device.activeConfigurationValue());
-                problem = driver.problemWith(info, device.speed());
+                problem = check.problemWith(info, device.speed());
             } catch (DescriptorException e) {
                 problem = "its descriptors are malformed: " + e.getMessage();
             }
@@ -159,7 +190,6 @@ public final class LibusbBus implements ToolBus {
                 refused.complete(device.location() + ": " + problem);
                 return false;
             }
-            driver.speed(device.speed());
             passed.add(device);
             arrivals.add(device.location());
             return true;

@@ -29,6 +29,8 @@ final class StreamRun implements AutoCloseable {
     static final long CHUNK_FRAMES = 50;
     /** Seconds without a completed transfer after which a real device's stream counts as stalled. */
     static final int STALL_SECONDS = 15;
+    /** The default of {@code --wait}: generous, as a cold start or a loaded machine can take long to attach. */
+    static final String DEFAULT_WAIT_SECONDS = "120";
 
     /** Options of every streaming command. */
     static final class Options {
@@ -50,7 +52,7 @@ final class StreamRun implements AutoCloseable {
         @Option(
                 names = "--wait",
                 paramLabel = "SECONDS",
-                defaultValue = "120",
+                defaultValue = DEFAULT_WAIT_SECONDS,
                 description = "libusb: how long to wait for the device to be plugged in and taken"
                         + " (default: ${DEFAULT-VALUE}).")
         double waitSeconds;
@@ -60,12 +62,17 @@ final class StreamRun implements AutoCloseable {
             if (maxErrors < 0) {
                 throw new ParameterException(cl, "--max-errors must be >= 0, was " + maxErrors);
             }
-            if (!(waitSeconds > 0) || waitSeconds > 86_400) {
-                throw new ParameterException(cl, "--wait must be > 0 and <= 86400 seconds, was " + waitSeconds);
-            }
+            checkWait(cl, waitSeconds);
             if (plot != null) {
                 Files2.checkOutputFile(cl, "--plot", plot);
             }
+        }
+    }
+
+    /** Checks a {@code --wait} value. */
+    static void checkWait(CommandLine cl, double waitSeconds) {
+        if (!(waitSeconds > 0) || waitSeconds > 86_400) {
+            throw new ParameterException(cl, "--wait must be > 0 and <= 86400 seconds, was " + waitSeconds);
         }
     }
 

@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
             RecordCommand.class,
             CameraCommand.class,
             StreamCommand.class,
-            UsbdTool.ServeUsbIp.class
+            UsbdTool.ServeUsbIp.class,
+            DevFileCommand.class
         })
 public final class UsbdTool implements Runnable {
     /** Backends the tool can run on. */
@@ -161,7 +162,7 @@ public final class UsbdTool implements Runnable {
     public void run() {
         throw new ParameterException(
                 spec.commandLine(),
-                "missing command: demo, list, loopback-test, play, record, camera, stream or serve-usbip");
+                "missing command: demo, list, loopback-test, play, record, camera, stream, serve-usbip or devfile");
     }
 
     /** {@code "1.234 s"} of bus time. */

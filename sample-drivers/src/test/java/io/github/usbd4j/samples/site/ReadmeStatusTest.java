@@ -38,7 +38,9 @@ class ReadmeStatusTest {
             new Claim("`record` and `camera` over USB/IP", "UsbdToolGuest", "\"record\""),
             new Claim("`record` and `camera` over USB/IP", "UsbdToolGuest", "\"camera\""),
             new Claim("`stream`, and", "UsbdToolGuest", "\"stream\""),
-            new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"));
+            new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"),
+            new Claim("the LBK sample over USB/IP", "LbkStreamRealKernelIT", "LbkStreamGuest.class"),
+            new Claim("unplug with a pending read", "LbkStreamGuest", "\"lbk-unplug\""));
 
     private final Doc readme = RepoDocs.read(RepoDocs.root().resolve("README.md"));
 

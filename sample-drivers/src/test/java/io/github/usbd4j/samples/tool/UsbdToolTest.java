@@ -295,6 +295,20 @@ class UsbdToolTest {
     }
 
     @Test
+    void devfileOnLibusbWaitsForItsDeviceAndSaysWhatIsOnTheBus() {
+        Run r = run("--backend", "libusb", "devfile", "--device", "ffff:fffe", "--wait", "0.5", "LBK1:", "read:1");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err())
+                .containsAnyOf("no device ffff:fffe appeared within 0.500 s; on the bus: ", "USB is not available here")
+                .doesNotContain("\tat ");
+        assertThat(r.out()).doesNotContain("CreateFile").doesNotContain("loaded LBK");
+        assertOneLineError(run("--backend", "libusb", "devfile", "LBK1:", "unplug"), 2, "needs the sim backend");
+        assertOneLineError(run("--backend", "libusb", "devfile", "--devices", "2", "LBK1:"), 2, "sim backend only");
+        assertOneLineError(run("devfile", "--wait", "0", "LBK1:"), 2, "--wait must be > 0");
+    }
+
+    @Test
     void theLibusbListNeverShowsASimulatedDevice() {
         Run r = run("--backend", "libusb", "list");
         assertThat(r.exit()).isIn(0, 3);
