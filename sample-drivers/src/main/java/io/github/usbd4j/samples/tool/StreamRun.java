@@ -325,14 +325,23 @@ final class StreamRun implements AutoCloseable {
         }
 
         /**
-         * An output directory: created if missing, and it takes new files.
+         * An output directory: it takes new files, or, if it does not exist yet, its nearest existing parent
+         * does (the driver creates it with its first file). Nothing is created here: a run that
+         * finds no device leaves no empty directory behind.
          *
          * @throws ParameterException otherwise
          */
         static void checkOutputDirectory(CommandLine cl, String what, Path dir) {
+            Path existing = dir.toAbsolutePath();
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
             try {
-                Files.createDirectories(dir);
-                AtomicFile.checkWritableDirectory(dir);
+                if (existing == null || !Files.isDirectory(existing)) {
+                    throw new java.nio.file.FileSystemException(
+                            String.valueOf(existing), null, "not a directory: " + existing);
+                }
+                AtomicFile.checkWritableDirectory(existing);
             } catch (IOException e) {
                 throw new ParameterException(cl, what + ": cannot write files in " + dir + " (" + reason(e) + ")");
             }

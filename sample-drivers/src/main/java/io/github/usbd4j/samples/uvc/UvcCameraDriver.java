@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,7 +102,7 @@ public class UvcCameraDriver extends IsochStreamingDriver {
 
     /**
      * A video frame ended (by EOF or by a FID toggle). Default: if complete and an output directory is
-     * set, save it (see the class comment). A file that cannot be written ends the stream ({@link #fail}).
+     * set, save it (see the class comment), creating the directory with the first one. A file that cannot be written ends the stream ({@link #fail}).
      *
      * @param n the frame's number, from 0, counting every frame that ended
      * @param frame its bytes
@@ -114,6 +115,9 @@ public class UvcCameraDriver extends IsochStreamingDriver {
         UvcDescriptors.Format f = format;
         String name = String.format(Locale.ROOT, "frame-%04d", n);
         try {
+            if (savedFiles == 0) {
+                Files.createDirectories(outDir);
+            }
             if (f.mjpeg()) {
                 AtomicFile.write(outDir.resolve(name + ".jpg"), frame);
             } else if (f.fourcc().equals("YUY2")) {

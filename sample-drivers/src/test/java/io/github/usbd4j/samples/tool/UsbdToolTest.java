@@ -309,6 +309,17 @@ class UsbdToolTest {
     }
 
     @Test
+    void aCameraRunThatFindsNoDeviceCreatesNoOutputDirectory(@TempDir Path dir) {
+        Path out = dir.resolve("new").resolve("frames");
+        Run r = run("--backend", "libusb", "camera", "--out", out.toString(), "--device", "ffff:fffe", "--wait", "0.5");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(dir.resolve("new")).doesNotExist();
+        Run sim = run("camera", "--out", out.toString(), "--frames", "2");
+        assertThat(sim.exit()).as(sim.err()).isZero();
+        assertThat(out).isDirectoryContaining("glob:**/frame-*.pgm");
+    }
+
+    @Test
     void theLibusbListNeverShowsASimulatedDevice() {
         Run r = run("--backend", "libusb", "list");
         assertThat(r.exit()).isIn(0, 3);
