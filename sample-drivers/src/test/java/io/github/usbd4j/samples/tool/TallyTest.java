@@ -4,12 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.samples.audio.Uac1SpeakerDriver;
+import io.github.usbd4j.samples.audio.WavFile;
 import io.github.usbd4j.samples.iso.GenericStreamDriver;
+import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.Uac1Microphone;
+import io.github.usbd4j.sim.Uac1Speaker;
 import org.junit.jupiter.api.Test;
 
-/** The loss rule: packets due and never run count, a departure is an I/O error, an interruption is not a loss. */
+/**
+ * The loss rule: failed packets and packets due and never run count, a departure is an I/O error, an
+ * interruption is not a loss.
+ */
 class TallyTest {
 
     private static GenericStreamDriver microphone(long frames) {
@@ -77,5 +85,34 @@ class TallyTest {
         assertThat(text.toString())
                 .containsPattern("result: the stream did not end within 0.200 s of bus time; \\d+ of 1000 packets lost"
                         + " \\(never ran \\d+\\): exit 4 \\(io error\\)");
+    }
+
+    @Test
+    void aPlayThatLostPacketsIsNotExitZeroUnlessAllowed_andTheResultLineCountsThem() throws Exception {
+        byte[] pcm = new byte[44_100 * 4]; // one second: 1000 packets
+        WavFile wav = new WavFile(44_100, 2, 16, pcm);
+        FaultPlan threeLost = FaultPlan.builder()
+                .faultAt(300, 0x01, PacketStatus.CRC)
+                .faultAt(400, 0x01, PacketStatus.CRC)
+                .faultAt(500, 0x01, PacketStatus.CRC)
+                .build();
+        for (long maxErrors : new long[] {0, 3}) {
+            java.io.StringWriter text = new java.io.StringWriter();
+            picocli.CommandLine cl = UsbdTool.commandLine();
+            cl.setOut(new java.io.PrintWriter(text, true));
+            StreamRun.Options options = new StreamRun.Options();
+            options.maxErrors = maxErrors;
+            Uac1SpeakerDriver d = new Uac1SpeakerDriver(wav);
+            Target speaker = new Target(0x1209, 0x0002, new Uac1Speaker(), null, null);
+            int exit;
+            try (StreamRun run = new StreamRun(cl, options)) {
+                assertThat(run.open(speaker, d, "Spk", Uac1SpeakerDriver.settings(), threeLost, 0, "t"))
+                        .isTrue();
+                run.runToEnd(d, d.frames() + 10_000, d.frames());
+                exit = run.finish(d, new Tally().streams(d, d.frames(), run.interrupted()));
+            }
+            assertThat(text.toString()).contains("result: 3 of 1000 packets lost (USB_CRC_ERROR 3)");
+            assertThat(exit).as(text.toString()).isEqualTo(maxErrors == 0 ? 5 : 0);
+        }
     }
 }
