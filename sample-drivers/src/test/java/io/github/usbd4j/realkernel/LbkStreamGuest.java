@@ -71,7 +71,8 @@ public final class LbkStreamGuest {
     private static LbkUsbDriver driver(Usbd usbd) throws InterruptedException {
         LbkUsbDriver driver = new LbkUsbDriver(usbd.deviceManager());
         usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), driver);
-        await("LBK1: loaded", () -> !usbd.deviceManager().activeDevices().isEmpty(), 120_000);
+        // the driver lists a device once USBDeviceAttach is done; LBK1: is active a moment before that
+        await("LBK1: loaded", () -> !driver.devices().isEmpty(), 120_000);
         return driver;
     }
 
