@@ -48,7 +48,7 @@ public final class LbkStreamGuest {
         int[] port = {-1};
         boolean ok = GuestMain.run("usbip-attach", r -> {
             port[0] = GuestUsbIp.attach("1-1");
-            Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
+            Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 120_000);
         });
         ok &= GuestMain.run("lbk-echo", LbkStreamGuest::echo);
         ok &= GuestMain.run("lbk-devfile", LbkStreamGuest::devfile);
@@ -71,7 +71,8 @@ public final class LbkStreamGuest {
     private static LbkUsbDriver driver(Usbd usbd) throws InterruptedException {
         LbkUsbDriver driver = new LbkUsbDriver(usbd.deviceManager());
         usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), driver);
-        await("LBK1: loaded", () -> !usbd.deviceManager().activeDevices().isEmpty(), 20_000);
+        // the driver lists a device once USBDeviceAttach is done; LBK1: is active a moment before that
+        await("LBK1: loaded", () -> !driver.devices().isEmpty(), 120_000);
         return driver;
     }
 
@@ -139,16 +140,16 @@ public final class LbkStreamGuest {
                 boolean done = dm.readFile(h, ByteBuffer.allocate(64), 64, n, null);
                 return new int[] {done ? 1 : 0, n[0], Win32.getLastError()};
             });
-            await("the read waits in the bulk IN pipe", lbk::readPending, 10_000);
+            await("the read waits in the bulk IN pipe", lbk::readPending, 60_000);
             long t0 = System.nanoTime();
             GuestUsbIp.detach(port);
-            int[] res = read.get(20, TimeUnit.SECONDS);
+            int[] res = read.get(60, TimeUnit.SECONDS);
             r.info("pending read released " + (System.nanoTime() - t0) / 1_000_000 + " ms after the detach: "
                     + (res[0] == 1 ? "TRUE" : "FALSE, " + Win32.errorName(res[2])));
             if (res[0] != 0 || res[2] != ERROR_DEVICE_NOT_CONNECTED) {
                 throw new AssertionError("the pending read returned " + res[0] + " with " + Win32.errorName(res[2]));
             }
-            await("the device deactivated and deinitialized", () -> lbk.deinits() == 1, 10_000);
+            await("the device deactivated and deinitialized", () -> lbk.deinits() == 1, 60_000);
             int[] n = new int[1];
             expect(!dm.readFile(h, ByteBuffer.allocate(1), 1, n, null), ERROR_INVALID_HANDLE_STATE, "ReadFile");
             expect(

@@ -19,8 +19,8 @@ class LbkStreamRealKernelIT {
         RealKernel.assumeReady(true);
         QemuGuest g = QemuGuest.builder("LbkStreamRealKernelIT")
                 .mainClass(LbkStreamGuest.class.getName())
-                .usbIpServer("--device", "loopback", "--seconds", "240")
-                .timeout(Duration.ofMinutes(4))
+                .usbIpServer("--device", "loopback", "--seconds", "900")
+                .timeout(Duration.ofMinutes(12))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();

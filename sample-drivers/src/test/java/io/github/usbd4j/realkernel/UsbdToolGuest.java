@@ -1,49 +1,79 @@
 package io.github.usbd4j.realkernel;
 
-import io.github.usbd4j.samples.tool.UsbdTool;
-import io.github.usbd4j.sim.LoopbackDevice;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import picocli.CommandLine;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
- * The guest program of {@link UsbdToolRealKernelIT}: runs the {@code usbd} tool in this JVM exactly as a
- * user types it, with {@code --backend libusb}, against the guest kernel's devices, and reports each step
- * as {@code RESULT <step> PASS|FAIL|INFO} like {@link GuestMain}.
+ * The guest program of the {@code usbd} real-kernel ITs: runs the {@code ./usbd} script exactly as a user
+ * types it (each run a cold JVM with the tool's own logging), from the run's share directory, with
+ * {@code --backend libusb}, against the guest kernel's devices, and reports each run as
+ * {@code RESULT <step> PASS|FAIL|INFO} like {@link GuestMain}: the exit code, the time until the device was
+ * attached and streaming, the total time, and the result line. Output files land in the share, where the
+ * host IT checks them against what the devices were sent or sent.
  *
- * <p>Arguments: the WAV file to play, the raw PCM to stream to usb-audio, the bytes to stream to the
- * loopback device, and the file the loopback's IN stream is written to.
+ * <p>QEMU's usb-audio is there twice, behind the guest's xHCI and behind its UHCI controller, both
+ * 46f4:0002: the steps name each as a user would, {@code --device 46f4:0002@BUS-PORTS} with the location
+ * {@code usbd list} shows (read here from sysfs).
+ *
+ * <p>Arguments: the repository root (where {@code usbd} is), the WAV file to play and the raw PCM to stream
+ * to usb-audio.
  */
 public final class UsbdToolGuest {
     /** QEMU's usb-audio. */
     static final String AUDIO = "46f4:0002";
+    /** The simulated devices the USB/IP server exports, by bus id, in {@code --device} order. */
+    static final String LOOPBACK_BUS_ID = "1-1";
+
+    static final String MICROPHONE_BUS_ID = "1-2";
+    static final String CAMERA_BUS_ID = "1-3";
+
+    /** The first line a command prints once its device is attached and streaming. */
+    private static final Pattern ATTACHED =
+            Pattern.compile("^(speaker: volume|played |recording |camera |streaming |driver LoopbackTest)");
+
+    private static Path usbd;
+    private static Path share;
 
     private UsbdToolGuest() {}
 
     /**
      * Entry point.
      *
-     * @param args play.wav, stream.raw, loop-out.bin, loop-in.bin
+     * @param args see the class comment
      */
     public static void main(String[] args) {
-        String wav = args[0];
-        String raw = args[1];
-        String loopOut = args[2];
-        String loopIn = args[3];
-        boolean ok = true;
-        // QEMU scales samples by volume/255 from 240: unity (0x0800) makes the capture comparable. The
-        // volume is device state, so it holds for the tool runs that follow.
-        ok &= GuestMain.run("volume", r -> {
-            try (UsbAudioScenarios.Session s = new UsbAudioScenarios.Session(true)) {
-                s.volumeMax();
-            }
+        usbd = Path.of(args[0], "usbd");
+        share = Path.of(System.getProperty(GuestMain.RESULTS_PROPERTY)).getParent();
+        String[] audio = new String[2];
+        boolean ok = GuestMain.run("locate-usb-audio", r -> {
+            audio[0] = audioBehind("xHCI");
+            audio[1] = audioBehind("UHCI");
+            r.info("usb-audio behind xHCI at " + audio[0] + ", behind UHCI at " + audio[1]);
         });
-        ok &= usbd("tool-play", "play", "--device", AUDIO, wav);
+        if (!ok) {
+            GuestMain.exit(false);
+        }
+        String wav = args[1];
+        String raw = args[2];
+        String xhci = AUDIO + "@" + audio[0];
+        // QEMU scales samples by volume/255 from 240: --volume 8 (its maximum, 255) makes the capture comparable,
+        // and the device keeps it for the stream that follows
+        ok &= usbd("tool-play", null, "--backend", "libusb", "play", "--device", xhci, "--volume", "8", wav);
         ok &= usbd(
                 "tool-stream-out",
+                null,
+                "--backend",
+                "libusb",
                 "stream",
                 "--device",
-                AUDIO,
+                xhci,
                 "--interface",
                 "1",
                 "--alt",
@@ -54,58 +84,143 @@ public final class UsbdToolGuest {
                 Integer.toString(UsbdToolRealKernelIT.STREAM_PACKETS + UsbdToolRealKernelIT.TAIL_PACKETS),
                 "--file",
                 raw);
-        ok &= GuestMain.run("usbip-attach", r -> {
-            GuestUsbIp.attach("1-1");
-            Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
-        });
-        ok &= usbd("tool-stream-loop-out", loopbackStream("0x01", loopOut));
-        ok &= usbd("tool-stream-loop-in", loopbackStream("0x81", loopIn));
+        ok &= usbd(
+                "tool-play-uhci",
+                null,
+                "--backend",
+                "libusb",
+                "play",
+                "--device",
+                AUDIO + "@" + audio[1],
+                "--volume",
+                "8",
+                wav);
+        // each usbd run right after 'usbip attach' returns: the tool waits for the device on its own
+        ok &= GuestMain.run("usbip-attach-loopback", r -> GuestUsbIp.attach(LOOPBACK_BUS_ID));
+        ok &= usbd(
+                "tool-loopback-test",
+                null,
+                "--backend",
+                "libusb",
+                "loopback-test",
+                "--device",
+                "1209:0001",
+                "--frames",
+                Integer.toString(UsbdToolRealKernelIT.LOOPBACK_FRAMES),
+                "--max-errors",
+                Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS));
+        ok &= usbd("tool-list", "list.txt", "--backend", "libusb", "list");
+        ok &= GuestMain.run("usbip-attach-microphone", r -> GuestUsbIp.attach(MICROPHONE_BUS_ID));
+        ok &= usbd(
+                "tool-record",
+                null,
+                "--backend",
+                "libusb",
+                "record",
+                "--device",
+                "1209:0003",
+                "--seconds",
+                Double.toString(UsbdToolRealKernelIT.RECORD_SECONDS),
+                "--max-errors",
+                Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS),
+                "rec.wav");
+        ok &= GuestMain.run("usbip-attach-camera", r -> GuestUsbIp.attach(CAMERA_BUS_ID));
+        ok &= usbd(
+                "tool-camera",
+                null,
+                "--backend",
+                "libusb",
+                "camera",
+                "--device",
+                "1209:0004",
+                "--frames",
+                Integer.toString(UsbdToolRealKernelIT.CAMERA_FRAMES),
+                "--out",
+                "frames",
+                "--raw",
+                "--max-errors",
+                Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS));
         GuestMain.exit(ok);
     }
 
-    /** {@code usbd stream} of the loopback device's endpoint, to or from {@code file}. */
-    private static String[] loopbackStream(String endpoint, String file) {
-        return new String[] {
-            "stream",
-            "--device",
-            String.format("%04x:%04x", LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID),
-            "--endpoint",
-            endpoint,
-            "--packets",
-            Integer.toString(UsbdToolRealKernelIT.LOOP_PACKETS),
-            "--file",
-            file
-        };
-    }
-
-    /** The step {@code usbd --backend libusb args...}. */
-    private static boolean usbd(String step, String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "--backend";
-        all[1] = "libusb";
-        System.arraycopy(args, 0, all, 2, args.length);
-        return GuestMain.run(step, r -> run(r, all));
-    }
-
-    /** Runs {@code usbd args...}; its output goes to the console and its summary lines to the results. */
-    private static void run(GuestMain.Report r, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = UsbdTool.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int rc = cl.execute(args);
-        System.out.println("usbd " + String.join(" ", args) + "\n" + out + err);
-        for (String line : out.toString().split("[\r\n]+")) {
-            // the summary lines, not the progress bar's
-            if (!line.startsWith("[")
-                    && (line.startsWith("streamed") || line.startsWith("played") || line.contains("frames"))) {
-                r.info(line.trim());
+    /**
+     * The bus and ports ({@code "3-1"}) of the usb-audio device behind the host controller whose root hub's
+     * product string contains {@code controller}, from sysfs, waiting (bounded) for the kernel to enumerate it.
+     */
+    private static String audioBehind(String controller) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            try (java.util.stream.Stream<Path> devices = Files.list(Path.of("/sys/bus/usb/devices"))) {
+                for (Path d : devices.toList()) {
+                    String name = d.getFileName().toString();
+                    if (!name.matches("\\d+-[\\d.]+") || !Files.exists(d.resolve("idVendor"))) {
+                        continue;
+                    }
+                    String id = Files.readString(d.resolve("idVendor")).trim() + ":"
+                            + Files.readString(d.resolve("idProduct")).trim();
+                    Path rootHub = Path.of("/sys/bus/usb/devices", "usb" + name.substring(0, name.indexOf('-')));
+                    if (id.equals(AUDIO)
+                            && Files.readString(rootHub.resolve("product")).contains(controller)) {
+                        return name;
+                    }
+                }
             }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("no usb-audio behind " + controller + " in /sys/bus/usb/devices");
+            }
+            Thread.sleep(100);
         }
-        if (rc != 0) {
-            throw new AssertionError(
-                    "usbd exited with " + rc + ": " + err.toString().trim());
-        }
+    }
+
+    /**
+     * The step: {@code usbd args...} in the share directory; passes if it exits 0 with no stack trace.
+     *
+     * @param saveAs a share file to keep its standard output in, or {@code null}
+     */
+    private static boolean usbd(String step, String saveAs, String... args) {
+        return GuestMain.run(step, r -> {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(usbd.toString());
+            cmd.addAll(List.of(args));
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(cmd)
+                    .directory(share.toFile())
+                    .redirectError(share.resolve(step + ".err").toFile())
+                    .start();
+            p.getOutputStream().close();
+            long attached = -1;
+            List<String> lines = new ArrayList<>();
+            try (BufferedReader out =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    if (attached < 0 && ATTACHED.matcher(line).find()) {
+                        attached = System.nanoTime();
+                    }
+                    lines.add(line);
+                }
+            }
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("usbd did not end within 5 minutes");
+            }
+            long total = (System.nanoTime() - t0) / 1_000_000;
+            String err = Files.readString(share.resolve(step + ".err"), StandardCharsets.UTF_8);
+            Files.write(share.resolve(step + ".out"), lines, StandardCharsets.UTF_8);
+            if (saveAs != null) {
+                Files.write(share.resolve(saveAs), lines, StandardCharsets.UTF_8);
+            }
+            System.out.println("usbd " + String.join(" ", args) + "\n" + String.join("\n", lines) + "\n" + err);
+            r.info("exit " + p.exitValue()
+                    + (attached < 0 ? "" : ", attached and streaming after " + (attached - t0) / 1_000_000 + " ms")
+                    + ", total " + total + " ms");
+            for (String line : lines) {
+                if (line.startsWith("result:") || line.startsWith("recorded") || line.startsWith("captured")) {
+                    r.info(line.trim());
+                }
+            }
+            if (p.exitValue() != 0 || err.contains("\tat ")) {
+                throw new AssertionError("usbd exited with " + p.exitValue() + ": " + err.trim());
+            }
+        });
     }
 }

@@ -81,8 +81,7 @@ final class LibusbDevice implements BackendDevice {
     LibusbDevice(LibusbHostController controller, Device device) throws BackendException {
         this.controller = controller;
         this.device = LibUsb.refDevice(device);
-        this.location = "libusb:" + LibUsb.getBusNumber(device) + "-" + portPath(device) + " (address "
-                + LibUsb.getDeviceAddress(device) + ")";
+        this.location = location(device);
         this.speed = speedOf(LibUsb.getDeviceSpeed(device));
         DeviceDescriptor dd = new DeviceDescriptor();
         check(LibUsb.getDeviceDescriptor(device, dd), "read the device descriptor");
@@ -185,10 +184,15 @@ final class LibusbDevice implements BackendDevice {
     }
 
     private String openFailure(int rc) {
+        return openFailure(location, vendorId, productId, rc);
+    }
+
+    /** Why {@code libusb_open} failed, with the udev rule to add when it is a permission problem. */
+    static String openFailure(String location, int vendorId, int productId, int rc) {
         if (rc == LibUsb.ERROR_ACCESS) {
             return "cannot open " + location + ": permission denied (" + LibusbCodes.describe(rc)
                     + "); give your user access to /dev/bus/usb with a udev rule, e.g. SUBSYSTEM==\"usb\", "
-                    + String.format("ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\"", vendorId(), productId())
+                    + String.format("ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\"", vendorId, productId)
                     + ", MODE=\"0660\", GROUP=\"plugdev\"";
         }
         return "cannot open " + location + ": " + LibusbCodes.describe(rc);
@@ -676,7 +680,12 @@ final class LibusbDevice implements BackendDevice {
         return String.format("%04x:%04x at %s", vendorId(), productId(), location);
     }
 
-    private static String portPath(Device d) {
+    /** {@code "libusb:1-2.1 (address 5)"}: bus, port path, address. */
+    static String location(Device d) {
+        return "libusb:" + LibUsb.getBusNumber(d) + "-" + portPath(d) + " (address " + LibUsb.getDeviceAddress(d) + ")";
+    }
+
+    static String portPath(Device d) {
         java.nio.ByteBuffer ports = java.nio.ByteBuffer.allocateDirect(8);
         int n = LibUsb.getPortNumbers(d, ports);
         if (n <= 0) {
@@ -689,7 +698,7 @@ final class LibusbDevice implements BackendDevice {
         return sb.toString();
     }
 
-    private static UsbSpeed speedOf(int libusbSpeed) {
+    static UsbSpeed speedOf(int libusbSpeed) {
         return switch (libusbSpeed) {
             case LibUsb.SPEED_LOW -> UsbSpeed.LOW;
             case LibUsb.SPEED_HIGH -> UsbSpeed.HIGH;

@@ -124,6 +124,90 @@ public final class LibusbHostController implements HostController {
         return Optional.ofNullable(NativeLibrary.CAUSE);
     }
 
+    /**
+     * A device as libusb lists it, read without claiming it or detaching a kernel driver (what
+     * {@code lsusb -v} shows): for tools that let a user choose a device before a backend takes it.
+     *
+     * @param busNumber the bus
+     * @param portPath the port numbers from the root hub, dot-separated ({@code "1.4"}), {@code "0"} for a
+     *     root hub
+     * @param address the device address on the bus
+     * @param speed the speed it runs at
+     * @param deviceDescriptor the 18-byte device descriptor
+     * @param configurationDescriptors every configuration descriptor set libusb could read, index 0 first
+     * @param activeConfigurationValue the active {@code bConfigurationValue}, 0 if unconfigured
+     * @param manufacturer the manufacturer string, {@code null} if none or unreadable
+     * @param product the product string, {@code null} if none or unreadable
+     * @param serialNumber the serial number string, {@code null} if none or unreadable
+     * @param openProblem why the device could not be opened to read its strings (a permission problem
+     *     names the udev rule to add), {@code null} if it could
+     */
+    @SuppressWarnings("ArrayRecordComponent") // descriptor bytes to read, never compared
+    public record ListedDevice(
+            int busNumber,
+            String portPath,
+            int address,
+            io.github.usbd4j.descriptor.UsbSpeed speed,
+            byte[] deviceDescriptor,
+            List<byte[]> configurationDescriptors,
+            int activeConfigurationValue,
+            String manufacturer,
+            String product,
+            String serialNumber,
+            String openProblem) {
+
+        /** Copies the descriptors. */
+        public ListedDevice {
+            deviceDescriptor = deviceDescriptor.clone();
+            configurationDescriptors =
+                    configurationDescriptors.stream().map(byte[]::clone).toList();
+        }
+
+        /** {@code idVendor}. */
+        public int vendorId() {
+            return (deviceDescriptor[8] & 0xFF) | (deviceDescriptor[9] & 0xFF) << 8;
+        }
+
+        /** {@code idProduct}. */
+        public int productId() {
+            return (deviceDescriptor[10] & 0xFF) | (deviceDescriptor[11] & 0xFF) << 8;
+        }
+
+        /** Whether it is a hub ({@code bDeviceClass} 9), which the backend never reports. */
+        public boolean isHub() {
+            return deviceDescriptor[4] == 9;
+        }
+
+        /** {@code "libusb:1-1.4 (address 5)"}, as the backend's devices name their location. */
+        public String location() {
+            return "libusb:" + busNumber + "-" + portPath + " (address " + address + ")";
+        }
+    }
+
+    /**
+     * Lists the devices on every bus, hubs included, in libusb's order, in a libusb context of its own
+     * (so it can run beside a started backend). Nothing is claimed: each device is opened only to read
+     * its strings, and one that cannot be opened is listed with {@link ListedDevice#openProblem()}.
+     *
+     * @return the devices
+     * @throws LibusbUnavailableException if the native library cannot load or libusb cannot start (on
+     *     Linux, a machine without USB has no {@code /dev/bus/usb} and fails here, with a message saying so)
+     */
+    public static List<ListedDevice> listDevices() {
+        requireNativeLibrary();
+        return DeviceListing.list();
+    }
+
+    private static void requireNativeLibrary() {
+        Throwable cause = NativeLibrary.CAUSE;
+        if (cause != null) {
+            throw new LibusbUnavailableException(
+                    "usb4java's native library cannot be loaded on " + System.getProperty("os.name") + "/"
+                            + System.getProperty("os.arch") + ": " + cause,
+                    cause);
+        }
+    }
+
     /** Loads the native library once; remembers the failure instead of throwing from a class initialiser. */
     private static final class NativeLibrary {
         @SuppressWarnings("StaticAssignmentOfThrowable") // the one load attempt's failure, reported on every use
@@ -538,17 +622,11 @@ public final class LibusbHostController implements HostController {
          * @throws LibusbUnavailableException if the native library cannot load or libusb cannot start
          */
         public LibusbHostController build() {
-            Throwable cause = NativeLibrary.CAUSE;
-            if (cause != null) {
-                throw new LibusbUnavailableException(
-                        "usb4java's native library cannot be loaded on " + System.getProperty("os.name") + "/"
-                                + System.getProperty("os.arch") + ": " + cause,
-                        cause);
-            }
+            requireNativeLibrary();
             Context context = new Context();
             int rc = LibUsb.init(context);
             if (rc != LibUsb.SUCCESS) {
-                throw new LibusbUnavailableException("libusb_init failed: " + LibusbCodes.describe(rc), null);
+                throw DeviceListing.initFailed(rc);
             }
             return new LibusbHostController(this, context);
         }

@@ -16,7 +16,7 @@
  *   <tr><td>1209:0001</td><td>{@link io.github.usbd4j.sim.LoopbackDevice}</td><td>full or high</td>
  *       <td>vendor iso OUT 0x01 / IN 0x81 and bulk 0x02 / 0x82 loopback</td></tr>
  *   <tr><td>1209:0002</td><td>{@link io.github.usbd4j.sim.Uac1Speaker}</td><td>full</td>
- *       <td>UAC1 48 kHz 16-bit stereo sink, records what it receives</td></tr>
+ *       <td>UAC1 44.1/48 kHz 16-bit stereo sink with mute and volume, records what it receives</td></tr>
  *   <tr><td>1209:0003</td><td>{@link io.github.usbd4j.sim.Uac1Microphone}</td><td>full</td>
  *       <td>UAC1 48 kHz 16-bit mono source, deterministic sawtooth</td></tr>
  *   <tr><td>1209:0004</td><td>{@link io.github.usbd4j.sim.UvcCamera}</td><td>high</td>

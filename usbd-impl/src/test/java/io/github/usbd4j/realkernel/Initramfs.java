@@ -14,11 +14,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the guest's initramfs: a static busybox, the kernel modules for virtio-9p, xHCI, virtio-net and
- * USB/IP (with their dependencies, in load order, as {@code modprobe --show-depends} resolves them), and
- * an {@code /init} that loads them, mounts the host root read-only over 9p, mounts the run's writable
- * share, chroots into the host root and runs the host's {@code java} with an argument file, prints
- * {@code GUEST_RC=n} and powers off.
+ * Builds the guest's initramfs: a static busybox, the kernel modules for virtio-9p, xHCI, overlayfs, UHCI,
+ * virtio-net and USB/IP (with their dependencies, in load order, as {@code modprobe --show-depends}
+ * resolves them), and an {@code /init} that loads them, mounts the host root read-only over 9p with a
+ * writable {@code /tmp} over the host's, mounts the run's writable share, chroots into the host root and
+ * runs the host's {@code java} with an argument file, prints {@code GUEST_RC=n} and powers off.
  *
  * <p>Written as an uncompressed cpio "newc" archive directly from Java (no cpio or gzip processes, and the
  * TCG guest does not spend time decompressing). The kernel passes unknown {@code name=value} parameters of
@@ -27,8 +27,11 @@ import java.util.concurrent.TimeUnit;
  * about 0.1 s.
  */
 final class Initramfs {
-    /** Always loaded: host filesystem share and the xHCI controller that carries QEMU's usb-audio. */
-    static final List<String> BASE_MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "xhci_pci");
+    /**
+     * Always loaded: host filesystem share, the xHCI controller that carries QEMU's usb-audio, and
+     * overlayfs for a writable {@code /tmp}.
+     */
+    static final List<String> BASE_MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "xhci_pci", "overlay");
     /** Loaded with {@code usbd4j_usbip=1}: the network for guestfwd and the USB/IP client controller. */
     static final List<String> USBIP_MODULES = List.of("virtio_net", "usbip_core", "vhci_hcd");
     /** Loaded with {@code usbd4j_uhci=1}: the UHCI controller of a second usb-audio device. */
@@ -153,8 +156,12 @@ final class Initramfs {
                 + " || die 'host root'\n");
         s.append(
                 "mount -t proc proc /host/proc; mount -t sysfs sysfs /host/sys; mount -t devtmpfs devtmpfs /host/dev\n");
-        // /tmp stays the host's (read-only): the project may live under it; the guest writes to /run/tmp
-        s.append("mount -t tmpfs tmpfs /host/run; mkdir -p /host/run/tmp\n");
+        // /tmp shows the host's (the project may live under it) and takes writes in a tmpfs above it, as
+        // programs that write temporary files there expect (usb4java unpacks its native library there)
+        s.append("mount -t tmpfs tmpfs /host/run; mkdir -p /host/run/tmp /host/run/tmp-upper /host/run/tmp-work\n");
+        s.append(
+                "mount -t overlay overlay -o lowerdir=/host/tmp,upperdir=/host/run/tmp-upper,workdir=/host/run/tmp-work"
+                        + " /host/tmp || die 'tmp overlay'\n");
         s.append(
                 "mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 work /host$usbd4j_work || die 'work share'\n");
         s.append("if [ \"$usbd4j_usbip\" = 1 ]; then\n");

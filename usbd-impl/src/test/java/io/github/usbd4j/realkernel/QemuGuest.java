@@ -131,8 +131,8 @@ public final class QemuGuest {
                 "-initrd",
                 initrd.toString(),
                 "-append",
-                "console=ttyS0 quiet panic=-1 usbd4j_work=" + share + " usbd4j_java=" + java + " usbd4j_usbip="
-                        + (usbIpServerArgs != null ? 1 : 0) + " usbd4j_uhci=" + (uhciAudio ? 1 : 0),
+                "console=ttyS0 quiet panic=-1 no_timer_check usbd4j_work=" + share + " usbd4j_java=" + java
+                        + " usbd4j_usbip=" + (usbIpServerArgs != null ? 1 : 0) + " usbd4j_uhci=" + (uhciAudio ? 1 : 0),
                 "-fsdev",
                 "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
                 "-device",

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The built-in devices' configuration descriptors, pinned byte for byte: drivers and tests match on
  * them, so any change to how they are written must be deliberate. The constants were captured from the
- * models before they moved to {@code ConfigurationBuilder}.
+ * models before they moved to {@code ConfigurationBuilder}; the speaker's since gained its second rate
+ * (44.1 kHz) and its feature unit (mute, volume).
  */
 class BuiltInDescriptorBytesTest {
 
@@ -30,9 +31,9 @@ class BuiltInDescriptorBytesTest {
                     + "05030340000407058303400004";
 
     private static final String UAC1_SPEAKER =
-            "09026400020100803209040000000101000009240100011e0001010c240201010100020300000009"
-                    + "2403020103000100090401000001020000090401010101020000072401010101000b240201020210"
-                    + "0180bb0009050109c00001000007250101000000";
+            "0902710002010080320904000000010100000924010001280001010c24020101010002030000000a"
+                    + "24060301010102020009240302010300030009040100000102000009040101010102000007240101"
+                    + "0101000e2402010202100244ac0080bb0009050109c00001000007250101000000";
 
     private static final String UAC1_MICROPHONE =
             "09026400020100803209040000000101000009240100011e0001010c240201010200010000000009"

@@ -1,15 +1,16 @@
 package io.github.usbd4j.samples.iso;
 
 import io.github.usbd4j.ce.UsbFuncs;
+import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Streams any one isochronous endpoint: a chosen interface, alternate setting and endpoint, a fixed
@@ -60,6 +61,34 @@ public class GenericStreamDriver extends IsochStreamingDriver {
     /** The spec. */
     public Spec spec() {
         return spec;
+    }
+
+    /**
+     * Refuses a device without the interface, alternate setting and isochronous endpoint of the spec, or
+     * whose endpoint cannot carry the spec's frame length at this speed.
+     */
+    @Override
+    public String problemWith(UsbDevice device, UsbSpeed speed) {
+        UsbInterface alt = device.findInterface(spec.interfaceNumber(), spec.alternateSetting());
+        UsbEndpoint ep = alt == null ? null : alt.findEndpoint(spec.endpointAddress());
+        if (ep == null || !ep.descriptor().isIsochronous()) {
+            return String.format(
+                    Locale.ROOT,
+                    "it has no isochronous endpoint 0x%02X in interface %d alternate setting %d",
+                    spec.endpointAddress(),
+                    spec.interfaceNumber(),
+                    spec.alternateSetting());
+        }
+        int max = maxFrameLength(ep.descriptor(), speed);
+        if (spec.frameLength() > max) {
+            return String.format(
+                    Locale.ROOT,
+                    "the frame length %d exceeds endpoint 0x%02X's %d bytes per interval",
+                    spec.frameLength(),
+                    spec.endpointAddress(),
+                    max);
+        }
+        return null;
     }
 
     @Override
@@ -124,7 +153,8 @@ public class GenericStreamDriver extends IsochStreamingDriver {
                 try {
                     n = source.readNBytes(b, 0, b.length);
                 } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    fail(e);
+                    return k;
                 }
                 if (n <= 0) {
                     return k;
@@ -139,13 +169,13 @@ public class GenericStreamDriver extends IsochStreamingDriver {
 
     @Override
     protected void onInFrame(IsochStream stream, long index, long busFrame, ByteBuffer data, int usbError) {
-        if (sink != null) {
+        if (sink != null && failure().isEmpty()) {
             byte[] b = new byte[data.remaining()];
             data.get(b);
             try {
                 sink.write(b);
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                fail(e);
             }
         }
     }

@@ -19,6 +19,7 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbEndpoint;
@@ -82,6 +83,11 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
      * set could find no streams yet.
      */
     private volatile boolean attached;
+
+    private volatile boolean deviceGone;
+    private volatile String refusal;
+    private volatile Throwable failure;
+    private final CompletableFuture<Boolean> attachment = new CompletableFuture<>();
 
     private final List<IsochStream> streams = new CopyOnWriteArrayList<>();
     private final CompletableFuture<StreamStats> finished = new CompletableFuture<>();
@@ -174,15 +180,17 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
             return true;
         }
         int ifNumber = alt.descriptor().bInterfaceNumber();
-        UsbTransfer t = usbFuncs.setInterface(
-                hDevice, null, null, 0, ifNumber, alt.descriptor().bAlternateSetting());
+        int altNumber = alt.descriptor().bAlternateSetting();
+        UsbTransfer t = usbFuncs.setInterface(hDevice, null, null, 0, ifNumber, altNumber);
         if (t == null) {
+            refuse("SetInterface(" + ifNumber + ", " + altNumber + ") failed: " + Win32.errorName(lastError()));
             return true;
         }
         int[] error = new int[1];
         usbFuncs.getTransferStatus(t, null, error);
         usbFuncs.closeTransfer(t);
         if (error[0] != USB_NO_ERROR) {
+            refuse("SetInterface(" + ifNumber + ", " + altNumber + ") failed: " + UsbTypes.errorName(error[0]));
             return true;
         }
         this.funcs = usbFuncs;
@@ -190,22 +198,29 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         this.alternateSetting = alt;
         if (!configureDevice(usbFuncs, hDevice, alt)) {
             release();
+            refuse("the device refused its configuration (interface " + ifNumber + " alternate setting " + altNumber
+                    + ")");
             return true;
         }
         for (UsbEndpoint ep : selectEndpoints(alt)) {
             UsbPipe pipe = usbFuncs.openPipe(hDevice, ep.descriptor());
             if (pipe == null) {
+                int e = lastError();
                 release();
+                refuse(String.format(
+                        "OpenPipe(0x%02X) failed: %s", ep.descriptor().bEndpointAddress(), Win32.errorName(e)));
                 return true;
             }
             streams.add(new IsochStream(this, ep.descriptor(), pipe));
         }
         if (!usbFuncs.registerNotificationRoutine(hDevice, notifyRoutine, this)) {
             release();
+            refuse("RegisterNotificationRoutine failed");
             return true;
         }
         acceptControl[0] = true;
         attached = true;
+        attachment.complete(true);
         onAttached();
         return true;
     }
@@ -232,6 +247,7 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
             s.markStopping();
         }
         attached = false;
+        deviceGone = true;
         onDeviceClosed();
         finish();
         device = null;
@@ -239,6 +255,16 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
     }
 
     // ---- streaming -------------------------------------------------------------------------------------
+
+    /**
+     * Starts one stream if it is not running yet; for drivers that start their streams at different
+     * times (from a hook, too).
+     *
+     * @param stream one of {@link #streams()}
+     */
+    protected void startStreaming(IsochStream stream) {
+        stream.start();
+    }
 
     /** Starts every stream that is not running yet, in {@link #streams()} order. */
     public void startStreaming() {
@@ -338,6 +364,88 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
             total = total == null ? s.stats() : total.plus(s.stats());
         }
         return total == null ? StreamStats.empty(-1) : total;
+    }
+
+    /**
+     * Completes with {@code true} once usbDeviceAttach has taken a device and opened its streams, or with
+     * {@code false} when the driver refused a device it was meant for ({@link #refusal()} says why). A
+     * driver only offered interfaces it does not want leaves it pending.
+     */
+    public CompletableFuture<Boolean> attachment() {
+        return attachment;
+    }
+
+    /** Why the driver refused its device, if {@link #attachment()} completed with {@code false}. */
+    public java.util.Optional<String> refusal() {
+        return java.util.Optional.ofNullable(refusal);
+    }
+
+    /**
+     * Refuses the device for good, with the reason: for problems with a device the driver is meant for
+     * (a missing control, an unsupported format), not for interfaces it merely does not want. The first
+     * reason is kept.
+     *
+     * @param reason what is wrong, in the user's terms
+     */
+    protected final void refuse(String reason) {
+        synchronized (attachment) {
+            if (!attachment.isDone()) {
+                refusal = reason;
+                attachment.complete(false);
+            }
+        }
+    }
+
+    /**
+     * What keeps this driver from streaming on a device, judged from its descriptors alone, before it is
+     * opened; {@code null} if nothing does. Tools call it to refuse a device with a clear message before
+     * touching it. Default: {@code null} if some interface has an isochronous endpoint.
+     *
+     * @param device the device's descriptors
+     * @param speed the speed it runs at
+     * @return the problem in the user's terms, or {@code null}
+     */
+    public String problemWith(UsbDevice device, UsbSpeed speed) {
+        for (UsbInterface i : device.activeConfig().interfaces()) {
+            for (UsbEndpoint e : i.endpoints()) {
+                if (e.descriptor().isIsochronous()) {
+                    return null;
+                }
+            }
+        }
+        return "it has no isochronous endpoint";
+    }
+
+    /**
+     * Ends the streams because a hook failed (a file that cannot be written, a source that cannot be
+     * read): records the first failure for {@link #failure()} and {@link #requestStop() stops} gently. A
+     * hook calls this instead of throwing into USBD, which would only log the exception.
+     *
+     * @param cause what went wrong
+     */
+    protected final void fail(Throwable cause) {
+        synchronized (attachment) {
+            if (failure == null) {
+                failure = cause;
+            }
+        }
+        requestStop();
+    }
+
+    /** The first failure a hook reported through {@link #fail}, if any. */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    /** The {@code bAlternateSetting} streamed on, -1 before a device was taken. */
+    public int alternateSettingInUse() {
+        UsbInterface alt = alternateSetting;
+        return alt == null ? -1 : alt.descriptor().bAlternateSetting();
+    }
+
+    /** Whether the device left (USB_CLOSE_DEVICE) while the driver had it. */
+    public boolean isDeviceGone() {
+        return deviceGone;
     }
 
     /** Whether usbDeviceAttach has taken a device and opened its streams (until USB_CLOSE_DEVICE). */
@@ -535,7 +643,15 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         return frameError == USB_NOT_COMPLETE_ERROR || frameError == USB_CANCELED_ERROR;
     }
 
-    static int maxFrameLength(UsbEndpointDescriptor d, UsbSpeed speed) {
+    /**
+     * The largest length one frame of a stream may request: the payload size at full speed, payload ×
+     * transactions per microframe at high speed.
+     *
+     * @param d the endpoint
+     * @param speed the device's speed
+     * @return bytes per frame entry
+     */
+    public static int maxFrameLength(UsbEndpointDescriptor d, UsbSpeed speed) {
         return speed == UsbSpeed.HIGH ? d.maxPacketPayload() * d.transactionsPerMicroframe() : d.maxPacketPayload();
     }
 }

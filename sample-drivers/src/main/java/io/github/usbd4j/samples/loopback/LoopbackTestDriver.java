@@ -6,9 +6,11 @@ import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -20,11 +22,21 @@ import java.util.List;
  * {@code usbtest}: writes a known pattern on the iso OUT endpoint, reads the iso IN endpoint, checks
  * every byte that comes back and reports each damaged frame.
  *
- * <p>It drives the usbd4j loopback device (1209:0001, interface 0), whose rule is: each OUT packet that
- * reaches the device is queued whole; each IN packet returns the oldest queued packet. So the n-th packet
- * read must equal the n-th packet that reached the device (OUT frames reported
- * {@code USB_NOT_ACCESSED_ERROR} never did). The IN stream starts {@link #inLagFrames()} frames after
- * the OUT stream, so the device always has data queued.
+ * <p>It drives a device that loops iso OUT back to iso IN, such as the usbd4j loopback device (1209:0001,
+ * interface 0 alternate setting 1), whose rule is: each OUT packet that reaches the device is queued
+ * whole; each IN packet returns the oldest queued packet. So the n-th packet read must equal the n-th
+ * packet that reached the device (OUT frames reported {@code USB_NOT_ACCESSED_ERROR} never did). It
+ * streams the first iso OUT and the first iso IN endpoint of the chosen alternate setting. The IN stream
+ * starts {@link #inLagFrames()} frames after the OUT stream (exact on a simulated bus), or, with
+ * {@link #inLagPackets(int)}, as soon as that many OUT packets were delivered (for a real bus, whose
+ * start frames are approximate), so the device always has data queued.
+ *
+ * <p>A packet counts as verified only if it came back equal and its frame reported no error; one that
+ * came back equal but with an error status is counted in {@link #errorPackets()}. An OUT packet whose
+ * frame reported an error other than {@code USB_NOT_ACCESSED_ERROR} may or may not have reached the device
+ * (a real bus reports a late packet as a generic error): when the packet read does not match it, it is
+ * taken as never delivered and the next one is tried, so one lost packet does not turn every later one
+ * into a mismatch.
  *
  * <p>Hooks: {@link #packetLength(long, int)} and {@link #patternByte(long, int)} define packet {@code n};
  * {@link #onMismatch} sees every packet that did not come back as sent. Plus the hooks of
@@ -67,16 +79,24 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
         }
     }
 
+    private final int interfaceNumber;
     private final int alternate;
     private final long frames;
+    private volatile int inLagPackets;
 
     // guarded by ledger
     private final Object ledger = new Object();
     private final ArrayDeque<Long> delivered = new ArrayDeque<>();
+    /** Delivered OUT packets whose frame reported an error: perhaps never queued by the device. */
+    private final java.util.Set<Long> uncertain = new java.util.HashSet<>();
+
     private final ArrayDeque<byte[]> received = new ArrayDeque<>();
     private final ArrayDeque<long[]> receivedAt = new ArrayDeque<>();
     private long verifiedPackets;
     private long verifiedBytes;
+    private long errorPackets;
+    private long deliveredCount;
+    private boolean inStarted;
     private long mismatchCount;
     private final List<Mismatch> mismatches = new ArrayList<>();
     private final List<FrameError> frameErrors = new ArrayList<>();
@@ -86,8 +106,31 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
      * @param frames frames to stream per direction
      */
     public LoopbackTestDriver(int alternateSetting, long frames) {
+        this(INTERFACE, alternateSetting, frames);
+    }
+
+    /**
+     * @param interfaceNumber the interface with the iso OUT and IN endpoints
+     * @param alternateSetting its alternate setting
+     * @param frames frames to stream per direction
+     */
+    public LoopbackTestDriver(int interfaceNumber, int alternateSetting, long frames) {
+        this.interfaceNumber = interfaceNumber;
         this.alternate = alternateSetting;
         this.frames = frames;
+    }
+
+    /**
+     * Starts the IN stream as soon as {@code packets} OUT packets were delivered, instead of
+     * {@link #inLagFrames()} frames after the OUT stream: for real buses, where a start frame is only
+     * approximate. The device must be able to queue that many packets.
+     *
+     * @param packets OUT packets to deliver first; 0 for the frame lag (default)
+     * @return this
+     */
+    public LoopbackTestDriver inLagPackets(int packets) {
+        this.inLagPackets = packets;
+        return this;
     }
 
     /** Alternate setting 1, 10 000 frames (10 s at full speed). */
@@ -117,9 +160,42 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
 
     // ---- IsochStreamingDriver hooks ---------------------------------------------------------------------
 
+    private static UsbEndpoint isoEndpoint(UsbInterface alt, boolean in) {
+        for (UsbEndpoint e : alt.endpoints()) {
+            if (e.descriptor().isIsochronous() && e.descriptor().isIn() == in) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Refuses a device whose interface and alternate setting lack an iso OUT or an iso IN endpoint. */
+    @Override
+    public String problemWith(UsbDevice device, UsbSpeed speed) {
+        UsbInterface alt = device.findInterface(interfaceNumber, alternate);
+        if (alt == null) {
+            return "it has no interface " + interfaceNumber + " alternate setting " + alternate;
+        }
+        if (isoEndpoint(alt, false) == null || isoEndpoint(alt, true) == null) {
+            return "interface " + interfaceNumber + " alternate setting " + alternate
+                    + " does not have both an isochronous OUT and an isochronous IN endpoint";
+        }
+        return null;
+    }
+
     @Override
     protected UsbInterface selectAlternateSetting(UsbFuncs usbFuncs, UsbDevice device, UsbInterface offered) {
-        return usbFuncs.findInterface(device, INTERFACE, alternate);
+        if (offered != null && offered.descriptor().bInterfaceNumber() != interfaceNumber) {
+            return null;
+        }
+        UsbInterface alt = usbFuncs.findInterface(device, interfaceNumber, alternate);
+        return alt != null && problemWith(device, speed()) == null ? alt : null;
+    }
+
+    /** The first iso OUT and the first iso IN endpoint of the setting. */
+    @Override
+    protected List<UsbEndpoint> selectEndpoints(UsbInterface alt) {
+        return List.of(isoEndpoint(alt, false), isoEndpoint(alt, true));
     }
 
     @Override
@@ -128,6 +204,10 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
         IsochStream in = inStream();
         if (out == null || in == null) {
             requestStop();
+            return;
+        }
+        if (inLagPackets > 0) {
+            startStreaming(out); // IN starts from onOutFrame
             return;
         }
         int[] now = new int[1];
@@ -140,6 +220,9 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
 
     @Override
     protected long firstStartFrame(IsochStream stream) {
+        if (inLagPackets > 0) {
+            return -1;
+        }
         return stream.isIn() ? firstOut + inLagFrames() : firstOut;
     }
 
@@ -168,14 +251,27 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
 
     @Override
     protected void onOutFrame(IsochStream stream, long index, long busFrame, int length, int usbError) {
+        boolean startIn;
         synchronized (ledger) {
             if (usbError != USB_NOT_ACCESSED_ERROR) {
                 delivered.add(index);
+                deliveredCount++;
+                if (usbError != USB_NO_ERROR) {
+                    uncertain.add(index);
+                }
             }
             if (usbError != USB_NO_ERROR) {
                 addError(new FrameError(busFrame, stream.endpointAddress(), usbError));
             }
             match();
+            int lag = inLagPackets;
+            startIn = lag > 0 && !inStarted && (deliveredCount >= lag || deliveredCount >= frames);
+            if (startIn) {
+                inStarted = true;
+            }
+        }
+        if (startIn) {
+            startStreaming(inStream());
         }
     }
 
@@ -205,13 +301,20 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     /** Pairs IN packets with delivered OUT packets, oldest first. */
     private void match() {
         while (!delivered.isEmpty() && !received.isEmpty()) {
+            byte[] got = received.peek();
             long n = delivered.poll();
-            byte[] got = received.poll();
-            long[] at = receivedAt.poll();
             String diff = compare(n, got);
-            if (diff == null) {
+            if (diff != null && uncertain.remove(n)) {
+                continue; // an OUT packet that failed and never reached the device: try the next one
+            }
+            uncertain.remove(n);
+            received.poll();
+            long[] at = receivedAt.poll();
+            if (diff == null && at[1] == USB_NO_ERROR) {
                 verifiedPackets++;
                 verifiedBytes += got.length;
+            } else if (diff == null) {
+                errorPackets++;
             } else {
                 mismatchCount++;
                 Mismatch m = new Mismatch(n, at[0], (int) at[1], diff);
@@ -240,15 +343,32 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
 
     /** The OUT stream, once attached. */
     public IsochStream outStream() {
-        return stream(0x01);
+        for (IsochStream s : streams()) {
+            if (!s.isIn()) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** The IN stream, once attached. */
     public IsochStream inStream() {
-        return stream(0x81);
+        for (IsochStream s : streams()) {
+            if (s.isIn()) {
+                return s;
+            }
+        }
+        return null;
     }
 
-    /** IN packets equal to the OUT packet they loop back. */
+    /** IN packets that came back equal to their OUT packet but in a frame that reported an error. */
+    public long errorPackets() {
+        synchronized (ledger) {
+            return errorPackets;
+        }
+    }
+
+    /** IN packets equal to the OUT packet they loop back, in frames without an error. */
     public long verifiedPackets() {
         synchronized (ledger) {
             return verifiedPackets;

@@ -11,6 +11,9 @@ import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_HANDLE_VALUE;
 import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_SET_FILE_POINTER;
 import static io.github.usbd4j.ce.devmgr.WinBase.OPEN_EXISTING;
 
+import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.ce.UsbFuncs;
+import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
@@ -19,6 +22,10 @@ import io.github.usbd4j.samples.lbk.LbkIoctl;
 import io.github.usbd4j.samples.lbk.LbkUsbDriver;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbDevice;
+import io.github.usbd4j.usb.UsbEndpoint;
+import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -28,6 +35,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +48,7 @@ import picocli.CommandLine.Spec;
  * {@code usbd devfile}: exercises a stream device by name, as a CE application would. It loads the LBK
  * sample driver for the loopback device (simulated, or a real one with {@code --backend libusb}), then
  * calls {@code CreateFile} on the name, the operations in the order given, and {@code CloseHandle}, and
- * prints each call with its result or its Win32 error. Exit code 5 if a call failed.
+ * prints each call with its result or its Win32 error. Exit code 6 if a call failed.
  */
 @Command(
         name = "devfile",
@@ -48,14 +56,14 @@ import picocli.CommandLine.Spec;
         description = {
             "Opens a stream device by name (CreateFile), runs the operations in order on the handle, then closes"
                     + " it. The device is the loopback 1209:0001 driven by the LBK sample driver, named LBK1:, LBK2:, ..."
-                    + " Exit code 5 if a call failed.",
+                    + " Exit code 6 if a call failed.",
             "Operations: write:TEXT, writehex:HEX, read:N, ioctl:CODE[,in=HEX][,out=N] (CODE in hex or decimal,"
                     + " or stats, reset, transact), seek:N[,from=begin|current|end], unplug (sim: pull the device"
                     + " with the handle open)."
         })
 final class DevFileCommand implements Callable<Integer> {
     /** Exit code when a CE call failed. */
-    static final int CALL_FAILED = 5;
+    static final int CALL_FAILED = ExitCode.CALL_FAILED.code();
 
     @Spec
     CommandSpec spec;
@@ -96,6 +104,14 @@ final class DevFileCommand implements Callable<Integer> {
     @SuppressWarnings("ArrayRecordComponent") // private; never compared or exposed
     private record Op(String kind, byte[] data, int count, int code, int outSize, int moveMethod, String text) {}
 
+    @Option(
+            names = "--wait",
+            paramLabel = "SECONDS",
+            defaultValue = StreamRun.DEFAULT_WAIT_SECONDS,
+            description = "libusb: how long to wait for the device to be plugged in and loaded"
+                    + " (default: ${DEFAULT-VALUE}).")
+    double waitSeconds;
+
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
@@ -112,16 +128,39 @@ final class DevFileCommand implements Callable<Integer> {
         if (!real && device != null) {
             throw new ParameterException(cl, "--device applies to --backend libusb only");
         }
+        if (real && devices != 1) {
+            throw new ParameterException(cl, "--devices applies to the sim backend only");
+        }
+        StreamRun.checkWait(cl, waitSeconds);
         if (ops.stream().filter(o -> o.kind.equals("unplug")).count() > devices) {
             throw new ParameterException(cl, "more unplug operations than --devices " + devices);
         }
         PrintWriter out = cl.getOut();
-        int[] id = real
-                ? UsbdTool.vidPid(cl, device == null ? "1209:0001" : device)
-                : new int[] {LbkUsbDriver.VENDOR_ID, LbkUsbDriver.PRODUCT_ID};
-        try (ToolBus bus = real ? new LibusbBus(id[0], id[1], s -> {}) : new SimBus(UsbSpeed.FULL, 0)) {
+        String chosen = device == null ? DeviceView.id(LbkUsbDriver.VENDOR_ID, LbkUsbDriver.PRODUCT_ID) : device;
+        int[] id = Target.vidPid(cl, chosen);
+        String at = chosen.contains("@") ? chosen.substring(chosen.indexOf('@') + 1) : null;
+        CompletableFuture<Boolean> loaded = new CompletableFuture<>();
+        try (ToolBus bus =
+                real ? new LibusbBus(id[0], id[1], at, DevFileCommand::problemWith) : new SimBus(UsbSpeed.FULL, 0)) {
             DeviceManager dm = bus.usbd().deviceManager();
-            bus.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), new LbkUsbDriver(dm));
+            bus.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), new LbkUsbDriver(dm) {
+                @Override
+                public boolean usbDeviceAttach(
+                        UsbHandle hDevice,
+                        UsbFuncs usbFuncs,
+                        UsbInterface usbInterface,
+                        String uniqueDriverId,
+                        boolean[] acceptControl,
+                        UsbDriverSettings driverSettings,
+                        int unused) {
+                    boolean r = super.usbDeviceAttach(
+                            hDevice, usbFuncs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
+                    if (acceptControl[0]) {
+                        loaded.complete(true); // the event a real bus is waited on for
+                    }
+                    return r;
+                }
+            });
             List<SimulatedDevice> plugged = new ArrayList<>();
             if (bus instanceof SimBus sim) {
                 for (int i = 0; i < devices; i++) {
@@ -133,14 +172,8 @@ final class DevFileCommand implements Callable<Integer> {
                                 + " LBK driver%n",
                         devices);
             } else {
-                String vp = String.format(Locale.ROOT, "%04x:%04x", id[0], id[1]);
-                if (!bus.runUntil(() -> !dm.activeDevices().isEmpty(), UsbdTool.ATTACH_WAIT_FRAMES)) {
-                    throw new IllegalStateException("no device " + vp + " was loaded within "
-                            + UsbdTool.seconds(UsbdTool.ATTACH_WAIT_FRAMES)
-                            + ": is it plugged in, may this user open it (udev rule), and does it have the loopback's"
-                            + " bulk interface 1? (see 'usbd list')");
-                }
-                out.println("usbd devfile: " + vp + " through usb4java, LBK driver");
+                awaitLoaded((LibusbBus) bus, loaded, chosen, out);
+                out.println("usbd devfile: " + chosen + " through usb4java, LBK driver");
             }
             for (DeviceInformation d : dm.activeDevices()) {
                 out.printf(Locale.ROOT, "loaded %s (%s, %s)%n", d.legacyName(), d.deviceKey(), d.activeKey());
@@ -149,6 +182,54 @@ final class DevFileCommand implements Callable<Integer> {
         } finally {
             out.flush();
         }
+    }
+
+    /** Waits on the backend's events until the LBK driver has loaded the device, or {@code --wait} passed. */
+    private void awaitLoaded(LibusbBus bus, CompletableFuture<Boolean> loaded, String chosen, PrintWriter out) {
+        long waitFrames = Math.round(waitSeconds * 1000);
+        out.printf(Locale.ROOT, "waiting up to %s for %s and the LBK driver%n", UsbdTool.seconds(waitFrames), chosen);
+        out.flush();
+        bus.await(CompletableFuture.anyOf(loaded, bus.refused()), waitFrames);
+        if (bus.refused().isDone()) {
+            throw new ToolException(
+                    ExitCode.USAGE, chosen + " at " + bus.refused().join() + " (nothing was opened)");
+        }
+        if (!loaded.isDone()) {
+            String found;
+            try {
+                found = DeviceView.summary(DeviceView.real());
+            } catch (ToolException e) {
+                found = e.getMessage();
+            }
+            throw new ToolException(
+                    ExitCode.NO_DEVICE,
+                    (bus.arrivals().isEmpty()
+                                    ? "no device " + chosen + " appeared"
+                                    : chosen + " arrived at " + String.join(", ", bus.arrivals())
+                                            + " but the LBK driver did not load it")
+                            + " within " + UsbdTool.seconds(waitFrames) + "; on the bus: " + found);
+        }
+    }
+
+    /** What the LBK driver needs: interface 1 with a bulk IN and a bulk OUT endpoint. */
+    private static String problemWith(UsbDevice device, UsbSpeed speed) {
+        for (UsbInterface i : device.activeConfig().interfaces()) {
+            if (i.descriptor().bInterfaceNumber() != LbkUsbDriver.INTERFACE) {
+                continue;
+            }
+            boolean in = false;
+            boolean outEp = false;
+            for (UsbEndpoint e : i.endpoints()) {
+                boolean bulk = e.descriptor().transferType() == Usb100.USB_ENDPOINT_TYPE_BULK;
+                in |= bulk && e.descriptor().isIn();
+                outEp |= bulk && !e.descriptor().isIn();
+            }
+            if (in && outEp) {
+                return null;
+            }
+        }
+        return "it has no interface " + LbkUsbDriver.INTERFACE + " with a bulk IN and a bulk OUT endpoint, which"
+                + " the LBK driver needs";
     }
 
     private int run(

@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.samples.io.AtomicFile;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import java.awt.BasicStroke;
@@ -95,11 +96,13 @@ public final class FramePlot implements IsochStreamingDriver.FrameListener {
         return LEFT + (int) Math.round((double) (busFrame - minFrame) * (RIGHT - LEFT - 1) / span);
     }
 
-    /** Writes the picture as a PNG. */
+    /** Writes the picture as a PNG, whole or not at all ({@link AtomicFile}). */
     public void write(Path file) throws IOException {
-        if (!ImageIO.write(render(), "png", file.toFile())) {
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        if (!ImageIO.write(render(), "png", png)) {
             throw new IOException("no PNG writer in this JRE");
         }
+        AtomicFile.write(file, png.toByteArray());
     }
 
     /** Draws the picture. */

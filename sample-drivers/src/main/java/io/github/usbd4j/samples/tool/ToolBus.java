@@ -3,6 +3,7 @@ package io.github.usbd4j.samples.tool;
 import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.host.Usbd;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 /** What the {@code usbd} commands need from a bus: the runtime, and a way to let bus time pass. */
@@ -31,6 +32,16 @@ public interface ToolBus extends AutoCloseable {
      * @return {@code done} at the end
      */
     boolean runUntil(BooleanSupplier done, long maxFrames);
+
+    /**
+     * Lets the bus run until {@code event} completes or {@code maxFrames} 1 ms frames passed: on a
+     * virtual clock by running it, on a real one by waiting on the event.
+     *
+     * @return whether the event completed
+     */
+    default boolean await(CompletableFuture<?> event, long maxFrames) {
+        return runUntil(event::isDone, maxFrames);
+    }
 
     /** The current bus frame. */
     long frame();

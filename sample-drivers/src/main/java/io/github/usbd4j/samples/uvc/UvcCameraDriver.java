@@ -7,34 +7,45 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.samples.io.AtomicFile;
 import io.github.usbd4j.samples.iso.ControlRequests;
 import io.github.usbd4j.samples.iso.IsochStream;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbDeviceRequest;
+import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A USB Video Class camera driver: commits the default probe, selects an alternate setting of the
- * VideoStreaming interface and reassembles video frames from the isochronous payloads, as the CE webcam
- * driver does (usb-iso-apis.md §1.11): each payload starts with a header ({@code bHeaderLength},
- * {@code bmHeaderInfo}); {@code EOF} ends a frame, a toggled {@code FID} starts a new one (a frame whose
- * {@code EOF} was lost is then delivered incomplete).
+ * A USB Video Class camera driver: negotiates the camera's current format with the probe and commit
+ * controls (UVC 1.5 §4.3.1.1: GET_CUR probe, SET_CUR probe, GET_CUR probe, SET_CUR commit) while the
+ * VideoStreaming interface is at alternate setting 0, selects an alternate setting that carries the
+ * committed {@code dwMaxPayloadTransferSize} (or the one asked for) and reassembles video frames from the
+ * isochronous payloads, as the CE webcam driver does (usb-iso-apis.md §1.11): each payload starts with a
+ * header ({@code bHeaderLength}, {@code bmHeaderInfo}); {@code EOF} ends a frame, a toggled {@code FID}
+ * starts a new one (a frame whose {@code EOF} was lost is then delivered incomplete).
  *
- * <p>The frame size comes from the committed probe's {@code dwMaxVideoFrameSize}; width and height from
- * the VideoStreaming interface's first {@code VS_FRAME_UNCOMPRESSED} descriptor. A frame is complete when
- * it has exactly that many bytes and no packet of it reported an error.
+ * <p>The committed probe gives the format and frame indexes and {@code dwMaxVideoFrameSize}; the
+ * VideoStreaming descriptors ({@link UvcDescriptors}) give the format (uncompressed, e.g. YUY2, or MJPEG)
+ * and the frame's width and height. An uncompressed frame is complete when it has exactly
+ * {@code dwMaxVideoFrameSize} bytes and no packet of it reported an error; an MJPEG frame when it is not
+ * empty, not larger, and error-free.
  *
- * <p>Hooks: {@link #onVideoFrame} (default: saves complete frames to the output directory, if one is set,
- * as a PGM of the luma and optionally the raw YUY2), plus those of {@link IsochStreamingDriver}.
+ * <p>Hooks: {@link #onVideoFrame} (default: saves complete frames to the output directory, if one is set:
+ * YUY2 as a PGM of the luma and, if asked, the raw bytes; MJPEG as {@code .jpg}; other uncompressed
+ * formats raw, named by their four-character code; each file written whole or not at all), plus those of
+ * {@link IsochStreamingDriver}.
  */
 public class UvcCameraDriver extends IsochStreamingDriver {
     /** {@code bmHeaderInfo}: frame ID. */
@@ -54,10 +65,12 @@ public class UvcCameraDriver extends IsochStreamingDriver {
     private final Path outDir;
     private final boolean saveRaw;
 
-    private volatile int streamingInterface = 1;
+    private volatile int streamingInterface = -1;
+    private volatile UvcDescriptors.Format format;
     private volatile int width;
     private volatile int height;
     private volatile int frameSize;
+    private volatile int payloadSize;
 
     // touched only from the IN stream's callbacks
     private final ByteArrayOutputStream current = new ByteArrayOutputStream();
@@ -66,12 +79,14 @@ public class UvcCameraDriver extends IsochStreamingDriver {
     private long frameNumber;
     private volatile long completeFrames;
     private volatile long incompleteFrames;
+    private final AtomicLong savedFiles = new AtomicLong();
 
     /**
-     * @param alternateSetting the VideoStreaming alternate setting (1: 1 × 1024 bytes per microframe)
+     * @param alternateSetting the VideoStreaming alternate setting, or 0 for the smallest that carries the
+     *     committed {@code dwMaxPayloadTransferSize}
      * @param frames complete video frames to capture before ending the stream
      * @param outDir where {@link #onVideoFrame} saves frames, or {@code null}
-     * @param saveRaw also save the raw YUY2 bytes
+     * @param saveRaw also save the raw bytes of YUY2 frames
      */
     public UvcCameraDriver(int alternateSetting, long frames, Path outDir, boolean saveRaw) {
         this.alternate = alternateSetting;
@@ -81,31 +96,43 @@ public class UvcCameraDriver extends IsochStreamingDriver {
         speed(UsbSpeed.HIGH);
     }
 
-    /** Alternate setting 1, {@code frames} frames, nothing saved. */
+    /** The alternate setting chosen by bandwidth, {@code frames} frames, nothing saved. */
     public UvcCameraDriver(long frames) {
-        this(1, frames, null, false);
+        this(0, frames, null, false);
     }
 
     /**
      * A video frame ended (by EOF or by a FID toggle). Default: if complete and an output directory is
-     * set, save it as {@code frame-NNNN.pgm} (luma) and, if asked, {@code frame-NNNN.yuy2}.
+     * set, save it (see the class comment), creating the directory with the first one. A file that cannot be written ends the stream ({@link #fail}).
      *
      * @param n the frame's number, from 0, counting every frame that ended
      * @param frame its bytes
-     * @param complete exactly {@code dwMaxVideoFrameSize} bytes and no packet error
+     * @param complete see the class comment
      */
     protected void onVideoFrame(long n, byte[] frame, boolean complete) {
         if (outDir == null || !complete) {
             return;
         }
+        UvcDescriptors.Format f = format;
+        String name = String.format(Locale.ROOT, "frame-%04d", n);
         try {
-            Files.createDirectories(outDir);
-            Files.write(outDir.resolve(String.format("frame-%04d.pgm", n)), toPgm(frame, width, height));
-            if (saveRaw) {
-                Files.write(outDir.resolve(String.format("frame-%04d.yuy2", n)), frame);
+            if (savedFiles.get() == 0) {
+                Files.createDirectories(outDir);
             }
+            if (f.mjpeg()) {
+                AtomicFile.write(outDir.resolve(name + ".jpg"), frame);
+            } else if (f.fourcc().equals("YUY2")) {
+                AtomicFile.write(outDir.resolve(name + ".pgm"), toPgm(frame, width, height));
+                if (saveRaw) {
+                    AtomicFile.write(outDir.resolve(name + ".yuy2"), frame);
+                    savedFiles.incrementAndGet();
+                }
+            } else {
+                AtomicFile.write(outDir.resolve(name + "." + f.fourcc().toLowerCase(Locale.ROOT)), frame);
+            }
+            savedFiles.incrementAndGet();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            fail(e);
         }
     }
 
@@ -130,62 +157,204 @@ public class UvcCameraDriver extends IsochStreamingDriver {
         return incompleteFrames;
     }
 
-    /** Image width from the descriptors. */
+    /** Files {@link #onVideoFrame} saved. */
+    public long savedFiles() {
+        return savedFiles.get();
+    }
+
+    /** Image width of the committed frame. */
     public int width() {
         return width;
     }
 
-    /** Image height from the descriptors. */
+    /** Image height of the committed frame. */
     public int height() {
         return height;
     }
 
-    /** Bytes of one frame, from the committed probe. */
+    /** Bytes of one frame at most, from the committed probe ({@code dwMaxVideoFrameSize}). */
     public int frameSize() {
         return frameSize;
     }
 
-    @Override
-    protected UsbInterface selectAlternateSetting(UsbFuncs usbFuncs, UsbDevice device, UsbInterface offered) {
+    /** The committed format, once negotiated. */
+    public java.util.Optional<UvcDescriptors.Format> format() {
+        return java.util.Optional.ofNullable(format);
+    }
+
+    /** The committed {@code dwMaxPayloadTransferSize}: bytes per service interval the stream needs. */
+    public int payloadSize() {
+        return payloadSize;
+    }
+
+    private static UsbInterface videoStreaming(UsbDevice device, UsbInterface offered) {
         for (UsbInterface i : device.activeConfig().interfaces()) {
-            var d = i.descriptor();
-            if (d.bInterfaceClass() == 0x0E
-                    && d.bInterfaceSubClass() == 0x02
-                    && d.bAlternateSetting() == alternate
-                    && (offered == null || offered.descriptor().bInterfaceNumber() == d.bInterfaceNumber())) {
-                streamingInterface = d.bInterfaceNumber();
-                readFrameDescriptor(device.findInterface(d.bInterfaceNumber(), 0));
+            if (UvcDescriptors.isVideoStreaming(i)
+                    && i.descriptor().bAlternateSetting() == 0
+                    && (offered == null
+                            || offered.descriptor().bInterfaceNumber()
+                                    == i.descriptor().bInterfaceNumber())) {
                 return i;
             }
         }
         return null;
     }
 
-    private void readFrameDescriptor(UsbInterface alt0) {
-        byte[] x = alt0 == null ? new byte[0] : alt0.extended();
-        for (int p = 0; p + 2 < x.length && (x[p] & 0xFF) > 0; p += x[p] & 0xFF) {
-            if ((x[p + 1] & 0xFF) == 0x24 && (x[p + 2] & 0xFF) == 0x05 && p + 9 <= x.length) { // VS_FRAME_UNCOMPRESSED
-                width = (x[p + 5] & 0xFF) | (x[p + 6] & 0xFF) << 8;
-                height = (x[p + 7] & 0xFF) | (x[p + 8] & 0xFF) << 8;
-                return;
+    private static List<UsbInterface> streamingAlternates(UsbDevice device, int number) {
+        List<UsbInterface> out = new ArrayList<>();
+        for (UsbInterface i : device.activeConfig().interfaces()) {
+            if (i.descriptor().bInterfaceNumber() == number
+                    && i.descriptor().bAlternateSetting() > 0
+                    && isoIn(i) != null) {
+                out.add(i);
             }
         }
+        return out;
     }
 
-    /** Probe (GET_CUR), commit (SET_CUR) the device's current settings; read dwMaxVideoFrameSize. */
+    private static UsbEndpoint isoIn(UsbInterface i) {
+        for (UsbEndpoint e : i.endpoints()) {
+            if (e.descriptor().isIsochronous() && e.descriptor().isIn()) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Refuses a device without a VideoStreaming interface with an uncompressed or MJPEG format (and the alternate setting asked for). */
     @Override
-    protected boolean configureDevice(UsbFuncs usbFuncs, UsbHandle device, UsbInterface alt) {
-        ByteBuffer probe = ByteBuffer.allocate(26).order(ByteOrder.LITTLE_ENDIAN);
-        int wIndex = streamingInterface;
-        if (ControlRequests.issue(usbFuncs, device, new UsbDeviceRequest(0xA1, 0x81, 0x0100, wIndex, 26), probe) < 26) {
-            return false;
+    public String problemWith(UsbDevice device, UsbSpeed speed) {
+        UsbInterface vs = videoStreaming(device, null);
+        if (vs == null) {
+            return "it has no UVC VideoStreaming interface";
         }
-        probe.clear();
-        if (ControlRequests.issue(usbFuncs, device, new UsbDeviceRequest(0x21, 0x01, 0x0200, wIndex, 26), probe) < 0) {
-            return false;
+        if (UvcDescriptors.formats(vs).isEmpty()) {
+            return "its VideoStreaming interface has no uncompressed or MJPEG format";
         }
-        frameSize = probe.getInt(18);
-        return frameSize > 0;
+        List<UsbInterface> alts = streamingAlternates(device, vs.descriptor().bInterfaceNumber());
+        if (alts.isEmpty()) {
+            return "its VideoStreaming interface has no isochronous alternate setting";
+        }
+        if (alternate != 0 && alts.stream().noneMatch(i -> i.descriptor().bAlternateSetting() == alternate)) {
+            return "its VideoStreaming interface " + vs.descriptor().bInterfaceNumber() + " has no alternate setting "
+                    + alternate + " (it has "
+                    + String.join(
+                            ", ",
+                            alts.stream()
+                                    .map(i -> String.valueOf(i.descriptor().bAlternateSetting()))
+                                    .toList())
+                    + ")";
+        }
+        return null;
+    }
+
+    /** Negotiates the format at alternate setting 0 before the base driver selects the streaming setting. */
+    @Override
+    public boolean usbDeviceAttach(
+            UsbHandle hDevice,
+            UsbFuncs usbFuncs,
+            UsbInterface usbInterface,
+            String uniqueDriverId,
+            boolean[] acceptControl,
+            UsbDriverSettings driverSettings,
+            int unused) {
+        acceptControl[0] = false;
+        if (device != null || isAttached()) {
+            return true;
+        }
+        UsbDevice info = usbFuncs.getDeviceInfo(hDevice);
+        UsbInterface vs = info == null ? null : videoStreaming(info, usbInterface);
+        if (vs == null) {
+            return true; // not a VideoStreaming interface: not ours
+        }
+        String problem = negotiate(usbFuncs, hDevice, info, vs);
+        if (problem != null) {
+            refuse(problem);
+            return true;
+        }
+        return super.usbDeviceAttach(
+                hDevice, usbFuncs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
+    }
+
+    /** Probe and commit; {@code null} if it worked, else what went wrong. */
+    private String negotiate(UsbFuncs usbFuncs, UsbHandle hDevice, UsbDevice info, UsbInterface vs) {
+        int number = vs.descriptor().bInterfaceNumber();
+        int length = UvcDescriptors.probeLength(UvcDescriptors.bcdUvc(info.activeConfig()));
+        ByteBuffer probe = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        UsbDeviceRequest getProbe = new UsbDeviceRequest(0xA1, 0x81, 0x0100, number, length);
+        UsbDeviceRequest setProbe = new UsbDeviceRequest(0x21, 0x01, 0x0100, number, length);
+        if (ControlRequests.issue(usbFuncs, hDevice, getProbe, probe) < 26) {
+            return "GET_CUR of the probe control failed";
+        }
+        if (ControlRequests.issue(usbFuncs, hDevice, setProbe, probe.clear()) < 0) {
+            return "SET_CUR of the probe control failed";
+        }
+        if (ControlRequests.issue(usbFuncs, hDevice, getProbe, probe.clear()) < 26) {
+            return "GET_CUR of the negotiated probe failed";
+        }
+        UsbDeviceRequest commit = new UsbDeviceRequest(0x21, 0x01, 0x0200, number, length);
+        if (ControlRequests.issue(usbFuncs, hDevice, commit, probe.clear()) < 0) {
+            return "SET_CUR of the commit control failed";
+        }
+        int formatIndex = probe.get(2) & 0xFF;
+        int frameIndex = probe.get(3) & 0xFF;
+        UvcDescriptors.Format f = UvcDescriptors.formats(vs).stream()
+                .filter(x -> x.index() == formatIndex)
+                .findFirst()
+                .orElse(null);
+        if (f == null) {
+            return "the camera committed format " + formatIndex + ", which is not uncompressed or MJPEG";
+        }
+        UvcDescriptors.Frame fr = f.frame(frameIndex).orElse(null);
+        if (fr == null) {
+            return "the camera committed frame " + frameIndex + ", which format " + formatIndex + " does not have";
+        }
+        this.streamingInterface = number;
+        this.format = f;
+        this.width = fr.width();
+        this.height = fr.height();
+        this.frameSize = probe.getInt(18);
+        this.payloadSize = probe.getInt(22);
+        return frameSize > 0 ? null : "the camera committed a dwMaxVideoFrameSize of 0";
+    }
+
+    /** The alternate setting asked for, or the smallest whose bytes per interval carry the committed payload. */
+    @Override
+    protected UsbInterface selectAlternateSetting(UsbFuncs usbFuncs, UsbDevice device, UsbInterface offered) {
+        if (streamingInterface < 0) {
+            return null;
+        }
+        List<UsbInterface> alts = streamingAlternates(device, streamingInterface);
+        if (alternate != 0) {
+            return alts.stream()
+                    .filter(i -> i.descriptor().bAlternateSetting() == alternate)
+                    .findFirst()
+                    .orElse(null);
+        }
+        UsbInterface best = null;
+        UsbInterface largest = null;
+        for (UsbInterface i : alts) {
+            int bytes = IsochStreamingDriver.maxFrameLength(isoIn(i).descriptor(), speed());
+            if (largest == null
+                    || bytes
+                            > IsochStreamingDriver.maxFrameLength(isoIn(largest).descriptor(), speed())) {
+                largest = i;
+            }
+            if (bytes >= payloadSize
+                    && (best == null
+                            || bytes
+                                    < IsochStreamingDriver.maxFrameLength(
+                                            isoIn(best).descriptor(), speed()))) {
+                best = i;
+            }
+        }
+        return best != null ? best : largest;
+    }
+
+    /** Only the video endpoint. */
+    @Override
+    protected List<UsbEndpoint> selectEndpoints(UsbInterface alt) {
+        return List.of(isoIn(alt));
     }
 
     @Override
@@ -226,7 +395,8 @@ public class UvcCameraDriver extends IsochStreamingDriver {
     @SuppressWarnings("NonAtomicVolatileUpdate") // one writer: the stream's callbacks run one at a time
     private void endFrame() {
         byte[] frame = current.toByteArray();
-        boolean complete = !currentDamaged && frame.length == frameSize;
+        boolean complete = !currentDamaged
+                && (format.mjpeg() ? frame.length > 0 && frame.length <= frameSize : frame.length == frameSize);
         current.reset();
         currentDamaged = false;
         currentFid = -1;

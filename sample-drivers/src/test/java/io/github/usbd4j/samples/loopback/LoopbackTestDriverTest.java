@@ -66,6 +66,32 @@ class LoopbackTestDriverTest {
         }
     }
 
+    /**
+     * An OUT packet whose frame failed never reached the device (a real bus reports a late one so): the
+     * packets after it still pair with what comes back, and it alone is lost.
+     */
+    @Test
+    void aFailedOutPacketIsLostAloneAndDoesNotShiftTheRest() {
+        try (SimBus bus = new SimBus(UsbSpeed.FULL, 7)) {
+            LoopbackTestDriver d = new LoopbackTestDriver(1, 2_000);
+            bus.register("LoopbackTest", LoopbackTestDriver.settings(), d);
+            long at = bus.frame() + 500;
+            bus.attach(
+                    LoopbackDevice.fullSpeed(),
+                    FaultPlan.builder()
+                            .faultAt(at, 0x01, PacketStatus.HOST_ERROR)
+                            .faultAt(at + 1, 0x01, PacketStatus.HOST_ERROR)
+                            .build());
+            assertThat(bus.runUntil(d::isFinished, 3_000)).isTrue();
+
+            assertThat(d.outStream().stats().errorFrames()).isEqualTo(2);
+            assertThat(d.mismatchCount())
+                    .as("the two lost packets do not shift the others")
+                    .isZero();
+            assertThat(d.verifiedPackets()).isEqualTo(1_998);
+        }
+    }
+
     @Test
     void aSubclassChangesThePattern() {
         AtomicLong lengths = new AtomicLong();

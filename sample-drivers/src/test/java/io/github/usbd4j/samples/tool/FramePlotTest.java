@@ -58,7 +58,16 @@ class FramePlotTest {
         StringWriter out = new StringWriter();
         var cl = UsbdTool.commandLine();
         cl.setOut(new PrintWriter(out, true));
-        int exit = cl.execute("loopback-test", "--frames", "2000", "--missed-frame", "1000", "--plot", png.toString());
+        int exit = cl.execute(
+                "loopback-test",
+                "--frames",
+                "2000",
+                "--missed-frame",
+                "1000",
+                "--max-errors",
+                "2",
+                "--plot",
+                png.toString());
         assertThat(exit).isZero();
         assertThat(out.toString()).contains("per-frame plot (4000 frames) written to " + png);
         BufferedImage img = ImageIO.read(png.toFile());

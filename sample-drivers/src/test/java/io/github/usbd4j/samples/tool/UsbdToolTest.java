@@ -10,6 +10,8 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -37,12 +39,15 @@ class UsbdToolTest {
                 .contains("loopback device 1209:0001")
                 .contains("OUT 0x01: 10000 frames")
                 .contains("IN  0x81: 10000 frames")
-                .contains("9999 packets")
-                .contains("0 mismatched")
+                .contains("9987 packets")
+                .contains("12 came back with an error status, 0 mismatched")
                 .contains("frame 5000 ep 0x81 USB_NOT_ACCESSED_ERROR")
                 .contains("per-frame summary:")
                 .containsPattern("total   : frames 20000, bytes \\d+, errors \\d+ \\(USB_CRC_ERROR \\d+,"
-                        + " USB_NOT_ACCESSED_ERROR 2\\), late/missed 2");
+                        + " USB_NOT_ACCESSED_ERROR 2\\), late/missed 2")
+                .contains(
+                        "result: 14 of 20000 packets lost (USB_CRC_ERROR 12, USB_NOT_ACCESSED_ERROR 2), 14 injected by"
+                                + " the demo, within --max-errors 0: exit 0");
     }
 
     @Test
@@ -77,9 +82,9 @@ class UsbdToolTest {
     }
 
     @Test
-    void missingFileIsOneLineAndExitCode1(@TempDir Path dir) {
+    void missingFileIsOneLineAndExitCode2(@TempDir Path dir) {
         Run r = run("play", dir.resolve("nope.wav").toString());
-        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err().strip().lines()).hasSize(1);
         assertThat(r.err()).contains("no such file").doesNotContain("\tat ");
     }
@@ -89,14 +94,26 @@ class UsbdToolTest {
         Run r = run("list");
         assertThat(r.exit()).isZero();
         assertThat(r.out())
-                .contains("1209:0001 usbd4j Loopback HS (high speed")
-                .contains("1209:0002 usbd4j UAC1 Speaker (full speed")
-                .contains(
-                        "endpoint 0x01 OUT isochronous, wMaxPacketSize 0x1400: 3072 bytes per interval (every 1 microframe)")
-                .contains(
-                        "endpoint 0x01 OUT isochronous, wMaxPacketSize 0x00C0: 192 bytes per interval (every 1 frame)")
-                .contains("1209:0004 usbd4j UVC Camera")
-                .contains("interface 1 alt 2: class 0x0E/0x02");
+                .contains("1209:0001 usbd4j Loopback FS (full speed")
+                .contains("a high-speed variant")
+                .contains("1209:0002 usbd4j UAC1 Speaker (full speed)")
+                .contains("endpoint 0x01 OUT isochronous, adaptive, data: wMaxPacketSize 0x00C0 = 192 bytes, every 1 ms"
+                        + " (bInterval 1): 192 bytes per service interval")
+                .contains("endpoint 0x81 IN isochronous, asynchronous, data: wMaxPacketSize 0x1400 = 1024 bytes x 3"
+                        + " transactions, every 125 us (bInterval 1): 3072 bytes per service interval")
+                .contains("UAC1 format: PCM, 2 ch, 16 bit, 44100, 48000 Hz (terminal 1)")
+                .contains("UAC1 AudioControl: input terminal 1 (USB streaming); feature unit 3 (mute, volume) <- 1;"
+                        + " output terminal 2 (speaker) <- 3")
+                .contains("UVC format 1: uncompressed YUY2 (16 bits per pixel): 160x120 at 30 fps (up to 38400 bytes)")
+                .contains("CE: SetInterface(1, 1); OpenPipe(0x81); IssueIsochTransfer(USB_IN_TRANSFER |"
+                        + " USB_START_ISOCH_ASAP), up to 96 bytes per frame entry")
+                .contains("WinUSB: WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
+                        + " WinUsb_ReadIsochPipeAsap")
+                .contains("usbd stream --device 1209:0003 --interface 1 --alt 1 --endpoint 0x81")
+                .contains("endpoint 0x82 IN bulk: wMaxPacketSize 0x0040 = 64 bytes\n"
+                        + "        CE: SetInterface(1, 0); OpenPipe(0x82); IssueBulkTransfer(USB_IN_TRANSFER)")
+                .contains("1209:0004 usbd4j UVC Camera (high speed)")
+                .contains("interface 1 alt 2: class 0x0E/0x02/0x00 Video Streaming");
     }
 
     @Test
@@ -184,5 +201,238 @@ class UsbdToolTest {
                 .isEqualTo("usbip attach -r 127.0.0.1 -b 1-1");
         assertThat(UsbdTool.ServeUsbIp.attachCommand(InetAddress.getLoopbackAddress(), 3300, "1-2"))
                 .isEqualTo("usbip --tcp-port 3300 attach -r 127.0.0.1 -b 1-2");
+    }
+
+    // ---- exit codes, errors, files (issue 14) --------------------------------------------------------------
+
+    /** A user error: one line on stderr, the usage exit code, no stack trace, nothing on stdout but what ran. */
+    static void assertOneLineError(Run r, int code, String contains) {
+        assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
+        assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
+        assertThat(r.err()).contains(contains).doesNotContain("\tat ").doesNotContain("Exception");
+    }
+
+    @Test
+    void userErrorsAreOneLineWithTheirExitCodeAndNoStackTrace(@TempDir Path dir) throws Exception {
+        Path existing = dir.resolve("existing.bin");
+        Files.write(existing, new byte[] {1, 2, 3});
+        FileTime before = Files.getLastModifiedTime(existing);
+
+        assertOneLineError(
+                run("stream", "--packet-length", "1024"), 2, "the frame length 1024 exceeds endpoint 0x81's 512");
+        assertOneLineError(
+                run("stream", "--endpoint", "0x85", "--file", existing.toString()), 2, "no isochronous endpoint 0x85");
+        assertThat(Files.readAllBytes(existing))
+                .as("an endpoint refused before the file is touched")
+                .containsExactly(1, 2, 3);
+        assertThat(Files.getLastModifiedTime(existing)).isEqualTo(before);
+        assertOneLineError(run("camera", "--out", "/proc/nope"), 2, "--out: cannot write files in /proc/nope");
+        assertOneLineError(run("stream", "--device", "1209:0009"), 2, "no simulated device 1209:0009");
+        assertOneLineError(run("stream", "--device", "zz"), 2, "--device must be VID:PID");
+        assertOneLineError(
+                run("stream", "--device", "1209:0001@1-1"), 2, "the simulator's devices have no bus location");
+        assertOneLineError(run("--backend", "libusb", "stream", "--device", "1209:0001@x"), 2, "BUS-PORTS");
+        assertOneLineError(
+                run("record", dir.resolve("x.wav").toString(), "--device", "1209:0002"), 2, "cannot do this");
+        assertOneLineError(run("play", existing.toString()), 2, "not a RIFF/WAVE file");
+        assertOneLineError(run("loopback-test", "--max-errors", "-1"), 2, "--max-errors must be >= 0");
+        assertOneLineError(run("--backend", "libusb", "demo"), 2, "runs on the simulator only");
+        assertOneLineError(run("serve-usbip", "--backend", "libusb"), 2, "runs on the simulator only");
+        assertOneLineError(run("loopback-test", "--backend", "libusb", "--error-rate", "0.1"), 2, "simulator only");
+    }
+
+    @Test
+    void aRecordingToADirectoryThatDoesNotExistFailsAtOnce() {
+        long t0 = System.nanoTime();
+        Run r = run("record", "/nonexistent/dir/x.wav", "--seconds", "600");
+        assertOneLineError(r, 2, "FILE.wav: no such directory: /nonexistent/dir");
+        assertThat(r.out()).isEmpty();
+        assertThat(System.nanoTime() - t0).as("before any streaming").isLessThan(10_000_000_000L);
+    }
+
+    @Test
+    void debugShowsTheStackTrace() {
+        Run r = run("--debug", "stream", "--packet-length", "1024");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("\tat io.github.usbd4j.samples.tool.");
+    }
+
+    @Test
+    void lostPacketsGiveExitCode5UnlessAllowedAndTheResultLineCountsThem() {
+        Run lost = run("loopback-test", "--error-rate", "0.5", "--frames", "2000");
+        assertThat(lost.exit()).isEqualTo(5);
+        assertThat(lost.out())
+                .doesNotContainPattern("\\b2000 packets \\(\\d+ bytes\\) verified")
+                .containsPattern(
+                        "result: (\\d+) of 4000 packets lost \\(USB_CRC_ERROR \\1\\), more than --max-errors 0:"
+                                + " exit 5 \\(packets lost\\)");
+        Run allowed = run("loopback-test", "--error-rate", "0.5", "--frames", "2000", "--max-errors", "4000");
+        assertThat(allowed.exit()).isZero();
+        assertThat(allowed.out()).contains("within --max-errors 4000: exit 0");
+        Run clean = run("loopback-test", "--frames", "500");
+        assertThat(clean.exit()).isZero();
+        assertThat(clean.out()).contains("result: 1000 packets, none lost: exit 0");
+    }
+
+    @Test
+    void aRefusedTransferIsAnIoErrorAndItsPacketsAreLost() {
+        Run late = run("stream", "--device", "1209:0001", "--endpoint", "0x81", "--start-frame", "1");
+        assertThat(late.exit()).isEqualTo(4);
+        assertThat(late.out())
+                .contains("IssueIsochTransfer refused: ERROR_CAN_NOT_COMPLETE")
+                .contains("result: IssueIsochTransfer was refused (ERROR_CAN_NOT_COMPLETE); 1000 of 1000 packets lost"
+                        + " (never ran 1000): exit 4 (io error)");
+    }
+
+    @Test
+    void noDeviceIsExitCode3AndSaysWhatIsOnTheBus() {
+        Run r = run("--backend", "libusb", "stream", "--device", "ffff:fffe", "--wait", "0.5");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err())
+                .containsAnyOf("no device ffff:fffe appeared within 0.500 s; on the bus: ", "USB is not available here")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void devfileOnLibusbWaitsForItsDeviceAndSaysWhatIsOnTheBus() {
+        Run r = run("--backend", "libusb", "devfile", "--device", "ffff:fffe", "--wait", "0.5", "LBK1:", "read:1");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err())
+                .containsAnyOf("no device ffff:fffe appeared within 0.500 s; on the bus: ", "USB is not available here")
+                .doesNotContain("\tat ");
+        assertThat(r.out()).doesNotContain("CreateFile").doesNotContain("loaded LBK");
+        assertOneLineError(run("--backend", "libusb", "devfile", "LBK1:", "unplug"), 2, "needs the sim backend");
+        assertOneLineError(run("--backend", "libusb", "devfile", "--devices", "2", "LBK1:"), 2, "sim backend only");
+        assertOneLineError(run("devfile", "--wait", "0", "LBK1:"), 2, "--wait must be > 0");
+    }
+
+    @Test
+    void aCameraRunThatFindsNoDeviceCreatesNoOutputDirectory(@TempDir Path dir) {
+        Path out = dir.resolve("new").resolve("frames");
+        Run r = run("--backend", "libusb", "camera", "--out", out.toString(), "--device", "ffff:fffe", "--wait", "0.5");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(dir.resolve("new")).doesNotExist();
+        Run sim = run("camera", "--out", out.toString(), "--frames", "2");
+        assertThat(sim.exit()).as(sim.err()).isZero();
+        assertThat(out).isDirectoryContaining("glob:**/frame-*.pgm");
+    }
+
+    @Test
+    void theLibusbListNeverShowsASimulatedDevice() {
+        Run r = run("--backend", "libusb", "list");
+        assertThat(r.exit()).isIn(0, 3);
+        assertThat(r.out() + r.err()).doesNotContain("usbd4j Loopback").doesNotContain("UAC1 Speaker");
+        Run json = run("list", "--backend", "libusb", "--json");
+        assertThat(json.out() + json.err()).doesNotContain("usbd4j Loopback");
+    }
+
+    @Test
+    void everyIsoEndpointThatListShowsStreamsWithTheCommandListPrints() {
+        Run list = run("list");
+        List<String> commands = list.out()
+                .lines()
+                .map(String::strip)
+                .filter(l -> l.startsWith("usbd stream "))
+                .toList();
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(8);
+        for (String c : commands) {
+            List<String> args = new java.util.ArrayList<>(
+                    List.of(c.substring("usbd ".length()).split(" ")));
+            args.addAll(List.of("--packets", "64"));
+            Run r = run(args.toArray(String[]::new));
+            assertThat(r.exit()).as("%s: %s%s", c, r.out(), r.err()).isZero();
+            String device = args.get(args.indexOf("--device") + 1);
+            String speed = list.out()
+                    .lines()
+                    .filter(l -> l.startsWith(device + " "))
+                    .findFirst()
+                    .orElseThrow()
+                    .replaceAll(".*\\((full|high) speed.*", "$1");
+            assertThat(r.out()).as("%s runs at the speed list shows", c).contains("result: 64 packets, none lost");
+            assertThat(speed).isIn("full", "high");
+        }
+    }
+
+    @Test
+    void listJsonHasTheSameFacts() {
+        Run r = run("list", "--json");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out().strip()).startsWith("{").endsWith("}");
+        assertThat(r.out())
+                .contains("\"backend\": \"sim\"")
+                .contains("\"id\": \"1209:0001\"")
+                .contains("\"speed\": \"full\"")
+                .contains("\"wMaxPacketSize\": \"0x1400\"")
+                .contains("\"transactionsPerMicroframe\": 3")
+                .contains("\"bytesPerServiceInterval\": 3072")
+                .contains("\"periodMicroseconds\": 125")
+                .contains("\"syncType\": \"adaptive\"")
+                .contains("\"winusb\": \"WinUsb_SetCurrentAlternateSetting(1); WinUsb_RegisterIsochBuffer(0x81);"
+                        + " WinUsb_ReadIsochPipeAsap\"")
+                .contains("UAC1 format: PCM, 1 ch, 16 bit, 48000 Hz (terminal 2)");
+    }
+
+    @Test
+    void playSetsTheVolumeAndRefusesOneOutOfRange(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("in.wav");
+        new WavFile(48_000, 2, 16, new byte[48 * 4 * 50]).write(in);
+        Run play = run("play", "--volume", "-6.5", in.toString());
+        assertThat(play.exit()).isZero();
+        assertThat(play.out())
+                .contains("speaker: volume -6.50 dB on channels 1, 2 of feature unit 3 (range -64.00 dB..+0.00 dB),"
+                        + " unmuted");
+        assertOneLineError(
+                run("play", "--volume", "8", in.toString()),
+                2,
+                "--volume: +8.00 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        Path mono = dir.resolve("mono.wav");
+        new WavFile(48_000, 1, 16, new byte[960]).write(mono);
+        assertOneLineError(
+                run("play", mono.toString()),
+                2,
+                "it plays PCM, 2 ch, 16 bit, 44100, 48000 Hz, not the file's PCM, 1 ch");
+    }
+
+    @Test
+    void recordReplacesTheFileOnlyWithACompleteRecording(@TempDir Path dir) throws Exception {
+        Path rec = dir.resolve("rec.wav");
+        Files.writeString(rec, "previous");
+        Run r = run("record", rec.toString(), "--seconds", "0.25");
+        assertThat(r.exit()).isZero();
+        WavFile wav = WavFile.read(rec);
+        assertThat(wav.pcm()).hasSize(250 * Uac1Microphone.BYTES_PER_FRAME);
+        java.nio.ByteBuffer pcm = java.nio.ByteBuffer.wrap(wav.pcm()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 1; i < wav.pcm().length / 2; i++) {
+            assertThat((short) (pcm.getShort(2 * i) - pcm.getShort(2 * i - 2)))
+                    .as("sample %d", i)
+                    .isEqualTo((short) 1);
+        }
+        try (var s = Files.list(dir)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("rec.wav");
+        }
+    }
+
+    @Test
+    void helpShowsTheExitCodes() {
+        for (String[] args :
+                List.of(new String[] {"--help"}, new String[] {"record", "--help"}, new String[] {"list", "--help"})) {
+            Run r = run(args);
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).contains("Exit codes:");
+            for (ExitCode c : ExitCode.values()) {
+                assertThat(r.out())
+                        .containsPattern("\\s" + c.code() + "\\s+"
+                                + java.util.regex.Pattern.quote(c.meaning().substring(0, 20)));
+            }
+        }
+    }
+
+    @Test
+    void theReadmeAndTheSitePageShowTheExitCodeTable() throws Exception {
+        String table = ExitCode.markdownTable();
+        assertThat(Files.readString(Path.of("../README.md"))).contains(table);
+        assertThat(Files.readString(Path.of("../src-site/markdown/usbd.md"))).contains(table);
     }
 }

@@ -1,0 +1,386 @@
+package io.github.usbd4j.samples.tool;
+
+import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.host.Usbd;
+import io.github.usbd4j.libusb.LibusbUnavailableException;
+import io.github.usbd4j.samples.io.AtomicFile;
+import io.github.usbd4j.samples.iso.IsochStream;
+import io.github.usbd4j.samples.iso.IsochStreamingDriver;
+import io.github.usbd4j.samples.iso.StreamStats;
+import io.github.usbd4j.sim.FaultPlan;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * One run of a streaming command, the same for all of them: the bus for the {@link Target} (the
+ * simulator, or libusb waiting on its events for the device), the progress display, a clean stop on
+ * SIGINT or SIGTERM ({@link Interruption}), and the end: the per-frame summary, the plot, and the result
+ * line with the exit code ({@link Tally}).
+ */
+final class StreamRun implements AutoCloseable {
+    /** Bus frames between two looks at the progress display and the signals. */
+    static final long CHUNK_FRAMES = 50;
+    /** Seconds without a completed transfer after which a real device's stream counts as stalled. */
+    static final int STALL_SECONDS = 15;
+    /** The default of {@code --wait}: generous, as a cold start or a loaded machine can take long to attach. */
+    static final String DEFAULT_WAIT_SECONDS = "120";
+
+    /** Options of every streaming command. */
+    static final class Options {
+        @Option(
+                names = "--plot",
+                paramLabel = "FILE.png",
+                description = "Also draw the per-frame timeline (actual length per frame, error frames marked by"
+                        + " USB_ERROR) as a PNG.")
+        Path plot;
+
+        @Option(
+                names = "--max-errors",
+                paramLabel = "N",
+                defaultValue = "0",
+                description = "Packets that may be lost (failed, missed, never ran) before the exit code says so"
+                        + " (default: ${DEFAULT-VALUE}).")
+        long maxErrors;
+
+        @Option(
+                names = "--wait",
+                paramLabel = "SECONDS",
+                defaultValue = DEFAULT_WAIT_SECONDS,
+                description = "libusb: how long to wait for the device to be plugged in and taken"
+                        + " (default: ${DEFAULT-VALUE}).")
+        double waitSeconds;
+
+        /** Checks the options before anything is touched. */
+        void validate(CommandLine cl) {
+            if (maxErrors < 0) {
+                throw new ParameterException(cl, "--max-errors must be >= 0, was " + maxErrors);
+            }
+            checkWait(cl, waitSeconds);
+            if (plot != null) {
+                Files2.checkOutputFile(cl, "--plot", plot);
+            }
+        }
+    }
+
+    /** Checks a {@code --wait} value. */
+    static void checkWait(CommandLine cl, double waitSeconds) {
+        if (!(waitSeconds > 0) || waitSeconds > 86_400) {
+            throw new ParameterException(cl, "--wait must be > 0 and <= 86400 seconds, was " + waitSeconds);
+        }
+    }
+
+    private final PrintWriter out;
+    private final Options options;
+    private final Interruption.Run interruption = Interruption.begin();
+    private ToolBus bus;
+    private FramePlot framePlot;
+    private String cutShort;
+    private long startNanos = System.nanoTime();
+
+    StreamRun(CommandLine cl, Options options) {
+        this.out = cl.getOut();
+        this.options = options;
+    }
+
+    PrintWriter out() {
+        return out;
+    }
+
+    ToolBus bus() {
+        return bus;
+    }
+
+    /** Whether a signal stopped the run. */
+    boolean interrupted() {
+        return interruption.isStopRequested();
+    }
+
+    /**
+     * Puts the driver on the target's bus and waits until it has taken the device.
+     *
+     * @param target the device
+     * @param d the driver
+     * @param driverId its ID
+     * @param settings what it is registered for
+     * @param faults faults to inject (simulator only), or {@code null}
+     * @param seed the simulator's seed
+     * @param plotTitle the plot's title
+     * @return {@code false} if a signal stopped the wait (nothing streamed)
+     */
+    boolean open(
+            Target target,
+            IsochStreamingDriver d,
+            String driverId,
+            UsbDriverSettings settings,
+            FaultPlan faults,
+            long seed,
+            String plotTitle) {
+        if (options.plot != null) {
+            framePlot = new FramePlot(plotTitle);
+            d.addFrameListener(framePlot);
+        }
+        startNanos = System.nanoTime();
+        if (target.model() != null) {
+            d.speed(target.model().speed());
+            SimBus sim = new SimBus(target.model().speed(), seed);
+            bus = sim;
+            sim.register(driverId, settings, d);
+            if (faults == null) {
+                sim.attach(target.model());
+            } else {
+                sim.attach(target.model(), faults);
+            }
+        } else {
+            LibusbBus real;
+            try {
+                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d);
+            } catch (LibusbUnavailableException e) {
+                throw new ToolException(ExitCode.NO_DEVICE, "USB is not available here: " + e.getMessage(), e);
+            }
+            bus = real;
+            real.register(driverId, settings, d);
+            long waitFrames = Math.round(options.waitSeconds * 1000);
+            if (target.view() == null) {
+                out.printf(
+                        Locale.ROOT,
+                        "waiting up to %s for %s to be plugged in (on the bus now: %s)%n",
+                        UsbdTool.seconds(waitFrames),
+                        target.id() + (target.busPorts() == null ? "" : " at " + target.busPorts()),
+                        DeviceView.summary(DeviceView.real()));
+                out.flush();
+            }
+            CompletableFuture<?> any =
+                    CompletableFuture.anyOf(d.attachment(), real.refused(), interruption.stopRequested());
+            real.await(any, waitFrames);
+            if (interrupted()) {
+                return false;
+            }
+            if (real.refused().isDone()) {
+                throw new ToolException(
+                        ExitCode.USAGE, target.id() + " at " + real.refused().join() + " (nothing was opened)");
+            }
+            if (!d.attachment().isDone()) {
+                throw new ToolException(ExitCode.NO_DEVICE, notTaken(target, real, waitFrames));
+            }
+        }
+        if (!d.attachment().isDone()) {
+            throw new ToolException(ExitCode.FAILURE, "the " + driverId + " driver was not offered " + target.title());
+        }
+        if (!d.attachment().join()) {
+            throw new ToolException(
+                    ExitCode.IO_ERROR, target.title() + ": " + d.refusal().orElse("the driver refused it"));
+        }
+        return true;
+    }
+
+    private static String notTaken(Target target, LibusbBus real, long waitFrames) {
+        if (!real.arrivals().isEmpty()) {
+            return target.id() + " arrived at " + String.join(", ", real.arrivals()) + " but was not taken within "
+                    + UsbdTool.seconds(waitFrames)
+                    + ": it could not be opened or claimed (see the warning above), or it is still enumerating;"
+                    + " a longer --wait may help";
+        }
+        String found;
+        try {
+            found = DeviceView.summary(DeviceView.real());
+        } catch (ToolException e) {
+            found = e.getMessage();
+        }
+        return "no device " + target.id() + " appeared within " + UsbdTool.seconds(waitFrames) + "; on the bus: "
+                + found;
+    }
+
+    /**
+     * Runs the bus until the driver finished or a signal stops the run, showing progress. On the simulator
+     * the run is stopped after {@code maxFrames}; on a real bus, whose device may deliver slower than real
+     * time (a USB/IP device behind a busy network, a host under load), it is stopped when nothing has
+     * completed for {@value #STALL_SECONDS} s, or after ten times {@code maxFrames}. A run stopped so is
+     * reported as an I/O problem by {@link #finish}, and the packets it owed as lost.
+     *
+     * @param targetFrames the bus frames the run should take, 0 if unknown (progress display only)
+     * @return the bus frames run
+     */
+    long runToEnd(IsochStreamingDriver d, long maxFrames, long targetFrames) {
+        boolean real = !(bus instanceof SimBus);
+        long bound = real ? 10 * maxFrames : maxFrames;
+        long start = bus.frame();
+        long lastProgress = start;
+        long lastTransfers = -1;
+        Progress progress = Progress.forCommand(out, targetFrames);
+        CompletableFuture<?> end = CompletableFuture.anyOf(d.finished(), interruption.stopRequested());
+        while (!end.isDone() && bus.frame() - start < bound) {
+            bus.await(end, Math.min(CHUNK_FRAMES, bound - (bus.frame() - start)));
+            StreamStats st = d.stats();
+            progress.update(bus.frame() - start, st);
+            if (st.transfers() != lastTransfers) {
+                lastTransfers = st.transfers();
+                lastProgress = bus.frame();
+            } else if (real && bus.frame() - lastProgress > STALL_SECONDS * 1000L && !end.isDone()) {
+                cutShort = "the stream stalled: no transfer completed for " + STALL_SECONDS + " s";
+                break;
+            }
+        }
+        progress.done();
+        if (!end.isDone() && cutShort == null) {
+            cutShort = "the stream did not end within " + UsbdTool.seconds(bound) + " of bus time";
+        }
+        if (!d.isFinished()) {
+            d.stop();
+        }
+        return bus.frame() - start;
+    }
+
+    /** {@code "1.234 s"} of wall time since {@link #open}. */
+    String wall() {
+        return String.format(Locale.ROOT, "%.2f s", (System.nanoTime() - startNanos) / 1e9);
+    }
+
+    /**
+     * Prints the per-frame summary, writes the plot and prints the result line.
+     *
+     * @return the exit code
+     */
+    int finish(IsochStreamingDriver d, Tally tally) {
+        if (cutShort != null) {
+            tally.io(cutShort);
+        }
+        printSummary(out, d);
+        printCallbackFailures(out, bus.usbd());
+        if (framePlot != null) {
+            try {
+                framePlot.write(options.plot);
+                out.printf(Locale.ROOT, "per-frame plot (%d frames) written to %s%n", framePlot.frames(), options.plot);
+            } catch (IOException e) {
+                tally.io("cannot write the plot " + options.plot + ": " + e.getMessage());
+            }
+        }
+        out.println(tally.resultLine(options.maxErrors, interrupted()));
+        out.flush();
+        return tally.exitCode(options.maxErrors).code();
+    }
+
+    long maxErrors() {
+        return options.maxErrors;
+    }
+
+    /** A line when a driver callback threw (the runtime caught it; the log has the stack trace). */
+    static void printCallbackFailures(PrintWriter out, Usbd usbd) {
+        long n = usbd.callbackFailures();
+        if (n > 0) {
+            out.printf(Locale.ROOT, "callback failures: %d (a driver callback threw; see the log)%n", n);
+            out.flush();
+        }
+    }
+
+    /** The per-frame summary every run ends with. */
+    static void printSummary(PrintWriter out, IsochStreamingDriver d) {
+        out.println("per-frame summary:");
+        for (IsochStream s : d.streams()) {
+            StreamStats st = s.stats();
+            out.printf(Locale.ROOT, "  %s 0x%02X: %s%n", s.isIn() ? "IN " : "OUT", s.endpointAddress(), st.summary());
+            for (Map.Entry<Integer, String> e : s.issueErrors().entrySet()) {
+                out.printf(Locale.ROOT, "    IssueIsochTransfer refused: %s (%d)%n", e.getValue(), e.getKey());
+            }
+        }
+        if (d.streams().size() > 1) {
+            out.println("  total   : " + d.stats().summary());
+        }
+        out.flush();
+    }
+
+    /** Stops the bus, then lets a waiting signal handler go. */
+    @Override
+    public void close() {
+        try {
+            if (bus != null) {
+                bus.close();
+            }
+        } finally {
+            interruption.close();
+        }
+    }
+
+    /** Checks of the files a command reads or writes, before any is touched. */
+    static final class Files2 {
+        private Files2() {}
+
+        /**
+         * An output file: its directory exists and takes new files, and it is not a directory itself.
+         *
+         * @throws ParameterException otherwise
+         */
+        static void checkOutputFile(CommandLine cl, String what, Path file) {
+            Path abs = file.toAbsolutePath();
+            if (Files.isDirectory(abs)) {
+                throw new ParameterException(cl, what + ": " + file + " is a directory");
+            }
+            Path dir = abs.getParent();
+            if (!Files.isDirectory(dir)) {
+                throw new ParameterException(cl, what + ": no such directory: " + dir);
+            }
+            try {
+                AtomicFile.checkWritableDirectory(dir);
+            } catch (IOException e) {
+                throw new ParameterException(cl, what + ": cannot write files in " + dir + " (" + reason(e) + ")");
+            }
+        }
+
+        /**
+         * An output directory: it takes new files, or, if it does not exist yet, its nearest existing parent
+         * does (the driver creates it with its first file). Nothing is created here: a run that
+         * finds no device leaves no empty directory behind.
+         *
+         * @throws ParameterException otherwise
+         */
+        static void checkOutputDirectory(CommandLine cl, String what, Path dir) {
+            Path existing = dir.toAbsolutePath();
+            while (existing != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
+            try {
+                if (existing == null || !Files.isDirectory(existing)) {
+                    throw new java.nio.file.FileSystemException(
+                            String.valueOf(existing), null, "not a directory: " + existing);
+                }
+                AtomicFile.checkWritableDirectory(existing);
+            } catch (IOException e) {
+                throw new ParameterException(cl, what + ": cannot write files in " + dir + " (" + reason(e) + ")");
+            }
+        }
+
+        /**
+         * An input file: a readable regular file.
+         *
+         * @throws ParameterException otherwise
+         */
+        static void checkInputFile(CommandLine cl, String what, Path file) {
+            if (!Files.exists(file)) {
+                throw new ParameterException(cl, what + ": no such file: " + file);
+            }
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                throw new ParameterException(cl, what + ": cannot read " + file);
+            }
+        }
+
+        static String reason(IOException e) {
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                return "no such directory";
+            }
+            if (e instanceof java.nio.file.AccessDeniedException) {
+                return "permission denied";
+            }
+            if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+                return f.getReason();
+            }
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+    }
+}
