@@ -7,10 +7,18 @@ import java.util.function.Consumer;
  * {@code OVERLAPPED}: the completion of one asynchronous WinUSB call, as a Java future and an optional
  * callback (in place of {@code hEvent}). Pass a fresh or completed one to each call; read the outcome with
  * {@link WinUsb#getOverlappedResult} or from {@link #completion()}.
+ *
+ * <p>An I/O allocates nothing here unless its future is asked for: {@link #completion()} makes it on first
+ * call (already completed if the I/O is done), so a stream that waits with
+ * {@link WinUsb#getOverlappedResult} or a callback reuses one {@code Overlapped} without garbage.
  */
 public final class Overlapped {
     private final Consumer<Overlapped> callback;
-    private volatile CompletableFuture<Overlapped> completion = new CompletableFuture<>();
+    /** The current I/O's future, made when {@link #completion()} first asks for it (guarded by this). */
+    private CompletableFuture<Overlapped> completion;
+    /** The current I/O has been signalled (guarded by this); cleared by {@link #begin()}. */
+    private boolean signalled;
+
     private volatile int internal;
     private volatile boolean inUse;
 
@@ -28,9 +36,20 @@ public final class Overlapped {
         this.callback = callback;
     }
 
-    /** Completes when the current I/O is done; never exceptionally. */
-    public CompletableFuture<Overlapped> completion() {
-        return completion;
+    /**
+     * Completes when the current I/O is done (before any I/O: when the first one is); never exceptionally.
+     * The same future until the next I/O begins.
+     */
+    public synchronized CompletableFuture<Overlapped> completion() {
+        CompletableFuture<Overlapped> c = completion;
+        if (c == null) {
+            c = new CompletableFuture<>();
+            if (signalled) {
+                c.complete(this);
+            }
+            completion = c;
+        }
+        return c;
     }
 
     /** {@code HasOverlappedIoCompleted}. */
@@ -54,8 +73,9 @@ public final class Overlapped {
         }
         inUse = true;
         internal = 0;
-        if (completion.isDone()) {
-            completion = new CompletableFuture<>();
+        signalled = false;
+        if (completion != null && completion.isDone()) {
+            completion = null; // the new I/O's future is made if someone asks for it
         }
         return true;
     }
@@ -71,9 +91,12 @@ public final class Overlapped {
         synchronized (this) {
             internal = win32Error;
             inUse = false;
+            signalled = true;
             c = completion;
         }
-        c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
+        if (c != null) {
+            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
+        }
         if (callback != null) {
             callback.accept(this);
         }

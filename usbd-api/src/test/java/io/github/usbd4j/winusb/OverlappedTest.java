@@ -41,4 +41,27 @@ class OverlappedTest {
         assertThat(o.internal()).isZero();
         assertThat(o.completion()).isNotDone();
     }
+
+    @Test
+    void completion_askedForOnlyAfterTheIoIsDone_isAlreadyCompleted_andStaysTheSameUntilTheNextIo() {
+        Overlapped o = new Overlapped();
+        assertThat(o.begin()).isTrue();
+        o.signal(0);
+        CompletableFuture<Overlapped> done = o.completion();
+        assertThat(done).isCompletedWithValue(o);
+        assertThat(o.completion()).isSameAs(done);
+        assertThat(o.begin()).isTrue();
+        assertThat(o.completion()).isNotDone();
+    }
+
+    @Test
+    void completion_askedForBeforeAnyIo_completesWithTheFirst() {
+        Overlapped o = new Overlapped();
+        CompletableFuture<Overlapped> first = o.completion();
+        assertThat(first).isNotDone();
+        assertThat(o.begin()).isTrue();
+        assertThat(o.completion()).isSameAs(first);
+        o.signal(0);
+        assertThat(first).isCompletedWithValue(o);
+    }
 }

@@ -219,11 +219,14 @@ public final class Usbd implements AutoCloseable {
 
         /**
          * Where transfer callbacks run, one pipe at a time in completion order. Default: on a virtual
-         * clock, the thread that advances the clock (deterministic); otherwise a pool of two daemon threads
-         * named {@code usbd-callback-N}. An executor that runs each task where it is given
-         * ({@code Runnable::run}) runs callbacks on the thread that completes the transfer, the backend's
-         * event thread, with no hand-off; a synchronous call made there, which would wait for a completion
-         * only that thread can deliver, then fails at once ({@code ERROR_BUSY}) instead of hanging.
+         * clock, the thread that advances the clock (deterministic); on the usb4java backend, its event
+         * thread, right after libusb hands back the transfer, with no hand-off (a synchronous call made in
+         * a callback there waits by handling libusb's events itself, so it completes as on any thread);
+         * otherwise a pool of two daemon threads named {@code usbd-callback-N}. Give a pool here to keep
+         * slow callbacks off the usb4java event thread. An executor that runs each task where it is given
+         * ({@code Runnable::run}) runs callbacks on whichever thread completes the transfer; a synchronous
+         * call made on a backend thread that cannot wait that way, which would wait for a completion only
+         * that thread can deliver, fails at once ({@code ERROR_BUSY}) instead of hanging.
          *
          * @param executor the executor
          * @return this
@@ -335,8 +338,10 @@ public final class Usbd implements AutoCloseable {
             List<ExecutorService> owned = new ArrayList<>();
             Executor callbacks = callbackExecutor;
             if (callbacks == null) {
-                callbacks =
-                        virtual ? Runnable::run : own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-")));
+                callbacks = virtual
+                        ? Runnable::run
+                        : backend.callbackExecutor()
+                                .orElseGet(() -> own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-"))));
             }
             Executor attach =
                     virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));

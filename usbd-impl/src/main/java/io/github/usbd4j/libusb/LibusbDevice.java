@@ -71,6 +71,8 @@ final class LibusbDevice implements BackendDevice {
     private DeviceHandle handle;
     private boolean gone;
     private int inFlight;
+    /** Threads in {@link #awaitIdle()}: a completion wakes them, and only then notifies. */
+    private int idleWaiters;
 
     /** Held and in-flight isochronous batches of one endpoint, in submission order. */
     private static final class EndpointQueue {
@@ -297,13 +299,15 @@ final class LibusbDevice implements BackendDevice {
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         synchronized (lock) {
-            while (inFlight > 0 && System.nanoTime() < deadline) {
-                try {
+            idleWaiters++;
+            try {
+                while (inFlight > 0 && System.nanoTime() < deadline) {
                     lock.wait(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                idleWaiters--;
             }
         }
     }
@@ -510,7 +514,12 @@ final class LibusbDevice implements BackendDevice {
         t.complete();
     }
 
-    /** libusb finished a transfer (event thread). */
+    /** libusb handed a transfer back (inside its event handling): completed once that has returned. */
+    void handedBack(NativeTransfer n) {
+        controller.handedBack(n);
+    }
+
+    /** libusb finished a transfer (event thread, after its event handling). */
     void completed(NativeTransfer n) {
         BackendTransfer t = n.owner();
         n.readResults(); // while still marked submitted, so that close() cannot free it underneath
@@ -520,7 +529,9 @@ final class LibusbDevice implements BackendDevice {
             if (t.type() == TransferType.ISOCHRONOUS) {
                 endpoints[slot(t.endpointAddress())].inFlight--; // created when it was submitted
             }
-            lock.notifyAll();
+            if (idleWaiters > 0) {
+                lock.notifyAll();
+            }
         }
         if (t.status() == PacketStatus.DEVICE_GONE) {
             controller.deviceGone(this);

@@ -14,11 +14,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.usb4java.Context;
@@ -43,15 +47,20 @@ import org.usb4java.Loader;
  *
  * <p><b>Devices.</b> Arrivals and departures come from libusb's hot-plug events where libusb has them
  * (on Linux these come from udevd: without a running udevd, as in a minimal container, only devices
- * present at start are seen), and a poll every {@link Builder#pollIntervalMillis} catches what events
- * missed, including departures of open devices. Hubs are never reported. {@link Builder#device} limits
+ * present at start are seen). Where they work, the bus is listed once more {@link Builder#pollIntervalMillis}
+ * after each event, to reconcile, and otherwise not at all; without them it is polled that often, which
+ * also catches departures of open devices. Hubs are never reported. {@link Builder#device} limits
  * the backend to given vendor/product IDs; without it every other device is reported, and opening one
  * detaches its kernel drivers (see {@link Builder#detachKernelDrivers}).
  *
- * <p><b>Threads.</b> One event thread ({@code usbd4j-libusb-events}) runs libusb's event loop; transfer
- * completions are recorded there and handed to the runtime, which runs client callbacks elsewhere. A
- * timer thread submits held isochronous batches, a worker runs the standard requests that go through
- * libusb calls, and a poll thread watches the bus.
+ * <p><b>Threads.</b> One event thread ({@code usbd4j-libusb-events}) runs libusb's event loop. The transfers
+ * libusb hands back are completed there, right after libusb's event handling returns (outside libusb's
+ * event lock), and by default the runtime runs client callbacks there too ({@link #callbackExecutor()}),
+ * as a hand-written usb4java loop would: no hand-off, no second thread woken per transfer. A callback that
+ * makes a synchronous call waits by running the event loop itself ({@link #runCompletionsUntil}); callbacks
+ * of transfers completed on other threads are passed to the event thread. A timer thread submits held
+ * isochronous batches, a worker runs the standard requests that go through libusb calls, and a poll thread
+ * lists the bus when hot-plug events call for it (or periodically without them).
  *
  * <p><b>Frames.</b> libusb and Linux usbfs expose no bus frame number (peer-libraries.md §2), so the
  * {@link #clock()} counts 1 ms frames on the host's monotonic clock. An isochronous batch whose start
@@ -66,7 +75,13 @@ import org.usb4java.Loader;
  */
 public final class LibusbHostController implements HostController {
     private static final Logger LOG = LoggerFactory.getLogger(LibusbHostController.class);
-    private static final long EVENT_TIMEOUT_MICROS = 100_000;
+    /** The event loop's longest sleep: it is woken for work (libusb's events, posted callbacks, close). */
+    private static final long EVENT_TIMEOUT_MICROS = 1_000_000;
+    /**
+     * A synchronous call in a callback on the event thread waits in slices of this length: completions from
+     * the timer and request threads do not wake libusb's poll.
+     */
+    private static final long WAIT_SLICE_MICROS = 1_000;
 
     private final Set<Integer> ids;
     private final boolean detachKernelDrivers;
@@ -94,6 +109,17 @@ public final class LibusbHostController implements HostController {
     private volatile boolean running = true;
     private HostListener listener;
     private HotplugCallbackHandle hotplug;
+    /** Hot-plug events report arrivals and departures: the bus is listed only after one. */
+    private volatile boolean eventDriven;
+
+    /** Transfers libusb handed back during the current event handling, in order (event thread only). */
+    private NativeTransfer completedHead;
+
+    private NativeTransfer completedTail;
+    /** Tasks for the event thread from other threads (callbacks of transfers completed elsewhere). */
+    private final ConcurrentLinkedQueue<Runnable> posted = new ConcurrentLinkedQueue<>();
+
+    private final Executor onEventThread = this::runOnEventThread;
 
     private LibusbHostController(Builder b, Context context) {
         this.ids = Set.copyOf(b.ids);
@@ -263,28 +289,138 @@ public final class LibusbHostController implements HostController {
                         } else {
                             left(device);
                         }
+                        pollSoon();
                         return 0;
                     },
                     null,
                     h);
             if (rc == LibUsb.SUCCESS) {
                 hotplug = h;
+                eventDriven =
+                        !"Linux".equals(System.getProperty("os.name")) || Files.exists(Path.of("/run/udev/control"));
             } else {
                 LOG.warn("libusb hot-plug registration failed ({}); polling only", LibusbCodes.describe(rc));
             }
         }
         poll();
-        // poll() catches and logs its own failures, so the future has nothing to report
-        var unused = poller.scheduleWithFixedDelay(
-                this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
+        if (!eventDriven) {
+            // poll() catches and logs its own failures, so the future has nothing to report
+            var unused = poller.scheduleWithFixedDelay(
+                    this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** After a hot-plug event: list the bus once, a poll interval later (devices that left, then unreferenced). */
+    private void pollSoon() {
+        if (!eventDriven || !running) {
+            return;
+        }
+        try {
+            // poll() catches and logs its own failures, so the future has nothing to report
+            var unused = poller.schedule(this::poll, pollIntervalMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
     }
 
     private void runEvents() {
         while (running) {
-            int rc = LibUsb.handleEventsTimeoutCompleted(context, EVENT_TIMEOUT_MICROS, null);
-            if (rc != LibUsb.SUCCESS && rc != LibUsb.ERROR_INTERRUPTED && running) {
-                LOG.warn("libusb event handling failed: {}", LibusbCodes.describe(rc));
+            handleEvents(EVENT_TIMEOUT_MICROS);
+            deliver();
+        }
+    }
+
+    private void handleEvents(long timeoutMicros) {
+        int rc = LibUsb.handleEventsTimeoutCompleted(context, timeoutMicros, null);
+        if (rc != LibUsb.SUCCESS && rc != LibUsb.ERROR_INTERRUPTED && running) {
+            LOG.warn("libusb event handling failed: {}", LibusbCodes.describe(rc));
+        }
+    }
+
+    /**
+     * A transfer libusb handed back (inside its event handling, on the event thread): completed once the
+     * event handling has returned, so that callbacks run outside libusb's event lock and may wait by
+     * handling events themselves.
+     */
+    void handedBack(NativeTransfer n) {
+        if (Thread.currentThread() != eventThread) {
+            n.device().completed(n); // not libusb's event handling (cannot happen): complete it here
+            return;
+        }
+        if (completedTail == null) {
+            completedHead = n;
+        } else {
+            completedTail.nextCompleted = n;
+        }
+        completedTail = n;
+    }
+
+    /** Completes what libusb handed back, then runs tasks posted to the event thread (event thread only). */
+    private void deliver() {
+        NativeTransfer n;
+        while ((n = completedHead) != null) {
+            // one at a time from the head: a callback that waits delivers the rest itself
+            completedHead = n.nextCompleted;
+            if (completedHead == null) {
+                completedTail = null;
             }
+            n.nextCompleted = null;
+            try {
+                n.device().completed(n);
+            } catch (RuntimeException e) {
+                LOG.error("Completing a libusb transfer failed", e);
+            }
+        }
+        Runnable task;
+        while ((task = posted.poll()) != null) {
+            runReporting(task);
+        }
+    }
+
+    /** The callback executor: in place on the event thread, else passed to it. */
+    private void runOnEventThread(Runnable task) {
+        if (Thread.currentThread() == eventThread) {
+            task.run();
+            return;
+        }
+        if (!running) {
+            throw new RejectedExecutionException("the libusb backend is closed");
+        }
+        posted.add(task);
+        LibUsb.interruptEventHandler(context);
+    }
+
+    /**
+     * The event thread: completions are delivered there, and callbacks run there with no hand-off. A
+     * callback that waits for a completion delivers completions itself meanwhile.
+     */
+    @Override
+    public Optional<Executor> callbackExecutor() {
+        return Optional.of(onEventThread);
+    }
+
+    /** On the event thread, always outside libusb's event handling when client code runs. */
+    @Override
+    public boolean canRunCompletionsHere() {
+        return Thread.currentThread() == eventThread && running;
+    }
+
+    @Override
+    public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+        if (!canRunCompletionsHere()) {
+            return done.getAsBoolean();
+        }
+        long deadline = System.nanoTime() + nanos;
+        while (true) {
+            deliver();
+            if (done.getAsBoolean()) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !running) {
+                return false;
+            }
+            handleEvents(Math.min(TimeUnit.NANOSECONDS.toMicros(left) + 1, WAIT_SLICE_MICROS));
         }
     }
 
@@ -512,6 +648,10 @@ public final class LibusbHostController implements HostController {
             LOG.error("The libusb event thread did not stop; leaving its context allocated");
             return;
         }
+        Runnable task; // passed to the event thread as it stopped: run here rather than lose them
+        while ((task = posted.poll()) != null) {
+            runReporting(task);
+        }
         left.forEach(LibusbDevice::unref);
         synchronized (devices) {
             departed.clear();
@@ -589,7 +729,8 @@ public final class LibusbHostController implements HostController {
         }
 
         /**
-         * How often the bus is polled for devices hot-plug events missed. Default 500 ms.
+         * How often the bus is polled for arrivals and departures where hot-plug events do not work; where
+         * they do, how long after each event the bus is listed once to reconcile. Default 500 ms.
          *
          * @param millis 10 to 60000
          * @return this

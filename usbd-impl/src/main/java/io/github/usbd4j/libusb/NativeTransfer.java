@@ -56,6 +56,9 @@ final class NativeTransfer {
     /** Set once the transfer is in libusb's hands; cleared on completion (guarded by the device lock). */
     boolean submitted;
 
+    /** The next transfer libusb handed back in the same event handling (the event thread's list). */
+    NativeTransfer nextCompleted;
+
     NativeTransfer(LibusbDevice device, BackendTransfer owner) {
         this.device = device;
         this.owner = owner;
@@ -100,7 +103,7 @@ final class NativeTransfer {
             int length = 0;
             for (int k = 0; k < count; k++) {
                 int l = t.packetLength(first + k);
-                s.iso[k].setLength(l);
+                s.packetLength(k, l);
                 length += l;
             }
             if (!iso) {
@@ -201,7 +204,7 @@ final class NativeTransfer {
     /** One segment is back from libusb (event thread); the transfer completes with the last one. */
     private void segmentDone() {
         if (pending.decrementAndGet() == 0) {
-            device.completed(this);
+            device.handedBack(this);
         }
     }
 
@@ -209,8 +212,13 @@ final class NativeTransfer {
     void readResults() {
         BackendTransfer t = owner;
         int status = LibUsb.TRANSFER_COMPLETED;
-        for (int i = 0; i < submittedSegments && status == LibUsb.TRANSFER_COMPLETED; i++) {
-            status = segments[i].transfer.status();
+        int ran = submittedSegments;
+        for (int i = 0; i < used; i++) {
+            Segment s = segments[i];
+            s.status = i < ran ? s.transfer.status() : LibUsb.TRANSFER_COMPLETED; // one JNI read per segment
+            if (status == LibUsb.TRANSFER_COMPLETED) {
+                status = s.status;
+            }
         }
         PacketStatus overall = lateSubmitError != 0
                 ? LibusbCodes.ofError(lateSubmitError)
@@ -221,14 +229,12 @@ final class NativeTransfer {
                 int slot = 0;
                 for (int i = 0; i < used; i++) {
                     Segment s = segments[i];
-                    boolean ran = i < submittedSegments;
-                    int segmentStatus = ran ? s.transfer.status() : LibUsb.TRANSFER_COMPLETED;
-                    boolean cancelled =
-                            segmentStatus == LibUsb.TRANSFER_CANCELLED || segmentStatus == LibUsb.TRANSFER_NO_DEVICE;
+                    boolean segmentRan = i < ran;
+                    boolean cancelled = s.status == LibUsb.TRANSFER_CANCELLED || s.status == LibUsb.TRANSFER_NO_DEVICE;
                     for (int k = 0; k < s.packets; k++) {
                         // usbcore marks every packet -EXDEV when the URB is submitted, so a packet that never
                         // ran reads as an error: NOT_ACCESSED in a cancelled transfer.
-                        PacketStatus ps = ran
+                        PacketStatus ps = segmentRan
                                 ? LibusbCodes.ofTransferStatus(s.iso[k].status(), cancelled)
                                 : PacketStatus.NOT_ACCESSED;
                         int actual = ps == PacketStatus.NOT_ACCESSED ? 0 : s.iso[k].actualLength();
@@ -298,6 +304,17 @@ final class NativeTransfer {
         private int viewOffset;
         private int viewLength = -1;
         private ByteBuffer view;
+        /** libusb's status of the last completion, read once in {@link #readResults}. */
+        private int status;
+
+        // What the native transfer holds now: a pooled stream sets the same values every time, and each
+        // setter is a JNI call, so only the ones that changed are made (libusb never writes these fields).
+        private DeviceHandle setHandle;
+        private int setFlags = -1;
+        private int setType = -1;
+        private int setEndpoint = -1;
+        private int setIsoPackets = -1;
+        private int[] setLengths = new int[0];
 
         void ensure(int packets) {
             if (transfer != null && packets <= isoCapacity) {
@@ -312,25 +329,62 @@ final class NativeTransfer {
                 throw new OutOfMemoryError("libusb could not allocate a transfer with " + capacity + " packets");
             }
             isoCapacity = capacity;
+            forgetFields();
             // Set once: usb4java keeps a global reference to the callback and user data.
             transfer.setCallback(this);
+            transfer.setTimeout(0); // the runtime owns timeouts (CE's synchronous guard); it cancels
             if (capacity > 0) {
                 transfer.setNumIsoPackets(capacity);
                 iso = transfer.isoPacketDesc(); // allocates: do it once per native transfer
             } else {
                 iso = new IsoPacketDescriptor[0];
             }
+            setLengths = new int[capacity];
+            Arrays.fill(setLengths, -1);
+        }
+
+        /** A new native transfer: nothing of it is set yet. */
+        private void forgetFields() {
+            setHandle = null;
+            setFlags = -1;
+            setType = -1;
+            setEndpoint = -1;
+            setIsoPackets = -1;
+            viewSource = null;
+            viewLength = -1;
+            view = null;
+        }
+
+        void packetLength(int k, int length) {
+            if (setLengths[k] != length) {
+                iso[k].setLength(length);
+                setLengths[k] = length;
+            }
         }
 
         void start(DeviceHandle handle, int flags, int type, int endpoint, int firstPacket, int packets) {
             this.firstPacket = firstPacket;
             this.packets = packets;
-            transfer.setDevHandle(handle);
-            transfer.setFlags((byte) flags);
-            transfer.setTimeout(0); // the runtime owns timeouts (CE's synchronous guard); it cancels
-            transfer.setType((byte) type);
-            transfer.setEndpoint((byte) endpoint);
-            transfer.setNumIsoPackets(packets);
+            if (handle != setHandle) {
+                transfer.setDevHandle(handle);
+                setHandle = handle;
+            }
+            if (flags != setFlags) {
+                transfer.setFlags((byte) flags);
+                setFlags = flags;
+            }
+            if (type != setType) {
+                transfer.setType((byte) type);
+                setType = type;
+            }
+            if (endpoint != setEndpoint) {
+                transfer.setEndpoint((byte) endpoint);
+                setEndpoint = endpoint;
+            }
+            if (packets != setIsoPackets) {
+                transfer.setNumIsoPackets(packets);
+                setIsoPackets = packets;
+            }
         }
 
         /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}, through a cached view. */
@@ -345,9 +399,9 @@ final class NativeTransfer {
                 viewSource = b;
                 viewOffset = offset;
                 viewLength = length;
+                transfer.setBuffer(view);
+                transfer.setLength(length);
             }
-            transfer.setBuffer(view);
-            transfer.setLength(length);
         }
 
         @Override

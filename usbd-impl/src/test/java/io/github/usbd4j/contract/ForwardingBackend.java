@@ -9,7 +9,10 @@ import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 
 /**
  * A backend that forwards everything to another one; tests override the hooks to slow a step down or to
@@ -54,6 +57,26 @@ public class ForwardingBackend implements HostController {
     @Override
     public BusClock clock() {
         return inner.clock();
+    }
+
+    @Override
+    public boolean isCompletionThread() {
+        return inner.isCompletionThread();
+    }
+
+    @Override
+    public Optional<Executor> callbackExecutor() {
+        return inner.callbackExecutor();
+    }
+
+    @Override
+    public boolean canRunCompletionsHere() {
+        return inner.canRunCompletionsHere();
+    }
+
+    @Override
+    public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+        return inner.runCompletionsUntil(done, nanos);
     }
 
     @Override

@@ -26,9 +26,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.usb4java.Context;
 import org.usb4java.Device;
@@ -68,8 +71,8 @@ import org.usb4java.TransferCallback;
  * <p>Arguments: {@code rounds packets jfr|nojfr [inline]}; with {@code jfr}, each measured run is recorded by
  * JDK Flight Recorder ({@code profile} settings) into the share as {@code <path>-<kind>-<round>.jfr}; with
  * {@code inline}, a third kind, {@code ce-inline}, runs the CE driver with
- * {@code Usbd.builder().callbackExecutor(Runnable::run)}: its callbacks run on the backend's event thread,
- * without the hand-off to the callback pool (what the engine could do by default where CE allows).
+ * {@code Usbd.builder().callbackExecutor(Runnable::run)}: callbacks run on whichever thread completes the
+ * transfer. The default ({@code ce}) already runs them on the backend's event thread, with no hand-off.
  */
 @SuppressWarnings("try") // the streams' close() waits for their transfers, so it may be interrupted
 public final class RealStackGuest {
@@ -698,6 +701,26 @@ public final class RealStackGuest {
         @Override
         public BusClock clock() {
             return backend.clock();
+        }
+
+        @Override
+        public boolean isCompletionThread() {
+            return backend.isCompletionThread();
+        }
+
+        @Override
+        public Optional<Executor> callbackExecutor() {
+            return backend.callbackExecutor();
+        }
+
+        @Override
+        public boolean canRunCompletionsHere() {
+            return backend.canRunCompletionsHere();
+        }
+
+        @Override
+        public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+            return backend.runCompletionsUntil(done, nanos);
         }
 
         @Override

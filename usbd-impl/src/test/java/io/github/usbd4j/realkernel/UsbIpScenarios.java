@@ -2,6 +2,7 @@ package io.github.usbd4j.realkernel;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
 import static io.github.usbd4j.realkernel.UsbAudioScenarios.check;
+import static io.github.usbd4j.usb.Usb100.USB_DEVICE_DESCRIPTOR_TYPE;
 import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
 
 import io.github.usbd4j.ce.UsbFuncs;
@@ -23,6 +24,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Guest-side iso IN scenarios: the loopback device (1209:0001, full speed, interface 0 alt 1: iso OUT
@@ -216,7 +218,88 @@ final class UsbIpScenarios {
             check(c.next == 1032 && c.patternPackets == 16, "32 looped back + 16 pattern packets");
             r.info("synchronous USB_COMPRESS_ISOCH IN: 32 packets looped back packed and bit-exact, then 16 pattern"
                     + " packets");
+
+            syncCallsFromACallback(f, fx, in, r);
         }
+    }
+
+    /**
+     * Callbacks run on the usb4java backend's event thread by default (no hand-off); a synchronous call made
+     * there (GetDescriptor) still completes, and CloseTransfer of a pending sibling returns TRUE with the
+     * sibling's callback run exactly once (§1.7).
+     */
+    private static void syncCallsFromACallback(UsbFuncs f, CeDriverFixture fx, UsbPipe in, GuestMain.Report r)
+            throws InterruptedException {
+        int flags = USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT | USB_SHORT_TRANSFER_OK;
+        int[] lengths = new int[PER_TRANSFER];
+        Arrays.fill(lengths, MPS);
+        ByteBuffer a = ByteBuffer.allocateDirect(PER_TRANSFER * MPS);
+        ByteBuffer b = ByteBuffer.allocateDirect(PER_TRANSFER * MPS);
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch firstDone = new CountDownLatch(1);
+        CountDownLatch siblingDone = new CountDownLatch(1);
+        AtomicInteger siblingCallbacks = new AtomicInteger();
+        UsbTransfer[] sibling = new UsbTransfer[1];
+        UsbTransfer first = f.issueIsochTransfer(
+                in,
+                p -> {
+                    seen.add("thread " + Thread.currentThread().getName());
+                    ByteBuffer d = ByteBuffer.allocateDirect(18);
+                    UsbTransfer g = f.getDescriptor(fx.device, null, null, 0, USB_DEVICE_DESCRIPTOR_TYPE, 0, 0, 18, d);
+                    seen.add(
+                            g != null && f.isTransferComplete(g) && d.get(1) == USB_DEVICE_DESCRIPTOR_TYPE
+                                    ? "descriptor ok"
+                                    : "GetDescriptor failed: " + Win32.getLastError());
+                    if (g != null) {
+                        f.closeTransfer(g);
+                    }
+                    synchronized (sibling) {
+                        seen.add(
+                                f.closeTransfer(sibling[0])
+                                        ? "sibling closed"
+                                        : "CloseTransfer(sibling): " + Win32.getLastError());
+                    }
+                    firstDone.countDown();
+                    return 0;
+                },
+                null,
+                flags,
+                0,
+                PER_TRANSFER,
+                lengths,
+                a,
+                0);
+        check(first != null, "IssueIsochTransfer: " + Win32.getLastError());
+        synchronized (sibling) {
+            sibling[0] = f.issueIsochTransfer(
+                    in,
+                    p -> {
+                        siblingCallbacks.incrementAndGet();
+                        siblingDone.countDown();
+                        return 0;
+                    },
+                    null,
+                    flags,
+                    0,
+                    PER_TRANSFER,
+                    lengths,
+                    b,
+                    0);
+            check(sibling[0] != null, "IssueIsochTransfer (sibling): " + Win32.getLastError());
+        }
+        check(firstDone.await(10, TimeUnit.SECONDS), "the first callback returned: " + seen);
+        check(siblingDone.await(10, TimeUnit.SECONDS), "the sibling's callback ran");
+        f.closeTransfer(first);
+        Thread.sleep(50); // a second callback would come right after the first
+        check(
+                seen.size() == 3
+                        && seen.get(0).equals("thread usbd4j-libusb-events")
+                        && seen.get(1).equals("descriptor ok")
+                        && seen.get(2).equals("sibling closed")
+                        && siblingCallbacks.get() == 1,
+                "in a callback on the event thread: " + seen + ", sibling callbacks " + siblingCallbacks.get());
+        r.info("a callback on the libusb event thread: synchronous GetDescriptor completed, CloseTransfer of a"
+                + " pending sibling TRUE, its callback once");
     }
 
     /**

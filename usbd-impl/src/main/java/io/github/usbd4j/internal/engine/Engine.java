@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Waits.</b> Waiting for completion is bounded by the caller (CE: 1000 ms in {@code CloseTransfer},
  * 10 s in {@code AbortTransfer}, §1.7). On a virtual clock a wait runs the bus until the condition holds. A
- * thread that must deliver completions itself (the backend's event thread, where callbacks may run) cannot
- * wait for one: {@link #canBlock()} says so and the waits return at once. Inside a callback nothing waits
- * for another callback.
+ * thread that must deliver completions itself (the backend's event thread, where callbacks may run) waits by
+ * delivering them ({@link HostController#runCompletionsUntil}) where the backend can, else cannot wait:
+ * {@link #canBlock()} says so and the waits return at once. Inside a callback nothing waits for another
+ * callback.
  */
 public final class Engine implements HostListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -553,8 +554,8 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
-     * Waits until use {@code gen} is no longer with the backend: on a virtual clock by running the bus, else
-     * by blocking.
+     * Waits until use {@code gen} is no longer with the backend: on a virtual clock by running the bus, on the
+     * backend's event thread by delivering completions (where the backend can), else by blocking.
      *
      * @param t the transfer
      * @param gen the use meant
@@ -566,23 +567,27 @@ public final class Engine implements HostListener, AutoCloseable {
         if (!t.isInFlight(gen)) {
             return true;
         }
-        if (clock.isVirtual()) {
-            Awaiting a = awaiting.get();
-            Transfer outerTransfer = a.transfer; // a wait in a callback that runs inside another wait
-            int outerGeneration = a.generation;
-            a.transfer = t;
-            a.generation = gen;
-            try {
-                return clock.runUntil(a, millis);
-            } finally {
-                a.transfer = outerTransfer;
-                a.generation = outerGeneration;
-            }
+        boolean virtual = clock.isVirtual();
+        if (!virtual && !backend.isCompletionThread()) {
+            return t.awaitCompletion(gen, TimeUnit.MILLISECONDS.toNanos(millis));
         }
-        if (!canBlock()) {
+        if (!virtual && !backend.canRunCompletionsHere()) {
             return false;
         }
-        return t.awaitCompletion(gen, TimeUnit.MILLISECONDS.toNanos(millis));
+        // run the bus, or deliver completions on the thread that delivers them (callbacks run there)
+        Awaiting a = awaiting.get();
+        Transfer outerTransfer = a.transfer; // a wait in a callback that runs inside another wait
+        int outerGeneration = a.generation;
+        a.transfer = t;
+        a.generation = gen;
+        try {
+            return virtual
+                    ? clock.runUntil(a, millis)
+                    : backend.runCompletionsUntil(a, TimeUnit.MILLISECONDS.toNanos(millis));
+        } finally {
+            a.transfer = outerTransfer;
+            a.generation = outerGeneration;
+        }
     }
 
     /** "This transfer is no longer in flight", reusable per thread so that waiting allocates nothing. */
@@ -597,11 +602,11 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
-     * Whether the current thread may block waiting for a completion: not on the backend's event thread,
-     * which would have to deliver it (callbacks may run there).
+     * Whether the current thread may wait for a completion: not on a thread of the backend's that would
+     * have to deliver it (callbacks may run there), unless the backend delivers completions while it waits.
      */
     public boolean canBlock() {
-        return clock.isVirtual() || !backend.isCompletionThread();
+        return clock.isVirtual() || !backend.isCompletionThread() || backend.canRunCompletionsHere();
     }
 
     /** Whether the current thread may wait for callbacks: not inside one, and able to block at all. */
