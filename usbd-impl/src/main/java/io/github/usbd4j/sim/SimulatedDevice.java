@@ -17,6 +17,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link DeviceModel} attached to a {@link SimulatedHostController}: the {@link BackendDevice} the
@@ -28,6 +30,8 @@ import java.util.Random;
  * only host-side state; a halted endpoint stays halted until CLEAR_FEATURE(ENDPOINT_HALT).
  */
 public final class SimulatedDevice implements BackendDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(SimulatedDevice.class);
+
     private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
     private final SimulatedHostController host;
@@ -56,6 +60,8 @@ public final class SimulatedDevice implements BackendDevice {
     private boolean suspended;
     private long detachFrame;
     private volatile boolean gone;
+    /** Times the model threw while the bus ran it; written by the bus thread only. */
+    private final java.util.concurrent.atomic.AtomicLong modelFailures = new java.util.concurrent.atomic.AtomicLong();
 
     SimulatedDevice(SimulatedHostController host, DeviceModel model, FaultPlan faults, int port, long seed) {
         this.host = host;
@@ -501,15 +507,23 @@ public final class SimulatedDevice implements BackendDevice {
                 status = fault;
             } else {
                 int produced = receive(ep, t, st.nextOffset, length, frame, microframe);
-                actual = Math.min(Math.max(produced, 0), length);
-                status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
+                if (produced == MODEL_FAILED) {
+                    actual = 0;
+                    status = PacketStatus.DEVICE_NOT_RESPONDING;
+                } else {
+                    actual = Math.min(Math.max(produced, 0), length);
+                    status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
+                }
             }
         } else {
+            boolean answered = true;
             if (fault == null && ep.handler != null) {
-                send(ep, t, st.nextOffset, length, frame, microframe);
+                answered = send(ep, t, st.nextOffset, length, frame, microframe);
             }
-            actual = length;
-            status = fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
+            actual = answered ? length : 0;
+            status = !answered
+                    ? PacketStatus.DEVICE_NOT_RESPONDING
+                    : fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
         }
         t.setPacketResult(k, actual, status);
         st.total += actual;
@@ -537,21 +551,64 @@ public final class SimulatedDevice implements BackendDevice {
         };
     }
 
+    /** {@link #receive} result: the model threw, so the device sent no answer. */
+    private static final int MODEL_FAILED = Integer.MIN_VALUE;
+
     /**
      * Asks the handler for an IN packet, written straight into the transfer buffer through a window of
-     * {@code length} bytes at {@code offset}; returns what the handler says it sent.
+     * {@code length} bytes at {@code offset}; returns what the handler says it sent, or {@link #MODEL_FAILED}.
      */
-    private static int receive(
-            EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
+    private int receive(EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
         if (ep.handler == null) {
             return 0;
         }
-        return ep.handler.in(frame, microframe, ep.windows.window(t.buffer(), offset, length, true), length);
+        try {
+            return ep.handler.in(frame, microframe, ep.windows.window(t.buffer(), offset, length, true), length);
+        } catch (RuntimeException e) {
+            modelFailed(e, ep.address);
+            return MODEL_FAILED;
+        }
     }
 
-    /** Hands an OUT packet to the handler through a read-only window onto the transfer buffer. */
-    private static void send(EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
-        ep.handler.out(frame, microframe, ep.windows.window(t.buffer(), offset, length, false));
+    /**
+     * Hands an OUT packet to the handler through a read-only window onto the transfer buffer; {@code false}
+     * if the model threw.
+     */
+    private boolean send(EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
+        try {
+            ep.handler.out(frame, microframe, ep.windows.window(t.buffer(), offset, length, false));
+            return true;
+        } catch (RuntimeException e) {
+            modelFailed(e, ep.address);
+            return false;
+        }
+    }
+
+    /**
+     * A device model that throws is a device that stopped answering: the packet or request it was asked
+     * for completes with {@code DEVICE_NOT_RESPONDING}, as a real device that hangs would, and the
+     * transfer is never lost and the exception never reaches the driver. The first failure of a device is
+     * logged as a warning, later ones at debug level (a model that throws per packet would flood the log).
+     */
+    private void modelFailed(RuntimeException e, int endpoint) {
+        long n = modelFailures.incrementAndGet();
+        if (n == 1) {
+            LOG.warn(
+                    "device model {} threw on endpoint 0x{}: its transfers complete with DEVICE_NOT_RESPONDING",
+                    model.getClass().getName(),
+                    Integer.toHexString(endpoint),
+                    e);
+        } else {
+            LOG.debug("device model {} threw again ({} times)", model.getClass().getName(), n, e);
+        }
+    }
+
+    /**
+     * How often the device model threw while the bus ran it: each time, the packet or request completed
+     * with {@code DEVICE_NOT_RESPONDING} instead.
+     */
+    public long modelFailures() {
+        return modelFailures.get();
     }
 
     // ---- bulk and interrupt -----------------------------------------------------------------------
@@ -575,6 +632,10 @@ public final class SimulatedDevice implements BackendDevice {
                 int offset = t.offset() + st.total;
                 if (in) {
                     int produced = receive(ep, t, offset, chunk, frame, microframe);
+                    if (produced == MODEL_FAILED) {
+                        status = PacketStatus.DEVICE_NOT_RESPONDING;
+                        break;
+                    }
                     if (produced == EndpointHandler.NAK) {
                         return;
                     }
@@ -590,7 +651,10 @@ public final class SimulatedDevice implements BackendDevice {
                         break;
                     }
                 } else {
-                    send(ep, t, offset, chunk, frame, microframe);
+                    if (!send(ep, t, offset, chunk, frame, microframe)) {
+                        status = PacketStatus.DEVICE_NOT_RESPONDING;
+                        break;
+                    }
                     st.total += chunk;
                 }
             } while (st.total < length);
@@ -613,11 +677,19 @@ public final class SimulatedDevice implements BackendDevice {
                 t.buffer().get(t.offset(), copy);
                 dataOut = ByteBuffer.wrap(copy).asReadOnlyBuffer();
             }
-            ControlResponse r = standardRequest(setup, frame, bus);
-            if (r == null) {
-                r = model.control(setup, dataOut);
+            ControlResponse r;
+            boolean answered = true;
+            try {
+                r = standardRequest(setup, frame, bus);
+                if (r == null) {
+                    r = model.control(setup, dataOut);
+                }
+            } catch (RuntimeException e) {
+                modelFailed(e, 0);
+                r = null;
+                answered = false;
             }
-            PacketStatus status = PacketStatus.STALL;
+            PacketStatus status = answered ? PacketStatus.STALL : PacketStatus.DEVICE_NOT_RESPONDING;
             if (r != null && !r.isStall()) {
                 status = PacketStatus.OK;
                 if (setup.isDeviceToHost()) {
