@@ -17,9 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Layering of usbd-impl (ARCHITECTURE.md "Layers", "Modules and packages"): only the libusb backend
- * touches usb4java, backends never see CE semantic types or engine internals, the backend SPI stands
- * alone, and the library logs through SLF4J only.
+ * Layering of usbd-impl ([Layers](reference/design.html#layers),
+ * [Modules and packages](reference/design.html#modules)): only the libusb backend touches usb4java, backends never see
+ * CE semantic types or engine internals, the backend SPI stands alone, and the library logs through SLF4J only.
  */
 class ImplArchitectureTest {
 

@@ -8,7 +8,8 @@ import java.lang.annotation.Target;
 
 /**
  * Marks a {@link UsbFuncs} method with the {@code USB_FUNCS} member it mirrors and its position in the
- * table (usb-iso-apis.md §1.6), so that tools, messages and tests can name the CE function.
+ * table (<a href="{@docRoot}/../reference/ce-usbd.html#s1-6">§1.6</a>), so that tools, messages and tests can name the
+ * CE function.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * CE's rule for which registered client driver gets a device or an interface (usb-iso-apis.md §1.5), as
- * CE 6/7's USBD implements it ({@code LoadDeviceDrivers}, {@code LoadUSBClient},
- * {@code ConvertToClientRegistry}).
+ * CE's rule for which registered client driver gets a device or an interface
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>), as CE 6/7's USBD implements it ({@code
+ * LoadDeviceDrivers}, {@code LoadUSBClient}, {@code ConvertToClientRegistry}).
  *
  * <p>Drivers register under a {@code LoadClients} key built from their {@link UsbDriverSettings}
  * ({@link UsbDriverSettings#loadClientsKey()}). When a device arrives, USBD first offers the whole device,

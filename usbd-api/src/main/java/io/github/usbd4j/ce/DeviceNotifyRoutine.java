@@ -1,8 +1,9 @@
 package io.github.usbd4j.ce;
 
 /**
- * A driver's device notification routine: CE's {@code LPDEVICE_NOTIFY_ROUTINE} (usb-iso-apis.md §1.5),
- * registered with {@link UsbFuncs#registerNotificationRoutine}.
+ * A driver's device notification routine: CE's {@code LPDEVICE_NOTIFY_ROUTINE}
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>), registered with {@link
+ * UsbFuncs#registerNotificationRoutine}.
  *
  * <p>On detach it receives {@link UsbTypes#USB_CLOSE_DEVICE} after every pipe of the device has been
  * closed and every transfer completed with {@link UsbTypes#USB_CANCELED_ERROR}.

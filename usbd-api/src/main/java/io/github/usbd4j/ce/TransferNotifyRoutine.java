@@ -1,7 +1,9 @@
 package io.github.usbd4j.ce;
 
 /**
- * A transfer's completion callback: CE's {@code LPTRANSFER_NOTIFY_ROUTINE} (usb-iso-apis.md §1.1, §1.7).
+ * A transfer's completion callback: CE's {@code LPTRANSFER_NOTIFY_ROUTINE}
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-1">§1.1</a>,
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
  *
  * <p>It is told only the notify parameter given with the transfer, not which transfer completed: keep
  * the {@link UsbTransfer} and query it. It runs exactly once per transfer, after the results are final,

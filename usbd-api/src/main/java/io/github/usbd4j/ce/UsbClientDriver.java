@@ -3,7 +3,8 @@ package io.github.usbd4j.ce;
 import io.github.usbd4j.usb.UsbInterface;
 
 /**
- * A USB client driver: the three exports of a CE client DLL ({@code usbdi.h}, usb-iso-apis.md §1.5).
+ * A USB client driver: the three exports of a CE client DLL ({@code usbdi.h},
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>).
  *
  * <p>The runtime offers a device, or one of its interfaces, to the registered drivers in CE's
  * precedence order ({@link ClientDriverMatching}); the first whose {@link #usbDeviceAttach} sets

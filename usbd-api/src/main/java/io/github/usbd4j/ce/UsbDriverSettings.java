@@ -4,7 +4,8 @@ import static io.github.usbd4j.ce.UsbTypes.USB_NO_INFO;
 
 /**
  * Which devices or interfaces a client driver wants: CE's {@code USB_DRIVER_SETTINGS} ({@code usbdi.h},
- * usb-iso-apis.md §1.4, §1.5).
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>,
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>).
  *
  * <p>Three groups, each filled left to right: vendor (vendor ID, product ID, release), device class
  * (class, subclass, protocol) and interface class (class, subclass, protocol). A field that is not
@@ -163,9 +164,9 @@ public record UsbDriverSettings(
 
     /**
      * The {@code LoadClients} key these settings register under, as CE's USBD builds it
-     * ({@code GetSettingString}, usb-iso-apis.md §1.5): each group as {@code X}, {@code X_Y},
-     * {@code X_Y_Z} in decimal, or {@code Default}, joined by backslashes, e.g.
-     * {@code "4617_1\Default\Default"} or {@code "Default\Default\1_2"}.
+     * ({@code GetSettingString}, <a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>): each group as {@code
+     * X}, {@code X_Y}, {@code X_Y_Z} in decimal, or {@code Default}, joined by backslashes, e.g. {@code
+     * "4617_1\Default\Default"} or {@code "Default\Default\1_2"}.
      *
      * @return the three-group key
      */

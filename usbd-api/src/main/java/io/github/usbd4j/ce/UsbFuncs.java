@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
 
 /**
  * The USBD function table a client driver calls through: CE's {@code USB_FUNCS} ({@code usbdi.h},
- * usb-iso-apis.md §1.6), one method per member, in CE's order, named after the CE function.
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-6">§1.6</a>), one method per member, in CE's order, named after the
+ * CE function.
  *
  * <p>Types map as in CE: handles are {@link UsbHandle}, {@link UsbPipe} and {@link UsbTransfer}, and
  * {@code null} where CE returns {@code NULL}; {@code DWORD}/{@code WORD}/{@code UCHAR} parameters are
@@ -20,19 +21,22 @@ import java.nio.ByteBuffer;
  *
  * <p>Errors are CE's: a failing call returns {@code null} or {@code false} and sets
  * {@link Win32#getLastError()}; it never throws for bad arguments, and a bad argument never reaches the
- * bus. Transfers follow §1.7: with a callback they are asynchronous; without one and without
- * {@link UsbTypes#USB_NO_WAIT} the call blocks until the transfer completes (or the synchronous guard,
- * 4000 ms by default, expires: then the transfer is freed and {@code null} returned with
- * {@link Win32#ERROR_TIMEOUT}); without a callback but with {@code USB_NO_WAIT} it returns at once and
- * the transfer must be polled. Every returned transfer must be closed with {@link #closeTransfer}.
+ * bus. Transfers follow <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>: with a callback they are
+ * asynchronous; without one and without {@link UsbTypes#USB_NO_WAIT} the call blocks until the transfer completes (or
+ * the synchronous guard, 4000 ms by default, expires: then the transfer is freed and {@code null} returned with {@link
+ * Win32#ERROR_TIMEOUT}); without a callback but with {@code USB_NO_WAIT} it returns at once and the transfer must be
+ * polled. Every returned transfer must be closed with {@link #closeTransfer}.
  */
 public interface UsbFuncs {
 
-    /** {@code USB_FUNCS.dwCount} on 32-bit CE with all 42 members (§1.6). */
+    /**
+     * {@code USB_FUNCS.dwCount} on 32-bit CE with all 42 members
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-6">§1.6</a>).
+     */
     int DW_COUNT = 4 + 42 * 4;
 
     /**
-     * {@code GetUSBDVersion}: the USBDI version, 1.3 (§1.6).
+     * {@code GetUSBDVersion}: the USBDI version, 1.3 (<a href="{@docRoot}/../reference/ce-usbd.html#s1-6">§1.6</a>).
      *
      * @param majorVersion receives the major version in element 0; may be {@code null}
      * @param minorVersion receives the minor version in element 0; may be {@code null}
@@ -52,7 +56,7 @@ public interface UsbFuncs {
 
     /**
      * {@code RegisterNotificationRoutine}: receive {@code USB_CLOSE_DEVICE} (and suspend/resume) for the
-     * device (§1.5).
+     * device (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>).
      *
      * @param hDevice the device
      * @param notifyRoutine the routine
@@ -76,7 +80,7 @@ public interface UsbFuncs {
 
     /**
      * {@code LoadGenericInterfaceDriver}: asks USBD to offer an interface that this driver does not want
-     * to the other registered drivers (§1.5).
+     * to the other registered drivers (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>).
      *
      * @param hDevice the device
      * @param usbInterface the interface
@@ -98,7 +102,8 @@ public interface UsbFuncs {
     boolean translateStringDesc(UsbStringDescriptor stringDescriptor, char[] string, int cchString);
 
     /**
-     * {@code FindInterface}: the alternate setting with these numbers in the active configuration (§1.4).
+     * {@code FindInterface}: the alternate setting with these numbers in the active configuration
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
      *
      * @param device the device information from {@link #getDeviceInfo}
      * @param bInterfaceNumber interface number
@@ -109,8 +114,9 @@ public interface UsbFuncs {
     UsbInterface findInterface(UsbDevice device, int bInterfaceNumber, int bAlternateSetting);
 
     /**
-     * {@code GetFrameNumber}: the host controller's 32-bit frame counter in 1 ms units (§1.9). Exact on
-     * the simulator; derived from the host's monotonic clock where the platform exposes no bus frame.
+     * {@code GetFrameNumber}: the host controller's 32-bit frame counter in 1 ms units
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>). Exact on the simulator; derived from the host's
+     * monotonic clock where the platform exposes no bus frame.
      *
      * @param hDevice the device
      * @param frameNumber receives the frame number in element 0
@@ -120,7 +126,8 @@ public interface UsbFuncs {
     boolean getFrameNumber(UsbHandle hDevice, int[] frameNumber);
 
     /**
-     * {@code GetFrameLength}: the SOF period in 12 MHz bit times, 12000 = 1 ms (§1.9).
+     * {@code GetFrameLength}: the SOF period in 12 MHz bit times, 12000 = 1 ms
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
      *
      * @param hDevice the device
      * @param frameLength receives the length in element 0
@@ -130,7 +137,8 @@ public interface UsbFuncs {
     boolean getFrameLength(UsbHandle hDevice, int[] frameLength);
 
     /**
-     * {@code TakeFrameLengthControl}: exclusive control of the frame length, per host controller (§1.9).
+     * {@code TakeFrameLengthControl}: exclusive control of the frame length, per host controller
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
      *
      * @param hDevice the device
      * @return {@code false} with {@link Win32#ERROR_BUSY} when another device owns it
@@ -139,7 +147,8 @@ public interface UsbFuncs {
     boolean takeFrameLengthControl(UsbHandle hDevice);
 
     /**
-     * {@code ReleaseFrameLengthControl}: gives up frame-length control; only the owner may (§1.9).
+     * {@code ReleaseFrameLengthControl}: gives up frame-length control; only the owner may
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
      *
      * @param hDevice the device
      * @return {@code false} with {@link Win32#ERROR_ACCESS_DENIED} when this device is not the owner
@@ -148,7 +157,8 @@ public interface UsbFuncs {
     boolean releaseFrameLengthControl(UsbHandle hDevice);
 
     /**
-     * {@code SetFrameLength}: moves the SOF period gradually to a new length; only the owner may (§1.9).
+     * {@code SetFrameLength}: moves the SOF period gradually to a new length; only the owner may
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
      *
      * @param hDevice the device
      * @param event CE's {@code hEvent}: run once the target is reached; may be {@code null}
@@ -160,7 +170,8 @@ public interface UsbFuncs {
     boolean setFrameLength(UsbHandle hDevice, Runnable event, int frameLength);
 
     /**
-     * {@code GetDeviceInfo}: the device's descriptors as CE info records (§1.4).
+     * {@code GetDeviceInfo}: the device's descriptors as CE info records
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
      *
      * @param hDevice the device
      * @return the information, or {@code null} with {@link Win32#ERROR_INVALID_HANDLE}
@@ -172,7 +183,8 @@ public interface UsbFuncs {
      * {@code IssueVendorTransfer}: a control transfer on the default pipe with a caller-built setup packet.
      *
      * @param hDevice the device
-     * @param startAddress completion callback, or {@code null} (§1.7)
+     * @param startAddress completion callback, or {@code null}
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>)
      * @param notifyParameter passed to the callback
      * @param flags {@code USB_IN_TRANSFER}, {@code USB_NO_WAIT}, {@code USB_SHORT_TRANSFER_OK}
      * @param controlHeader the setup packet; {@code wLength} bytes of {@code buffer} are the data stage
@@ -346,8 +358,8 @@ public interface UsbFuncs {
 
     /**
      * {@code SyncFrame}: SYNCH_FRAME (bRequest 12) to an isochronous endpoint; the frame number where its
-     * packet pattern starts arrives in {@code frame[0]} (§1.9). usbd4j sends the USB-correct
-     * {@code bmRequestType} 0x82, not CE 6/7's 0x02.
+     * packet pattern starts arrives in {@code frame[0]} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
+     * usbd4j sends the USB-correct {@code bmRequestType} 0x82, not CE 6/7's 0x02.
      *
      * @param hDevice the device
      * @param startAddress completion callback, or {@code null}
@@ -367,7 +379,8 @@ public interface UsbFuncs {
             int[] frame);
 
     /**
-     * {@code OpenPipe}: opens an endpoint of the current alternate settings (§1.10).
+     * {@code OpenPipe}: opens an endpoint of the current alternate settings
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>).
      *
      * @param hDevice the device
      * @param endpointDescriptor the endpoint, as found in {@link #getDeviceInfo}
@@ -381,7 +394,7 @@ public interface UsbFuncs {
     /**
      * {@code AbortPipeTransfers}: {@link #abortTransfer} on every live transfer of the pipe, newest first, as
      * Linux's {@code usb_kill_anchored_urbs} does, so that a later transfer cannot start in a gap an earlier
-     * one left (§1.7).
+     * one left (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
      *
      * @param pipe the pipe
      * @param flags 0 to wait for each, or {@code USB_NO_WAIT}
@@ -391,7 +404,8 @@ public interface UsbFuncs {
     boolean abortPipeTransfers(UsbPipe pipe, int flags);
 
     /**
-     * {@code ResetPipe}: clears the host-side halt and the data toggle; does not clear a device STALL (§1.10).
+     * {@code ResetPipe}: clears the host-side halt and the data toggle; does not clear a device STALL
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>).
      *
      * @param pipe the pipe
      * @return {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a bad pipe
@@ -402,8 +416,8 @@ public interface UsbFuncs {
     /**
      * {@code ClosePipe}: new transfers fail, live ones are aborted, newest first, and completed with
      * {@code USB_CANCELED_ERROR} (their callbacks run; when called from a callback, those queued behind it
-     * run after it returns), then the pipe is closed (§1.10). The transfers' handles stay valid until
-     * {@link #closeTransfer} (CE's USBD frees them here).
+     * run after it returns), then the pipe is closed (<a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>).
+     * The transfers' handles stay valid until {@link #closeTransfer} (CE's USBD frees them here).
      *
      * @param pipe the pipe
      * @return {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a bad or closed pipe
@@ -412,7 +426,8 @@ public interface UsbFuncs {
     boolean closePipe(UsbPipe pipe);
 
     /**
-     * {@code IsPipeHalted}: the host-side halted state (§1.10).
+     * {@code IsPipeHalted}: the host-side halted state
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>).
      *
      * @param pipe the pipe
      * @param halted receives the state in element 0
@@ -491,7 +506,8 @@ public interface UsbFuncs {
             long bufferPhysicalAddress);
 
     /**
-     * {@code IssueIsochTransfer} (§1.8): one length per frame, data concatenated in {@code buffer}.
+     * {@code IssueIsochTransfer} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>): one length per frame,
+     * data concatenated in {@code buffer}.
      *
      * <p>On a full-speed pipe each entry is one 1 ms frame; on a high-speed pipe each entry is one service
      * interval (a microframe slot at bInterval 1). With {@link UsbTypes#USB_START_ISOCH_ASAP} the
@@ -501,7 +517,8 @@ public interface UsbFuncs {
      * {@link UsbTypes#USB_COMPRESS_ISOCH} (IN only) received frames are packed back to back.
      *
      * @param pipe an isochronous pipe
-     * @param startAddress completion callback, or {@code null} (§1.7)
+     * @param startAddress completion callback, or {@code null}
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>)
      * @param notifyParameter passed to the callback
      * @param flags direction, {@code USB_START_ISOCH_ASAP}, {@code USB_NO_WAIT}, {@code USB_COMPRESS_ISOCH},
      *     {@code USB_SHORT_TRANSFER_OK}
@@ -509,7 +526,8 @@ public interface UsbFuncs {
      * @param frames number of entries in {@code lengths}, at least 1
      * @param lengths bytes per frame, each 1..what the endpoint carries per service interval ({@code
      *     wMaxPacketSize} bits 10:0 times the transactions of bits 12:11: 3072 for a high-speed {@code
-     *     0x1400} endpoint, stricter than CE's raw 5120, §1.8); must stay unchanged until completion
+     * 0x1400} endpoint, stricter than CE's raw 5120, <a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>);
+     * must stay unchanged until completion
      * @param buffer the data, at least the sum of the lengths remaining
      * @param bufferPhysicalAddress must be 0
      * @return the transfer, or {@code null} with {@link Win32#ERROR_INVALID_HANDLE},
@@ -529,7 +547,7 @@ public interface UsbFuncs {
             long bufferPhysicalAddress);
 
     /**
-     * {@code IsTransferComplete} (§1.7).
+     * {@code IsTransferComplete} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
      *
      * @param transfer the transfer
      * @return {@code true} iff it is complete; {@code false} also for an invalid or closed handle
@@ -538,7 +556,8 @@ public interface UsbFuncs {
     boolean isTransferComplete(UsbTransfer transfer);
 
     /**
-     * {@code GetTransferStatus} (§1.7): while pending reports 0 bytes and {@code USB_NO_ERROR}.
+     * {@code GetTransferStatus} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>): while pending reports 0
+     * bytes and {@code USB_NO_ERROR}.
      *
      * @param transfer the transfer
      * @param bytesTransferred receives the byte count; may be {@code null}
@@ -549,8 +568,9 @@ public interface UsbFuncs {
     boolean getTransferStatus(UsbTransfer transfer, int[] bytesTransferred, int[] error);
 
     /**
-     * {@code GetIsochResults} (§1.8): zero-fills {@code frames} entries of each array given, then, if the
-     * transfer is complete, copies {@code min(frames, dwFrames)} per-frame lengths and errors.
+     * {@code GetIsochResults} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>): zero-fills {@code frames}
+     * entries of each array given, then, if the transfer is complete, copies {@code min(frames, dwFrames)} per-frame
+     * lengths and errors.
      *
      * @param transfer the transfer
      * @param frames entries to fill
@@ -562,8 +582,8 @@ public interface UsbFuncs {
     boolean getIsochResults(UsbTransfer transfer, int frames, int[] bytesTransferred, int[] errors);
 
     /**
-     * {@code AbortTransfer} (§1.7): cancels a pending transfer; it completes with
-     * {@code USB_CANCELED_ERROR} and its callback runs. Does nothing for a complete transfer.
+     * {@code AbortTransfer} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>): cancels a pending transfer;
+     * it completes with {@code USB_CANCELED_ERROR} and its callback runs. Does nothing for a complete transfer.
      *
      * @param transfer the transfer
      * @param flags 0 to wait until the cancellation is done (at most CE's 10 s; not for the callback), or
@@ -575,9 +595,9 @@ public interface UsbFuncs {
     boolean abortTransfer(UsbTransfer transfer, int flags);
 
     /**
-     * {@code CloseTransfer} (§1.7): cancels a pending transfer and waits until it is complete, at most
-     * 1000 ms as CE's USBD does, but not for its callback, which may be queued behind the caller's own (a
-     * sibling closed from a callback) and still runs, exactly once; then frees the handle.
+     * {@code CloseTransfer} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>): cancels a pending transfer
+     * and waits until it is complete, at most 1000 ms as CE's USBD does, but not for its callback, which may be queued
+     * behind the caller's own (a sibling closed from a callback) and still runs, exactly once; then frees the handle.
      *
      * @param transfer the transfer
      * @return {@code true} for a valid handle; {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a

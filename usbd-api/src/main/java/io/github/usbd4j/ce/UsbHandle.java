@@ -4,7 +4,8 @@ import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.win32.Win32;
 
 /**
- * A device as USBD hands it to a client driver: CE's {@code USB_HANDLE} (usb-iso-apis.md §1.1).
+ * A device as USBD hands it to a client driver: CE's {@code USB_HANDLE}
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-1">§1.1</a>).
  *
  * <p>Opaque: pass it back to {@link UsbFuncs}. It stays valid until every driver's
  * {@link UsbTypes#USB_CLOSE_DEVICE} notification has <em>returned</em> (a driver may still close its pipes

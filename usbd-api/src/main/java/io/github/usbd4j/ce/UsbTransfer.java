@@ -3,8 +3,9 @@ package io.github.usbd4j.ce;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A transfer: CE's {@code USB_TRANSFER} (usb-iso-apis.md §1.1, §1.7), returned by every {@code Issue*}
- * call of {@link UsbFuncs}.
+ * A transfer: CE's {@code USB_TRANSFER} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-1">§1.1</a>,
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>), returned by every {@code Issue*} call of {@link
+ * UsbFuncs}.
  *
  * <p>CE-style code passes it back to {@link UsbFuncs#isTransferComplete}, {@link UsbFuncs#getTransferStatus},
  * {@link UsbFuncs#getIsochResults}, {@link UsbFuncs#abortTransfer} and {@link UsbFuncs#closeTransfer}.
@@ -15,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Closing.</b> {@link #close()} (CE's {@code CloseTransfer}) cancels a pending transfer and waits until
  * it is complete, at most about a second as CE's USBD does, but not for its callback: that may be queued
- * behind the caller's own callback, and it still runs, exactly once, afterwards (usb-iso-apis.md §1.7).
+ * behind the caller's own callback, and it still runs, exactly once, afterwards
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
  *
  * <p><b>A closed handle.</b> From its close on, a handle is invalid: every {@link UsbFuncs} call with it
  * answers {@code FALSE} with {@code ERROR_INVALID_HANDLE} (a second {@code CloseTransfer} included) and
@@ -23,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
  * throw {@link IllegalStateException}. The runtime keeps a closed handle out of use while the next 16,384
  * transfers of its pipe are closed (the runtime's builder sets the number); only after that may the same
  * object stand for a newer transfer of that pipe. A driver that keeps using a handle that long after closing
- * it may therefore reach a newer transfer, as CE's recycled memory may (§1.7 rule c).
+ * it may therefore reach a newer transfer, as CE's recycled memory may
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a> rule c).
  */
 public interface UsbTransfer extends AutoCloseable {
 

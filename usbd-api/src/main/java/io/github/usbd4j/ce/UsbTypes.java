@@ -5,26 +5,37 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * Constants of CE's {@code usbtypes.h} with CE's exact values: transfer flags (usb-iso-apis.md §1.2),
- * {@code USB_ERROR} codes (§1.3), {@code USB_NO_INFO}, the device notification codes (§1.5). {@link #errorName(int)} and {@link #flagNames(int)} turn values back into
- * CE names for messages.
+ * Constants of CE's {@code usbtypes.h} with CE's exact values: transfer flags
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-2">§1.2</a>), {@code USB_ERROR} codes
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-3">§1.3</a>), {@code USB_NO_INFO}, the device notification codes
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>). {@link #errorName(int)} and {@link #flagNames(int)}
+ * turn values back into CE names for messages.
  */
 public final class UsbTypes {
     private UsbTypes() {}
 
-    // ---- §1.2 transfer flags (dwFlags) --------------------------------------------------------
+    // ---- [§1.2](reference/ce-usbd.html#s1-2) transfer flags (dwFlags) -----------------------------------------------
 
     /** Host to device: the absence of {@link #USB_IN_TRANSFER}. */
     public static final int USB_OUT_TRANSFER = 0x00000000;
     /** Device to host; the same bit as the direction bit of {@code bEndpointAddress}. */
     public static final int USB_IN_TRANSFER = 0x00000080;
-    /** Do not block; without a callback the transfer completes silently and must be polled (§1.7). */
+    /**
+     * Do not block; without a callback the transfer completes silently and must be polled
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
+     */
     public static final int USB_NO_WAIT = 0x00000100;
     /** A transfer shorter than the buffer is not an error. */
     public static final int USB_SHORT_TRANSFER_OK = 0x00000200;
-    /** Isochronous only: ignore {@code dwStartingFrame} and start as soon as possible (§1.8). */
+    /**
+     * Isochronous only: ignore {@code dwStartingFrame} and start as soon as possible
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+     */
     public static final int USB_START_ISOCH_ASAP = 0x00000400;
-    /** Isochronous IN only: pack received frames back to back in the buffer (§1.8). */
+    /**
+     * Isochronous IN only: pack received frames back to back in the buffer
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+     */
     public static final int USB_COMPRESS_ISOCH = 0x00000800;
     /** Set/ClearFeature and GetStatus: the recipient is the device. */
     public static final int USB_SEND_TO_DEVICE = 0x00001000;
@@ -35,7 +46,7 @@ public final class UsbTypes {
     /** Do not block waiting for memory allocations. */
     public static final int USB_DONT_BLOCK_FOR_MEM = 0x00008000;
 
-    // ---- §1.3 USB_ERROR -----------------------------------------------------------------------
+    // ---- [§1.3](reference/ce-usbd.html#s1-3) USB_ERROR --------------------------------------------------------------
 
     /** Success. */
     public static final int USB_NO_ERROR = 0x00000000;
@@ -69,7 +80,10 @@ public final class UsbTypes {
     public static final int USB_ISOCH_ERROR = 0x00000100;
     /** The transfer was aborted or closed before it completed. */
     public static final int USB_CANCELED_ERROR = 0x00000101;
-    /** Initial per-frame value; frames never reached keep it (§1.8). */
+    /**
+     * Initial per-frame value; frames never reached keep it
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+     */
     public static final int USB_NOT_COMPLETE_ERROR = 0x00000103;
     /** The host hit an exception touching the client's buffer or callback. */
     public static final int USB_CLIENT_BUFFER_ERROR = 0x00000104;
@@ -80,12 +94,12 @@ public final class UsbTypes {
     public static final int USB_NO_INFO = 0xFFFFFFFF;
     /** {@code MAX_PATH + 1}. */
     public static final int USB_MAX_LOAD_STRING = 261;
-    /** Device notification code: the device is gone (§1.5). */
+    /** Device notification code: the device is gone (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>). */
     public static final int USB_CLOSE_DEVICE = 1;
     /**
      * Device notification code of CE 6 and later: the device was suspended. CE documents the name but
-     * its value was not found (usb-iso-apis.md §6 item 2); usbd4j uses 2, the value after
-     * {@link #USB_CLOSE_DEVICE}.
+     * its value was not found (<a href="{@docRoot}/../reference/open-questions.html#s6-2">§6 item 2</a>); usbd4j uses
+     * 2, the value after {@link #USB_CLOSE_DEVICE}.
      */
     public static final int USB_SUSPENDED_DEVICE = 2;
     /**

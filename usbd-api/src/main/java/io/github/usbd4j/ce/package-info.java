@@ -6,6 +6,7 @@
  * <p>A CE driver ports line by line: {@code lpUsbFuncs->lpIssueIsochTransfer(hPipe, ...)} becomes
  * {@code usbFuncs.issueIsochTransfer(pipe, ...)}, {@code NULL} becomes {@code null}, and
  * {@code GetLastError()} becomes {@link io.github.usbd4j.win32.Win32#getLastError()}. Section numbers in the
- * javadoc (§1.7 ...) refer to the project's isochronous API reference, usb-iso-apis.md.
+ * javadoc (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a> ...) are those of the project's
+ * <a href="{@docRoot}/../reference/index.html">isochronous API reference</a>.
  */
 package io.github.usbd4j.ce;

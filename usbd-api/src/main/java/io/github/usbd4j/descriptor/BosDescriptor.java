@@ -5,8 +5,8 @@ import java.util.Optional;
 
 /**
  * A binary device object store (BOS) with its device capabilities: the USB 3.x {@code
- * USB_BOS_DESCRIPTOR} of {@code usbspec.h} (usb-iso-apis.md §4). Parse one with {@link
- * Descriptors#parseBos}.
+ * USB_BOS_DESCRIPTOR} of {@code usbspec.h} (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>). Parse one with
+ * {@link Descriptors#parseBos}.
  *
  * @param wTotalLength length of the BOS and all its capabilities
  * @param capabilities the device capability descriptors in order ({@code bNumDeviceCaps} entries)

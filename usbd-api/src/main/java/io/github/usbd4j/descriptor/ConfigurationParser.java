@@ -28,8 +28,8 @@ import java.util.Set;
 /**
  * One walk over a configuration descriptor set, cutting it into CE's {@code USB_CONFIGURATION},
  * {@code USB_INTERFACE} and {@code USB_ENDPOINT} records with their {@code lpvExtended} blocks
- * (usb-iso-apis.md §1.4) and checking the rules listed on {@link Descriptors#parseConfiguration}.
- * Single use.
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>) and checking the rules listed on {@link
+ * Descriptors#parseConfiguration}. Single use.
  */
 final class ConfigurationParser {
     static final int IAD_LENGTH = 8;

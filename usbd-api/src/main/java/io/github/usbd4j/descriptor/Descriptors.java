@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * Strict parsers for the descriptors a device returns, building the configuration tree
  * of {@link io.github.usbd4j.usb} (CE's {@code USB_DEVICE}, {@code USB_CONFIGURATION}, {@code USB_INTERFACE},
- * {@code USB_ENDPOINT}, usb-iso-apis.md §1.4) and the {@code usb100.h} descriptor records.
+ * {@code USB_ENDPOINT}, <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>) and the {@code usb100.h}
+ * descriptor records.
  *
  * <p>Input is treated as hostile. Every parser throws only {@link DescriptorException} for bad bytes,
  * naming the offset and the problem; none loops or allocates more than the input's length. A
@@ -45,7 +46,8 @@ public final class Descriptors {
     }
 
     /**
-     * Parses a whole configuration descriptor set into CE's {@code USB_CONFIGURATION} (§1.4).
+     * Parses a whole configuration descriptor set into CE's {@code USB_CONFIGURATION}
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
      *
      * <p>The bytes are cut as CE does: those between the configuration descriptor and the first
      * interface descriptor become the configuration's {@code extended} (e.g. interface association
@@ -63,9 +65,9 @@ public final class Descriptors {
      * setting) pair; a duplicate endpoint address in one alternate setting; an address of endpoint 0 or
      * with reserved bits 6:4 set; {@code wMaxPacketSize} bits 12:11 = 3 (reserved); an isochronous
      * {@code bInterval} outside 1..16 or an interrupt {@code bInterval} of 0 (the rules that hold at
-     * every speed, §4); a SuperSpeed companion not directly after an endpoint, with {@code bMaxBurst}
-     * above 15 or isochronous Mult 3; an SSP isochronous companion not directly after a companion with
-     * bit 7 set, or such a companion without one.
+     * every speed, <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>); a SuperSpeed companion not directly after
+     * an endpoint, with {@code bMaxBurst} above 15 or isochronous Mult 3; an SSP isochronous companion not directly
+     * after a companion with bit 7 set, or such a companion without one.
      *
      * @param bytes what GET_DESCRIPTOR(CONFIGURATION) returned for {@code wTotalLength} bytes
      * @return the configuration with every alternate setting and endpoint
@@ -110,7 +112,8 @@ public final class Descriptors {
     }
 
     /**
-     * Parses a BOS descriptor with its device capabilities (USB 3.x; usb-iso-apis.md §4).
+     * Parses a BOS descriptor with its device capabilities (USB 3.x;
+     * <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>).
      *
      * @param bytes what GET_DESCRIPTOR(BOS) returned for {@code wTotalLength} bytes
      * @return the BOS
@@ -150,8 +153,9 @@ public final class Descriptors {
     }
 
     /**
-     * Builds CE's {@code USB_DEVICE} (what {@code GetDeviceInfo} returns, §1.4) from the device
-     * descriptor and every configuration descriptor set.
+     * Builds CE's {@code USB_DEVICE} (what {@code GetDeviceInfo} returns,
+     * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>) from the device descriptor and every configuration
+     * descriptor set.
      *
      * @param deviceDescriptor the 18-byte device descriptor
      * @param configurationDescriptors one full configuration descriptor set per configuration, in index

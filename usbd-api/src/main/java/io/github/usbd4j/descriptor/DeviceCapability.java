@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * One device capability descriptor of a BOS ({@code USB_DEVICE_CAPABILITY_DESCRIPTOR}, {@code
- * usbspec.h}; usb-iso-apis.md §4). Immutable: the array is copied in and out.
+ * usbspec.h}; <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>). Immutable: the array is copied in and out.
  *
  * @param bDevCapabilityType the capability type, e.g. 2 (USB 2.0 extension) or 3 (SuperSpeed USB)
  * @param data the bytes after {@code bDevCapabilityType}

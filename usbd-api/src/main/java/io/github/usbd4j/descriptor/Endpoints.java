@@ -9,8 +9,9 @@ import java.util.Optional;
 
 /**
  * Endpoint arithmetic every isochronous driver needs, from a {@code usb100.h} endpoint descriptor and
- * the CE {@code USB_ENDPOINT} record (usb-iso-apis.md §1.4, §4), and the one rule for which endpoint
- * descriptors are usable.
+ * the CE {@code USB_ENDPOINT} record (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>,
+ * <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>), and the one rule for which endpoint descriptors are
+ * usable.
  *
  * <p><b>Validity, in one place.</b> {@link #problem(UsbEndpointDescriptor, UsbSpeed)} says why an endpoint
  * cannot be used at a speed; the descriptor parser applies its speed-independent part ({@link
@@ -142,10 +143,10 @@ public final class Endpoints {
 
     /**
      * The service period in bus intervals (1 ms frames at low/full speed, 125 µs microframes at high
-     * speed and SuperSpeed; §4): isochronous {@code 2^(bInterval-1)} at every speed with {@code
-     * bInterval} 1..16; interrupt {@code bInterval} frames (1..255) at low/full speed and {@code
-     * 2^(bInterval-1)} microframes (1..16) above, where a {@code bInterval} above 16 is read as frames as
-     * Linux does (the largest power of two microframes not above {@code bInterval × 8}; see the class
+     * speed and SuperSpeed; <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>): isochronous {@code
+     * 2^(bInterval-1)} at every speed with {@code bInterval} 1..16; interrupt {@code bInterval} frames (1..255) at
+     * low/full speed and {@code 2^(bInterval-1)} microframes (1..16) above, where a {@code bInterval} above 16 is read
+     * as frames as Linux does (the largest power of two microframes not above {@code bInterval × 8}; see the class
      * description). Bulk and control endpoints are not scheduled periodically: 0.
      *
      * @param ep the endpoint descriptor
@@ -175,12 +176,12 @@ public final class Endpoints {
     }
 
     /**
-     * The most bytes a periodic endpoint moves in one service interval (§4): at low/full speed {@code
-     * wMaxPacketSize} bits 10:0; at high speed bits 10:0 times {@code 1 +} bits 12:11; at SuperSpeed the
-     * companion's {@code wBytesPerInterval}, and at SuperSpeedPlus the SSP isochronous companion's
-     * {@code dwBytesPerInterval} when the companion's bit 7 announces one. Without a companion (which
-     * USB 3 forbids, but a hand-built record may lack) it falls back to {@code (bMaxBurst+1)(Mult+1)}
-     * times bits 10:0 with both fields 0, that is one packet.
+     * The most bytes a periodic endpoint moves in one service interval
+     * (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>): at low/full speed {@code wMaxPacketSize} bits 10:0;
+     * at high speed bits 10:0 times {@code 1 +} bits 12:11; at SuperSpeed the companion's {@code wBytesPerInterval},
+     * and at SuperSpeedPlus the SSP isochronous companion's {@code dwBytesPerInterval} when the companion's bit 7
+     * announces one. Without a companion (which USB 3 forbids, but a hand-built record may lack) it falls back to
+     * {@code (bMaxBurst+1)(Mult+1)} times bits 10:0 with both fields 0, that is one packet.
      *
      * @param ep the endpoint with its extended bytes
      * @param speed the speed the device runs at
@@ -227,7 +228,8 @@ public final class Endpoints {
      * the service intervals that fall in a frame ({@link UsbSpeed#intervalsPerFrame()} / {@link
      * #servicePeriod}), and at least one interval's worth when the period is a frame or longer.
      * E.g. a high-speed 3×1024 isochronous endpoint with {@code bInterval} 1 moves 24576 bytes per frame
-     * (§4). Saturates at {@link Integer#MAX_VALUE} (only absurd SSP companions get there).
+     * (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>). Saturates at {@link Integer#MAX_VALUE} (only absurd
+     * SSP companions get there).
      *
      * @param ep the endpoint with its extended bytes
      * @param speed the speed the device runs at

@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * One descriptor of a block, as {@link Descriptors#split} finds it: the generic {@code
  * USB_COMMON_DESCRIPTOR} header ({@code bLength}, {@code bDescriptorType}) with its bytes, for walking
- * class-specific descriptors (usb-iso-apis.md §1.4). Immutable: the array is copied in and out.
+ * class-specific descriptors (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>). Immutable: the array is
+ * copied in and out.
  *
  * @param offset where the descriptor starts in the block
  * @param bDescriptorType its type, e.g. {@code 0x24} for {@code CS_INTERFACE}

@@ -2,9 +2,9 @@ package io.github.usbd4j.descriptor;
 
 /**
  * The SuperSpeed endpoint companion (type {@code 0x30}, 6 bytes; {@code
- * USB_SUPERSPEED_ENDPOINT_COMPANION_DESCRIPTOR} of {@code usbspec.h}; usb-iso-apis.md §4) that directly
- * follows every endpoint descriptor of a SuperSpeed configuration. Find it with {@link
- * Endpoints#superSpeedCompanion}.
+ * USB_SUPERSPEED_ENDPOINT_COMPANION_DESCRIPTOR} of {@code usbspec.h};
+ * <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>) that directly follows every endpoint descriptor of a
+ * SuperSpeed configuration. Find it with {@link Endpoints#superSpeedCompanion}.
  *
  * @param bMaxBurst packets per burst minus one, 0..15
  * @param bmAttributes bulk: bits 4:0 MaxStreams; isochronous: bits 1:0 Mult, bit 7 an SSP isochronous

@@ -2,7 +2,7 @@ package io.github.usbd4j.descriptor;
 
 /**
  * The speed a device runs at, which decides how {@code bInterval} and {@code wMaxPacketSize} are read
- * (usb-iso-apis.md §4).
+ * (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>).
  */
 public enum UsbSpeed {
     /** Low speed, 1.5 Mbit/s, 1 ms frames. */

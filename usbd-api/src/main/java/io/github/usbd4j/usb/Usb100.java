@@ -3,7 +3,9 @@ package io.github.usbd4j.usb;
 /**
  * Constants of {@code usb100.h} (USB 1.x descriptors) and of its {@code usb200.h}/{@code usbspec.h}
  * successors that the descriptors of USB 2.0 and 3.x devices use: descriptor types, endpoint types
- * and masks, {@code bmRequestType} bits, standard request codes and feature selectors (usb-iso-apis.md §1.4, §4).
+ * and masks, {@code bmRequestType} bits, standard request codes and feature selectors
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>,
+ * <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>).
  */
 public final class Usb100 {
     private Usb100() {}

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One configuration: CE's {@code USB_CONFIGURATION} ({@code usbtypes.h}, usb-iso-apis.md §1.4).
+ * One configuration: CE's {@code USB_CONFIGURATION} ({@code usbtypes.h},
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
  *
  * <p>{@link #interfaces()} is CE's {@code lpInterfaces}: one entry per alternate setting, so its size is
  * CE's {@code dwNumInterfaces}. {@code extended} is CE's {@code lpvExtended}: descriptors between the
@@ -48,7 +49,8 @@ public final class UsbConfiguration {
     }
 
     /**
-     * The alternate setting with these numbers, as CE's {@code FindInterface} scans for it (§1.4).
+     * The alternate setting with these numbers, as CE's {@code FindInterface} scans for it
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
      *
      * @param bInterfaceNumber interface number
      * @param bAlternateSetting alternate setting

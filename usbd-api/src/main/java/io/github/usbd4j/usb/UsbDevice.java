@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What {@code GetDeviceInfo} returns: CE's {@code USB_DEVICE} ({@code usbtypes.h}, usb-iso-apis.md
- * §1.4). CE has no {@code USB_DEVICE_INFO}; this is it.
+ * What {@code GetDeviceInfo} returns: CE's {@code USB_DEVICE} ({@code usbtypes.h},
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>). CE has no {@code USB_DEVICE_INFO}; this is it.
  *
  * @param descriptor the device descriptor ({@code Descriptor})
  * @param configs every configuration ({@code lpConfigs}), {@code bNumConfigurations} entries
@@ -25,7 +25,7 @@ public record UsbDevice(UsbDeviceDescriptor descriptor, List<UsbConfiguration> c
 
     /**
      * CE's {@code FindInterface(lpDevice, bInterfaceNumber, bAlternateSetting)} on the active
-     * configuration (§1.4).
+     * configuration (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
      *
      * @param bInterfaceNumber interface number
      * @param bAlternateSetting alternate setting

@@ -2,7 +2,8 @@ package io.github.usbd4j.usb;
 
 /**
  * The 8-byte setup packet of a control transfer: CE's {@code USB_DEVICE_REQUEST} ({@code usbtypes.h},
- * usb-iso-apis.md §1.4). Build {@code bmRequestType} from the {@code Usb100.USB_REQUEST_*} bits.
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>). Build {@code bmRequestType} from the {@code
+ * Usb100.USB_REQUEST_*} bits.
  *
  * @param bmRequestType direction, type and recipient
  * @param bRequest request code

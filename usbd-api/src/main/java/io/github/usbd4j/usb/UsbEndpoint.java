@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One endpoint of an alternate setting: CE's {@code USB_ENDPOINT} ({@code usbtypes.h}, usb-iso-apis.md
- * §1.4).
+ * One endpoint of an alternate setting: CE's {@code USB_ENDPOINT} ({@code usbtypes.h},
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>).
  *
  * <p>{@code extended} is CE's {@code lpvExtended}: the class- or vendor-specific descriptors that follow
  * the endpoint descriptor in the configuration, as raw bytes, including a SuperSpeed endpoint companion

@@ -6,8 +6,8 @@ package io.github.usbd4j.usb;
  *
  * <p>{@link #wMaxPacketSize()} is the raw descriptor value: bits 10:0 are the payload size and, on
  * high-speed periodic endpoints, bits 12:11 the number of additional transactions per microframe. CE's
- * {@code IssueIsochTransfer} checks frame lengths against this raw value (usb-iso-apis.md §1.8); the
- * helpers below split it.
+ * {@code IssueIsochTransfer} checks frame lengths against this raw value
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>); the helpers below split it.
  *
  * @param bLength size of this descriptor, 7 (or 9 for audio endpoints)
  * @param bDescriptorType {@link Usb100#USB_ENDPOINT_DESCRIPTOR_TYPE}

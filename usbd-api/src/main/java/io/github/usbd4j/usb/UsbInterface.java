@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One alternate setting of an interface: CE's {@code USB_INTERFACE} ({@code usbtypes.h}, usb-iso-apis.md
- * §1.4). A configuration lists one {@code UsbInterface} per alternate setting, as CE does.
+ * One alternate setting of an interface: CE's {@code USB_INTERFACE} ({@code usbtypes.h},
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>). A configuration lists one {@code UsbInterface} per
+ * alternate setting, as CE does.
  *
  * <p>{@code extended} is CE's {@code lpvExtended}: the class-specific descriptors between this interface
  * descriptor and its first endpoint (for example the UAC or UVC class descriptors), as raw bytes.

@@ -2,8 +2,9 @@ package io.github.usbd4j.usb;
 
 /**
  * One packet of an isochronous transfer: {@code USBD_ISO_PACKET_DESCRIPTOR} of {@code usb.h}
- * (usb-iso-apis.md §2.1, §3.4). A mutable struct, as in C, so that driver code ports line by line
- * ({@code urb->IsoPacket[i].Offset = i * size} becomes {@code urb.isoPacket[i].offset = i * size}).
+ * (<a href="{@docRoot}/../reference/winusb.html#s2-1">§2.1</a>,
+ * <a href="{@docRoot}/../reference/wdm.html#s3-4">§3.4</a>). A mutable struct, as in C, so that driver code ports line
+ * by line ({@code urb->IsoPacket[i].Offset = i * size} becomes {@code urb.isoPacket[i].offset = i * size}).
  */
 public final class UsbdIsoPacketDescriptor {
     /** {@code Offset}: byte offset of the packet from the start of the transfer buffer. */

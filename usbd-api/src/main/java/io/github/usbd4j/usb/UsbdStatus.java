@@ -4,8 +4,9 @@ import io.github.usbd4j.usb.internal.ConstantNames;
 import java.util.Map;
 
 /**
- * {@code USBD_STATUS} values of {@code usb.h} (usb-iso-apis.md §3.6): per-packet and per-URB outcomes
- * of the WDM and WinUSB isochronous APIs. Bits 31:30 are the state: 00 success, 01 pending, 1x error.
+ * {@code USBD_STATUS} values of {@code usb.h} (<a href="{@docRoot}/../reference/wdm.html#s3-6">§3.6</a>): per-packet
+ * and per-URB outcomes of the WDM and WinUSB isochronous APIs. Bits 31:30 are the state: 00 success, 01 pending, 1x
+ * error.
  */
 public final class UsbdStatus {
     private UsbdStatus() {}
@@ -66,7 +67,10 @@ public final class UsbdStatus {
     public static final int USBD_STATUS_INTERNAL_HC_ERROR = 0x80000800;
     /** Short transfer. */
     public static final int USBD_STATUS_ERROR_SHORT_TRANSFER = 0x80000900;
-    /** The start frame is outside ±1024 frames of the current frame (§3.5). */
+    /**
+     * The start frame is outside ±1024 frames of the current frame
+     * (<a href="{@docRoot}/../reference/wdm.html#s3-5">§3.5</a>).
+     */
     public static final int USBD_STATUS_BAD_START_FRAME = 0xC0000A00;
     /** Every packet of the isochronous request failed. */
     public static final int USBD_STATUS_ISOCH_REQUEST_FAILED = 0xC0000B00;

@@ -7,7 +7,9 @@
  * {@code bmRequestType} bits ({@link io.github.usbd4j.usb.Usb100}), a device handle that every
  * personality accepts ({@link io.github.usbd4j.usb.DeviceHandle}), and the Windows Driver Kit's
  * {@code USBD_STATUS} values and {@code USBD_ISO_PACKET_DESCRIPTOR} that the WinUSB and WDM personalities
- * share (usb-iso-apis.md §1.4, §2.1, §3.6, §4).
+ * share (<a href="{@docRoot}/../reference/ce-usbd.html#s1-4">§1.4</a>,
+ * <a href="{@docRoot}/../reference/winusb.html#s2-1">§2.1</a>,
+ * <a href="{@docRoot}/../reference/wdm.html#s3-6">§3.6</a>, <a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>).
  *
  * <p>The CE, WinUSB and WDM personalities, the descriptor parsers, the simulator and the backends all use
  * these types; none of them depends on another personality.

@@ -4,9 +4,10 @@ import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import java.nio.ByteBuffer;
 
 /**
- * An isochronous URB: {@code struct _URB_ISOCH_TRANSFER} of {@code usb.h} (usb-iso-apis.md §3.1), from
- * {@link Wdm#usbdIsochUrbAllocate}. A mutable struct with the C fields, so that driver code ports line by
- * line; the client fills the request fields, the stack writes the results.
+ * An isochronous URB: {@code struct _URB_ISOCH_TRANSFER} of {@code usb.h}
+ * (<a href="{@docRoot}/../reference/wdm.html#s3-1">§3.1</a>), from {@link Wdm#usbdIsochUrbAllocate}. A mutable struct
+ * with the C fields, so that driver code ports line by line; the client fills the request fields, the stack writes the
+ * results.
  */
 public final class Urb {
     /** {@code URB_FUNCTION_ABORT_PIPE}. */
@@ -16,19 +17,22 @@ public final class Urb {
     /** {@code URB_FUNCTION_ISOCH_TRANSFER}. */
     public static final int URB_FUNCTION_ISOCH_TRANSFER = 0x000A;
 
-    /** {@code USBD_TRANSFER_DIRECTION_OUT} (§3.2). */
+    /** {@code USBD_TRANSFER_DIRECTION_OUT} (<a href="{@docRoot}/../reference/wdm.html#s3-2">§3.2</a>). */
     public static final int USBD_TRANSFER_DIRECTION_OUT = 0;
-    /** {@code USBD_TRANSFER_DIRECTION_IN} (§3.2). */
+    /** {@code USBD_TRANSFER_DIRECTION_IN} (<a href="{@docRoot}/../reference/wdm.html#s3-2">§3.2</a>). */
     public static final int USBD_TRANSFER_DIRECTION_IN = 0x00000001;
     /** {@code USBD_SHORT_TRANSFER_OK}: no effect on isochronous transfers, whose short packets are never errors. */
     public static final int USBD_SHORT_TRANSFER_OK = 0x00000002;
-    /** {@code USBD_START_ISO_TRANSFER_ASAP} (§3.5). */
+    /** {@code USBD_START_ISO_TRANSFER_ASAP} (<a href="{@docRoot}/../reference/wdm.html#s3-5">§3.5</a>). */
     public static final int USBD_START_ISO_TRANSFER_ASAP = 0x00000004;
     /** {@code USBD_DEFAULT_PIPE_TRANSFER}. */
     public static final int USBD_DEFAULT_PIPE_TRANSFER = 0x00000008;
     /** {@code VALID_TRANSFER_FLAGS_MASK}. */
     public static final int VALID_TRANSFER_FLAGS_MASK = 0x0000000F;
-    /** {@code USBD_ISO_START_FRAME_RANGE}: an explicit start must lie within this many frames of now (§3.5). */
+    /**
+     * {@code USBD_ISO_START_FRAME_RANGE}: an explicit start must lie within this many frames of now
+     * (<a href="{@docRoot}/../reference/wdm.html#s3-5">§3.5</a>).
+     */
     public static final int USBD_ISO_START_FRAME_RANGE = 1024;
 
     /** {@code Hdr.Length}: the URB's size, {@code GET_ISO_URB_SIZE(n)} on a 64-bit system. */
@@ -64,8 +68,8 @@ public final class Urb {
     }
 
     /**
-     * {@code GET_ISO_URB_SIZE(n)} for a 64-bit system (§3.3): the struct with one descriptor inside, plus
-     * {@code n} more, so one descriptor too many, as the macro does.
+     * {@code GET_ISO_URB_SIZE(n)} for a 64-bit system (<a href="{@docRoot}/../reference/wdm.html#s3-3">§3.3</a>): the
+     * struct with one descriptor inside, plus {@code n} more, so one descriptor too many, as the macro does.
      *
      * @param n the packet count
      * @return the size in bytes

@@ -3,16 +3,16 @@ package io.github.usbd4j.wdm;
 import io.github.usbd4j.usb.DeviceHandle;
 
 /**
- * The calls a WDM/KMDF client driver makes for isochronous transfers (usb-iso-apis.md §3), each returning
- * an {@link NtStatus}.
+ * The calls a WDM/KMDF client driver makes for isochronous transfers
+ * (<a href="{@docRoot}/../reference/wdm.html#s3">§3</a>), each returning an {@link NtStatus}.
  *
- * <p>Rules enforced before anything reaches the bus (§3.4, §3.5): at most 255 packets per URB at full
- * speed and 1024 at high speed, where {@code NumberOfPackets} must also be a multiple of the packets per
- * frame ({@code 8 / period}); packet offsets contiguous and increasing, each packet within the pipe's
- * maximum bytes per interval; without ASAP, a start frame within ±1024 frames of now, else
- * {@code Hdr.Status = USBD_STATUS_BAD_START_FRAME}. Packets whose frame has passed fail one by one with
- * {@code USBD_STATUS_ISO_NOT_ACCESSED_LATE}; {@code Hdr.Status} stays {@code USBD_STATUS_SUCCESS} unless
- * every packet failed. Short IN packets are never errors.
+ * <p>Rules enforced before anything reaches the bus (<a href="{@docRoot}/../reference/wdm.html#s3-4">§3.4</a>,
+ * <a href="{@docRoot}/../reference/wdm.html#s3-5">§3.5</a>): at most 255 packets per URB at full speed and 1024 at high
+ * speed, where {@code NumberOfPackets} must also be a multiple of the packets per frame ({@code 8 / period}); packet
+ * offsets contiguous and increasing, each packet within the pipe's maximum bytes per interval; without ASAP, a start
+ * frame within ±1024 frames of now, else {@code Hdr.Status = USBD_STATUS_BAD_START_FRAME}. Packets whose frame has
+ * passed fail one by one with {@code USBD_STATUS_ISO_NOT_ACCESSED_LATE}; {@code Hdr.Status} stays {@code
+ * USBD_STATUS_SUCCESS} unless every packet failed. Short IN packets are never errors.
  */
 public interface Wdm {
 
@@ -26,8 +26,8 @@ public interface Wdm {
     int usbdCreateHandle(DeviceHandle device, UsbdHandle[] usbdHandle);
 
     /**
-     * {@code USBD_IsochUrbAllocate} (§3.3): a zeroed URB for {@code numberOfIsochPacket} packets, with
-     * {@code Hdr.Length} and {@code Hdr.Function} set.
+     * {@code USBD_IsochUrbAllocate} (<a href="{@docRoot}/../reference/wdm.html#s3-3">§3.3</a>): a zeroed URB for {@code
+     * numberOfIsochPacket} packets, with {@code Hdr.Length} and {@code Hdr.Function} set.
      *
      * @param usbdHandle the handle
      * @param numberOfIsochPacket packets, 1..1024

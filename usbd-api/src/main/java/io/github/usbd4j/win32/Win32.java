@@ -5,8 +5,12 @@ import java.util.Map;
 
 /**
  * The Win32 error codes that USBD and the WinUSB personality set (standard {@code winerror.h} values,
- * usb-iso-apis.md §1.7, §1.8, §1.10, §2.6; the device manager's, §D3 to §D6), and the per-thread last error that {@code GetLastError()}
- * reads. One last error per thread, shared by every Win32-style API of the library, as in Windows.
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>,
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>,
+ * <a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>,
+ * <a href="{@docRoot}/../reference/winusb.html#s2-6">§2.6</a>; the device manager's, <a href="{@docRoot}/../reference/ce-devmgr.html#d3">§D3</a> to <a href="{@docRoot}/../reference/ce-devmgr.html#d6">§D6</a>), and the per-thread
+ * last error that {@code GetLastError()} reads. One last error per thread, shared by every Win32-style API of the
+ * library, as in Windows.
  *
  * <p>Every CE {@code USB_FUNCS} or WinUSB call that fails returns {@code null} or {@code false} and sets
  * the calling thread's last error; a call that succeeds does not clear it, as in Win32.
@@ -48,7 +52,10 @@ public final class Win32 {
     public static final int ERROR_SEM_TIMEOUT = 121;
     /** The data area passed to a system call is too small. */
     public static final int ERROR_INSUFFICIENT_BUFFER = 122;
-    /** The requested resource is in use: no bandwidth, or the endpoint is already open (§1.10). */
+    /**
+     * The requested resource is in use: no bandwidth, or the endpoint is already open
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-10">§1.10</a>).
+     */
     public static final int ERROR_BUSY = 170;
     /** Cannot create a file when that file already exists. */
     public static final int ERROR_ALREADY_EXISTS = 183;
@@ -60,7 +67,10 @@ public final class Win32 {
     public static final int ERROR_IO_INCOMPLETE = 996;
     /** Overlapped I/O operation is in progress. */
     public static final int ERROR_IO_PENDING = 997;
-    /** Cannot complete this function: a start frame that cannot be scheduled (§1.8). */
+    /**
+     * Cannot complete this function: a start frame that cannot be scheduled
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+     */
     public static final int ERROR_CAN_NOT_COMPLETE = 1003;
     /** The device is not connected. */
     public static final int ERROR_DEVICE_NOT_CONNECTED = 1167;

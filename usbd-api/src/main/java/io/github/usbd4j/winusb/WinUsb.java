@@ -5,19 +5,20 @@ import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import java.nio.ByteBuffer;
 
 /**
- * The WinUSB isochronous functions (usb-iso-apis.md §2.2, §2.3), one method per {@code WinUsb_*} call,
- * named after it. Each returns {@code BOOL} and sets {@link io.github.usbd4j.win32.Win32#getLastError()}: with an
- * {@link Overlapped}, a call that was accepted returns {@code false} with {@code ERROR_IO_PENDING}, as
- * WinUSB does; without one it blocks until the I/O completes.
+ * The WinUSB isochronous functions (<a href="{@docRoot}/../reference/winusb.html#s2-2">§2.2</a>,
+ * <a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>), one method per {@code WinUsb_*} call, named after it.
+ * Each returns {@code BOOL} and sets {@link io.github.usbd4j.win32.Win32#getLastError()}: with an {@link Overlapped}, a
+ * call that was accepted returns {@code false} with {@code ERROR_IO_PENDING}, as WinUSB does; without one it blocks
+ * until the I/O completes.
  *
- * <p>Rules (§2.3, §2.4): transfers address sub-ranges of a registered buffer; each transfer's length must
- * be a whole number of frames ({@code MaximumBytesPerInterval × 8 / period} at high speed,
- * {@code MaximumBytesPerInterval} at full speed), else {@code ERROR_INVALID_PARAMETER}; ASAP transfers
- * follow the pipe's stream, and with {@code ContinueStream} fail if they cannot without a gap; packets
- * whose frame has passed fail one by one ({@code USBD_STATUS_ISO_NOT_ACCESSED_LATE}) instead of the whole
- * transfer being refused as CE does; an explicit start more than 1024 frames from now is refused.
- * {@code lpNumberOfBytesTransferred} is always 0 for isochronous I/O; read results are in the packet
- * descriptors.
+ * <p>Rules (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>,
+ * <a href="{@docRoot}/../reference/winusb.html#s2-4">§2.4</a>): transfers address sub-ranges of a registered buffer;
+ * each transfer's length must be a whole number of frames ({@code MaximumBytesPerInterval × 8 / period} at high speed,
+ * {@code MaximumBytesPerInterval} at full speed), else {@code ERROR_INVALID_PARAMETER}; ASAP transfers follow the
+ * pipe's stream, and with {@code ContinueStream} fail if they cannot without a gap; packets whose frame has passed fail
+ * one by one ({@code USBD_STATUS_ISO_NOT_ACCESSED_LATE}) instead of the whole transfer being refused as CE does; an
+ * explicit start more than 1024 frames from now is refused. {@code lpNumberOfBytesTransferred} is always 0 for
+ * isochronous I/O; read results are in the packet descriptors.
  */
 public interface WinUsb {
 
@@ -61,7 +62,8 @@ public interface WinUsb {
     boolean setCurrentAlternateSetting(WinUsbInterfaceHandle interfaceHandle, int settingNumber);
 
     /**
-     * {@code WinUsb_QueryPipeEx} (§2.3): a pipe of an alternate setting by index.
+     * {@code WinUsb_QueryPipeEx} (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>): a pipe of an alternate
+     * setting by index.
      *
      * @param interfaceHandle the interface
      * @param alternateSettingNumber the alternate setting
@@ -76,8 +78,8 @@ public interface WinUsb {
             WinUsbPipeInformationEx[] pipeInformationEx);
 
     /**
-     * {@code WinUsb_RegisterIsochBuffer} (§2.3): ties a buffer to one isochronous pipe of the current
-     * alternate setting.
+     * {@code WinUsb_RegisterIsochBuffer} (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>): ties a buffer
+     * to one isochronous pipe of the current alternate setting.
      *
      * @param interfaceHandle the interface
      * @param pipeId the endpoint address
@@ -174,8 +176,8 @@ public interface WinUsb {
             Overlapped overlapped);
 
     /**
-     * {@code WinUsb_GetCurrentFrameNumber} (§2.3): the frame and a timestamp in nanoseconds of bus time (the
-     * stand-in for a {@code QueryPerformanceCounter} value).
+     * {@code WinUsb_GetCurrentFrameNumber} (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>): the frame and
+     * a timestamp in nanoseconds of bus time (the stand-in for a {@code QueryPerformanceCounter} value).
      *
      * @param interfaceHandle the interface
      * @param currentFrameNumber receives the frame
@@ -185,8 +187,8 @@ public interface WinUsb {
     boolean getCurrentFrameNumber(WinUsbInterfaceHandle interfaceHandle, int[] currentFrameNumber, long[] timeStamp);
 
     /**
-     * {@code WinUsb_GetAdjustedFrameNumber} (§2.3): advances a frame number read at {@code timeStamp} by the
-     * milliseconds since.
+     * {@code WinUsb_GetAdjustedFrameNumber} (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>): advances a
+     * frame number read at {@code timeStamp} by the milliseconds since.
      *
      * @param currentFrameNumber in: the frame read; out: the frame now
      * @param timeStamp the timestamp read with it
@@ -199,7 +201,8 @@ public interface WinUsb {
      *
      * @param interfaceHandle the interface
      * @param overlapped the I/O
-     * @param numberOfBytesTransferred receives 0 for isochronous I/O (§2.3)
+     * @param numberOfBytesTransferred receives 0 for isochronous I/O
+     * (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>)
      * @param wait block until it completes
      * @return {@code true} when it completed successfully; {@code false} with {@code ERROR_IO_INCOMPLETE}
      *     while pending, or the I/O's error

@@ -1,7 +1,8 @@
 package io.github.usbd4j.winusb;
 
 /**
- * {@code WINUSB_PIPE_INFORMATION_EX} (usb-iso-apis.md §2.1), filled by {@link WinUsb#queryPipeEx}.
+ * {@code WINUSB_PIPE_INFORMATION_EX} (<a href="{@docRoot}/../reference/winusb.html#s2-1">§2.1</a>), filled by {@link
+ * WinUsb#queryPipeEx}.
  *
  * @param pipeType {@code USBD_PIPE_TYPE}: {@link #USBD_PIPE_TYPE_CONTROL} .. {@link #USBD_PIPE_TYPE_INTERRUPT}
  * @param pipeId endpoint address, direction bit included

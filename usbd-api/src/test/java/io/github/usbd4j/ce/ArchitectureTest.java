@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Layering of usbd-api (ARCHITECTURE.md "Modules and packages"): the API depends on nothing of usbd-impl
+ * Layering of usbd-api ([Modules and packages](reference/design.html#modules)): the API depends on nothing of usbd-impl
  * or of any library, and the personalities do not import each other.
  */
 class ArchitectureTest {

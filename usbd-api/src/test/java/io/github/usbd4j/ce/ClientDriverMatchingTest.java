@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ClientDriverMatching}: the CE 6/7 USBD search (usb-iso-apis.md §1.5; usbd.cpp
+ * {@link ClientDriverMatching}: the CE 6/7 USBD search ([§1.5](reference/ce-usbd.html#s1-5); usbd.cpp
  * {@code LoadUSBClient}/{@code ConvertToClientRegistry}). Device level: (vendor + device class), (vendor),
  * (device class), never {@code Default\Default\Default}. Interface level: (vendor + device class + interface
  * class), (vendor + interface class), (device class + interface class), (interface class), then

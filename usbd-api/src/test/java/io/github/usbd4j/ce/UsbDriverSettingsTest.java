@@ -7,13 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UsbDriverSettings}: CE's {@code USB_DRIVER_SETTINGS} (usb-iso-apis.md §1.4) and the
- * {@code LoadClients} key USBD builds from it (§1.5: each group {@code "%u_%u_%u"}, {@code "%u_%u"},
- * {@code "%u"} in decimal, or {@code "Default"} when all its fields are {@code USB_NO_INFO}).
+ * {@link UsbDriverSettings}: CE's {@code USB_DRIVER_SETTINGS} ([§1.4](reference/ce-usbd.html#s1-4)) and the
+ * {@code LoadClients} key USBD builds from it ([§1.5](reference/ce-usbd.html#s1-5): each group {@code "%u_%u_%u"},
+ * {@code "%u_%u"}, {@code "%u"} in decimal, or {@code "Default"} when all its fields are {@code USB_NO_INFO}).
  */
 class UsbDriverSettingsTest {
 
-    /** §1.2: USB_NO_INFO = 0xFFFFFFFF. */
+    /** [§1.2](reference/ce-usbd.html#s1-2): USB_NO_INFO = 0xFFFFFFFF. */
     private static final int NO = 0xFFFFFFFF;
 
     @Test
@@ -60,7 +60,7 @@ class UsbDriverSettingsTest {
 
     @Test
     void productWithoutVendor_isRejected() {
-        // §1.5 key names are X, X_Y, X_Y_Z: a group is filled left to right
+        // [§1.5](reference/ce-usbd.html#s1-5) key names are X, X_Y, X_Y_Z: a group is filled left to right
         assertThatThrownBy(() -> new UsbDriverSettings(NO, 0x0040, NO, NO, NO, NO, NO, NO, NO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("vendor")

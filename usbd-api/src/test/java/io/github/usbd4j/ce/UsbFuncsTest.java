@@ -23,10 +23,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** {@link UsbFuncs} against the {@code USB_FUNCS} table of usb-iso-apis.md §1.6. */
+/** {@link UsbFuncs} against the {@code USB_FUNCS} table of [§1.6](reference/ce-usbd.html#s1-6). */
 class UsbFuncsTest {
 
-    /** §1.6: the 42 member names in table order, exactly as in usbdi.h (typo included). */
+    /**
+     * [§1.6](reference/ce-usbd.html#s1-6): the 42 member names in table order, exactly as in usbdi.h (typo included).
+     */
     private static final List<String> SPEC_1_6_MEMBERS = List.of(
             "lpGetUSBDVersion",
             "lpOpenClientRegistyKey",
@@ -72,8 +74,8 @@ class UsbFuncsTest {
             "lpGetClientRegistryPath");
 
     /**
-     * §1.6 signature column, per member in table order: the number of C parameters and the Java return type
-     * of the C return type (VOID → void, BOOL → boolean, HKEY → ClientRegistryKey, USB_TRANSFER →
+     * [§1.6](reference/ce-usbd.html#s1-6) signature column, per member in table order: the number of C parameters and
+     * the Java return type of the C return type (VOID → void, BOOL → boolean, HKEY → ClientRegistryKey, USB_TRANSFER →
      * UsbTransfer, USB_PIPE → UsbPipe, LPCUSB_INTERFACE → UsbInterface, LPCUSB_DEVICE → UsbDevice).
      */
     private static final Object[][] SPEC_1_6_ARITY_AND_RETURN = {
@@ -356,7 +358,7 @@ class UsbFuncsTest {
 
     @Test
     void dwCount_is172OnThirtyTwoBitCe() {
-        // §1.6: 4 + 41 × 4 = 168 for the CE 5 table, 172 with member 42
+        // [§1.6](reference/ce-usbd.html#s1-6): 4 + 41 × 4 = 168 for the CE 5 table, 172 with member 42
         assertThat(UsbFuncs.DW_COUNT).isEqualTo(172);
     }
 

@@ -11,13 +11,13 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UsbTypes} against usb-iso-apis.md §1.2 (flags, other constants, bmRequestType helpers) and §1.3
- * (USB_ERROR). The spec values are written here as literals on purpose: the test must not read them from
- * the class under test.
+ * {@link UsbTypes} against [§1.2](reference/ce-usbd.html#s1-2) (flags, other constants, bmRequestType helpers) and
+ * [§1.3](reference/ce-usbd.html#s1-3) (USB_ERROR). The spec values are written here as literals on purpose: the test
+ * must not read them from the class under test.
  */
 class UsbTypesTest {
 
-    /** §1.2 table: the ten dwFlags, in the spec's order. */
+    /** [§1.2](reference/ce-usbd.html#s1-2) table: the ten dwFlags, in the spec's order. */
     private static final Map<String, Integer> SPEC_1_2_FLAGS = literal(
             "USB_OUT_TRANSFER", 0x00000000,
             "USB_IN_TRANSFER", 0x00000080,
@@ -30,7 +30,7 @@ class UsbTypesTest {
             "USB_SEND_TO_ENDPOINT", 0x00004000,
             "USB_DONT_BLOCK_FOR_MEM", 0x00008000);
 
-    /** §1.3 table: every USB_ERROR value. */
+    /** [§1.3](reference/ce-usbd.html#s1-3) table: every USB_ERROR value. */
     private static final Map<String, Integer> SPEC_1_3_ERRORS = literal(
             "USB_NO_ERROR", 0x00000000,
             "USB_CRC_ERROR", 0x00000001,
@@ -51,7 +51,7 @@ class UsbTypesTest {
             "USB_NOT_COMPLETE_ERROR", 0x00000103,
             "USB_CLIENT_BUFFER_ERROR", 0x00000104);
 
-    /** §1.2 "Other CE constants" and the bmRequestType helpers. */
+    /** [§1.2](reference/ce-usbd.html#s1-2) "Other CE constants" and the bmRequestType helpers. */
     private static final Map<String, Integer> SPEC_1_2_OTHER = literal(
             "USB_NO_INFO", 0xFFFFFFFF,
             "USB_MAX_LOAD_STRING", 261, // MAX_PATH (260) + 1
@@ -141,7 +141,8 @@ class UsbTypesTest {
 
     @Test
     void usbSemiSync_doesNotExist() {
-        // §1.2 / §6 item 1: no USB_SEMI_SYNC flag in CE
+        // [§1.2](reference/ce-usbd.html#s1-2) / [§6 item 1](reference/open-questions.html#s6-1): no USB_SEMI_SYNC flag
+        // in CE
         assertThat(publicIntConstants(n -> n.contains("SEMI_SYNC"))).isEmpty();
     }
 
@@ -154,9 +155,9 @@ class UsbTypesTest {
 
     @Test
     void errorName_unknownCodesAsUpperCaseHex() {
-        assertThat(UsbTypes.errorName(0x0A)).isEqualTo("0xA"); // §1.3: 0x0A, 0x0B unused
+        assertThat(UsbTypes.errorName(0x0A)).isEqualTo("0xA"); // [§1.3](reference/ce-usbd.html#s1-3): 0x0A, 0x0B unused
         assertThat(UsbTypes.errorName(0x0B)).isEqualTo("0xB");
-        assertThat(UsbTypes.errorName(0x102)).isEqualTo("0x102"); // §1.3: 0x102 unused
+        assertThat(UsbTypes.errorName(0x102)).isEqualTo("0x102"); // [§1.3](reference/ce-usbd.html#s1-3): 0x102 unused
         assertThat(UsbTypes.errorName(0xDEADBEEF)).isEqualTo("0xDEADBEEF");
         // not an error code although it is a UsbTypes constant
         assertThat(UsbTypes.errorName(UsbTypes.USB_NO_INFO)).isEqualTo("0xFFFFFFFF");
@@ -193,8 +194,9 @@ class UsbTypesTest {
 
     @Test
     void notificationCodes_areDistinctFromCloseDevice() {
-        // §1.5 / §6 item 2: USB_SUSPENDED_DEVICE and USB_RESUMED_DEVICE have no known CE value; they must
-        // at least not collide with USB_CLOSE_DEVICE (1) or each other
+        // [§1.5](reference/ce-usbd.html#s1-5) / [§6 item 2](reference/open-questions.html#s6-2): USB_SUSPENDED_DEVICE
+        // and USB_RESUMED_DEVICE have no known CE value; they must at least not collide with USB_CLOSE_DEVICE (1) or
+        // each other
         assertThat(Set.of(UsbTypes.USB_CLOSE_DEVICE, UsbTypes.USB_SUSPENDED_DEVICE, UsbTypes.USB_RESUMED_DEVICE))
                 .hasSize(3);
     }

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The period and payload arithmetic of usb-iso-apis.md §4. */
+/** The period and payload arithmetic of [§4](reference/usb-bus.html#s4). */
 class EndpointsTest {
 
     @ParameterizedTest(name = "type {0} bInterval {1} at {2} -> {3}")

@@ -126,7 +126,8 @@ class RealDescriptorsTest {
 
         UsbEndpoint alt2 = c.findInterface(1, 2).findEndpoint(0x81);
         assertThat(Endpoints.bytesPerServiceInterval(alt2, UsbSpeed.HIGH)).isEqualTo(3072);
-        assertThat(Endpoints.maxPayloadPerFrame(alt2, UsbSpeed.HIGH)).isEqualTo(24576); // the HS maximum, §4
+        // the HS maximum, [§4](reference/usb-bus.html#s4)
+        assertThat(Endpoints.maxPayloadPerFrame(alt2, UsbSpeed.HIGH)).isEqualTo(24576);
 
         UsbEndpoint alt3 = c.findInterface(1, 3).findEndpoint(0x81);
         assertThat(Endpoints.servicePeriod(alt3.descriptor(), UsbSpeed.HIGH)).isEqualTo(8);

@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The byte-packed descriptor records of usb100.h and the setup packet of usbtypes.h (usb-iso-apis.md §1.4):
- * every field is range-checked as its C type (UCHAR 0..255, USHORT 0..65535) and serialised
- * little-endian.
+ * The byte-packed descriptor records of usb100.h and the setup packet of usbtypes.h
+ * ([§1.4](reference/ce-usbd.html#s1-4)): every field is range-checked as its C type (UCHAR 0..255, USHORT 0..65535) and
+ * serialised little-endian.
  */
 class DescriptorRecordsTest {
 

@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The info records of usb-iso-apis.md §1.4 ({@code USB_ENDPOINT}, {@code USB_INTERFACE},
+ * The info records of [§1.4](reference/ce-usbd.html#s1-4) ({@code USB_ENDPOINT}, {@code USB_INTERFACE},
  * {@code USB_CONFIGURATION}, {@code USB_DEVICE}): immutable {@code lpvExtended}, endpoint count,
  * alternate settings as separate entries, and CE's {@code FindInterface} on the active configuration.
  */
@@ -114,7 +114,7 @@ class InfoRecordsTest {
 
     @Test
     void configuration_countsEveryAlternateSetting() {
-        // §1.4: dwNumInterfaces counts every alternate setting
+        // [§1.4](reference/ce-usbd.html#s1-4): dwNumInterfaces counts every alternate setting
         UsbConfiguration c = config(1, iface(0, 0), iface(1, 0), iface(1, 1, isoIn(0x81)));
         assertThat(c.numInterfaces()).isEqualTo(3);
         assertThat(c.interfaces()).hasSize(3);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Usb100}: endpoint types and masks from usb-iso-apis.md §1.4 (usb100.h), and the USB 2.0
+ * {@link Usb100}: endpoint types and masks from [§1.4](reference/ce-usbd.html#s1-4) (usb100.h), and the USB 2.0
  * chapter 9 / USB 3.x descriptor types, request codes and feature selectors (universal USB values, USB 2.0
  * tables 9-4, 9-5, 9-6 and USB 3.2 table 9-6), written here as literals.
  */
@@ -51,7 +51,8 @@ class Usb100Test {
 
     @Test
     void requestTypeBits_haveSpec12Values() {
-        // CE declares these in usbtypes.h (§1.2); they are chapter 9's bmRequestType bits, so they live here
+        // CE declares these in usbtypes.h ([§1.2](reference/ce-usbd.html#s1-2)); they are chapter 9's bmRequestType
+        // bits, so they live here
         assertThat(Usb100.USB_REQUEST_DEVICE_TO_HOST).isEqualTo(0x80);
         assertThat(Usb100.USB_REQUEST_HOST_TO_DEVICE).isEqualTo(0x00);
         assertThat(Usb100.USB_REQUEST_STANDARD).isEqualTo(0x00);
@@ -76,7 +77,7 @@ class Usb100Test {
         assertThat(Usb100.USB_REQUEST_SET_CONFIGURATION).isEqualTo(9);
         assertThat(Usb100.USB_REQUEST_GET_INTERFACE).isEqualTo(10);
         assertThat(Usb100.USB_REQUEST_SET_INTERFACE).isEqualTo(11);
-        // §1.9: SyncFrame issues SYNCH_FRAME, bRequest 12
+        // [§1.9](reference/ce-usbd.html#s1-9): SyncFrame issues SYNCH_FRAME, bRequest 12
         assertThat(Usb100.USB_REQUEST_SYNC_FRAME).isEqualTo(12);
     }
 

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** {@link UsbDeviceRequest}: CE's 8-byte {@code USB_DEVICE_REQUEST} (usb-iso-apis.md §1.4), little-endian on the wire. */
+/**
+ * {@link UsbDeviceRequest}: CE's 8-byte {@code USB_DEVICE_REQUEST} ([§1.4](reference/ce-usbd.html#s1-4)), little-endian
+ * on the wire.
+ */
 class UsbDeviceRequestTest {
 
     @Test
@@ -58,7 +61,8 @@ class UsbDeviceRequestTest {
 
     @Test
     void bmRequestTypeHelpers_splitDirectionTypeRecipient() {
-        // §1.2 helpers: DEVICE_TO_HOST 0x80, VENDOR 0x40, CLASS 0x20, FOR_INTERFACE 0x01, FOR_ENDPOINT 0x02
+        // [§1.2](reference/ce-usbd.html#s1-2) helpers: DEVICE_TO_HOST 0x80, VENDOR 0x40, CLASS 0x20, FOR_INTERFACE
+        // 0x01, FOR_ENDPOINT 0x02
         UsbDeviceRequest vendorIn = new UsbDeviceRequest(0x80 | 0x40 | 0x01, 1, 0, 0, 0);
         assertThat(vendorIn.isDeviceToHost()).isTrue();
         assertThat(vendorIn.type()).isEqualTo(0x40);
@@ -67,7 +71,7 @@ class UsbDeviceRequestTest {
         assertThat(classOut.isDeviceToHost()).isFalse();
         assertThat(classOut.type()).isEqualTo(0x20);
         assertThat(classOut.recipient()).isEqualTo(0x02);
-        // §1.9: CE's SyncFrame quirk builds 0x02 (host-to-device, standard, endpoint)
+        // [§1.9](reference/ce-usbd.html#s1-9): CE's SyncFrame quirk builds 0x02 (host-to-device, standard, endpoint)
         UsbDeviceRequest syncFrameQuirk = new UsbDeviceRequest(0x02, 12, 0, 0x81, 2);
         assertThat(syncFrameQuirk.isDeviceToHost()).isFalse();
         assertThat(syncFrameQuirk.type()).isEqualTo(0x00);

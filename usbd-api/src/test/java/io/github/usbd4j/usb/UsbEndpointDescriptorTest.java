@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UsbEndpointDescriptor} helpers. The raw {@code wMaxPacketSize} stays raw (usb-iso-apis.md §1.8:
+ * {@link UsbEndpointDescriptor} helpers. The raw {@code wMaxPacketSize} stays raw ([§1.8](reference/ce-usbd.html#s1-8):
  * USBD checks frame lengths against it, bits 12:11 included); the helpers split it (USB 2.0 §9.6.6).
  */
 class UsbEndpointDescriptorTest {
@@ -25,7 +25,7 @@ class UsbEndpointDescriptorTest {
 
     @Test
     void transferType_isBits1To0OfAttributes() {
-        // §1.4: CONTROL 0, ISOCHRONOUS 1, BULK 2, INTERRUPT 3
+        // [§1.4](reference/ce-usbd.html#s1-4): CONTROL 0, ISOCHRONOUS 1, BULK 2, INTERRUPT 3
         assertThat(UsbEndpointDescriptor.of(0x81, 0x00, 64, 0).transferType()).isEqualTo(0);
         assertThat(UsbEndpointDescriptor.of(0x81, 0x05, 64, 1).transferType()).isEqualTo(1); // iso, async
         assertThat(UsbEndpointDescriptor.of(0x81, 0x0D, 64, 1).transferType()).isEqualTo(1); // iso, sync

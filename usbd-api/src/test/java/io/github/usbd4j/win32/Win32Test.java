@@ -13,7 +13,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link Win32}: the winerror.h codes USBD sets (usb-iso-apis.md §1.7, §1.8, §1.10, §2.6) and the per-thread last error. */
+/**
+ * {@link Win32}: the winerror.h codes USBD sets ([§1.7](reference/ce-usbd.html#s1-7),
+ * [§1.8](reference/ce-usbd.html#s1-8), [§1.10](reference/ce-usbd.html#s1-10), [§2.6](reference/winusb.html#s2-6)) and
+ * the per-thread last error.
+ */
 class Win32Test {
 
     /** The codes the spec names, with the § that names them. Values are the standard winerror.h ones. */
@@ -23,16 +27,21 @@ class Win32Test {
     private static final Map<String, Integer> WINERROR_H_CODES = new LinkedHashMap<>();
 
     static {
-        SPEC_CODES.put("ERROR_INVALID_HANDLE", 6); // §1.7, §1.10, §2.6
-        SPEC_CODES.put("ERROR_NOT_ENOUGH_MEMORY", 8); // §2.6
-        SPEC_CODES.put("ERROR_OUTOFMEMORY", 14); // §1.7, §1.10
-        SPEC_CODES.put("ERROR_GEN_FAILURE", 31); // §2.6
-        SPEC_CODES.put("ERROR_INVALID_PARAMETER", 87); // §1.7, §1.8, §2.6
-        SPEC_CODES.put("ERROR_BUSY", 170); // §1.10
-        SPEC_CODES.put("ERROR_NO_MORE_ITEMS", 259); // §2.6
-        SPEC_CODES.put("ERROR_IO_PENDING", 997); // §2.6
-        SPEC_CODES.put("ERROR_CAN_NOT_COMPLETE", 1003); // §1.7, §1.8
-        SPEC_CODES.put("ERROR_INVALID_USER_BUFFER", 1784); // §1.7
+        // [§1.7](reference/ce-usbd.html#s1-7), [§1.10](reference/ce-usbd.html#s1-10),
+        // [§2.6](reference/winusb.html#s2-6)
+        SPEC_CODES.put("ERROR_INVALID_HANDLE", 6);
+        SPEC_CODES.put("ERROR_NOT_ENOUGH_MEMORY", 8); // [§2.6](reference/winusb.html#s2-6)
+        // [§1.7](reference/ce-usbd.html#s1-7), [§1.10](reference/ce-usbd.html#s1-10)
+        SPEC_CODES.put("ERROR_OUTOFMEMORY", 14);
+        SPEC_CODES.put("ERROR_GEN_FAILURE", 31); // [§2.6](reference/winusb.html#s2-6)
+        // [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8), [§2.6](reference/winusb.html#s2-6)
+        SPEC_CODES.put("ERROR_INVALID_PARAMETER", 87);
+        SPEC_CODES.put("ERROR_BUSY", 170); // [§1.10](reference/ce-usbd.html#s1-10)
+        SPEC_CODES.put("ERROR_NO_MORE_ITEMS", 259); // [§2.6](reference/winusb.html#s2-6)
+        SPEC_CODES.put("ERROR_IO_PENDING", 997); // [§2.6](reference/winusb.html#s2-6)
+        // [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)
+        SPEC_CODES.put("ERROR_CAN_NOT_COMPLETE", 1003);
+        SPEC_CODES.put("ERROR_INVALID_USER_BUFFER", 1784); // [§1.7](reference/ce-usbd.html#s1-7)
 
         WINERROR_H_CODES.put("ERROR_SUCCESS", 0);
         WINERROR_H_CODES.put("ERROR_INVALID_FUNCTION", 1);
@@ -48,7 +57,8 @@ class Win32Test {
         WINERROR_H_CODES.put("ERROR_DEVICE_NOT_CONNECTED", 1167);
         WINERROR_H_CODES.put("ERROR_NOT_FOUND", 1168);
         WINERROR_H_CODES.put("ERROR_TIMEOUT", 1460);
-        // the device manager's (reference page of the CE device manager, §D3 to §D6)
+        // the device manager's (reference page of the CE device manager, [§D3](reference/ce-devmgr.html#d3) to
+        // [§D6](reference/ce-devmgr.html#d6))
         WINERROR_H_CODES.put("ERROR_INVALID_ACCESS", 12);
         WINERROR_H_CODES.put("ERROR_SHARING_VIOLATION", 32);
         WINERROR_H_CODES.put("ERROR_DEV_NOT_EXIST", 55);

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** {@code OVERLAPPED} as one future per I/O (usb-iso-apis.md §2). */
+/** {@code OVERLAPPED} as one future per I/O ([§2](reference/winusb.html#s2)). */
 class OverlappedTest {
 
     @Test

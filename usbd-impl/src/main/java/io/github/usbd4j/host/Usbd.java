@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * The USBD runtime: CE's {@code usbd.dll} over a {@link HostController} backend (usb-iso-apis.md §1.5).
+ * The USBD runtime: CE's {@code usbd.dll} over a {@link HostController} backend
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>).
  *
  * <p>Register client drivers in code ({@link #registerDriver}) or through {@link ServiceLoader}
  * ({@link Builder#loadDriversWithServiceLoader()}). When a device arrives, it is offered to the drivers in
@@ -53,16 +54,23 @@ import java.util.function.Consumer;
  */
 public final class Usbd implements AutoCloseable {
 
-    /** CE's synchronous-transfer guard, {@code WAIT_DURATION_USB_TIMEOUT} (§1.7). */
+    /**
+     * CE's synchronous-transfer guard, {@code WAIT_DURATION_USB_TIMEOUT}
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>).
+     */
     public static final long DEFAULT_SYNC_TIMEOUT_MILLIS = 4000;
 
-    /** CE EHCI's {@code MIN_ADVANCED_FRAME}: the minimum lead of an isochronous start frame (§1.8). */
+    /**
+     * CE EHCI's {@code MIN_ADVANCED_FRAME}: the minimum lead of an isochronous start frame
+     * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+     */
     public static final int DEFAULT_START_FRAME_LEAD = 6;
 
     /**
      * How many later transfer closes on a pipe a closed CE transfer handle waits out before the object may be
-     * handed out again: for that long a stale handle answers {@code ERROR_INVALID_HANDLE} (usb-iso-apis.md
-     * §1.7 rule c). 16,384 handles, about 0.45 MB per pipe once a pipe has streamed that many transfers.
+     * handed out again: for that long a stale handle answers {@code ERROR_INVALID_HANDLE} (
+     * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a> rule c). 16,384 handles, about 0.45 MB per pipe once
+     * a pipe has streamed that many transfers.
      */
     public static final int DEFAULT_TRANSFER_HANDLE_QUARANTINE = 16_384;
 
@@ -88,14 +96,17 @@ public final class Usbd implements AutoCloseable {
     }
 
     /**
-     * The WinUSB isochronous personality on the same engine (usb-iso-apis.md §2): open a device of
-     * {@link #devices()} with {@code initialize}.
+     * The WinUSB isochronous personality on the same engine (<a href="{@docRoot}/../reference/winusb.html#s2">§2</a>):
+     * open a device of {@link #devices()} with {@code initialize}.
      */
     public io.github.usbd4j.winusb.WinUsb winUsb() {
         return winUsb;
     }
 
-    /** The WDM URB personality on the same engine (usb-iso-apis.md §3): start with {@code usbdCreateHandle}. */
+    /**
+     * The WDM URB personality on the same engine (<a href="{@docRoot}/../reference/wdm.html#s3">§3</a>): start with
+     * {@code usbdCreateHandle}.
+     */
     public io.github.usbd4j.wdm.Wdm wdm() {
         return wdm;
     }
@@ -239,7 +250,8 @@ public final class Usbd implements AutoCloseable {
         /**
          * The minimum lead, in frames, between the current frame and the first frame of an isochronous
          * transfer; ASAP transfers that do not continue a stream start this far ahead, and an explicit
-         * start frame closer than this is refused (§1.8). Default 6, CE EHCI's.
+         * start frame closer than this is refused (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>).
+         * Default 6, CE EHCI's.
          *
          * @param frames 1..1024
          * @return this
@@ -254,8 +266,9 @@ public final class Usbd implements AutoCloseable {
 
         /**
          * How long a synchronous call (no callback, no {@code USB_NO_WAIT}) waits before the transfer is
-         * aborted and {@code null} returned with {@code ERROR_TIMEOUT} (§1.7). Default 4000 ms, CE's; bus
-         * time on a virtual clock.
+         * aborted and {@code null} returned with {@code ERROR_TIMEOUT}
+         * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>). Default 4000 ms, CE's; bus time on a virtual
+         * clock.
          *
          * @param millis at least 1
          * @return this
@@ -273,9 +286,10 @@ public final class Usbd implements AutoCloseable {
          * object may carry a new transfer (default {@value #DEFAULT_TRANSFER_HANDLE_QUARANTINE}). Until
          * then every call with the closed handle answers {@code FALSE} with {@code ERROR_INVALID_HANDLE}
          * (a second {@code CloseTransfer} included) and touches no live transfer; afterwards a stale handle
-         * may name a newer transfer of the same pipe, as CE's recycled memory may (usb-iso-apis.md §1.7).
-         * Each waiting handle costs about 28 bytes; a pipe reaches the full quarantine once it has carried
-         * that many transfers, and from then on reuses its handles without allocating.
+         * may name a newer transfer of the same pipe, as CE's recycled memory may
+         * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>). Each waiting handle costs about 28 bytes; a
+         * pipe reaches the full quarantine once it has carried that many transfers, and from then on reuses its handles
+         * without allocating.
          *
          * @param handles 1 to 16,777,216
          * @return this

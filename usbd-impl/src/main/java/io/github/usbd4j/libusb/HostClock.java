@@ -5,10 +5,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The bus clock of a real host as seen from user space: Linux usbfs (and libusb on every platform)
- * exposes no bus frame number (peer-libraries.md §2), so frames are counted from the host's monotonic
- * clock, 1 ms each, from the moment the backend started. Frame numbers are therefore consistent within
- * one backend but are not the controller's SOF counter; the backend turns an explicit start frame into
- * a submission time (see {@link LibusbHostController}).
+ * exposes no bus frame number (<a href="{@docRoot}/../reference/linux-peers.html#p2">libraries §2</a>), so frames are
+ * counted from the host's monotonic clock, 1 ms each, from the moment the backend started. Frame numbers are therefore
+ * consistent within one backend but are not the controller's SOF counter; the backend turns an explicit start frame
+ * into a submission time (see {@link LibusbHostController}).
  */
 final class HostClock implements BusClock {
     private static final long NANOS_PER_MICROFRAME = 125_000L;

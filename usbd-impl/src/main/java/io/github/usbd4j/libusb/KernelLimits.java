@@ -4,10 +4,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Linux usbfs limits on isochronous packets (peer-libraries.md §2): the largest packet the kernel
- * accepts depends on its version. libusb checks this too but answers only
- * {@code LIBUSB_ERROR_INVALID_PARAM}; checking first gives the caller a message that names the limit.
- * Transfers of more than {@link #MAX_PACKETS_PER_URB} packets are split by {@link NativeTransfer}.
+ * Linux usbfs limits on isochronous packets (<a href="{@docRoot}/../reference/linux-peers.html#p2">libraries §2</a>):
+ * the largest packet the kernel accepts depends on its version. libusb checks this too but answers only {@code
+ * LIBUSB_ERROR_INVALID_PARAM}; checking first gives the caller a message that names the limit. Transfers of more than
+ * {@link #MAX_PACKETS_PER_URB} packets are split by {@link NativeTransfer}.
  */
 final class KernelLimits {
     /**

@@ -12,9 +12,9 @@ final class LibusbCodes {
      *
      * <p>libusb folds the kernel's per-packet {@code -EPROTO}, {@code -EILSEQ}, {@code -ETIME},
      * {@code -ECOMM}, {@code -ENOSR} and {@code -EXDEV} into one {@code LIBUSB_TRANSFER_ERROR}
-     * (peer-libraries.md §2), so the cause (CRC, timeout, a missed frame) is not knowable here: it becomes
-     * {@link PacketStatus#HOST_ERROR}, or {@link PacketStatus#NOT_ACCESSED} in a cancelled transfer,
-     * where the kernel marks every packet that never ran {@code -EXDEV}.
+     * (<a href="{@docRoot}/../reference/linux-peers.html#p2">libraries §2</a>), so the cause (CRC, timeout, a missed
+     * frame) is not knowable here: it becomes {@link PacketStatus#HOST_ERROR}, or {@link PacketStatus#NOT_ACCESSED} in
+     * a cancelled transfer, where the kernel marks every packet that never ran {@code -EXDEV}.
      *
      * @param status {@code LIBUSB_TRANSFER_*}
      * @param cancelled the transfer as a whole was cancelled

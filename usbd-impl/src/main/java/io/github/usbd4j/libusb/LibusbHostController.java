@@ -62,11 +62,11 @@ import org.usb4java.Loader;
  * isochronous batches, a worker runs the standard requests that go through libusb calls, and a poll thread
  * lists the bus when hot-plug events call for it (or periodically without them).
  *
- * <p><b>Frames.</b> libusb and Linux usbfs expose no bus frame number (peer-libraries.md §2), so the
- * {@link #clock()} counts 1 ms frames on the host's monotonic clock. An isochronous batch whose start
- * frame lies beyond {@link Builder#submitLeadMillis} is held and submitted that long before its frame;
- * batches that continue a stream are queued right behind it, where the kernel places them (ASAP). The
- * README reports how close this lands on a real kernel.
+ * <p><b>Frames.</b> libusb and Linux usbfs expose no bus frame number
+ * (<a href="{@docRoot}/../reference/linux-peers.html#p2">libraries §2</a>), so the {@link #clock()} counts 1 ms frames
+ * on the host's monotonic clock. An isochronous batch whose start frame lies beyond {@link Builder#submitLeadMillis} is
+ * held and submitted that long before its frame; batches that continue a stream are queued right behind it, where the
+ * kernel places them (ASAP). The README reports how close this lands on a real kernel.
  *
  * <p><b>Limits.</b> More than 128 packets per transfer go to libusb as several transfers of at most 128
  * (never split by libusb 1.0.22, which mishandles split transfers on unplug); a packet larger than the

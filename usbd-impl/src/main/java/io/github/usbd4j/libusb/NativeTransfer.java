@@ -362,6 +362,7 @@ final class NativeTransfer {
             }
         }
 
+        @SuppressWarnings("ReferenceEquality") // the same usb4java handle object is the same native handle
         void start(DeviceHandle handle, int flags, int type, int endpoint, int firstPacket, int packets) {
             this.firstPacket = firstPacket;
             this.packets = packets;

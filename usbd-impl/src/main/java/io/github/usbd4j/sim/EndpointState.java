@@ -38,7 +38,10 @@ final class EndpointState {
         return highSpeed ? payload * descriptor.transactionsPerMicroframe() : payload;
     }
 
-    /** Interrupt polling period in the device's bus intervals (§4: FS bInterval frames, HS 2^(b-1)). */
+    /**
+     * Interrupt polling period in the device's bus intervals (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>:
+     * FS bInterval frames, HS 2^(b-1)).
+     */
     int interruptPeriod(boolean highSpeed) {
         int b = Math.max(1, descriptor.bInterval());
         return highSpeed ? 1 << (Math.min(b, 16) - 1) : b;

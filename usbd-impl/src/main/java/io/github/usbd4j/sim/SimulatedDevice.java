@@ -725,7 +725,7 @@ public final class SimulatedDevice implements BackendDevice {
             case Usb100.USB_REQUEST_GET_STATUS -> status(recipient, r.wIndex());
             case Usb100.USB_REQUEST_SET_FEATURE, Usb100.USB_REQUEST_CLEAR_FEATURE ->
                 feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
-            // the 11-bit frame number the device sees in SOF (§4)
+            // the 11-bit frame number the device sees in SOF ([§4](reference/usb-bus.html#s4))
             case Usb100.USB_REQUEST_SYNC_FRAME -> ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
             case Usb100.USB_REQUEST_SET_ADDRESS -> ControlResponse.ack();
             default -> null;

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The isochronous semantics contract of ARCHITECTURE.md, which every backend must pass: the sync/async
- * table, final results before the callback, the callback exactly once, abort and close, pending-state
- * answers, per-frame initial state, start frames and ASAP stream continuity, and CE's detach ordering.
- * Section numbers refer to usb-iso-apis.md. Subclasses supply the backend through {@link #harness()}.
+ * The isochronous semantics contract of [the design](reference/design.html), which every backend must pass: the
+ * sync/async table, final results before the callback, the callback exactly once, abort and close, pending-state
+ * answers, per-frame initial state, start frames and ASAP stream continuity, and CE's detach ordering. Section numbers
+ * refer to [the reference](reference/index.html). Subclasses supply the backend through {@link #harness()}.
  */
 public abstract class IsochSemanticsContract {
 
@@ -88,7 +88,7 @@ public abstract class IsochSemanticsContract {
                 .isTrue();
     }
 
-    // ---- §1.7 the sync/async table -------------------------------------------------------------
+    // ---- [§1.7](reference/ce-usbd.html#s1-7) the sync/async table ---------------------------------------------------
 
     @Test
     void callback_makesTheCallAsynchronous_andRunsOnce_1_7() {
@@ -129,7 +129,8 @@ public abstract class IsochSemanticsContract {
         assertThat(f.closeTransfer(t)).isTrue();
     }
 
-    // ---- §1.7 pending-state answers, §1.8 initial per-frame state ---------------------------------
+    // ---- [§1.7](reference/ce-usbd.html#s1-7) pending-state answers, [§1.8](reference/ce-usbd.html#s1-8) initial
+    // per-frame state ---
 
     @Test
     void pendingTransfer_reportsZeroBytesAndNoError_andIsochResultsZeroFilledFalse_1_7_1_8() {
@@ -179,7 +180,7 @@ public abstract class IsochSemanticsContract {
         f.closeTransfer(t);
     }
 
-    // ---- §1.7 results final before the callback ------------------------------------------------
+    // ---- [§1.7](reference/ce-usbd.html#s1-7) results final before the callback --------------------------------------
 
     @Test
     void insideTheCallback_resultsAreAlreadyFinal_1_7() {
@@ -206,7 +207,7 @@ public abstract class IsochSemanticsContract {
         f.closeTransfer(holder[0]);
     }
 
-    // ---- §1.7 abort and close --------------------------------------------------------------------
+    // ---- [§1.7](reference/ce-usbd.html#s1-7) abort and close --------------------------------------------------------
 
     @Test
     void abortWithNoWait_returnsAtOnce_andTheCallbackRunsOnceWithCanceled_1_7() {
@@ -266,7 +267,7 @@ public abstract class IsochSemanticsContract {
         assertThat(calls).hasValue(3);
     }
 
-    // ---- §1.8 start frames ----------------------------------------------------------------------
+    // ---- [§1.8](reference/ce-usbd.html#s1-8) start frames -----------------------------------------------------------
 
     @Test
     void explicitStartFrame_closerThanTheLead_isRefused_withCanNotComplete_1_8() {
@@ -304,7 +305,7 @@ public abstract class IsochSemanticsContract {
         f.closeTransfer(t2);
     }
 
-    // ---- §1.5 detach ordering --------------------------------------------------------------------
+    // ---- [§1.5](reference/ce-usbd.html#s1-5) detach ordering --------------------------------------------------------
 
     @Test
     void unplugMidStream_completesEveryPendingTransferCanceled_beforeCloseDevice_1_5() {

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * ActivateDeviceEx and DeactivateDevice driven by the device key's values (reference page of the device
- * manager, §D2, §D3): naming from Prefix and Index, the Active key, the entry-point rules, the flags, and
+ * manager, [§D2](reference/ce-devmgr.html#d2), [§D3](reference/ce-devmgr.html#d3)): naming from Prefix and Index, the Active key, the entry-point rules, the flags, and
  * every failure answered with CE's error.
  */
 class ActivationTest {

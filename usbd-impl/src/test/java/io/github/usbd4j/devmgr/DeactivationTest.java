@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * DeactivateDevice with open handles and threads in the driver (reference page of the device manager,
- * §D6): the pending read is released by XXX_PreDeinit with the driver's error, later calls fail with
+ * [§D6](reference/ce-devmgr.html#d6)): the pending read is released by XXX_PreDeinit with the driver's error, later calls fail with
  * ERROR_INVALID_HANDLE_STATE, the name no longer opens, XXX_Deinit runs once after the last thread has left,
  * and the handles close without reaching the driver. Threads are coordinated with latches, never sleeps.
  */

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The application side (reference page of the device manager, §D5): CreateFile with access and share
+ * The application side (reference page of the device manager, [§D5](reference/ce-devmgr.html#d5)): CreateFile with access and share
  * modes, ReadFile and WriteFile with their buffers, SetFilePointer, DeviceIoControl with buffers in and out,
  * CloseHandle; bad arguments answered with CE's errors, never an exception.
  */

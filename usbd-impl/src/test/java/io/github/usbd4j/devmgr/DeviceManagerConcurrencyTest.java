@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Concurrent calls (reference page of the device manager, §D7): the device manager does not serialize
+ * Concurrent calls (reference page of the device manager, [§D7](reference/ce-devmgr.html#d7)): the device manager does not serialize
  * them, and a deactivation racing reads on several threads keeps its promises whatever the interleaving.
  * The race is seeded and bounded ({@code -Dusbd4j.devmgr.races=N} runs more rounds).
  */

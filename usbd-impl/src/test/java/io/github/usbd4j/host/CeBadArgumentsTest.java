@@ -22,8 +22,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Bad arguments get CE's answer, {@code NULL}/{@code FALSE} with the Win32 last error (usb-iso-apis.md
- * §1.7, §1.8, §1.10), never an exception, and never reach the backend.
+ * Bad arguments get CE's answer, {@code NULL}/{@code FALSE} with the Win32 last error (
+ * [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8), [§1.10](reference/ce-usbd.html#s1-10)),
+ * never an exception, and never reach the backend.
  */
 class CeBadArgumentsTest {
 

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code IssueBulkTransfer} and {@code IssueInterruptTransfer} (usb-iso-apis.md §1.6 #29/#30) with CE's
- * general transfer semantics (§1.7): synchronous and asynchronous calls, short packets, abort.
+ * {@code IssueBulkTransfer} and {@code IssueInterruptTransfer} ([§1.6](reference/ce-usbd.html#s1-6) #29/#30) with CE's
+ * general transfer semantics ([§1.7](reference/ce-usbd.html#s1-7)): synchronous and asynchronous calls, short packets,
+ * abort.
  */
 class CeBulkInterruptTest {
     private CeHost h;

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The device-level members of {@code USB_FUNCS} (usb-iso-apis.md §1.6 #1–#13, #39–#42): version, frame
- * number and length (§1.9), device info, notifications (§1.5), the client registry.
+ * The device-level members of {@code USB_FUNCS} ([§1.6](reference/ce-usbd.html#s1-6) #1–#13, #39–#42): version, frame
+ * number and length ([§1.9](reference/ce-usbd.html#s1-9)), device info, notifications
+ * ([§1.5](reference/ce-usbd.html#s1-5)), the client registry.
  */
 class CeDeviceFunctionsTest {
     private CeHost h;

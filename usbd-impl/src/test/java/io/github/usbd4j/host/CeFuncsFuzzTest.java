@@ -42,9 +42,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue item 4a: random CE argument sets over all 42 {@code USB_FUNCS} members on the simulator (virtual
  * clock). No call throws; a call that fails leaves a last error from the member's documented set
- * (usb-iso-apis.md §1.6–§1.10); every transfer accepted with a callback completes and its callback runs
- * exactly once, and a refused one never calls back. Seeded: {@code -Dusbd4j.fuzz.seed} replays a seed, the
- * build runs a fixed one for {@code -Dusbd4j.fuzz.seconds} (2 by default); it prints how many calls it made.
+ * ([§1.6](reference/ce-usbd.html#s1-6)–[§1.10](reference/ce-usbd.html#s1-10)); every transfer accepted with a callback
+ * completes and its callback runs exactly once, and a refused one never calls back. Seeded: {@code -Dusbd4j.fuzz.seed}
+ * replays a seed, the build runs a fixed one for {@code -Dusbd4j.fuzz.seconds} (2 by default); it prints how many calls
+ * it made.
  */
 class CeFuncsFuzzTest {
     private static final long SEED = Long.getLong("usbd4j.fuzz.seed", 0x5EEDCE42L);

@@ -22,7 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A runtime on a virtual-clock simulator with one CE-shaped test driver that accepts whatever device it is
- * registered for and records its device notifications (usb-iso-apis.md §1.5).
+ * registered for and records its device notifications ([§1.5](reference/ce-usbd.html#s1-5)).
  */
 final class CeHost implements AutoCloseable, UsbClientDriver {
     static final String DRIVER_ID = "CeHostTest";

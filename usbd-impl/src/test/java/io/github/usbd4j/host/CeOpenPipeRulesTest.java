@@ -23,9 +23,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue A2: one rule for endpoints ({@link Endpoints#problem}), the same in the parser, the endpoint helpers
- * and {@code OpenPipe} (usb-iso-apis.md §1.10). {@code OpenPipe} never throws: endpoint 0, reserved bits and
- * descriptors the device does not have answer {@code NULL} with {@code ERROR_INVALID_PARAMETER}; a
- * high-speed interrupt {@code bInterval} above 16 is read as frames, as Linux does, everywhere.
+ * and {@code OpenPipe} ([§1.10](reference/ce-usbd.html#s1-10)). {@code OpenPipe} never throws: endpoint 0, reserved
+ * bits and descriptors the device does not have answer {@code NULL} with {@code ERROR_INVALID_PARAMETER}; a high-speed
+ * interrupt {@code bInterval} above 16 is read as frames, as Linux does, everywhere.
  */
 class CeOpenPipeRulesTest {
 

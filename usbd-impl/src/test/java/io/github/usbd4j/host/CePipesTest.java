@@ -19,7 +19,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The pipe members of {@code USB_FUNCS} (usb-iso-apis.md §1.6 #23–#27, #37/#38; §1.10). */
+/**
+ * The pipe members of {@code USB_FUNCS} ([§1.6](reference/ce-usbd.html#s1-6) #23–#27, #37/#38;
+ * [§1.10](reference/ce-usbd.html#s1-10)).
+ */
 class CePipesTest {
     private CeHost h;
 
@@ -89,7 +92,8 @@ class CePipesTest {
         assertThat(h.f.isPipeHalted(out, halted)).isTrue();
         assertThat(halted[0]).as("§1.10 ResetPipe clears the host-side halt").isFalse();
 
-        // §1.10: ResetPipe does not clear the device's STALL; CLEAR_FEATURE(ENDPOINT_HALT) does
+        // [§1.10](reference/ce-usbd.html#s1-10): ResetPipe does not clear the device's STALL;
+        // CLEAR_FEATURE(ENDPOINT_HALT) does
         assertThat(h.simDevice.isHalted(0x02)).isTrue();
         UsbTransfer clear =
                 h.f.clearFeature(h.device, null, null, USB_SEND_TO_ENDPOINT, USB_FEATURE_ENDPOINT_STALL, 0x02);

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The standard-request members of {@code USB_FUNCS} (usb-iso-apis.md §1.6 #14–#22, §1.7) against the
- * loopback device, synchronously (no callback) and asynchronously (with a callback).
+ * The standard-request members of {@code USB_FUNCS} ([§1.6](reference/ce-usbd.html#s1-6) #14–#22,
+ * [§1.7](reference/ce-usbd.html#s1-7)) against the loopback device, synchronously (no callback) and asynchronously
+ * (with a callback).
  */
 class CeStandardRequestsTest {
     private CeHost h;

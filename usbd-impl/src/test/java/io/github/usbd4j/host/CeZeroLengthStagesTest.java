@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue A1: a data stage of no bytes needs no buffer (usb-iso-apis.md §1.7): a control request with
+ * Issue A1: a data stage of no bytes needs no buffer ([§1.7](reference/ce-usbd.html#s1-7)): a control request with
  * {@code wLength} 0, or a zero-length bulk or interrupt OUT packet, is accepted with a {@code null}, a
  * read-only, a heap or a direct buffer, completes, and its callback runs once; synchronously it returns a
  * completed handle at once. Nothing throws, on either clock. A buffer that cannot hold the data stage gets

@@ -32,13 +32,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded chaos on the virtual clock (usb-iso-apis.md §1.5, §1.7, §1.10): worker threads stream isochronous
- * and bulk transfers to full- and high-speed loopback devices on one high-speed bus and, at random, abort,
- * close, abort pipes, close and reopen pipes, issue synchronously, let bus time pass, and unplug and replug
- * devices; callbacks resubmit, close themselves and close siblings. It checks that every issued transfer's
- * callback runs exactly once, none after its device's {@code USB_CLOSE_DEVICE}, that no call throws, that
- * every handle closes exactly once, and that after {@code Usbd.close()} no transfer is out of its pool and
- * no thread is left.
+ * Seeded chaos on the virtual clock ([§1.5](reference/ce-usbd.html#s1-5), [§1.7](reference/ce-usbd.html#s1-7),
+ * [§1.10](reference/ce-usbd.html#s1-10)): worker threads stream isochronous and bulk transfers to full- and high-speed
+ * loopback devices on one high-speed bus and, at random, abort, close, abort pipes, close and reopen pipes, issue
+ * synchronously, let bus time pass, and unplug and replug devices; callbacks resubmit, close themselves and close
+ * siblings. It checks that every issued transfer's callback runs exactly once, none after its device's {@code
+ * USB_CLOSE_DEVICE}, that no call throws, that every handle closes exactly once, and that after {@code Usbd.close()} no
+ * transfer is out of its pool and no thread is left.
  *
  * <p>Bounded to a few seconds; {@code -Dusbd4j.chaos.seconds=N} runs longer, {@code -Dusbd4j.chaos.seed=S}
  * replays one seed. It prints the cases it tried, and the seed of a failure.

@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * The transfer lifecycle races of a CE port (usb-iso-apis.md §1.5, §1.7): closing a sibling transfer from a
- * callback, an unplug while callbacks resubmit into a vanished device, and a second close of a closed
- * handle. Each used to hang, stall or alias a live transfer.
+ * The transfer lifecycle races of a CE port ([§1.5](reference/ce-usbd.html#s1-5), [§1.7](reference/ce-usbd.html#s1-7)):
+ * closing a sibling transfer from a callback, an unplug while callbacks resubmit into a vanished device, and a second
+ * close of a closed handle. Each used to hang, stall or alias a live transfer.
  */
 class TransferLifecycleTest {
 
@@ -55,7 +55,8 @@ class TransferLifecycleTest {
     /**
      * A driver with A and B pending on one pipe closes B from A's callback (a stream stopped from its
      * completion routine). B's callback is queued behind A's, so CloseTransfer must not wait for it: it
-     * returns TRUE once B is complete (§1.7), and B's callback still runs, once, after A's.
+     * returns TRUE once B is complete ([§1.7](reference/ce-usbd.html#s1-7)), and B's callback still runs, once, after
+     * A's.
      */
     @Test
     void closingASiblingFromACallback_returnsTrueAtOnce_andTheSiblingsCallbackRunsOnce_virtualClock_1_7()
@@ -193,7 +194,10 @@ class TransferLifecycleTest {
                 0);
     }
 
-    /** Unplug mid-stream on the virtual clock: USB_CLOSE_DEVICE follows within 100 ms of bus time (§1.5). */
+    /**
+     * Unplug mid-stream on the virtual clock: USB_CLOSE_DEVICE follows within 100 ms of bus time
+     * ([§1.5](reference/ce-usbd.html#s1-5)).
+     */
     @Test
     void unplugWhileCallbacksResubmit_deliversCloseDeviceWithin100msOfBusTime_virtualClock_1_5() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
@@ -282,8 +286,8 @@ class TransferLifecycleTest {
 
     /**
      * A buggy driver closes a handle twice. The second close, and every other call with the stale handle,
-     * answers FALSE with ERROR_INVALID_HANDLE (§1.7 rule c) and leaves the pipe's live transfer alone, also
-     * after 10,000 further transfers on that pipe.
+     * answers FALSE with ERROR_INVALID_HANDLE ([§1.7](reference/ce-usbd.html#s1-7) rule c) and leaves the pipe's live
+     * transfer alone, also after 10,000 further transfers on that pipe.
      */
     @Test
     void secondCloseOfAClosedHandle_isInvalidHandle_andLeavesLiveTransfersAlone_alsoAfter10000Transfers_1_7()

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** CE's client-driver loading and matching, end to end on the simulator (usb-iso-apis.md §1.5). */
+/** CE's client-driver loading and matching, end to end on the simulator ([§1.5](reference/ce-usbd.html#s1-5)). */
 class UsbdRuntimeTest {
     enum Mode {
         ACCEPT,

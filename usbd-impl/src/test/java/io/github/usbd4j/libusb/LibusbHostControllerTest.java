@@ -19,7 +19,7 @@ import org.usb4java.LibUsb;
 class LibusbHostControllerTest {
 
     @Test
-    void usbfsPacketLimit_followsTheKernelVersion() { // peer-libraries.md §2
+    void usbfsPacketLimit_followsTheKernelVersion() { // [libraries §2](reference/linux-peers.html#p2)
         assertThat(KernelLimits.maxIsoPacketLength("Linux", "6.1.0-56-amd64")).isEqualTo(98_304);
         assertThat(KernelLimits.maxIsoPacketLength("Linux", "5.2.0")).isEqualTo(98_304);
         assertThat(KernelLimits.maxIsoPacketLength("Linux", "5.1.21")).isEqualTo(49_152);

@@ -19,9 +19,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The one scheduling rule that differs between the personalities, shown side by side on the same bus
- * time (usb-iso-apis.md §5 "late start"): CE refuses a transfer whose start frame has passed
- * ({@code ERROR_CAN_NOT_COMPLETE}, §1.8); WinUSB and WDM run it and fail only the late packets (§2.3,
- * §3.5). And the window: CE accepts any future start frame; WinUSB and WDM refuse one 1024 frames away.
+ * time ([§5](reference/cross-api.html#s5) "late start"): CE refuses a transfer whose start frame has passed
+ * ({@code ERROR_CAN_NOT_COMPLETE}, [§1.8](reference/ce-usbd.html#s1-8)); WinUSB and WDM run it and fail only the late
+ * packets ([§2.3](reference/winusb.html#s2-3), [§3.5](reference/wdm.html#s3-5)). And the window: CE accepts any future
+ * start frame; WinUSB and WDM refuse one 1024 frames away.
  */
 class LateStartContrastTest {
 

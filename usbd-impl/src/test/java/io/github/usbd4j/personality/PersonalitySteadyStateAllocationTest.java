@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * WinUSB and WDM isochronous streaming allocate nothing per transfer once warmed up, like the CE path
- * ({@code sim.SteadyStateAllocationTest}; ARCHITECTURE.md "Hot path and memory"). High-speed loopback,
+ * ({@code sim.SteadyStateAllocationTest}; [Hot path and memory](reference/design.html#hot-path)). High-speed loopback,
  * interface 0 alternate setting 1 (1024-byte packets every microframe), in virtual time, where every
  * completion runs on the thread that advances the bus, so that thread's allocation counter sees all of it.
  */

@@ -20,7 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The WDM URB personality on the loopback device, in virtual time (usb-iso-apis.md §3). */
+/** The WDM URB personality on the loopback device, in virtual time ([§3](reference/wdm.html#s3)). */
 class WdmPersonalityTest {
     private CeDriverFixture fx;
     private Wdm wdm;

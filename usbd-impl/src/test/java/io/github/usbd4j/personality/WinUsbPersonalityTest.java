@@ -21,7 +21,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The WinUSB isochronous personality on the high-speed loopback device, in virtual time (usb-iso-apis.md §2). */
+/**
+ * The WinUSB isochronous personality on the high-speed loopback device, in virtual time
+ * ([§2](reference/winusb.html#s2)).
+ */
 class WinUsbPersonalityTest {
     private static final int FRAME_BYTES = 8 * 1024; // HS, 1024 bytes per microframe, bInterval 1
 

@@ -28,13 +28,19 @@ class UsbAudioRealKernelIT {
         run.assertBooted();
     }
 
-    /** Scenario a: CE IssueIsochTransfer, 4 in flight, every packet checked (§1.8, §1.11). */
+    /**
+     * Scenario a: CE IssueIsochTransfer, 4 in flight, every packet checked ([§1.8](reference/ce-usbd.html#s1-8),
+     * [§1.11](reference/ce-usbd.html#s1-11)).
+     */
     @Test
     void ceIsochOut_everyPacketSucceeds_1_8() {
         run.assertPassed("ce-audio-out");
     }
 
-    /** Issue 6: the WDM personality's isoch URBs with a completion routine (§3.4, §3.6). */
+    /**
+     * Issue 6: the WDM personality's isoch URBs with a completion routine ([§3.4](reference/wdm.html#s3-4),
+     * [§3.6](reference/wdm.html#s3-6)).
+     */
     @Test
     void wdmIsochUrbs_everyPacketSucceeds_3_4() {
         run.assertPassed("wdm-audio-out");
@@ -52,7 +58,10 @@ class UsbAudioRealKernelIT {
         report.forEach(l -> System.out.println("  wav: " + l));
     }
 
-    /** Scenario d: explicit start frames are accepted and the measured landing error is reported (§1.8, §1.9). */
+    /**
+     * Scenario d: explicit start frames are accepted and the measured landing error is reported
+     * ([§1.8](reference/ce-usbd.html#s1-8), [§1.9](reference/ce-usbd.html#s1-9)).
+     */
     @Test
     void explicitStartFrame_landingIsMeasured_1_8_1_9() {
         run.assertPassed("start-frame");

@@ -159,9 +159,9 @@ final class UsbAudioScenarios {
     }
 
     /**
-     * Scenario a (usb-iso-apis.md §1.8, §1.11 "usbtest style"): the CE pattern, {@value #PACKETS} packets,
-     * four transfers of eight packets in flight with {@code USB_START_ISOCH_ASAP | USB_NO_WAIT}, each
-     * checked per packet in its callback through GetIsochResults and resubmitted from there.
+     * Scenario a ([§1.8](reference/ce-usbd.html#s1-8), [§1.11](reference/ce-usbd.html#s1-11) "usbtest style"): the CE
+     * pattern, {@value #PACKETS} packets, four transfers of eight packets in flight with {@code USB_START_ISOCH_ASAP |
+     * USB_NO_WAIT}, each checked per packet in its callback through GetIsochResults and resubmitted from there.
      */
     static void ceAudioOut(GuestMain.Report r) throws Exception {
         long t00 = System.nanoTime();
@@ -271,9 +271,10 @@ final class UsbAudioScenarios {
     }
 
     /**
-     * Scenario d (§1.8, §1.9): how close an explicit start frame lands on a real kernel. One transfer of
-     * {@code N} silent packets at a time, start frame {@code F = GetFrameNumber() + k}; the callback notes
-     * the frame at completion; the landing frame is estimated as completion - N.
+     * Scenario d ([§1.8](reference/ce-usbd.html#s1-8), [§1.9](reference/ce-usbd.html#s1-9)): how close an explicit
+     * start frame lands on a real kernel. One transfer of {@code N} silent packets at a time, start frame {@code F =
+     * GetFrameNumber() + k}; the callback notes the frame at completion; the landing frame is estimated as completion -
+     * N.
      */
     static void startFrameAccuracy(GuestMain.Report r) throws Exception {
         final int n = 8;
@@ -314,7 +315,9 @@ final class UsbAudioScenarios {
                         silence,
                         0);
                 if (t == null && Win32.getLastError() == Win32.ERROR_CAN_NOT_COMPLETE && ++refused <= rounds / 4) {
-                    continue; // the guest stalled for k frames between GetFrameNumber and the call (§1.8 rule)
+                    // the guest stalled for k frames between GetFrameNumber and the call
+                    // ([§1.8](reference/ce-usbd.html#s1-8) rule)
+                    continue;
                 }
                 check(t != null, "explicit start frame " + start + " accepted: error " + Win32.getLastError());
                 check(done.await(5, TimeUnit.SECONDS), "completion");
@@ -351,9 +354,10 @@ final class UsbAudioScenarios {
     }
 
     /**
-     * Issue 6, WDM personality (§3.3, §3.4, §3.6): the WDM pattern to usb-audio through
-     * USBD_CreateHandle, isoch URBs from USBD_IsochUrbAllocate and a completion routine that checks each
-     * packet's status and resubmits the URB; four URBs of eight packets in flight.
+     * Issue 6, WDM personality ([§3.3](reference/wdm.html#s3-3), [§3.4](reference/wdm.html#s3-4),
+     * [§3.6](reference/wdm.html#s3-6)): the WDM pattern to usb-audio through USBD_CreateHandle, isoch URBs from
+     * USBD_IsochUrbAllocate and a completion routine that checks each packet's status and resubmits the URB; four URBs
+     * of eight packets in flight.
      */
     static void wdmAudioOut(GuestMain.Report r) throws Exception {
         try (Session s = new Session(false)) {

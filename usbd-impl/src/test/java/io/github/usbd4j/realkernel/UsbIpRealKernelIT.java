@@ -35,13 +35,19 @@ class UsbIpRealKernelIT {
         run.assertPassed("usbip-warm-up");
     }
 
-    /** Scenario b: CE iso IN bit-exact, per frame and compressed (§1.7, §1.8). */
+    /**
+     * Scenario b: CE iso IN bit-exact, per frame and compressed ([§1.7](reference/ce-usbd.html#s1-7),
+     * [§1.8](reference/ce-usbd.html#s1-8)).
+     */
     @Test
     void ceIsochIn_isBitExact_withAndWithoutCompress_1_8() {
         run.assertPassed("ce-loopback-in");
     }
 
-    /** Issue 6: WinUSB ReadIsochPipeAsap with overlapped reads, bit-exact per packet descriptor (§2.3, §2.4). */
+    /**
+     * Issue 6: WinUSB ReadIsochPipeAsap with overlapped reads, bit-exact per packet descriptor
+     * ([§2.3](reference/winusb.html#s2-3), [§2.4](reference/winusb.html#s2-4)).
+     */
     @Test
     void winUsbIsochIn_isBitExact_2_3() {
         run.assertPassed("winusb-loopback-in");
@@ -49,8 +55,8 @@ class UsbIpRealKernelIT {
 
     /**
      * Scenario c: the backend contract suite on the usb4java backend. The rules that need exact frame
-     * timing skip on a real kernel (usbfs gives no frame numbers, peer-libraries.md §2); every other test
-     * must pass, unplug mid-stream ({@code usbip detach}) included.
+     * timing skip on a real kernel (usbfs gives no frame numbers, [libraries §2](reference/linux-peers.html#p2)); every
+     * other test must pass, unplug mid-stream ({@code usbip detach}) included.
      */
     @Test
     void contractSuite_passesOnTheRealStack_includingUnplugMidStream_1_5_1_7() {

@@ -105,9 +105,10 @@ final class UsbIpScenarios {
     }
 
     /**
-     * Scenario b (§1.7, §1.8): iso IN from the USB/IP loopback device, bit-exact, first with four
-     * asynchronous transfers in flight resubmitted from their callbacks (data at each frame's offset),
-     * then with synchronous {@code USB_COMPRESS_ISOCH} transfers (data packed back to back).
+     * Scenario b ([§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)): iso IN from the USB/IP
+     * loopback device, bit-exact, first with four asynchronous transfers in flight resubmitted from their callbacks
+     * (data at each frame's offset), then with synchronous {@code USB_COMPRESS_ISOCH} transfers (data packed back to
+     * back).
      */
     static void ceLoopbackIn(GuestMain.Report r) throws Exception {
         try (CeDriverFixture fx = new CeDriverFixture(new RealKernelHarness(), Usbd.builder(), UsbSpeed.FULL).plug()) {
@@ -184,7 +185,8 @@ final class UsbIpScenarios {
                     "64 looped back + 32 pattern packets: " + e.next + "/" + e.patternPackets);
             r.info("async IN, 4 in flight: 64 packets looped back bit-exact, then 32 pattern packets");
 
-            // synchronous COMPRESS: 32 queued packets then 16 pattern packets, packed back to back (§1.8)
+            // synchronous COMPRESS: 32 queued packets then 16 pattern packets, packed back to back
+            // ([§1.8](reference/ce-usbd.html#s1-8))
             writeOut(f, out, 1000, 32);
             Expect c = new Expect(1000, 32);
             ByteBuffer buf = ByteBuffer.allocateDirect(PER_TRANSFER * MPS);
@@ -226,7 +228,7 @@ final class UsbIpScenarios {
     /**
      * Callbacks run on the usb4java backend's event thread by default (no hand-off); a synchronous call made
      * there (GetDescriptor) still completes, and CloseTransfer of a pending sibling returns TRUE with the
-     * sibling's callback run exactly once (§1.7).
+     * sibling's callback run exactly once ([§1.7](reference/ce-usbd.html#s1-7)).
      */
     private static void syncCallsFromACallback(UsbFuncs f, CeDriverFixture fx, UsbPipe in, GuestMain.Report r)
             throws InterruptedException {
@@ -303,9 +305,9 @@ final class UsbIpScenarios {
     }
 
     /**
-     * Issue 6, WinUSB personality (§2.3, §2.4): WinUsb_Initialize, alternate setting 1,
-     * RegisterIsochBuffer, WriteIsochPipeAsap, then four ReadIsochPipeAsap in flight with OVERLAPPED,
-     * every packet descriptor checked and the data compared bit-exact.
+     * Issue 6, WinUSB personality ([§2.3](reference/winusb.html#s2-3), [§2.4](reference/winusb.html#s2-4)):
+     * WinUsb_Initialize, alternate setting 1, RegisterIsochBuffer, WriteIsochPipeAsap, then four ReadIsochPipeAsap in
+     * flight with OVERLAPPED, every packet descriptor checked and the data compared bit-exact.
      */
     static void winUsbLoopbackIn(GuestMain.Report r) throws Exception {
         try (CeDriverFixture fx = new CeDriverFixture(new RealKernelHarness(), Usbd.builder(), UsbSpeed.FULL).plug()) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The two ways CE client drivers stream isochronous data (usb-iso-apis.md §1.11), each run for 60 s of
+ * The two ways CE client drivers stream isochronous data ([§1.11](reference/ce-usbd.html#s1-11)), each run for 60 s of
  * virtual bus time against the loopback device with every byte checked and every injected fault found in
  * the frame it was injected in.
  *
@@ -235,7 +235,7 @@ class CeStyleStreamingTest {
     /**
      * The CE webcam way: one synchronous IN transfer at a time with
      * {@code USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK | USB_START_ISOCH_ASAP | USB_COMPRESS_ISOCH}; the
-     * frames come back packed, bad frames included by their actual length (§1.8).
+     * frames come back packed, bad frames included by their actual length ([§1.8](reference/ce-usbd.html#s1-8)).
      */
     @Test
     void webcamStyle_oneSynchronousCompressedTransferAtATime_stream60sByteExact_1_11() {

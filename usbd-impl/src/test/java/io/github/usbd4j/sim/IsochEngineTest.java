@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Engine rules that need the simulator's exact clock: COMPRESS layout, high-speed microframe slots and
  * high-bandwidth limits, the configurable lead, the synchronous guard, the 32-bit frame wrap, threads
- * blocked in synchronous calls, and allocation-free steady state (usb-iso-apis.md §1.7–§1.9, §4).
+ * blocked in synchronous calls, and allocation-free steady state
+ * ([§1.7](reference/ce-usbd.html#s1-7)–[§1.9](reference/ce-usbd.html#s1-9), [§4](reference/usb-bus.html#s4)).
  */
 class IsochEngineTest {
     private CeDriverFixture fx;
@@ -335,8 +336,8 @@ class IsochEngineTest {
      * The CE streaming idiom closes the finished transfer and issues the next one from its callback, so the
      * pooled transfer may be reused while its callback is still on the stack. Closing that new, pending
      * transfer from another thread returns once it is complete (CE's CloseTransfer waits for fComplete, not
-     * for the callback, §1.7), and its callback still runs, exactly once, when its turn comes; the first
-     * handle stays closed.
+     * for the callback, [§1.7](reference/ce-usbd.html#s1-7)), and its callback still runs, exactly once, when its turn
+     * comes; the first handle stays closed.
      */
     @Test
     void reissueFromTheCallback_thenCloseFromAnotherThread_returnsOnCompletion_andTheCallbackRunsOnce_1_7()

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Isochronous packets run in their bus interval (usb-iso-apis.md §4). */
+/** Isochronous packets run in their bus interval ([§4](reference/usb-bus.html#s4)). */
 class IsochronousTest {
 
     @Test

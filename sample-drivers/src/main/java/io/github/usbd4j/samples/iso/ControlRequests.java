@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A synchronous class request the way CE's {@code usbclient.h} helper issues one: {@code IssueVendorTransfer}
- * with no callback (so USBD waits, §1.7), {@code GetTransferStatus}, {@code CloseTransfer}.
+ * with no callback (so USBD waits, <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>), {@code
+ * GetTransferStatus}, {@code CloseTransfer}.
  */
 public final class ControlRequests {
     private ControlRequests() {}

@@ -16,9 +16,9 @@ import java.util.TreeMap;
  * One open isochronous pipe of an {@link IsochStreamingDriver} and its transfers in flight.
  *
  * <p>Each in-flight transfer owns a slot (buffer, length array, result arrays), CE style: the buffer and
- * the lengths stay untouched until the callback (§1.7). The callback reads {@code GetIsochResults},
- * hands each frame to the driver's hooks in stream order, closes the handle and issues the slot's next
- * transfer unless the stream is stopping, was cancelled or reached its limit.
+ * the lengths stay untouched until the callback (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>). The
+ * callback reads {@code GetIsochResults}, hands each frame to the driver's hooks in stream order, closes the handle and
+ * issues the slot's next transfer unless the stream is stopping, was cancelled or reached its limit.
  */
 public final class IsochStream {
     private final IsochStreamingDriver driver;

@@ -34,20 +34,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A CE-shaped isochronous client driver to subclass: the {@code usbtest} way of streaming
- * (usb-iso-apis.md §1.11) — several transfers in flight on each pipe, issued with
- * {@code USB_START_ISOCH_ASAP | USB_NO_WAIT} and a callback that reads {@code GetIsochResults}, accounts
- * every frame, hands the data on and resubmits.
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-11">§1.11</a>) — several transfers in flight on each pipe, issued
+ * with {@code USB_START_ISOCH_ASAP | USB_NO_WAIT} and a callback that reads {@code GetIsochResults}, accounts every
+ * frame, hands the data on and resubmits.
  *
- * <p><b>Life cycle</b> (§1.5). {@link #usbInstallDriver} and {@link #usbUnInstallDriver} are the DLL
- * exports. {@link #usbDeviceAttach} takes one device: it asks {@link #selectAlternateSetting} which
- * interface and alternate setting to use (refusing control if there is none), selects it with a
- * synchronous {@code SetInterface}, lets {@link #configureDevice} send class requests, opens a pipe per
- * endpoint from {@link #selectEndpoints}, registers a {@link DeviceNotifyRoutine} for
- * {@code USB_CLOSE_DEVICE}, accepts control and calls {@link #onAttached} (which by default starts the
- * streams). {@link #stop} is the clean stop: no more resubmissions, {@code AbortPipeTransfers}, wait for
- * every callback, {@code ClosePipe}. An unplug needs no stop: USBD cancels every transfer (their
- * callbacks see {@code USB_CANCELED_ERROR} and do not resubmit) and then sends {@code USB_CLOSE_DEVICE}.
- * Either way {@link #finished()} completes with the summary.
+ * <p><b>Life cycle</b> (<a href="{@docRoot}/../reference/ce-usbd.html#s1-5">§1.5</a>). {@link #usbInstallDriver} and
+ * {@link #usbUnInstallDriver} are the DLL exports. {@link #usbDeviceAttach} takes one device: it asks {@link
+ * #selectAlternateSetting} which interface and alternate setting to use (refusing control if there is none), selects it
+ * with a synchronous {@code SetInterface}, lets {@link #configureDevice} send class requests, opens a pipe per endpoint
+ * from {@link #selectEndpoints}, registers a {@link DeviceNotifyRoutine} for {@code USB_CLOSE_DEVICE}, accepts control
+ * and calls {@link #onAttached} (which by default starts the streams). {@link #stop} is the clean stop: no more
+ * resubmissions, {@code AbortPipeTransfers}, wait for every callback, {@code ClosePipe}. An unplug needs no stop: USBD
+ * cancels every transfer (their callbacks see {@code USB_CANCELED_ERROR} and do not resubmit) and then sends {@code
+ * USB_CLOSE_DEVICE}. Either way {@link #finished()} completes with the summary.
  *
  * <p><b>Hooks</b> (all {@code protected}, all with defaults unless abstract):
  *
@@ -132,7 +131,7 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         return speed;
     }
 
-    // ---- the three exports (§1.5) -----------------------------------------------------------------------
+    // ---- the three exports ([§1.5](reference/ce-usbd.html#s1-5)) ----------------------------------------------------
 
     /** {@code USBInstallDriver}: nothing to register here; the runtime registered the settings. */
     @Override
@@ -533,8 +532,8 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
      * Frames per transfer (entries of the length array). Default: 8 ms of bus time, i.e. 8 entries at full
      * speed (CE usbtest's) and {@code 8 × IsochStream.entriesPerFrame()} at high speed (64 for an endpoint
      * serviced every microframe). Why not 8 entries everywhere: an ASAP transfer starts at max(end of the
-     * pipe's stream, now + 6 frames) (usb-iso-apis.md §1.8), so the transfers in flight must cover more
-     * than 6 frames or the stream gets gaps; 4 × 8 microframes would cover only 4.
+     * pipe's stream, now + 6 frames) (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>), so the transfers
+     * in flight must cover more than 6 frames or the stream gets gaps; 4 × 8 microframes would cover only 4.
      */
     protected int framesPerTransfer(IsochStream stream) {
         return 8 * stream.entriesPerFrame();
@@ -588,7 +587,7 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
 
     /**
      * One IN frame's result, in stream order. The data may be non-empty even when {@code usbError} is not
-     * {@code USB_NO_ERROR} (§1.8). Default: nothing.
+     * {@code USB_NO_ERROR} (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>). Default: nothing.
      *
      * @param stream the stream
      * @param index the frame's stream index

@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What an isochronous stream did, frame by frame (usb-iso-apis.md §1.8 {@code GetIsochResults}).
+ * What an isochronous stream did, frame by frame (<a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a> {@code
+ * GetIsochResults}).
  *
  * <p>"Frames" are the entries of the per-frame length arrays: one 1 ms frame on a full-speed pipe, one
  * service interval (microframe slot) on a high-speed pipe.

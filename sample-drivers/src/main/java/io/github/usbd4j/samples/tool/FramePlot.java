@@ -22,9 +22,9 @@ import javax.imageio.ImageIO;
 
 /**
  * The per-frame timeline of a run as a PNG ({@code usbd ... --plot FILE.png}): for every stream the
- * actual length of each frame ({@code GetIsochResults}, usb-iso-apis.md §1.8) over bus time, and a strip
- * above the plot with a mark in the error's colour for every frame whose {@code USB_ERROR} was not
- * {@code USB_NO_ERROR}. Java2D and ImageIO only, headless.
+ * actual length of each frame ({@code GetIsochResults}, <a href="{@docRoot}/../reference/ce-usbd.html#s1-8">§1.8</a>)
+ * over bus time, and a strip above the plot with a mark in the error's colour for every frame whose {@code USB_ERROR}
+ * was not {@code USB_NO_ERROR}. Java2D and ImageIO only, headless.
  *
  * <p>It is a {@link IsochStreamingDriver.FrameListener}: add it to a driver before attaching the device.
  * Memory is 12 bytes per frame.

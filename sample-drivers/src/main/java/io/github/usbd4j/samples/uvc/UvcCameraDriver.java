@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * controls (UVC 1.5 §4.3.1.1: GET_CUR probe, SET_CUR probe, GET_CUR probe, SET_CUR commit) while the
  * VideoStreaming interface is at alternate setting 0, selects an alternate setting that carries the
  * committed {@code dwMaxPayloadTransferSize} (or the one asked for) and reassembles video frames from the
- * isochronous payloads, as the CE webcam driver does (usb-iso-apis.md §1.11): each payload starts with a
- * header ({@code bHeaderLength}, {@code bmHeaderInfo}); {@code EOF} ends a frame, a toggled {@code FID}
- * starts a new one (a frame whose {@code EOF} was lost is then delivered incomplete).
+ * isochronous payloads, as the CE webcam driver does (<a href="{@docRoot}/../reference/ce-usbd.html#s1-11">§1.11</a>):
+ * each payload starts with a header ({@code bHeaderLength}, {@code bmHeaderInfo}); {@code EOF} ends a frame, a toggled
+ * {@code FID} starts a new one (a frame whose {@code EOF} was lost is then delivered incomplete).
  *
  * <p>The committed probe gives the format and frame indexes and {@code dwMaxVideoFrameSize}; the
  * VideoStreaming descriptors ({@link UvcDescriptors}) give the format (uncompressed, e.g. YUY2, or MJPEG)

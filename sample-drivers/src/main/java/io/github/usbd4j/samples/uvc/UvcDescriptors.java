@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The USB Video Class class-specific descriptors a driver needs (UVC 1.5 §3.7, §3.9; payload formats
+ * The USB Video Class class-specific descriptors a driver needs (UVC 1.5 §3.7, UVC 1.5 §3.9; payload formats
  * "Uncompressed" and "MJPEG"): the VideoControl header's {@code bcdUVC} (which sets the probe's length)
  * and the VideoStreaming formats and frames, read from the {@code extended} bytes after the interfaces.
  */

@@ -14,7 +14,10 @@ import io.github.usbd4j.sim.SimulatedDevice;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The loopback test driver against the simulated loopback device, in virtual time (§1.11 usbtest style). */
+/**
+ * The loopback test driver against the simulated loopback device, in virtual time
+ * ([§1.11](reference/ce-usbd.html#s1-11) usbtest style).
+ */
 class LoopbackTestDriverTest {
 
     @Test
@@ -153,7 +156,8 @@ class LoopbackTestDriverTest {
 
     @Test
     void highSpeedStreamsWithoutGaps() {
-        // ASAP starts at max(stream end, now + 6 frames) (§1.8): the queue must cover more than 6 frames
+        // ASAP starts at max(stream end, now + 6 frames) ([§1.8](reference/ce-usbd.html#s1-8)): the queue must cover
+        // more than 6 frames
         try (SimBus bus = new SimBus(UsbSpeed.HIGH, 1)) {
             LoopbackTestDriver d = new LoopbackTestDriver(1, 4_000);
             d.speed(UsbSpeed.HIGH);

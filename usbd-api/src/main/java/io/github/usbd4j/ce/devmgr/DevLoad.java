@@ -2,7 +2,7 @@ package io.github.usbd4j.ce.devmgr;
 
 /**
  * Constants of CE's {@code devload.h}, with CE's values: the registry keys and value names the device
- * manager reads and writes (§D2, §D3), the {@code Flags} bits ({@code DEVFLAGS_*}), and the two registry
+ * manager reads and writes (<a href="{@docRoot}/../reference/ce-devmgr.html#d2">§D2</a>, <a href="{@docRoot}/../reference/ce-devmgr.html#d3">§D3</a>), the {@code Flags} bits ({@code DEVFLAGS_*}), and the two registry
  * value types usbd4j's registry stores.
  */
 public final class DevLoad {
@@ -17,7 +17,7 @@ public final class DevLoad {
 
     // ---- values of a device key ------------------------------------------------------------------
 
-    /** {@code DEVLOAD_DLLNAME_VALNAME} ({@code REG_SZ}, required): the driver to load (§D2). */
+    /** {@code DEVLOAD_DLLNAME_VALNAME} ({@code REG_SZ}, required): the driver to load (<a href="{@docRoot}/../reference/ce-devmgr.html#d2">§D2</a>). */
     public static final String DEVLOAD_DLLNAME_VALNAME = "Dll";
     /** {@code DEVLOAD_PREFIX_VALNAME} ({@code REG_SZ}): three characters; the device's name prefix. */
     public static final String DEVLOAD_PREFIX_VALNAME = "Prefix";

@@ -2,7 +2,7 @@ package io.github.usbd4j.ce.devmgr;
 
 /**
  * What the device manager knows of a loaded device: CE's {@code DEVMGR_DEVICE_INFORMATION} without the
- * bus fields (§D3).
+ * bus fields (<a href="{@docRoot}/../reference/ce-devmgr.html#d3">§D3</a>).
  *
  * @param device {@code hDevice}, the handle {@code ActivateDeviceEx} returned
  * @param legacyName {@code szLegacyName}, e.g. {@code "LBK1:"}; empty when the device has none (no

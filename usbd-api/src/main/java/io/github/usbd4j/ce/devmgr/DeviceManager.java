@@ -28,7 +28,8 @@ import java.util.List;
  */
 public interface DeviceManager {
 
-    // ---- loading (§D3, §D6) -----------------------------------------------------------------------
+    // ---- loading ([§D3](reference/ce-devmgr.html#d3), [§D6](reference/ce-devmgr.html#d6))
+    // -----------------------------------------------------------------------
 
     /**
      * {@code ActivateDeviceEx}: loads the driver a device key describes and gives the device its name.
@@ -65,7 +66,7 @@ public interface DeviceManager {
     ActivationHandle activateDevice(String devKey, int clientInfo);
 
     /**
-     * {@code DeactivateDevice}: unloads a device (§D6). From the moment it is called, the device's name no
+     * {@code DeactivateDevice}: unloads a device (<a href="{@docRoot}/../reference/ce-devmgr.html#d6">§D6</a>). From the moment it is called, the device's name no
      * longer opens and every call on its open handles fails with {@code ERROR_INVALID_HANDLE_STATE}. Then
      * {@code XXX_PreDeinit} runs (without it, {@code XXX_Deinit} runs at once), after which the name is free
      * for the next device; {@code XXX_Deinit} follows as soon as no thread is left in the driver, and the
@@ -118,7 +119,8 @@ public interface DeviceManager {
      */
     ClientRegistryKey regOpenKeyEx(String subKey);
 
-    // ---- the application side (§D5) ---------------------------------------------------------------
+    // ---- the application side ([§D5](reference/ce-devmgr.html#d5))
+    // ---------------------------------------------------------------
 
     /**
      * {@code CreateFile} on a device name: {@code "LBK1:"} (legacy name, any case) or
@@ -195,7 +197,7 @@ public interface DeviceManager {
     int setFilePointer(FileHandle file, int distanceToMove, int[] distanceToMoveHigh, int moveMethod);
 
     /**
-     * {@code DeviceIoControl}: {@code XXX_IOControl} with the code as given (§D5: CE checks neither its
+     * {@code DeviceIoControl}: {@code XXX_IOControl} with the code as given (<a href="{@docRoot}/../reference/ce-devmgr.html#d5">§D5</a>: CE checks neither its
      * access bits nor its method) and views of the two buffers.
      *
      * @param device {@code hDevice}, a handle from {@link #createFile}

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * One value for the device's Active key: CE's {@code REGINI} ({@code devload.h}), the entries of
- * {@code ActivateDeviceEx}'s {@code lpRegEnts} (§D3). Only the two types usbd4j's registry holds exist:
+ * {@code ActivateDeviceEx}'s {@code lpRegEnts} (<a href="{@docRoot}/../reference/ce-devmgr.html#d3">§D3</a>). Only the two types usbd4j's registry holds exist:
  * build one with {@link #dword} or {@link #string}.
  *
  * @param valueName {@code lpszVal}

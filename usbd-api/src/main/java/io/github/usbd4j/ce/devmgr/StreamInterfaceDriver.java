@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 
 /**
  * A stream interface driver: the {@code XXX_} entry points of a CE stream driver DLL, which the device
- * manager calls (§D4). {@code XXX_Init} returns the device context that every device-level entry point
+ * manager calls (<a href="{@docRoot}/../reference/ce-devmgr.html#d4">§D4</a>). {@code XXX_Init} returns the device context that every device-level entry point
  * receives; {@code XXX_Open} returns the open context that every handle-level entry point receives. Both
  * are typed here: {@code D} and {@code O}, and {@code null} where CE returns 0.
  *
@@ -17,7 +17,7 @@ import java.nio.ByteBuffer;
  * I/O entry point a driver lacks answers {@link Win32#ERROR_NOT_SUPPORTED}, as CE's placeholders do; the
  * defaults below are those placeholders.
  *
- * <p><b>When they run</b> (§D6, §D7). The device manager does not serialize calls: reads, writes and
+ * <p><b>When they run</b> (<a href="{@docRoot}/../reference/ce-devmgr.html#d6">§D6</a>, <a href="{@docRoot}/../reference/ce-devmgr.html#d7">§D7</a>). The device manager does not serialize calls: reads, writes and
  * control calls of several threads, on one handle or several, run in the driver at once. {@code XXX_Deinit}
  * runs exactly once, and never while another entry point of the device runs when the driver has
  * {@link #preDeinit}: {@code DeactivateDevice} calls {@code XXX_PreDeinit}, which must wake every thread

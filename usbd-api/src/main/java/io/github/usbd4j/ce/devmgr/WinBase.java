@@ -3,7 +3,7 @@ package io.github.usbd4j.ce.devmgr;
 /**
  * The {@code winbase.h} constants of the application side of the device manager, with CE's values:
  * {@code CreateFile}'s access, share and creation values, {@code SetFilePointer}'s move methods, and the
- * two failure values a CE program compares with (§D5).
+ * two failure values a CE program compares with (<a href="{@docRoot}/../reference/ce-devmgr.html#d5">§D5</a>).
  */
 public final class WinBase {
     private WinBase() {}

@@ -2,7 +2,7 @@ package io.github.usbd4j.ce.devmgr;
 
 /**
  * I/O control codes as {@code winioctl.h} builds them: {@code CTL_CODE(DeviceType, Function, Method,
- * Access)} is {@code DeviceType << 16 | Access << 14 | Function << 2 | Method} (§D5).
+ * Access)} is {@code DeviceType << 16 | Access << 14 | Function << 2 | Method} (<a href="{@docRoot}/../reference/ce-devmgr.html#d5">§D5</a>).
  *
  * <p>CE's device manager passes the code to {@code XXX_IOControl} unchanged: it neither checks the access
  * bits against the handle's access nor copies buffers by method, so a driver that wants

@@ -19,7 +19,7 @@
  * know it, so it lives beside {@link io.github.usbd4j.ce} rather than in it, and {@code io.github.usbd4j.ce}
  * never refers to it. Errors follow CE: a failing call returns {@code null}, {@code false},
  * {@link io.github.usbd4j.ce.devmgr.WinBase#INVALID_HANDLE_VALUE} or {@code -1} and sets
- * {@link io.github.usbd4j.win32.Win32#getLastError()}; no call throws. Section numbers §D1 ... §D8 in the
+ * {@link io.github.usbd4j.win32.Win32#getLastError()}; no call throws. Section numbers <a href="{@docRoot}/../reference/ce-devmgr.html#d1">§D1</a> ... <a href="{@docRoot}/../reference/ce-devmgr.html#d8">§D8</a> in the
  * javadoc refer to the site's reference page "The CE device manager and stream drivers"
  * (reference/ce-devmgr.html), which gives the CE behaviour each method follows and its sources.
  */

@@ -4,7 +4,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A host controller's bus clock: the frame counter behind CE's {@code GetFrameNumber} and the frame
- * length behind {@code GetFrameLength}/{@code SetFrameLength} (usb-iso-apis.md §1.9).
+ * length behind {@code GetFrameLength}/{@code SetFrameLength}
+ * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-9">§1.9</a>).
  *
  * <p>Frames are 1 ms; {@link #currentFrame()} is a 64-bit count whose low 32 bits are CE's frame number.
  * On the simulator the clock is exact and may be virtual: it advances only when a test advances it, or

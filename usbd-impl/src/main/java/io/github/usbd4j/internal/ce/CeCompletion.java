@@ -12,10 +12,10 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What happens to a CE transfer when it completes (usb-iso-apis.md §1.7, §1.8): the data is put in its final
- * place before anyone is told ({@code USB_COMPRESS_ISOCH}, the out-parameters of the standard requests), the
- * Java-first future completes, and the driver's {@code LPTRANSFER_NOTIFY_ROUTINE} runs. One instance serves
- * every CE transfer.
+ * What happens to a CE transfer when it completes ([§1.7](reference/ce-usbd.html#s1-7),
+ * [§1.8](reference/ce-usbd.html#s1-8)): the data is put in its final place before anyone is told ({@code
+ * USB_COMPRESS_ISOCH}, the out-parameters of the standard requests), the Java-first future completes, and the driver's
+ * {@code LPTRANSFER_NOTIFY_ROUTINE} runs. One instance serves every CE transfer.
  */
 enum CeCompletion implements TransferOwner {
     INSTANCE;
@@ -39,7 +39,10 @@ enum CeCompletion implements TransferOwner {
         }
     }
 
-    /** {@code USB_COMPRESS_ISOCH}: every received frame, good or bad, packed back to back (§1.8). */
+    /**
+     * {@code USB_COMPRESS_ISOCH}: every received frame, good or bad, packed back to back
+     * ([§1.8](reference/ce-usbd.html#s1-8)).
+     */
     private static void compress(BackendTransfer t) {
         ByteBuffer b = t.buffer();
         int src = t.offset();

@@ -12,13 +12,13 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A device as CE's USBD hands it to client drivers, {@code USB_HANDLE} (usb-iso-apis.md §1.1, §1.5): the
- * engine's device plus what only CE has, the registered notification routines and the interfaces drivers
- * took. The same object is the device handle WinUSB and WDM accept.
+ * A device as CE's USBD hands it to client drivers, {@code USB_HANDLE} ([§1.1](reference/ce-usbd.html#s1-1),
+ * [§1.5](reference/ce-usbd.html#s1-5)): the engine's device plus what only CE has, the registered notification routines
+ * and the interfaces drivers took. The same object is the device handle WinUSB and WDM accept.
  */
 final class CeDevice extends EngineDevice implements UsbHandle {
 
-    /** A registered notification routine and its parameter (§1.5). */
+    /** A registered notification routine and its parameter ([§1.5](reference/ce-usbd.html#s1-5)). */
     record Notification(DeviceNotifyRoutine routine, Object parameter) {}
 
     private final CeDrivers drivers;
@@ -50,7 +50,10 @@ final class CeDevice extends EngineDevice implements UsbHandle {
         return activatedInterfaces.contains(interfaceNumber);
     }
 
-    /** Sends a code to every registered notification routine, in registration order (§1.5). */
+    /**
+     * Sends a code to every registered notification routine, in registration order
+     * ([§1.5](reference/ce-usbd.html#s1-5)).
+     */
     void notifyDrivers(int code) {
         for (Notification n : notifications) {
             try {

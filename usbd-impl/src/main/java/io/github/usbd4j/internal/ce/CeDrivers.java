@@ -21,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * CE's USBD driver manager over the engine (usb-iso-apis.md §1.5): the registered client drivers and their
- * registry keys, {@code LoadClients} matching when a device arrives (the whole device first, then each
- * interface), {@code USB_CLOSE_DEVICE} when it leaves, and the host controller's frame-length control (§1.9).
+ * CE's USBD driver manager over the engine ([§1.5](reference/ce-usbd.html#s1-5)): the registered client drivers and
+ * their registry keys, {@code LoadClients} matching when a device arrives (the whole device first, then each
+ * interface), {@code USB_CLOSE_DEVICE} when it leaves, and the host controller's frame-length control
+ * ([§1.9](reference/ce-usbd.html#s1-9)).
  */
 public final class CeDrivers implements DeviceLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(CeDrivers.class);
@@ -41,7 +42,7 @@ public final class CeDrivers implements DeviceLifecycle {
 
     /**
      * @param engine the engine
-     * @param syncTimeoutMillis the synchronous-call guard (CE: 4000 ms, §1.7)
+     * @param syncTimeoutMillis the synchronous-call guard (CE: 4000 ms, [§1.7](reference/ce-usbd.html#s1-7))
      * @param handleQuarantine how many later closes on a pipe a closed transfer handle waits out before reuse
      */
     public CeDrivers(Engine engine, long syncTimeoutMillis, int handleQuarantine) {
@@ -169,7 +170,10 @@ public final class CeDrivers implements DeviceLifecycle {
         offer((CeDevice) device);
     }
 
-    /** CE's {@code LoadDeviceDrivers}: the whole device first, then each interface (§1.5). */
+    /**
+     * CE's {@code LoadDeviceDrivers}: the whole device first, then each interface
+     * ([§1.5](reference/ce-usbd.html#s1-5)).
+     */
     private void offer(CeDevice d) {
         Map<String, List<DriverEntry>> byKey = driversByKey();
         for (DriverEntry e : ClientDriverMatching.offerOrder(d.info().descriptor(), null, byKey)) {
@@ -226,7 +230,10 @@ public final class CeDrivers implements DeviceLifecycle {
         return accept[0];
     }
 
-    /** The engine closed every pipe and every callback ran (§1.5): {@code USB_CLOSE_DEVICE}, then forget it. */
+    /**
+     * The engine closed every pipe and every callback ran ([§1.5](reference/ce-usbd.html#s1-5)): {@code
+     * USB_CLOSE_DEVICE}, then forget it.
+     */
     @Override
     public void detached(EngineDevice device) {
         CeDevice d = (CeDevice) device;
@@ -239,7 +246,7 @@ public final class CeDrivers implements DeviceLifecycle {
         }
     }
 
-    // ---- frame length control (§1.9) ----------------------------------------------------------------
+    // ---- frame length control ([§1.9](reference/ce-usbd.html#s1-9)) -------------------------------------------------
 
     synchronized boolean takeFrameLengthControl(CeDevice d) {
         if (frameLengthOwner != null && frameLengthOwner != d) {

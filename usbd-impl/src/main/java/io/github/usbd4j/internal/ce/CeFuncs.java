@@ -31,10 +31,10 @@ import java.util.Arrays;
 import java.util.function.Predicate;
 
 /**
- * {@code USB_FUNCS} over the engine (usb-iso-apis.md §1.6–§1.10): the CE personality. Every argument is
- * checked here, before anything reaches the engine; a bad one returns CE's {@code NULL}/{@code FALSE} with
- * the Win32 last error. The rules of the transfer lifecycle (cancel, close, the waits, detach) are the
- * engine's; this class translates CE's calls and codes.
+ * {@code USB_FUNCS} over the engine ([§1.6](reference/ce-usbd.html#s1-6)–[§1.10](reference/ce-usbd.html#s1-10)): the CE
+ * personality. Every argument is checked here, before anything reaches the engine; a bad one returns CE's {@code
+ * NULL}/{@code FALSE} with the Win32 last error. The rules of the transfer lifecycle (cancel, close, the waits, detach)
+ * are the engine's; this class translates CE's calls and codes.
  */
 public final class CeFuncs implements UsbFuncs {
     private final Engine engine;
@@ -70,7 +70,10 @@ public final class CeFuncs implements UsbFuncs {
                 : null;
     }
 
-    /** A handle of a use its client has not closed (§1.7 rule c: a stale one answers ERROR_INVALID_HANDLE). */
+    /**
+     * A handle of a use its client has not closed ([§1.7](reference/ce-usbd.html#s1-7) rule c: a stale one answers
+     * ERROR_INVALID_HANDLE).
+     */
     private CeTransfer transfer(UsbTransfer t) {
         return t instanceof CeTransfer ct && ct.home.device.engine() == engine && ct.isOpen() ? ct : null;
     }
@@ -485,7 +488,7 @@ public final class CeFuncs implements UsbFuncs {
         if (!hasOut(frame) || (bEndpoint & ~0xFF) != 0) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        // USB 2.0 §9.4.11: bmRequestType 0x82 (CE 6/7 sends 0x02, §1.9)
+        // USB 2.0 §9.4.11: bmRequestType 0x82 (CE 6/7 sends 0x02, [§1.9](reference/ce-usbd.html#s1-9))
         UsbDeviceRequest r = new UsbDeviceRequest(
                 USB_REQUEST_DEVICE_TO_HOST | USB_REQUEST_FOR_ENDPOINT, Usb100.USB_REQUEST_SYNC_FRAME, 0, bEndpoint, 2);
         return control(
@@ -519,7 +522,7 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         EnginePipe p = engine.openPipe(d, e);
-        if (p == null) { // open already, or no bandwidth (§1.10)
+        if (p == null) { // open already, or no bandwidth ([§1.10](reference/ce-usbd.html#s1-10))
             return fail(d.isValid() ? ERROR_BUSY : ERROR_INVALID_HANDLE);
         }
         return new CePipe(d, p, drivers.handleQuarantine());
@@ -550,10 +553,10 @@ public final class CeFuncs implements UsbFuncs {
     }
 
     /**
-     * CE's {@code ClosePipe} (§1.10): new transfers fail, live ones are cancelled newest first and waited
-     * for, and their callbacks run. Unlike CE's USBD, which also frees them, the transfers stay valid and
-     * queryable until the client closes them: a synchronous caller woken by the cancellation, or a
-     * Java-first caller, can still read {@code USB_CANCELED_ERROR} from its handle.
+     * CE's {@code ClosePipe} ([§1.10](reference/ce-usbd.html#s1-10)): new transfers fail, live ones are cancelled
+     * newest first and waited for, and their callbacks run. Unlike CE's USBD, which also frees them, the transfers stay
+     * valid and queryable until the client closes them: a synchronous caller woken by the cancellation, or a Java-first
+     * caller, can still read {@code USB_CANCELED_ERROR} from its handle.
      */
     @Override
     public boolean closePipe(UsbPipe pipe) {
@@ -765,7 +768,8 @@ public final class CeFuncs implements UsbFuncs {
         for (int k = 0; k < frames; k++) {
             int len = lengths[k];
             if (len <= 0
-                    || len > ep.maxBytesPerEntry()) { // CE EHCI: every length non-zero and within the endpoint (§1.8)
+                    // CE EHCI: every length non-zero and within the endpoint ([§1.8](reference/ce-usbd.html#s1-8))
+                    || len > ep.maxBytesPerEntry()) {
                 return fail(ERROR_INVALID_PARAMETER);
             }
             total += len;
@@ -803,7 +807,7 @@ public final class CeFuncs implements UsbFuncs {
 
     /**
      * Submits a prepared transfer and, for a synchronous call (no callback, no {@code USB_NO_WAIT}), waits
-     * for it (§1.7); returns its handle.
+     * for it ([§1.7](reference/ce-usbd.html#s1-7)); returns its handle.
      */
     private UsbTransfer issue(CePipe p, Transfer t, TransferNotifyRoutine callback, int flags) {
         int gen = t.generation();
@@ -911,7 +915,7 @@ public final class CeFuncs implements UsbFuncs {
         if ((flags & USB_NO_WAIT) != 0) {
             return true;
         }
-        // without USB_NO_WAIT: until the cancellation is done, at most CE's 10 s (§1.7)
+        // without USB_NO_WAIT: until the cancellation is done, at most CE's 10 s ([§1.7](reference/ce-usbd.html#s1-7))
         boolean interrupted = false;
         boolean done;
         while (true) {
@@ -929,9 +933,9 @@ public final class CeFuncs implements UsbFuncs {
     }
 
     /**
-     * CE's {@code CloseTransfer} (§1.7): a pending transfer is cancelled and waited for, up to CE's 1000 ms,
-     * but its callback is not waited for (it may be queued behind the caller's own); it still runs once.
-     * The handle is invalid from now on.
+     * CE's {@code CloseTransfer} ([§1.7](reference/ce-usbd.html#s1-7)): a pending transfer is cancelled and waited for,
+     * up to CE's 1000 ms, but its callback is not waited for (it may be queued behind the caller's own); it still runs
+     * once. The handle is invalid from now on.
      */
     @Override
     public boolean closeTransfer(UsbTransfer transfer) {

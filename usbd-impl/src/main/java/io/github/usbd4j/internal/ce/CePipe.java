@@ -7,8 +7,8 @@ import io.github.usbd4j.internal.engine.Transfer;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
 
 /**
- * A CE pipe handle, {@code USB_PIPE} (usb-iso-apis.md §1.10): an engine pipe, and the quarantine its closed
- * transfer handles wait in before they are reused.
+ * A CE pipe handle, {@code USB_PIPE} ([§1.10](reference/ce-usbd.html#s1-10)): an engine pipe, and the quarantine its
+ * closed transfer handles wait in before they are reused.
  */
 final class CePipe implements UsbPipe {
     final CeDevice device;

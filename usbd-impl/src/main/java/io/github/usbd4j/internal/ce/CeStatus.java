@@ -7,9 +7,9 @@ import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
 
 /**
- * The one place where the engine's neutral results become CE {@code USB_ERROR} codes (usb-iso-apis.md §1.3,
- * §1.7, §1.8): per packet, per frame and for the transfer as a whole. Translated when asked, from the results
- * the backend recorded.
+ * The one place where the engine's neutral results become CE {@code USB_ERROR} codes
+ * ([§1.3](reference/ce-usbd.html#s1-3), [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)): per
+ * packet, per frame and for the transfer as a whole. Translated when asked, from the results the backend recorded.
  */
 final class CeStatus {
     private CeStatus() {}
@@ -19,7 +19,7 @@ final class CeStatus {
      *
      * @param status the backend status
      * @param cancelled the transfer was aborted, closed or its device left: packets that never ran keep
-     *     {@code USB_NOT_COMPLETE_ERROR} (§1.8) instead of reporting a missed frame
+     *     {@code USB_NOT_COMPLETE_ERROR} ([§1.8](reference/ce-usbd.html#s1-8)) instead of reporting a missed frame
      */
     static int of(PacketStatus status, boolean cancelled) {
         return switch (status) {
@@ -48,8 +48,8 @@ final class CeStatus {
     }
 
     /**
-     * Frame {@code k}'s code (§1.8): a short IN frame is {@code USB_DATA_UNDERRUN_ERROR}, as OHCI reports it,
-     * unless the caller allowed short transfers.
+     * Frame {@code k}'s code ([§1.8](reference/ce-usbd.html#s1-8)): a short IN frame is {@code
+     * USB_DATA_UNDERRUN_ERROR}, as OHCI reports it, unless the caller allowed short transfers.
      *
      * @param t the completed transfer
      * @param k the frame

@@ -10,7 +10,7 @@ import io.github.usbd4j.internal.engine.Transfer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A CE transfer handle, {@code USB_TRANSFER} (usb-iso-apis.md §1.7): one use of a pooled engine
+ * A CE transfer handle, {@code USB_TRANSFER} ([§1.7](reference/ce-usbd.html#s1-7)): one use of a pooled engine
  * {@link Transfer}, named by the transfer and its generation. Once closed, the handle stays invalid while it
  * waits in its pipe's quarantine; a stale handle therefore never reaches a later transfer until that
  * quarantine has run through (see {@link io.github.usbd4j.internal.engine.HandleQuarantine}). Its results are
@@ -100,7 +100,10 @@ final class CeTransfer implements UsbTransfer {
         return CeStatus.frameError(transfer.backend(), frame, shortOk());
     }
 
-    /** {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries (§1.8). */
+    /**
+     * {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries
+     * ([§1.8](reference/ce-usbd.html#s1-8)).
+     */
     void copyIsochResults(int n, int[] lengths, int[] errors) {
         BackendTransfer b = transfer.backend();
         boolean shortOk = shortOk();

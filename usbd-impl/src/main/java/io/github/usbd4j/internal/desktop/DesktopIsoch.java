@@ -21,8 +21,8 @@ import java.util.function.Function;
 /**
  * What the WinUSB and WDM personalities share over the engine, and neither personality alone: selecting an
  * alternate setting, opening an isochronous pipe of the current setting, submitting a packet batch under the
- * desktop scheduling policy (usb-iso-apis.md §2.3, §3.5), and turning the engine's per-packet results into
- * {@code USBD_STATUS} values (§3.6).
+ * desktop scheduling policy ([§2.3](reference/winusb.html#s2-3), [§3.5](reference/wdm.html#s3-5)), and turning the
+ * engine's per-packet results into {@code USBD_STATUS} values ([§3.6](reference/wdm.html#s3-6)).
  */
 public final class DesktopIsoch {
     /** How long the alternate-setting request may take (bus time on a virtual clock). */
@@ -260,7 +260,8 @@ public final class DesktopIsoch {
         protected abstract void forget();
 
         /**
-         * Whether packet {@code k}'s bus interval had passed when the batch was submitted (§2.3, §3.5).
+         * Whether packet {@code k}'s bus interval had passed when the batch was submitted
+         * ([§2.3](reference/winusb.html#s2-3), [§3.5](reference/wdm.html#s3-5)).
          *
          * @param k the packet
          */
@@ -270,7 +271,7 @@ public final class DesktopIsoch {
         }
 
         /**
-         * The {@code USBD_STATUS} of packet {@code k} (§3.6).
+         * The {@code USBD_STATUS} of packet {@code k} ([§3.6](reference/wdm.html#s3-6)).
          *
          * @param k the packet
          */
@@ -340,7 +341,7 @@ public final class DesktopIsoch {
     }
 
     /**
-     * A packet's {@code USBD_STATUS} (§3.6).
+     * A packet's {@code USBD_STATUS} ([§3.6](reference/wdm.html#s3-6)).
      *
      * @param status the engine's neutral status
      * @param cancelled the batch was cut short: packets it never reached count as cancelled

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One activated device (CE's {@code fsdev_t}): its names, its Active key, its driver and device context,
- * and the count of threads inside its driver, which decides when {@code XXX_Deinit} may run (§D6).
+ * and the count of threads inside its driver, which decides when {@code XXX_Deinit} may run ([§D6](reference/ce-devmgr.html#d6)).
  */
 final class ActiveDevice implements ActivationHandle {
     private static final Logger LOG = LoggerFactory.getLogger(ActiveDevice.class);
@@ -118,7 +118,7 @@ final class ActiveDevice implements ActivationHandle {
     }
 
     /**
-     * DeactivateDevice's part (§D6): no call enters from now on; XXX_PreDeinit runs (or, for a driver
+     * DeactivateDevice's part ([§D6](reference/ce-devmgr.html#d6)): no call enters from now on; XXX_PreDeinit runs (or, for a driver
      * without one, XXX_Deinit at once); XXX_Deinit follows when the last thread leaves the driver.
      *
      * @param honourNoUnload {@code false} for the device manager's own unloads

@@ -51,7 +51,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * CE's device manager over the runtime (§D3 to §D7): the registry part the loader reads, activation and
+ * CE's device manager over the runtime ([§D3](reference/ce-devmgr.html#d3) to [§D7](reference/ce-devmgr.html#d7)): the registry part the loader reads, activation and
  * deactivation with CE's naming and ordering, and the file functions on device handles. It knows the USB
  * side only through one function: the key of a registered USB client driver, by driver ID, which is what
  * {@code Drivers\USB\ClientDrivers\<id>} opens.
@@ -140,7 +140,8 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         }
     }
 
-    // ---- activation (§D3) -------------------------------------------------------------------------
+    // ---- activation ([§D3](reference/ce-devmgr.html#d3))
+    // -------------------------------------------------------------------------
 
     @Override
     public ActivationHandle activateDevice(String devKey, int clientInfo) {
@@ -343,7 +344,8 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         }
     }
 
-    // ---- the application side (§D5) --------------------------------------------------------------
+    // ---- the application side ([§D5](reference/ce-devmgr.html#d5))
+    // --------------------------------------------------------------
 
     @Override
     public FileHandle createFile(
@@ -557,7 +559,8 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
             return failed(ERROR_INVALID_HANDLE);
         }
         ActiveDevice d = f.device;
-        if (d.enter()) { // a handle whose device was deactivated closes without the driver (§D6)
+        if (d.enter()) { // a handle whose device was deactivated closes without the driver
+            // ([§D6](reference/ce-devmgr.html#d6))
             try {
                 if (d.entryPoints.preClose()) {
                     d.call("PreClose", () -> d.driver.preClose(f.context));

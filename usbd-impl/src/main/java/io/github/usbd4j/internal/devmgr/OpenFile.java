@@ -7,7 +7,7 @@ import io.github.usbd4j.ce.devmgr.FileHandle;
 
 /**
  * One open handle (CE's {@code fsopendev_t}): its device, open context and access, and the count of
- * threads using it, which decides when {@code XXX_Close} runs after an {@code XXX_PreClose} (§D5).
+ * threads using it, which decides when {@code XXX_Close} runs after an {@code XXX_PreClose} ([§D5](reference/ce-devmgr.html#d5)).
  */
 final class OpenFile implements FileHandle {
     final CeDeviceManager manager;

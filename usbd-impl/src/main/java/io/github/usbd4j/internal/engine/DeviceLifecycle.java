@@ -30,7 +30,7 @@ public interface DeviceLifecycle {
 
     /**
      * A device left and is quiet: every pipe is closed, every transfer has completed (cancelled) and its
-     * callback has run (usb-iso-apis.md §1.5). Tell the drivers; the device becomes invalid right after.
+     * callback has run ([§1.5](reference/ce-usbd.html#s1-5)). Tell the drivers; the device becomes invalid right after.
      *
      * @param device the device
      */

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *       kernel's <i>unlink</i>); {@link #cancelAndWait} (the kernel's <i>kill</i>); {@link #close} (the
  *       client is done with it); {@link #awaitCompletion};
  *   <li>handle validation: {@link #device(Object)} here, {@link Transfer#isOpen(int)} per use;
- *   <li>devices: attach and {@link #detach} with CE's ordering (usb-iso-apis.md §1.5): every pipe closed,
+ * <li>devices: attach and {@link #detach} with CE's ordering ([§1.5](reference/ce-usbd.html#s1-5)): every pipe closed,
  *       newest first, its transfers cancelled newest first and their callbacks run, then
  *       {@link DeviceLifecycle#detached}.
  * </ul>
@@ -48,19 +48,24 @@ import org.slf4j.LoggerFactory;
  * transfer's {@link Transfer#backend()}; each personality translates them into its own codes when asked.
  *
  * <p><b>Waits.</b> Waiting for completion is bounded by the caller (CE: 1000 ms in {@code CloseTransfer},
- * 10 s in {@code AbortTransfer}, §1.7). On a virtual clock a wait runs the bus until the condition holds. A
- * thread that must deliver completions itself (the backend's event thread, where callbacks may run) waits by
- * delivering them ({@link HostController#runCompletionsUntil}) where the backend can, else cannot wait:
- * {@link #canBlock()} says so and the waits return at once. Inside a callback nothing waits for another
- * callback.
+ * 10 s in {@code AbortTransfer}, [§1.7](reference/ce-usbd.html#s1-7)). On a virtual clock a wait runs the bus until the
+ * condition holds. A thread that must deliver completions itself (the backend's event thread, where callbacks may run)
+ * waits by delivering them ({@link HostController#runCompletionsUntil}) where the backend can, else cannot wait: {@link
+ * #canBlock()} says so and the waits return at once. Inside a callback nothing waits for another callback.
  */
 public final class Engine implements HostListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
-    /** CE's {@code AbortTransfer} guard: it waits at most 10 s for the cancellation (§1.7). */
+    /**
+     * CE's {@code AbortTransfer} guard: it waits at most 10 s for the cancellation
+     * ([§1.7](reference/ce-usbd.html#s1-7)).
+     */
     public static final long ABORT_WAIT_MILLIS = 10_000;
 
-    /** CE's {@code CloseTransfer} bound: 1000 aborts 1 ms apart until the transfer is complete (§1.7). */
+    /**
+     * CE's {@code CloseTransfer} bound: 1000 aborts 1 ms apart until the transfer is complete
+     * ([§1.7](reference/ce-usbd.html#s1-7)).
+     */
     public static final long CLOSE_WAIT_MILLIS = 1_000;
 
     /** How long a detach or a pipe close waits for callbacks before it lets the last one finish the job. */
@@ -99,7 +104,8 @@ public final class Engine implements HostListener, AutoCloseable {
      * @param callbackExecutor where transfer callbacks run (per pipe one at a time, in completion order); an
      *     executor that runs tasks where they are given runs them on the completing thread
      * @param attachExecutor where attach and detach run (drivers' {@code USBDeviceAttach} and notifications)
-     * @param startFrameLead the minimum lead of an isochronous start frame, in frames (§1.8)
+     * @param startFrameLead the minimum lead of an isochronous start frame, in frames
+     * ([§1.8](reference/ce-usbd.html#s1-8))
      */
     public Engine(HostController backend, Executor callbackExecutor, Executor attachExecutor, int startFrameLead) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -202,11 +208,11 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
-     * Detaches a device with CE's ordering (§1.5): new transfers fail; every pipe is closed, newest first,
-     * and its transfers cancelled, newest first; once every transfer has completed and its callback has run,
-     * the lifecycle hears of it ({@code USB_CLOSE_DEVICE}), the device becomes invalid and the backend
-     * closes it. When called where it cannot wait (inside a callback, on the backend's event thread) the
-     * last of those callbacks finishes the detach instead. Idempotent.
+     * Detaches a device with CE's ordering ([§1.5](reference/ce-usbd.html#s1-5)): new transfers fail; every pipe is
+     * closed, newest first, and its transfers cancelled, newest first; once every transfer has completed and its
+     * callback has run, the lifecycle hears of it ({@code USB_CLOSE_DEVICE}), the device becomes invalid and the
+     * backend closes it. When called where it cannot wait (inside a callback, on the backend's event thread) the last
+     * of those callbacks finishes the detach instead. Idempotent.
      *
      * @param d the device
      */
@@ -325,9 +331,9 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
-     * Closes a pipe (§1.10): new transfers fail, live ones are cancelled, newest first, and waited for (and,
-     * outside a callback, their callbacks too); then the pipe's bandwidth is released. Its transfers stay
-     * valid for their clients until closed.
+     * Closes a pipe ([§1.10](reference/ce-usbd.html#s1-10)): new transfers fail, live ones are cancelled, newest first,
+     * and waited for (and, outside a callback, their callbacks too); then the pipe's bandwidth is released. Its
+     * transfers stay valid for their clients until closed.
      *
      * @param p the pipe
      * @return {@code false} if it was already closed
@@ -358,7 +364,8 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
-     * Cancels every live transfer of a pipe, newest first ({@code AbortPipeTransfers}, §1.7).
+     * Cancels every live transfer of a pipe, newest first ({@code AbortPipeTransfers},
+     * [§1.7](reference/ce-usbd.html#s1-7)).
      *
      * @param p the pipe
      * @param wait whether to wait (up to CE's 10 s each) for each to complete
@@ -464,8 +471,8 @@ public final class Engine implements HostListener, AutoCloseable {
 
     /**
      * Requests cancellation without waiting (the kernel's unlink, CE's {@code AbortTransfer} with
-     * {@code USB_NO_WAIT}); only the first request reaches the backend (§1.7). The transfer then completes,
-     * cancelled, unless it was already finishing.
+     * {@code USB_NO_WAIT}); only the first request reaches the backend ([§1.7](reference/ce-usbd.html#s1-7)). The
+     * transfer then completes, cancelled, unless it was already finishing.
      *
      * @param t the transfer
      * @param gen the use meant
@@ -498,8 +505,8 @@ public final class Engine implements HostListener, AutoCloseable {
 
     /**
      * The client is done with a use ({@code CloseTransfer}): a pending transfer is cancelled and waited for,
-     * up to {@code millis} (CE: 1000 ms, §1.7); its callback, if due, still runs once. The object returns to
-     * its pool once closed, complete and its callback run.
+     * up to {@code millis} (CE: 1000 ms, [§1.7](reference/ce-usbd.html#s1-7)); its callback, if due, still runs once.
+     * The object returns to its pool once closed, complete and its callback run.
      *
      * @param t the transfer
      * @param gen the use meant

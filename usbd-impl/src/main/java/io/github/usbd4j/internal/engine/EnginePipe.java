@@ -7,10 +7,10 @@ import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
 
 /**
- * One open endpoint: the engine's side of CE's {@code USB_PIPE} (usb-iso-apis.md §1.10), which WinUSB and
- * WDM pipes also use. It holds the pipe's live transfers in issue order (so cancellations can go newest
- * first), its pool of free transfers, its callback queue, and, for isochronous pipes, the stream position
- * that ASAP scheduling continues from (CE EHCI's {@code lastValidFrame}, §1.8).
+ * One open endpoint: the engine's side of CE's {@code USB_PIPE} ([§1.10](reference/ce-usbd.html#s1-10)), which WinUSB
+ * and WDM pipes also use. It holds the pipe's live transfers in issue order (so cancellations can go newest first), its
+ * pool of free transfers, its callback queue, and, for isochronous pipes, the stream position that ASAP scheduling
+ * continues from (CE EHCI's {@code lastValidFrame}, [§1.8](reference/ce-usbd.html#s1-8)).
  */
 public final class EnginePipe {
     final Engine engine;
@@ -77,7 +77,10 @@ public final class EnginePipe {
         return descriptor.isIn();
     }
 
-    /** Max bytes in one packet: the bytes per service interval, high-bandwidth bits included (§1.8, §4). */
+    /**
+     * Max bytes in one packet: the bytes per service interval, high-bandwidth bits included
+     * ([§1.8](reference/ce-usbd.html#s1-8), [§4](reference/usb-bus.html#s4)).
+     */
     public int maxBytesPerEntry() {
         return maxBytesPerEntry;
     }
@@ -87,7 +90,7 @@ public final class EnginePipe {
         return period;
     }
 
-    /** {@code false} once closing began: no new transfer is accepted (§1.10). */
+    /** {@code false} once closing began: no new transfer is accepted ([§1.10](reference/ce-usbd.html#s1-10)). */
     public boolean isOpen() {
         return open;
     }
@@ -96,7 +99,7 @@ public final class EnginePipe {
         return !open;
     }
 
-    /** The host-side halt after a STALL (§1.10). */
+    /** The host-side halt after a STALL ([§1.10](reference/ce-usbd.html#s1-10)). */
     public boolean isHalted() {
         return halted;
     }
@@ -206,7 +209,10 @@ public final class EnginePipe {
         return true;
     }
 
-    /** Marks the pipe closing: new transfers fail from now on (§1.10); {@code false} if it already was. */
+    /**
+     * Marks the pipe closing: new transfers fail from now on ([§1.10](reference/ce-usbd.html#s1-10)); {@code false} if
+     * it already was.
+     */
     synchronized boolean markClosing() {
         boolean was = open;
         open = false;

@@ -9,7 +9,7 @@ package io.github.usbd4j.internal.engine;
  *
  * <p>Java cannot tell whether a stale reference still exists, so this is the one residual limit: after
  * {@code capacity} further closes, the same object may carry a newer transfer, and a call through the stale
- * reference reaches that transfer (as in CE, where "the memory may be recycled", usb-iso-apis.md §1.7).
+ * reference reaches that transfer (as in CE, where "the memory may be recycled", [§1.7](reference/ce-usbd.html#s1-7)).
  * Memory: up to {@code capacity + 1} handles and one array slot each, allocated as closes accumulate.
  *
  * @param <T> the handle type

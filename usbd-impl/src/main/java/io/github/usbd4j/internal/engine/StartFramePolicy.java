@@ -10,7 +10,7 @@ package io.github.usbd4j.internal.engine;
  */
 public enum StartFramePolicy {
     /**
-     * CE (usb-iso-apis.md §1.8, the CE EHCI driver): the earliest acceptable frame is
+     * CE ([§1.8](reference/ce-usbd.html#s1-8), the CE EHCI driver): the earliest acceptable frame is
      * {@code max(nextFrame, now + lead)}; ASAP starts there, an explicit start earlier than it is refused
      * (whole transfer, {@code ERROR_CAN_NOT_COMPLETE}). No CE host controller driver truncates a late
      * transfer.
@@ -32,10 +32,10 @@ public enum StartFramePolicy {
     },
 
     /**
-     * WinUSB and WDM (§2.3, §3.5): an explicit start must lie within ±1024 frames of now (else the whole
-     * request fails); ASAP continues the stream even into the past, where packets fail one by one as late;
-     * a stream idle for 1024 frames is forgotten and a new one starts at {@code now + lead}; WinUSB's
-     * {@code ContinueStream} fails when the stream cannot continue without a gap.
+     * WinUSB and WDM ([§2.3](reference/winusb.html#s2-3), [§3.5](reference/wdm.html#s3-5)): an explicit start must lie
+     * within ±1024 frames of now (else the whole request fails); ASAP continues the stream even into the past, where
+     * packets fail one by one as late; a stream idle for 1024 frames is forgotten and a new one starts at {@code now +
+     * lead}; WinUSB's {@code ContinueStream} fails when the stream cannot continue without a gap.
      */
     DESKTOP {
         @Override
@@ -59,14 +59,14 @@ public enum StartFramePolicy {
         }
     };
 
-    /** No start frame: CE cannot meet the requested one (§1.8). */
+    /** No start frame: CE cannot meet the requested one ([§1.8](reference/ce-usbd.html#s1-8)). */
     public static final long CANNOT_MEET = -1;
-    /** No start frame: outside the ±1024-frame window (§3.5). */
+    /** No start frame: outside the ±1024-frame window ([§3.5](reference/wdm.html#s3-5)). */
     public static final long OUT_OF_WINDOW = -2;
-    /** No start frame: the stream cannot continue without dropping frames (§2.3). */
+    /** No start frame: the stream cannot continue without dropping frames ([§2.3](reference/winusb.html#s2-3)). */
     public static final long CANNOT_CONTINUE = -3;
 
-    /** The window of §3.5, {@code USBD_ISO_START_FRAME_RANGE}. */
+    /** The window of [§3.5](reference/wdm.html#s3-5), {@code USBD_ISO_START_FRAME_RANGE}. */
     static final int START_FRAME_RANGE = 1024;
 
     /**

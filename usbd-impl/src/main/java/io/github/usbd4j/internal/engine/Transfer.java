@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One use of a pooled transfer: the engine's side of a CE {@code USB_TRANSFER}, a WinUSB I/O or a WDM URB
- * (usb-iso-apis.md §1.7). A pipe hands it out ({@link EnginePipe#acquire()}), a personality prepares its
+ * ([§1.7](reference/ce-usbd.html#s1-7)). A pipe hands it out ({@link EnginePipe#acquire()}), a personality prepares its
  * {@link #backend()} request, the engine submits it, the backend completes it, its callback runs, and the
  * client closes it; then it goes back to the pipe's pool for the next use.
  *
@@ -430,7 +430,7 @@ public final class Transfer implements BackendTransfer.Listener {
                 pipe.engine.internalFailure("a transfer's results could not be finished", e);
             }
         }
-        fire(Event.COMPLETE, ANY); // results final before anyone is told (§1.7)
+        fire(Event.COMPLETE, ANY); // results final before anyone is told ([§1.7](reference/ce-usbd.html#s1-7))
         if (callback) { // it cannot be recycled before its callback, which only the queue starts
             if (o != null) {
                 o.completed(this);
@@ -447,7 +447,10 @@ public final class Transfer implements BackendTransfer.Listener {
         }
     }
 
-    /** Runs the callback once (§1.7), on the callback executor; called by the pipe's callback queue. */
+    /**
+     * Runs the callback once ([§1.7](reference/ce-usbd.html#s1-7)), on the callback executor; called by the pipe's
+     * callback queue.
+     */
     void runCallback() {
         fire(Event.CALLBACK_START, ANY);
         try {

@@ -16,11 +16,11 @@ import io.github.usbd4j.wdm.UsbdHandle;
 import io.github.usbd4j.wdm.UsbdPipeHandle;
 import io.github.usbd4j.wdm.Wdm;
 
-/** The WDM URB personality (usb-iso-apis.md §3) over the engine: URB checks and result translation only. */
+/** The WDM URB personality ([§3](reference/wdm.html#s3)) over the engine: URB checks and result translation only. */
 public final class WdmFuncs implements Wdm {
-    /** Max packets per URB at full speed (§3.4). */
+    /** Max packets per URB at full speed ([§3.4](reference/wdm.html#s3-4)). */
     static final int MAX_PACKETS_FULL_SPEED = 255;
-    /** Max packets per URB at high speed and SuperSpeed (§3.4). */
+    /** Max packets per URB at high speed and SuperSpeed ([§3.4](reference/wdm.html#s3-4)). */
     static final int MAX_PACKETS_HIGH_SPEED = 1024;
 
     private final Engine engine;
@@ -173,7 +173,7 @@ public final class WdmFuncs implements Wdm {
             batch.giveBack();
         }
         if (rc == StartFramePolicy.OUT_OF_WINDOW) {
-            urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // §3.5: the whole URB is discarded
+            urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // [§3.5](reference/wdm.html#s3-5): the whole URB is discarded
             return STATUS_UNSUCCESSFUL;
         }
         if (rc < 0) {
@@ -185,7 +185,7 @@ public final class WdmFuncs implements Wdm {
 
     /**
      * Sets the batch's packet lengths from the URB's descriptors; {@code false} if the URB breaks a rule
-     * of §3.2 or §3.4.
+     * of [§3.2](reference/wdm.html#s3-2) or [§3.4](reference/wdm.html#s3-4).
      */
     private static boolean packetLengths(Urb urb, EnginePipe p, DesktopIsoch.Batch batch) {
         int n = urb.numberOfPackets;
@@ -207,7 +207,8 @@ public final class WdmFuncs implements Wdm {
         int[] lengths = batch.packets(n);
         for (int k = 0; k < n; k++) {
             int end = k + 1 < n ? urb.isoPacket[k + 1].offset : urb.transferBufferLength;
-            int len = end - urb.isoPacket[k].offset; // packets are contiguous and in order (§3.4)
+            // packets are contiguous and in order ([§3.4](reference/wdm.html#s3-4))
+            int len = end - urb.isoPacket[k].offset;
             if (len <= 0 || len > p.maxBytesPerEntry()) {
                 return false;
             }
@@ -243,7 +244,8 @@ public final class WdmFuncs implements Wdm {
         if (b.cancelled()) {
             urb.hdrStatus = USBD_STATUS_CANCELED;
             nt = STATUS_CANCELLED;
-        } else if (errors == b.packetCount()) { // §3.6: the URB fails only when every packet did
+            // [§3.6](reference/wdm.html#s3-6): the URB fails only when every packet did
+        } else if (errors == b.packetCount()) {
             urb.hdrStatus =
                     late == b.packetCount() ? USBD_STATUS_ISO_NOT_ACCESSED_LATE : USBD_STATUS_ISOCH_REQUEST_FAILED;
             nt = STATUS_UNSUCCESSFUL;

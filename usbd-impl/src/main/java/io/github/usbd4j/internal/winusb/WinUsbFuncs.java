@@ -27,7 +27,9 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 
-/** The WinUSB personality (usb-iso-apis.md §2) over the engine: argument checks and result translation only. */
+/**
+ * The WinUSB personality ([§2](reference/winusb.html#s2)) over the engine: argument checks and result translation only.
+ */
 public final class WinUsbFuncs implements WinUsb {
     private static final long WAIT_LIMIT_MILLIS = DesktopIsoch.WAIT_LIMIT_MILLIS;
 
@@ -245,7 +247,7 @@ public final class WinUsbFuncs implements WinUsb {
             r.valid = false;
             pending = List.copyOf(r.pending);
         }
-        for (Io b : pending) { // §2.3: blocks until the transfers on the buffer complete
+        for (Io b : pending) { // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer complete
             try {
                 b.awaitCompletion(WAIT_LIMIT_MILLIS);
             } catch (InterruptedException e) {
@@ -322,7 +324,10 @@ public final class WinUsbFuncs implements WinUsb {
                 overlapped);
     }
 
-    /** The one path of the four read/write calls: §2.3 and §2.4 checks, then the engine. */
+    /**
+     * The one path of the four read/write calls: [§2.3](reference/winusb.html#s2-3) and
+     * [§2.4](reference/winusb.html#s2-4) checks, then the engine.
+     */
     private boolean transfer(
             WinUsbIsochBufferHandle bufferHandle,
             int offset,
@@ -339,7 +344,8 @@ public final class WinUsbFuncs implements WinUsb {
         }
         EnginePipe p = r.pipe;
         int perPacket = p.maxBytesPerEntry();
-        int quantum = perPacket * DesktopIsoch.packetsPerFrame(p); // whole 1 ms frames (§2.4)
+        // whole 1 ms frames ([§2.4](reference/winusb.html#s2-4))
+        int quantum = perPacket * DesktopIsoch.packetsPerFrame(p);
         if (read != p.isIn()
                 || (read && r.buffer.isReadOnly())
                 || offset < 0
@@ -378,7 +384,8 @@ public final class WinUsbFuncs implements WinUsb {
                             : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
         }
         if (frameNumber != null) {
-            frameNumber[0] = (int) (start + p.framesUsed(packets)); // the frame after the last one used (§2.3)
+            // the frame after the last one used ([§2.3](reference/winusb.html#s2-3))
+            frameNumber[0] = (int) (start + p.framesUsed(packets));
         }
         if (overlapped != null) {
             return failed(ERROR_IO_PENDING);
@@ -478,7 +485,7 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_IO_INCOMPLETE);
         }
         if (numberOfBytesTransferred != null && numberOfBytesTransferred.length > 0) {
-            numberOfBytesTransferred[0] = 0; // always 0 for isochronous I/O (§2.3)
+            numberOfBytesTransferred[0] = 0; // always 0 for isochronous I/O ([§2.3](reference/winusb.html#s2-3))
         }
         return overlapped.internal() == ERROR_SUCCESS || failed(overlapped.internal());
     }
