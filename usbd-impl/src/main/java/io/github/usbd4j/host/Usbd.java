@@ -50,12 +50,16 @@ public final class Usbd implements AutoCloseable {
     /** CE EHCI's {@code MIN_ADVANCED_FRAME}: the minimum lead of an isochronous start frame (§1.8). */
     public static final int DEFAULT_START_FRAME_LEAD = 6;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Usbd.class);
+
     private final UsbdRuntime runtime;
     private final List<ExecutorService> ownedExecutors;
+    private final CaptureTap capture;
 
-    private Usbd(UsbdRuntime runtime, List<ExecutorService> ownedExecutors) {
+    private Usbd(UsbdRuntime runtime, List<ExecutorService> ownedExecutors, CaptureTap capture) {
         this.runtime = runtime;
         this.ownedExecutors = ownedExecutors;
+        this.capture = capture;
     }
 
     /** A builder; {@link Builder#backend} is required. */
@@ -123,12 +127,27 @@ public final class Usbd implements AutoCloseable {
         return runtime.driversOf(device);
     }
 
-    /** Detaches every device (with CE's detach ordering), stops the backend and uninstalls the drivers. */
+    /** The capture this runtime writes, or {@code null} (see {@link Builder#capture}). */
+    public CaptureTap capture() {
+        return capture;
+    }
+
+    /**
+     * Detaches every device (with CE's detach ordering), stops the backend and uninstalls the drivers; then
+     * closes the capture, if any.
+     */
     @Override
     public void close() {
         try {
             runtime.close();
         } finally {
+            if (capture != null) {
+                try {
+                    capture.close();
+                } catch (java.io.IOException e) {
+                    LOG.error("Capture {} could not be finished: {}", capture.file(), e.toString());
+                }
+            }
             for (ExecutorService e : ownedExecutors) {
                 e.shutdown();
                 try {
@@ -147,6 +166,7 @@ public final class Usbd implements AutoCloseable {
         private int startFrameLead = DEFAULT_START_FRAME_LEAD;
         private long syncTimeoutMillis = DEFAULT_SYNC_TIMEOUT_MILLIS;
         private boolean serviceLoader;
+        private CaptureTap capture;
         private final List<ClientDriverRegistration> registrations = new ArrayList<>();
 
         private Builder() {}
@@ -208,6 +228,18 @@ public final class Usbd implements AutoCloseable {
         }
 
         /**
+         * Captures every transfer into a usbmon pcapng file (see {@link CaptureTap}); the runtime closes the
+         * capture when it closes. Without this, nothing is captured and nothing is paid for it.
+         *
+         * @param capture the capture, e.g. {@code CaptureTap.toFile(Path.of("run.pcapng"))}
+         * @return this
+         */
+        public Builder capture(CaptureTap capture) {
+            this.capture = Objects.requireNonNull(capture, "capture");
+            return this;
+        }
+
+        /**
          * Registers a driver as soon as the runtime is built (before the backend reports devices).
          *
          * @param registration the driver, its ID and settings
@@ -246,8 +278,17 @@ public final class Usbd implements AutoCloseable {
             }
             Executor attach =
                     virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
-            UsbdRuntime runtime = new UsbdRuntime(backend, callbacks, attach, startFrameLead, syncTimeoutMillis);
-            Usbd usbd = new Usbd(runtime, owned);
+            if (capture != null) {
+                capture.writer().useClock(backend.clock());
+            }
+            UsbdRuntime runtime = new UsbdRuntime(
+                    backend,
+                    callbacks,
+                    attach,
+                    startFrameLead,
+                    syncTimeoutMillis,
+                    capture == null ? null : capture.writer());
+            Usbd usbd = new Usbd(runtime, owned, capture);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);
             if (serviceLoader) {
                 ServiceLoader.load(ClientDriverRegistration.class).forEach(all::add);

@@ -16,6 +16,7 @@ import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.internal.capture.TransferTap;
 import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbDevice;
@@ -876,9 +877,16 @@ public final class CeFuncs implements UsbFuncs {
 
     /** Hands a prepared transfer to the backend, then waits for it if the call is synchronous (§1.7). */
     UsbTransfer submit(TransferState t) {
+        TransferTap tap = runtime.tap;
+        if (tap != null) {
+            tap.submitted(t);
+        }
         try {
             t.pipe.device.backend.submit(t.backend);
         } catch (BackendException e) {
+            if (tap != null) {
+                tap.refused(t, e.status());
+            }
             t.pipe.release(t);
             return fail(e.status() == PacketStatus.DEVICE_GONE ? ERROR_INVALID_HANDLE : ERROR_GEN_FAILURE);
         }

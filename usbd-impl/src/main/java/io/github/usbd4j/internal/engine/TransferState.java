@@ -5,13 +5,19 @@ import static io.github.usbd4j.ce.UsbTypes.USB_DATA_UNDERRUN_ERROR;
 import static io.github.usbd4j.ce.UsbTypes.USB_NOT_COMPLETE_ERROR;
 import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
 import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
+import static io.github.usbd4j.ce.UsbTypes.USB_START_ISOCH_ASAP;
 
 import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.internal.capture.TappedTransfer;
+import io.github.usbd4j.internal.capture.TransferTap;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -19,7 +25,7 @@ import java.util.function.BooleanSupplier;
  * its per-frame results. Pooled per pipe, as CE's USBD pools its transfer objects: steady-state streaming
  * reuses these objects and their arrays. A freed handle is invalid until the pool hands it out again.
  */
-final class TransferState implements UsbTransfer, BackendTransfer.Listener, BooleanSupplier {
+final class TransferState implements UsbTransfer, BackendTransfer.Listener, BooleanSupplier, TappedTransfer {
 
     /** What to do with the raw result beyond recording it. */
     enum Kind {
@@ -35,8 +41,14 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     private static final int PENDING = 1;
     private static final int COMPLETE = 2;
 
+    private static final AtomicLong URB_IDS = new AtomicLong();
+
     final PipeState pipe;
     final BackendTransfer backend = new BackendTransfer(this);
+    /** This object's capture id, like the address of a Linux URB: unique among live transfers. */
+    private final long urbId = URB_IDS.incrementAndGet();
+
+    private final TransferTap tap;
 
     private volatile int state = FREE;
 
@@ -70,6 +82,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
 
     TransferState(PipeState pipe) {
         this.pipe = pipe;
+        this.tap = pipe.device.runtime.tap;
     }
 
     // ---- lifecycle, driven by the engine --------------------------------------------------------
@@ -159,6 +172,9 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         } else {
             bytes = t.actualLength();
             error = CeStatus.of(t.status(), false);
+            if (tap != null) {
+                tap.completed(this);
+            }
             if (error == USB_NO_ERROR) {
                 writeOutParameter();
             }
@@ -196,12 +212,15 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
                 first = err;
             }
         }
-        if ((flags & USB_COMPRESS_ISOCH) != 0 && in) {
-            compress(t);
-        }
         bytes = total;
         error = cancelled ? CeStatus.of(t.status(), false) : first;
         startFrame = t.actualStartFrame();
+        if (tap != null) {
+            tap.completed(this); // before compression moves the data: the capture shows the bus
+        }
+        if ((flags & USB_COMPRESS_ISOCH) != 0 && in) {
+            compress(t);
+        }
     }
 
     /** {@code USB_COMPRESS_ISOCH}: every received frame, good or bad, packed back to back (§1.8). */
@@ -313,6 +332,53 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         }
         if (errors != null) {
             System.arraycopy(frameError, 0, errors, 0, m);
+        }
+    }
+
+    // ---- TappedTransfer (capture) --------------------------------------------------------------------
+
+    @Override
+    public long urbId() {
+        return urbId;
+    }
+
+    @Override
+    public BackendDevice device() {
+        return pipe.device.backend;
+    }
+
+    @Override
+    public BackendTransfer request() {
+        return backend;
+    }
+
+    @Override
+    public int interval() {
+        return pipe.period;
+    }
+
+    @Override
+    public boolean asap() {
+        return (flags & USB_START_ISOCH_ASAP) != 0;
+    }
+
+    @Override
+    public boolean shortNotOk() {
+        return kind == Kind.ISOCH ? (flags & USB_SHORT_TRANSFER_OK) == 0 : backend.shortNotOk();
+    }
+
+    @Override
+    public void describeStatus(StringBuilder out) {
+        out.append("CE: ").append(UsbTypes.errorName(error));
+        if (kind != Kind.ISOCH) {
+            return;
+        }
+        boolean first = true;
+        for (int k = 0; k < frames; k++) {
+            if (frameError[k] != USB_NO_ERROR) {
+                out.append(first ? "; frames " : ", ").append(k).append('=').append(UsbTypes.errorName(frameError[k]));
+                first = false;
+            }
         }
     }
 

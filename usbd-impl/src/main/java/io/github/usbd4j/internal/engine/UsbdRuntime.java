@@ -13,6 +13,7 @@ import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
+import io.github.usbd4j.internal.capture.TransferTap;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbInterface;
 import java.util.ArrayList;
@@ -43,6 +44,8 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
     final WdmFuncs wdm;
     final int startFrameLead;
     final long syncTimeoutMillis;
+    /** The capture hook, {@code null} when nothing captures. */
+    final TransferTap tap;
 
     private final Executor attachExecutor;
     private final Map<String, DriverEntry> drivers = new LinkedHashMap<>();
@@ -57,19 +60,22 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
      * @param attachExecutor where {@code USBDeviceAttach} and device notifications run
      * @param startFrameLead CE's minimum lead for isochronous start frames, in frames
      * @param syncTimeoutMillis the synchronous-call guard (CE: 4000 ms)
+     * @param tap the capture hook, or {@code null}
      */
     public UsbdRuntime(
             HostController backend,
             Executor callbackExecutor,
             Executor attachExecutor,
             int startFrameLead,
-            long syncTimeoutMillis) {
+            long syncTimeoutMillis,
+            TransferTap tap) {
         this.backend = backend;
         this.clock = backend.clock();
         this.callbackExecutor = callbackExecutor;
         this.attachExecutor = attachExecutor;
         this.startFrameLead = startFrameLead;
         this.syncTimeoutMillis = syncTimeoutMillis;
+        this.tap = tap;
         this.funcs = new CeFuncs(this);
         this.winUsb = new WinUsbFuncs(this);
         this.wdm = new WdmFuncs(this);
@@ -201,6 +207,9 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
         } catch (BackendException e) {
             LOG.warn("Cannot open device at {}: {}", bd.location(), e.getMessage());
             return;
+        }
+        if (tap != null) {
+            tap.attached(bd);
         }
         DeviceState d = new DeviceState(this, bd, info);
         devices.put(bd, d);
