@@ -23,14 +23,17 @@ public interface EndpointHandler {
      *
      * @param frame the bus frame
      * @param microframe the microframe within the frame, 0 at full speed
-     * @param data the packet's bytes from position to limit; valid only during this call
+     * @param data the packet's bytes from position to limit: a read-only window onto the transfer's buffer,
+     *     valid only during this call
      */
     default void out(long frame, int microframe, ByteBuffer data) {}
 
     /**
      * The host asks for an IN packet of at most {@code maxLength} bytes. Write the packet into
      * {@code dest} from its position (it has exactly {@code maxLength} bytes of room) and return how
-     * many bytes the device sends. Returning more than {@code maxLength} models babble: the host keeps
+     * many bytes the device sends. {@code dest} is a window onto the transfer's buffer, valid only during
+     * this call: the packet lands there directly, and bytes written beyond the count returned are not part
+     * of it (they may remain in the buffer, as a real controller's DMA may leave them). Returning more than {@code maxLength} models babble: the host keeps
      * {@code maxLength} bytes and reports {@code DATA_OVERRUN}; the excess is never written.
      *
      * @param frame the bus frame

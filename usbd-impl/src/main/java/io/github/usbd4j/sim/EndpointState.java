@@ -8,6 +8,8 @@ import java.util.ArrayDeque;
 /** One endpoint slot of a simulated device; guarded by the controller's lock. */
 final class EndpointState {
     final int address;
+    /** The slot of this endpoint in its device: number in bits 3:0, direction in bit 4 (FaultPlan#index). */
+    final int index;
     /** Transfers in submission order; the head is the one on the bus. */
     final ArrayDeque<BackendTransfer> queue = new ArrayDeque<>();
 
@@ -21,6 +23,7 @@ final class EndpointState {
 
     EndpointState(int address) {
         this.address = address;
+        this.index = FaultPlan.index(address);
     }
 
     TransferType type() {

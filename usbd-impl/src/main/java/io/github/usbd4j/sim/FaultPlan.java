@@ -44,6 +44,8 @@ public final class FaultPlan {
     private final long[] stallFrames;
     private final int[] stallEndpoints;
     private final long vanishFrame;
+    /** Whether any packet fault can happen at all: the bus skips the look-ups for a plan without. */
+    private final boolean packetFaults;
 
     private FaultPlan(Builder b) {
         deviceRate = b.deviceRate;
@@ -59,6 +61,11 @@ public final class FaultPlan {
         stallFrames = stalls.stream().mapToLong(At::frame).toArray();
         stallEndpoints = stalls.stream().mapToInt(At::endpoint).toArray();
         vanishFrame = b.vanishFrame;
+        boolean rates = deviceRateStatus != null;
+        for (PacketStatus s : endpointRateStatus) {
+            rates |= s != null;
+        }
+        packetFaults = rates || faultFrames.length > 0 || missedFrames.length > 0;
     }
 
     private static List<At> sorted(List<At> list) {
@@ -77,6 +84,9 @@ public final class FaultPlan {
      * Precedence: missed frame, explicit fault, probability.
      */
     PacketStatus packetFault(int endpoint, long frame, Random random) {
+        if (!packetFaults) {
+            return null;
+        }
         if (Arrays.binarySearch(missedFrames, frame) >= 0) {
             return PacketStatus.NOT_ACCESSED;
         }

@@ -8,6 +8,7 @@ import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A vendor-specific source/sink loopback device, 0x1209:0x0001, full- or high-speed.
@@ -48,17 +49,36 @@ public final class LoopbackDevice extends DeviceModel {
     public static final int REQUEST_COUNTERS = 0x02;
 
     private static final int CAPACITY = 64 * 1024;
+    /** The largest isochronous packet (high-speed high bandwidth, 3 x 1024). */
+    private static final int MAX_ISO_PACKET = 3 * 1024;
+    /**
+     * {@code PATTERN[j] = (byte) j}: the pattern packet that starts with byte {@code b} is
+     * {@code PATTERN[b .. b+length)}, written with one bulk copy.
+     */
+    private static final byte[] PATTERN = new byte[256 + MAX_ISO_PACKET];
+
+    static {
+        for (int j = 0; j < PATTERN.length; j++) {
+            PATTERN[j] = (byte) j;
+        }
+    }
+
+    private static final int ISO_OUT = 0;
+    private static final int ISO_IN = 1;
+    private static final int BULK_OUT = 2;
+    private static final int BULK_IN = 3;
+    private static final int ISO_QUEUED = 4;
 
     private final UsbSpeed speed;
+    // The queues are touched only from the bus (handlers and control requests run one at a time, on the
+    // thread advancing the bus, under the controller's lock); the counters are published with release
+    // stores for readers on other threads, so the data path takes no lock of its own.
     private final Fifo iso = new Fifo();
     private final Fifo bulk = new Fifo();
     private final int[] isoLengths = new int[4096];
     private int isoHead;
     private int isoCount;
-    private long isoOut;
-    private long isoIn;
-    private long bulkOut;
-    private long bulkIn;
+    private final AtomicLongArray counters = new AtomicLongArray(5);
 
     private final EndpointHandler isoOutHandler = new EndpointHandler() {
         @Override
@@ -159,7 +179,7 @@ public final class LoopbackDevice extends DeviceModel {
     }
 
     @Override
-    public synchronized ControlResponse control(UsbDeviceRequest setup, ByteBuffer dataOut) {
+    public ControlResponse control(UsbDeviceRequest setup, ByteBuffer dataOut) {
         if (setup.type() != Usb100.USB_REQUEST_VENDOR) {
             return ControlResponse.stall();
         }
@@ -168,12 +188,17 @@ public final class LoopbackDevice extends DeviceModel {
             bulk.clear();
             isoHead = 0;
             isoCount = 0;
-            isoOut = isoIn = bulkOut = bulkIn = 0;
+            for (int i = 0; i < counters.length(); i++) {
+                counters.set(i, 0);
+            }
             return ControlResponse.ack();
         }
         if (setup.bRequest() == REQUEST_COUNTERS && setup.isDeviceToHost()) {
             ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt((int) isoOut).putInt((int) isoIn).putInt((int) bulkOut).putInt((int) bulkIn);
+            b.putInt((int) counters.get(ISO_OUT))
+                    .putInt((int) counters.get(ISO_IN))
+                    .putInt((int) counters.get(BULK_OUT))
+                    .putInt((int) counters.get(BULK_IN));
             return ControlResponse.data(b.array());
         }
         return ControlResponse.stall();
@@ -191,71 +216,80 @@ public final class LoopbackDevice extends DeviceModel {
     }
 
     /** Isochronous OUT bytes received. */
-    public synchronized long isoBytesOut() {
-        return isoOut;
+    public long isoBytesOut() {
+        return counters.get(ISO_OUT);
     }
 
     /** Isochronous IN bytes sent (queued data and pattern). */
-    public synchronized long isoBytesIn() {
-        return isoIn;
+    public long isoBytesIn() {
+        return counters.get(ISO_IN);
     }
 
     /** Bulk OUT bytes received. */
-    public synchronized long bulkBytesOut() {
-        return bulkOut;
+    public long bulkBytesOut() {
+        return counters.get(BULK_OUT);
     }
 
     /** Bulk IN bytes sent. */
-    public synchronized long bulkBytesIn() {
-        return bulkIn;
+    public long bulkBytesIn() {
+        return counters.get(BULK_IN);
     }
 
     /** Isochronous packets queued and not yet looped back. */
-    public synchronized int isoPacketsQueued() {
-        return isoCount;
+    public int isoPacketsQueued() {
+        return (int) counters.get(ISO_QUEUED);
     }
 
-    private synchronized void isoOut(ByteBuffer data) {
+    /** Adds to a counter; only the bus thread writes them, so a release store suffices. */
+    private void count(int counter, long delta) {
+        counters.lazySet(counter, counters.get(counter) + delta);
+    }
+
+    private void isoOut(ByteBuffer data) {
         int n = data.remaining();
-        isoOut += n;
+        count(ISO_OUT, n);
         if (isoCount == isoLengths.length || iso.free() < n) {
             return;
         }
         iso.write(data);
         isoLengths[(isoHead + isoCount++) % isoLengths.length] = n;
+        counters.lazySet(ISO_QUEUED, isoCount);
     }
 
-    private synchronized int isoIn(long frame, int microframe, ByteBuffer dest, int maxLength) {
+    private int isoIn(long frame, int microframe, ByteBuffer dest, int maxLength) {
         if (isoCount == 0) {
-            for (int i = 0; i < maxLength; i++) {
+            int n = Math.min(maxLength, MAX_ISO_PACKET);
+            dest.put(PATTERN, (int) ((frame * 8 + microframe) & 0xFF), n);
+            for (int i = n; i < maxLength; i++) { // beyond any endpoint of this device; kept for the rule
                 dest.put(pattern(frame, microframe, i));
             }
-            isoIn += maxLength;
+            count(ISO_IN, maxLength);
             return maxLength;
         }
         int n = isoLengths[isoHead];
         isoHead = (isoHead + 1) % isoLengths.length;
         isoCount--;
+        counters.lazySet(ISO_QUEUED, isoCount);
         iso.read(dest, Math.min(n, maxLength));
         iso.skip(n - Math.min(n, maxLength));
-        isoIn += n;
+        count(ISO_IN, n);
         return n;
     }
 
-    private synchronized void bulkOut(ByteBuffer data) {
-        bulkOut += data.remaining();
+    private void bulkOut(ByteBuffer data) {
+        count(BULK_OUT, data.remaining());
         if (bulk.free() >= data.remaining()) {
             bulk.write(data);
         }
     }
 
-    private synchronized int bulkIn(ByteBuffer dest, int maxLength) {
+    private int bulkIn(ByteBuffer dest, int maxLength) {
         if (bulk.size() == 0) {
             return EndpointHandler.NAK;
         }
         int n = Math.min(bulk.size(), maxLength);
         bulk.read(dest, n);
-        bulkIn += n;
+        count(BULK_IN, n);
         return n;
     }
 

@@ -44,6 +44,12 @@ public final class SimulatedDevice implements BackendDevice {
 
     // guarded by host.lock
     private final EndpointState[] endpoints = new EndpointState[32];
+    /**
+     * Bit {@code i} set when endpoint slot {@code i} may have queued transfers (cleared lazily when the bus
+     * finds the queue empty), so a microframe visits only busy endpoints instead of all 31 slots.
+     */
+    private int busyEndpoints;
+
     private final int[] alternateSettings = new int[256];
     private ConfigLayout active;
     private boolean open;
@@ -206,6 +212,7 @@ public final class SimulatedDevice implements BackendDevice {
     public boolean resume() {
         synchronized (host.lock) {
             suspended = false;
+            host.rescheduleLocked();
         }
         return true;
     }
@@ -287,6 +294,65 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
+    /** A transfer was queued on {@code ep}: the bus visits it from the next microframe on. */
+    void queued(EndpointState ep) {
+        busyEndpoints |= 1 << ep.index;
+    }
+
+    /**
+     * The first microframe from {@code mf} on in which this device has something to do that a real-time
+     * clock must not run late: a transfer that completes (isochronous: the interval of the head transfer's
+     * last packet), bulk or interrupt work, a control transfer, or a frame-start event (a scheduled
+     * departure, an injected stall). {@code Long.MAX_VALUE} when idle. Isochronous packets before the last
+     * one of a transfer are not events: nobody can observe them before the transfer completes, so the
+     * clock may run them in the same wake-up as the completion, still in bus order.
+     */
+    long nextEvent(long mf) {
+        if (gone) {
+            return Long.MAX_VALUE;
+        }
+        long frameStart = (mf + 7) & ~7L;
+        long next = Long.MAX_VALUE;
+        if (detachFrame >= 0) {
+            next = Math.max(mf, detachFrame * 8);
+        }
+        if (faults.hasStalls()) {
+            next = Math.min(next, frameStart);
+        }
+        if (suspended) {
+            return next;
+        }
+        if (!endpoints[0].queue.isEmpty()) {
+            next = Math.min(next, frameStart);
+        }
+        int busy = busyEndpoints & ~1;
+        while (busy != 0) {
+            int i = Integer.numberOfTrailingZeros(busy);
+            busy &= busy - 1;
+            EndpointState ep = endpoints[i];
+            BackendTransfer head = ep.queue.peekFirst();
+            if (head == null || ep.descriptor == null) {
+                continue;
+            }
+            long at;
+            switch (ep.type()) {
+                case ISOCHRONOUS -> {
+                    long last = head.startFrame() * (highSpeed ? 8 : 1) + (long) (head.packets() - 1) * head.period();
+                    at = highSpeed ? last : last * 8;
+                }
+                case INTERRUPT -> {
+                    int period = ep.interruptPeriod(highSpeed);
+                    at = highSpeed
+                            ? (mf + period - 1) / period * period
+                            : (frameStart / 8 + period - 1) / period * period * 8;
+                }
+                default -> at = highSpeed ? mf : frameStart;
+            }
+            next = Math.min(next, Math.max(at, mf));
+        }
+        return next;
+    }
+
     /** Finds and checks the endpoint a transfer goes to. */
     EndpointState validate(BackendTransfer t) throws BackendException {
         if (gone) {
@@ -366,9 +432,15 @@ public final class SimulatedDevice implements BackendDevice {
         if (microframe == 0) {
             runControl(frame, bus);
         }
-        for (int i = 1; i < 32; i++) {
+        int busy = busyEndpoints & ~1;
+        while (busy != 0) { // in slot order, as a scan of all slots would visit them
+            int i = Integer.numberOfTrailingZeros(busy);
+            busy &= busy - 1;
             EndpointState ep = endpoints[i];
             if (ep.queue.isEmpty() || ep.descriptor == null) {
+                if (ep.queue.isEmpty()) {
+                    busyEndpoints &= ~(1 << i);
+                }
                 continue;
             }
             switch (ep.type()) {
@@ -429,13 +501,13 @@ public final class SimulatedDevice implements BackendDevice {
                 actual = 0;
                 status = fault;
             } else {
-                int produced = receive(ep, t.buffer(), st.nextOffset, length, frame, microframe, bus);
+                int produced = receive(ep, t, st, st.nextOffset, length, frame, microframe);
                 actual = Math.min(Math.max(produced, 0), length);
                 status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
             }
         } else {
             if (fault == null && ep.handler != null) {
-                send(ep, t.buffer(), st.nextOffset, length, frame, microframe, bus);
+                send(ep, t, st, st.nextOffset, length, frame, microframe);
             }
             actual = length;
             status = fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
@@ -466,29 +538,22 @@ public final class SimulatedDevice implements BackendDevice {
         };
     }
 
-    /** Asks the handler for an IN packet and copies what fits into the transfer buffer. */
+    /**
+     * Asks the handler for an IN packet, written straight into the transfer buffer through a window of
+     * {@code length} bytes at {@code offset}; returns what the handler says it sent.
+     */
     private static int receive(
-            EndpointState ep, ByteBuffer dest, int offset, int length, long frame, int microframe, Bus bus) {
+            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
         if (ep.handler == null) {
             return 0;
         }
-        ByteBuffer scratch = bus.scratch(length);
-        int produced = ep.handler.in(frame, microframe, scratch, length);
-        int n = Math.min(Math.max(produced, 0), Math.min(length, scratch.position()));
-        if (n > 0) {
-            dest.put(offset, scratch.array(), 0, n);
-        }
-        return produced;
+        return ep.handler.in(frame, microframe, st.window(t.buffer(), offset, length, true), length);
     }
 
+    /** Hands an OUT packet to the handler through a read-only window onto the transfer buffer. */
     private static void send(
-            EndpointState ep, ByteBuffer src, int offset, int length, long frame, int microframe, Bus bus) {
-        ByteBuffer scratch = bus.scratch(length);
-        if (length > 0) {
-            src.get(offset, scratch.array(), 0, length);
-        }
-        scratch.limit(length);
-        ep.handler.out(frame, microframe, scratch);
+            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
+        ep.handler.out(frame, microframe, st.window(t.buffer(), offset, length, false));
     }
 
     // ---- bulk and interrupt -----------------------------------------------------------------------
@@ -511,7 +576,7 @@ public final class SimulatedDevice implements BackendDevice {
                 int chunk = Math.min(maxPacket, length - st.total);
                 int offset = t.offset() + st.total;
                 if (in) {
-                    int produced = receive(ep, t.buffer(), offset, chunk, frame, microframe, bus);
+                    int produced = receive(ep, t, st, offset, chunk, frame, microframe);
                     if (produced == EndpointHandler.NAK) {
                         return;
                     }
@@ -527,7 +592,7 @@ public final class SimulatedDevice implements BackendDevice {
                         break;
                     }
                 } else {
-                    send(ep, t.buffer(), offset, chunk, frame, microframe, bus);
+                    send(ep, t, st, offset, chunk, frame, microframe);
                     st.total += chunk;
                 }
             } while (st.total < length);
@@ -731,21 +796,12 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
-    /** Per-step scratch shared by the devices of one controller. */
+    /** Per-step state shared by the devices of one controller: where completed transfers go. */
     static final class Bus {
         final Collection<BackendTransfer> completed;
-        private ByteBuffer scratch = ByteBuffer.allocate(4096);
 
         Bus(Collection<BackendTransfer> completed) {
             this.completed = completed;
-        }
-
-        ByteBuffer scratch(int length) {
-            if (scratch.capacity() < length) {
-                scratch = ByteBuffer.allocate(Integer.highestOneBit(length) << 1);
-            }
-            scratch.clear().limit(length);
-            return scratch;
         }
     }
 }

@@ -30,6 +30,14 @@ import org.slf4j.LoggerFactory;
  * {@code usbd-sim-clock} keeps pace with {@link System#nanoTime()}. {@link #currentFrame()} is the frame
  * whose work has not run yet: after {@code advanceFrames(n)} every packet due before it has run.
  *
+ * <p><b>Real time.</b> The clock thread sleeps until the next microframe in which something observable
+ * happens (a transfer completes, bulk, interrupt or control work is due, a frame-start event), then runs
+ * every microframe that is due, in order: a late wake-up is caught up by running the due microframes, never
+ * by skipping them, and a submission that makes an earlier event wakes it. {@link #currentFrame()} and
+ * {@link #currentMicroframe()} follow the wall clock even while the thread sleeps (the work of the
+ * microframes it has not run yet still runs, when it catches up). Packets are missed only when a transfer
+ * really came too late for its interval, as on a real bus.
+ *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
  * runs in interval {@code startFrame * intervalsPerFrame + k * period}; a packet whose interval has
@@ -89,7 +97,24 @@ public final class SimulatedHostController implements HostController, BusClock {
     private Runnable stepCallback;
 
     private volatile long microframe;
+    private static final java.lang.invoke.VarHandle MICROFRAME;
+
+    static {
+        try {
+            MICROFRAME = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(SimulatedHostController.class, "microframe", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private volatile Thread clockThread;
+    /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
+    private volatile long realTimeOrigin;
+    /** Real time: the first microframe of the clock thread; -1 until it starts. */
+    private volatile long realTimeFirst = -1;
+    /** Real time: the microframe the clock thread sleeps until (guarded by lock). */
+    private long wakeAt = Long.MAX_VALUE;
 
     private SimulatedHostController(Builder b) {
         this.speed = b.speed;
@@ -183,6 +208,7 @@ public final class SimulatedHostController implements HostController, BusClock {
     public void scheduleDetach(SimulatedDevice device, long frame) {
         synchronized (lock) {
             device.setDetachFrame(frame);
+            rescheduleLocked();
         }
     }
 
@@ -237,6 +263,8 @@ public final class SimulatedHostController implements HostController, BusClock {
             Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
             t.setDaemon(true);
             clockThread = t;
+            realTimeOrigin = System.nanoTime();
+            realTimeFirst = microframe;
             t.start();
         }
     }
@@ -271,12 +299,17 @@ public final class SimulatedHostController implements HostController, BusClock {
 
     @Override
     public long currentFrame() {
-        return microframe >>> 3;
+        return currentMicroframe() >>> 3;
     }
 
     @Override
     public long currentMicroframe() {
-        return microframe;
+        long mf = microframe;
+        long first = realTimeFirst;
+        if (first < 0) {
+            return mf;
+        }
+        return Math.max(mf, first + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS);
     }
 
     @Override
@@ -319,7 +352,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         try {
             long target = microframe + microframes;
             while (microframe < target) {
-                step();
+                stepUpTo(target);
             }
         } finally {
             stepLock.unlock();
@@ -336,7 +369,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         stepLock.lock();
         try {
             while (microframe < frame * 8) {
-                step();
+                stepUpTo(frame * 8);
             }
         } finally {
             stepLock.unlock();
@@ -363,6 +396,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         synchronized (lock) {
             frameLengthTarget = target;
             frameLengthReached = reached == null ? () -> {} : reached;
+            rescheduleLocked();
         }
         return true;
     }
@@ -377,17 +411,31 @@ public final class SimulatedHostController implements HostController, BusClock {
 
     /** Runs one microframe, then hands its completions on; the caller holds stepLock. */
     private void step() {
+        stepUpTo(microframe + 1);
+    }
+
+    /**
+     * Runs microframes up to {@code limit} (exclusive), then hands on the completions, departures and
+     * frame-length notice of the last one run; the caller holds stepLock. The microframes run under one
+     * hold of the lock as long as none of them produced anything to hand on, so a stream's idle or
+     * mid-transfer microframes cost no lock round trip each; whatever a microframe produces is still
+     * handed on right after it, before the next one runs.
+     */
+    private void stepUpTo(long limit) {
         synchronized (lock) {
             long mf = microframe;
-            long frame = mf >>> 3;
-            int sub = (int) (mf & 7);
-            if (sub == 0) {
-                startFrame(frame);
-            }
-            for (int i = 0; i < devices.size(); i++) {
-                devices.get(i).runMicroframe(frame, sub, bus);
-            }
-            microframe = mf + 1;
+            do {
+                long frame = mf >>> 3;
+                int sub = (int) (mf & 7);
+                if (sub == 0) {
+                    startFrame(frame);
+                }
+                for (int i = 0; i < devices.size(); i++) {
+                    devices.get(i).runMicroframe(frame, sub, bus);
+                }
+                mf++;
+                MICROFRAME.setRelease(this, mf); // readers on other threads read it volatile
+            } while (mf < limit && stepCompleted.isEmpty() && stepDetached.isEmpty() && stepCallback == null);
         }
         BackendTransfer t;
         while ((t = stepCompleted.pollFirst()) != null) {
@@ -440,22 +488,56 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
     }
 
+    /** The longest the real-time clock thread sleeps when nothing is due. */
+    private static final long IDLE_PARK_NANOS = 10_000_000;
+
     private void runRealTime() {
-        long origin = System.nanoTime();
-        long firstMicroframe = microframe;
+        long origin = realTimeOrigin;
+        long first = realTimeFirst;
         while (clockThread == Thread.currentThread()) {
-            long due = firstMicroframe + (System.nanoTime() - origin) / MICROFRAME_NANOS;
+            // a microframe's work runs once it has ended, as a host controller reports it
+            long due = first + (System.nanoTime() - origin) / MICROFRAME_NANOS;
             stepLock.lock();
             try {
-                while (microframe < due) {
-                    step();
+                while (microframe < due) { // every due microframe, in order: catching up never skips one
+                    stepUpTo(due);
                 }
             } catch (RuntimeException e) {
                 LOG.error("simulated bus step failed", e);
             } finally {
                 stepLock.unlock();
             }
-            LockSupport.parkNanos(1_000_000);
+            long next;
+            synchronized (lock) {
+                next = nextEventLocked();
+                wakeAt = next;
+            }
+            long now = System.nanoTime();
+            long sleep = next == Long.MAX_VALUE
+                    ? IDLE_PARK_NANOS
+                    : Math.min(IDLE_PARK_NANOS, origin + (next + 1 - first) * MICROFRAME_NANOS - now);
+            if (sleep > 0) {
+                LockSupport.parkNanos(this, sleep);
+            }
+        }
+    }
+
+    /** The first microframe from the current one on that the real-time clock must not run late. */
+    private long nextEventLocked() {
+        long mf = microframe;
+        long next = frameLengthReached != null ? (mf + 7) & ~7L : Long.MAX_VALUE;
+        for (int i = 0; i < devices.size(); i++) {
+            next = Math.min(next, devices.get(i).nextEvent(mf));
+        }
+        return next;
+    }
+
+    /** Real time: wakes the clock thread if a change made an event due before it planned to wake. */
+    void rescheduleLocked() {
+        Thread t = clockThread;
+        if (t != null && nextEventLocked() < wakeAt) {
+            wakeAt = 0;
+            LockSupport.unpark(t);
         }
     }
 
@@ -470,6 +552,10 @@ public final class SimulatedHostController implements HostController, BusClock {
             }
             st.begin(device, ep, t);
             ep.queue.addLast(t);
+            device.queued(ep);
+            if (clockThread != null && ep.queue.size() == 1) { // behind others it completes after them
+                rescheduleLocked();
+            }
         }
     }
 

@@ -31,6 +31,8 @@ final class Initramfs {
     static final List<String> BASE_MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "xhci_pci");
     /** Loaded with {@code usbd4j_usbip=1}: the network for guestfwd and the USB/IP client controller. */
     static final List<String> USBIP_MODULES = List.of("virtio_net", "usbip_core", "vhci_hcd");
+    /** Loaded with {@code usbd4j_uhci=1}: the UHCI controller of a second usb-audio device. */
+    static final List<String> UHCI_MODULES = List.of("uhci_hcd");
 
     private static final String[] APPLETS = {
         "sh", "mount", "umount", "mkdir", "insmod", "chroot", "poweroff", "ip", "sync"
@@ -49,6 +51,8 @@ final class Initramfs {
         List<Path> base = resolve(kernel, BASE_MODULES, Set.of());
         Set<Path> have = new LinkedHashSet<>(base);
         List<Path> usbip = resolve(kernel, USBIP_MODULES, have);
+        have.addAll(usbip);
+        List<Path> uhci = resolve(kernel, UHCI_MODULES, have);
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         try (Cpio c = new Cpio(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16))) {
             for (String d : new String[] {"bin", "dev", "proc", "sys", "host", "mods"}) {
@@ -58,10 +62,10 @@ final class Initramfs {
             for (String a : APPLETS) {
                 c.symlink("bin/" + a, "busybox");
             }
-            for (Path ko : union(base, usbip)) {
+            for (Path ko : union(union(base, usbip), uhci)) {
                 c.file("mods/" + ko.getFileName(), 0644, Files.readAllBytes(ko));
             }
-            c.file("init", 0755, init(base, usbip).getBytes(StandardCharsets.UTF_8));
+            c.file("init", 0755, init(base, usbip, uhci).getBytes(StandardCharsets.UTF_8));
         }
         Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
@@ -109,11 +113,11 @@ final class Initramfs {
         return new ArrayList<>(out);
     }
 
-    private static String init(List<Path> base, List<Path> usbip) {
+    private static String init(List<Path> base, List<Path> usbip, List<Path> uhci) {
         StringBuilder s = new StringBuilder();
         s.append("#!/bin/sh\n");
         s.append("# usbd4j real-kernel guest init; env from the kernel command line: usbd4j_work usbd4j_java"
-                + " usbd4j_usbip\n");
+                + " usbd4j_usbip usbd4j_uhci\n");
         s.append("export PATH=/bin\n");
         s.append("t() { read up rest < /proc/uptime; echo \"USBD4J_T $1 $up\"; }\n");
         s.append("die() { echo \"USBD4J_INIT_FAILED $1\"; echo GUEST_RC=125; poweroff -f; }\n");
@@ -128,6 +132,15 @@ final class Initramfs {
         }
         s.append("if [ \"$usbd4j_usbip\" = 1 ]; then\n");
         for (Path ko : usbip) {
+            s.append("  insmod /mods/")
+                    .append(ko.getFileName())
+                    .append(" || die 'insmod ")
+                    .append(ko.getFileName())
+                    .append("'\n");
+        }
+        s.append("fi\n");
+        s.append("if [ \"$usbd4j_uhci\" = 1 ]; then\n");
+        for (Path ko : uhci) {
             s.append("  insmod /mods/")
                     .append(ko.getFileName())
                     .append(" || die 'insmod ")

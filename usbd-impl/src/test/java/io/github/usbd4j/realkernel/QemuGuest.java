@@ -45,6 +45,8 @@ public final class QemuGuest {
     private final List<String> usbIpServerArgs;
     private final Duration timeout;
     private final int memoryMb;
+    private final boolean uhciAudio;
+    private final List<String> jvmArgs;
 
     private QemuGuest(Builder b) {
         this.runDir = b.runDir;
@@ -54,6 +56,8 @@ public final class QemuGuest {
         this.usbIpServerArgs = b.usbIpServerArgs == null ? null : List.copyOf(b.usbIpServerArgs);
         this.timeout = b.timeout;
         this.memoryMb = b.memoryMb;
+        this.uhciAudio = b.uhciAudio;
+        this.jvmArgs = List.copyOf(b.jvmArgs);
     }
 
     /**
@@ -75,6 +79,11 @@ public final class QemuGuest {
     /** The usb-audio capture of this run (complete once the guest has powered off). */
     public Path wav() {
         return runDir.resolve("usb-audio.wav");
+    }
+
+    /** The capture of the second usb-audio device, on the UHCI controller ({@link Builder#uhciAudio}). */
+    public Path uhciWav() {
+        return runDir.resolve("usb-audio-uhci.wav");
     }
 
     /** The run directory. */
@@ -123,7 +132,7 @@ public final class QemuGuest {
                 initrd.toString(),
                 "-append",
                 "console=ttyS0 quiet panic=-1 usbd4j_work=" + share + " usbd4j_java=" + java + " usbd4j_usbip="
-                        + (usbIpServerArgs != null ? 1 : 0),
+                        + (usbIpServerArgs != null ? 1 : 0) + " usbd4j_uhci=" + (uhciAudio ? 1 : 0),
                 "-fsdev",
                 "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
                 "-device",
@@ -138,6 +147,15 @@ public final class QemuGuest {
                 "qemu-xhci,id=xhci",
                 "-device",
                 "usb-audio,bus=xhci.0,audiodev=snd0"));
+        if (uhciAudio) {
+            cmd.addAll(List.of(
+                    "-audiodev",
+                    "wav,id=snd1,path=" + qemuOpt(uhciWav()) + ",out.frequency=48000,out.channels=2,out.format=s16",
+                    "-device",
+                    "piix3-usb-uhci,id=uhci",
+                    "-device",
+                    "usb-audio,bus=uhci.0,audiodev=snd1"));
+        }
         if (usbIpServerArgs != null) {
             Path script = runDir.resolve("usbip-server.sh");
             Files.writeString(script, usbIpServerScript(), StandardCharsets.UTF_8);
@@ -182,10 +200,9 @@ public final class QemuGuest {
                 "-XX:ErrorFile=" + resultFile.resolveSibling("hs_err_pid%p.log"),
                 // Logback's XML configuration alone takes seconds under TCG; results go through the marker file
                 "-Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider",
-                "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile,
-                "-cp",
-                String.join(File.pathSeparator, classPath()),
-                mainClass));
+                "-D" + GuestMain.RESULTS_PROPERTY + "=" + resultFile));
+        a.addAll(jvmArgs); // after the defaults, so that they can override them
+        a.addAll(List.of("-cp", String.join(File.pathSeparator, classPath()), mainClass));
         a.addAll(args);
         StringBuilder s = new StringBuilder();
         for (String x : a) {
@@ -322,6 +339,8 @@ public final class QemuGuest {
         private List<String> usbIpServerArgs;
         private Duration timeout = Duration.ofMinutes(4);
         private int memoryMb = 1536;
+        private boolean uhciAudio;
+        private final List<String> jvmArgs = new ArrayList<>();
 
         private Builder(Path runDir) {
             this.runDir = runDir;
@@ -347,6 +366,21 @@ public final class QemuGuest {
         /** Adds the guestfwd USB/IP server with these extra {@code UsbIpMain} arguments; loads vhci-hcd. */
         public Builder usbIpServer(String... serverArgs) {
             this.usbIpServerArgs = List.of(serverArgs);
+            return this;
+        }
+
+        /**
+         * Adds a second usb-audio device on a UHCI controller (piix3-usb-uhci), captured to
+         * {@link QemuGuest#uhciWav()}; both devices are 46f4:0002, on different buses.
+         */
+        public Builder uhciAudio() {
+            this.uhciAudio = true;
+            return this;
+        }
+
+        /** Extra options for the guest's JVM, after the default ones (so they may override them). */
+        public Builder jvmArgs(String... a) {
+            jvmArgs.addAll(List.of(a));
             return this;
         }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Real-stack benchmark: CPU per packet of a hand-written usb4java loop against a CE client driver on this
+# library's usb4java backend, streaming the same packets, alternating, in one QEMU guest boot (iso OUT to
+# QEMU's usb-audio on the guest's xHCI and UHCI, iso IN from the USB/IP loopback device). Run by hand;
+# the build never runs it. Needs what the real-kernel stage needs (see the README): qemu-system-x86,
+# linux-image-amd64, busybox-static, usbip, udev, cpio, kmod.
+#
+#   benchmarks/real-stack.sh                     3 rounds (+1 warm-up) of 2000 packets per run
+#   ROUNDS=5 PACKETS=4000 benchmarks/real-stack.sh
+#   JFR=1 benchmarks/real-stack.sh               record each counted run with JDK Flight Recorder
+#   INLINE=1 benchmarks/real-stack.sh            add a CE run whose callbacks run on the event thread
+#   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
+#
+# Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
+# packet of every run was delivered and both usb-audio captures are bit-exact. The guest's files (console,
+# results, captures, JFR recordings) stay in usbd-impl/target/realkernel/RealStackBench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+cpfile="$root/usbd-impl/target/real-stack.classpath"
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  ./mvnw -B -q test-compile dependency:build-classpath -pl usbd-impl -am \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$cpfile" >&2
+fi
+cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$cpfile")"
+
+exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
+  -Drounds="${ROUNDS:-3}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
+  -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
+  -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

@@ -1,0 +1,180 @@
+package io.github.usbd4j.realkernel;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * What this JVM process spent between two points, from Linux's per-thread accounting: CPU time
+ * ({@code /proc/self/task/<tid>/schedstat}, nanoseconds, native threads included), context switches
+ * (voluntary ones are the thread's wake-ups), and heap bytes allocated by Java threads
+ * ({@code com.sun.management.ThreadMXBean}). Threads are grouped by name with the digits dropped, so
+ * a pool's workers add up.
+ */
+final class ProcessMeter {
+    private static final Path TASKS = Path.of("/proc/self/task");
+
+    private ProcessMeter() {}
+
+    /** One thread's counters at one moment. */
+    record Task(String name, long cpuNanos, long voluntary, long involuntary) {}
+
+    /** The process's counters at one moment. */
+    record Snapshot(long wallNanos, Map<Long, Task> tasks, long allocatedBytes, long processCpuNanos) {}
+
+    /** A thread group's share of a {@link Delta}. */
+    record Share(String name, long cpuNanos, long voluntary, long involuntary) {}
+
+    /**
+     * What happened between two snapshots. Threads that ended in between are missing from the per-thread
+     * figures (the whole-process CPU still counts them).
+     */
+    record Delta(
+            long wallNanos,
+            long cpuNanos,
+            long processCpuNanos,
+            long voluntary,
+            long involuntary,
+            long allocatedBytes,
+            List<Share> threads) {
+
+        /** {@code name:cpuMs/wakeups} per thread group, busiest first. */
+        String threadSummary() {
+            StringBuilder b = new StringBuilder();
+            for (Share s : threads) {
+                if (s.cpuNanos() < 1_000_000 && s.voluntary() < 10) {
+                    continue;
+                }
+                b.append(b.length() == 0 ? "" : ",")
+                        .append(s.name())
+                        .append(':')
+                        .append(s.cpuNanos() / 1_000_000)
+                        .append("ms/")
+                        .append(s.voluntary() + s.involuntary())
+                        .append("cs");
+            }
+            return b.toString();
+        }
+    }
+
+    /** Taken at the start of a window: the allocation counter last, after reading /proc (which allocates). */
+    static Snapshot start() {
+        Snapshot s = read(0);
+        return new Snapshot(s.wallNanos(), s.tasks(), allocated(), s.processCpuNanos());
+    }
+
+    /** Taken at the end of a window: the allocation counter first. */
+    static Snapshot end() {
+        long allocated = allocated();
+        return read(allocated);
+    }
+
+    private static Snapshot read(long allocated) {
+        long wall = System.nanoTime();
+        long processCpu = processCpu();
+        Map<Long, Task> tasks = new HashMap<>();
+        try (Stream<Path> s = Files.list(TASKS)) {
+            for (Path t : s.toList()) {
+                try {
+                    long tid = Long.parseLong(t.getFileName().toString());
+                    String name = Files.readString(t.resolve("comm"), StandardCharsets.US_ASCII)
+                            .trim();
+                    long cpu = Long.parseLong(Files.readString(t.resolve("schedstat"), StandardCharsets.US_ASCII)
+                            .trim()
+                            .split(" ")[0]);
+                    long vol = 0;
+                    long invol = 0;
+                    for (String line : Files.readAllLines(t.resolve("status"), StandardCharsets.US_ASCII)) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            vol = Long.parseLong(
+                                    line.substring(line.indexOf(':') + 1).trim());
+                        } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            invol = Long.parseLong(
+                                    line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                    tasks.put(tid, new Task(name, cpu, vol, invol));
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while we read it
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + TASKS, e);
+        }
+        return new Snapshot(wall, tasks, allocated, processCpu);
+    }
+
+    static Delta between(Snapshot a, Snapshot b) {
+        Map<String, long[]> byName = new TreeMap<>();
+        long cpu = 0;
+        long vol = 0;
+        long invol = 0;
+        for (Map.Entry<Long, Task> e : b.tasks().entrySet()) {
+            Task now = e.getValue();
+            Task then = a.tasks().getOrDefault(e.getKey(), new Task(now.name(), 0, 0, 0));
+            long[] acc = byName.computeIfAbsent(group(now.name()), k -> new long[3]);
+            acc[0] += now.cpuNanos() - then.cpuNanos();
+            acc[1] += now.voluntary() - then.voluntary();
+            acc[2] += now.involuntary() - then.involuntary();
+            cpu += now.cpuNanos() - then.cpuNanos();
+            vol += now.voluntary() - then.voluntary();
+            invol += now.involuntary() - then.involuntary();
+        }
+        List<Share> shares = new ArrayList<>();
+        byName.forEach((n, v) -> shares.add(new Share(n, v[0], v[1], v[2])));
+        shares.sort((x, y) -> Long.compare(y.cpuNanos(), x.cpuNanos()));
+        return new Delta(
+                b.wallNanos() - a.wallNanos(),
+                cpu,
+                b.processCpuNanos() - a.processCpuNanos(),
+                vol,
+                invol,
+                b.allocatedBytes() - a.allocatedBytes(),
+                shares);
+    }
+
+    /**
+     * "usbd-callback-2" and "usbd-callback-1" are one group; so are the compiler threads. (A native thread
+     * is named after the thread that created it: libusb's udev monitor thread after the thread that called
+     * libusb_init.)
+     */
+    static String group(String name) {
+        return name.replaceAll("[0-9]+", "#");
+    }
+
+    private static long allocated() {
+        java.lang.management.ThreadMXBean m = ManagementFactory.getThreadMXBean();
+        if (!(m instanceof com.sun.management.ThreadMXBean x) || !x.isThreadAllocatedMemoryEnabled()) {
+            return -1;
+        }
+        long sum = 0;
+        for (long v : x.getThreadAllocatedBytes(m.getAllThreadIds())) {
+            sum += Math.max(v, 0);
+        }
+        return sum;
+    }
+
+    private static long processCpu() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** The guest's load average line. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}
