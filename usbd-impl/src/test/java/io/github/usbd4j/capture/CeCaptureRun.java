@@ -12,6 +12,7 @@ import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.FaultPlan;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -54,6 +55,19 @@ final class CeCaptureRun {
     }
 
     static CeCaptureRun run(Path file, long maxBytes) throws IOException {
+        FaultPlan faults = FaultPlan.builder()
+                .packetErrorRate(0x81, 0.05, PacketStatus.CRC)
+                .missedFrame(100)
+                .build();
+        return run(LoopbackDevice.fullSpeed(), faults, file, maxBytes);
+    }
+
+    /** The same run against a replay of a capture of it, captured again. */
+    static CeCaptureRun replay(DeviceModel model, Path file) throws IOException {
+        return run(model, FaultPlan.NONE, file, 1L << 30);
+    }
+
+    private static CeCaptureRun run(DeviceModel model, FaultPlan faults, Path file, long maxBytes) throws IOException {
         CeCaptureRun r = new CeCaptureRun();
         SimulatedHostController sim =
                 SimulatedHostController.builder().speed(UsbSpeed.FULL).seed(42).build();
@@ -64,11 +78,7 @@ final class CeCaptureRun {
                 .build()) {
             usbd.registerDriver(
                     "CaptureTest", UsbDriverSettings.forVendor(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID), d);
-            FaultPlan faults = FaultPlan.builder()
-                    .packetErrorRate(0x81, 0.05, PacketStatus.CRC)
-                    .missedFrame(100)
-                    .build();
-            sim.attach(LoopbackDevice.fullSpeed(), faults);
+            sim.attach(model, faults);
             sim.advanceFrames(2);
             UsbFuncs f = d.funcs;
             UsbTransfer select = f.setInterface(d.device, null, null, 0, 0, 1);
