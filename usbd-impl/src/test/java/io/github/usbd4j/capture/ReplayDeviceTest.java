@@ -33,7 +33,7 @@ class ReplayDeviceTest {
     Path dir;
 
     /** Reads the microphone's iso IN endpoint: {@code transfers} synchronous 8-frame transfers of 96 bytes. */
-    private static byte[] record(DeviceModel mic, Path capture, int transfers) throws Exception {
+    static byte[] recordMicrophone(DeviceModel mic, Path capture, int transfers) throws Exception {
         SimulatedHostController sim =
                 SimulatedHostController.builder().speed(UsbSpeed.FULL).build();
         CeCaptureRun.Driver d = new CeCaptureRun.Driver();
@@ -78,14 +78,14 @@ class ReplayDeviceTest {
     @Test
     void capturedMicrophone_replayed_givesTheDriverTheSameSamples() throws Exception {
         Path file = dir.resolve("mic.pcapng");
-        byte[] live = record(new Uac1Microphone(), file, 50);
+        byte[] live = recordMicrophone(new Uac1Microphone(), file, 50);
         assertThat(live).hasSize(50 * 8 * 96);
         ReplayDevice replay = ReplayDevice.fromCapture(file);
         assertThat(replay.deviceDescriptor()).isEqualTo(new Uac1Microphone().deviceDescriptor());
         assertThat(replay.configurationDescriptors())
                 .containsExactlyElementsOf(new Uac1Microphone().configurationDescriptors());
         assertThat(replay.capturedInData(0x81)).isEqualTo(live);
-        byte[] replayed = record(replay, null, 50);
+        byte[] replayed = recordMicrophone(replay, null, 50);
         assertThat(replayed).isEqualTo(live);
         assertThat(replay.unansweredRequests()).isEmpty();
     }
@@ -93,10 +93,10 @@ class ReplayDeviceTest {
     @Test
     void replayedOnce_endsWithEmptyPackets_loopedStartsAgain() throws Exception {
         Path file = dir.resolve("short.pcapng");
-        byte[] live = record(new Uac1Microphone(), file, 4);
-        byte[] once = record(ReplayDevice.fromCapture(file), null, 8);
+        byte[] live = recordMicrophone(new Uac1Microphone(), file, 4);
+        byte[] once = recordMicrophone(ReplayDevice.fromCapture(file), null, 8);
         assertThat(once).isEqualTo(live);
-        byte[] looped = record(ReplayDevice.builder(file).loop(true).build(), null, 8);
+        byte[] looped = recordMicrophone(ReplayDevice.builder(file).loop(true).build(), null, 8);
         assertThat(looped).hasSize(2 * live.length);
         assertThat(java.util.Arrays.copyOfRange(looped, live.length, looped.length))
                 .isEqualTo(live);
@@ -125,7 +125,7 @@ class ReplayDeviceTest {
     @Test
     void aRequestTheCaptureNeverSaw_stalls_andIsListed() throws Exception {
         Path file = dir.resolve("mic2.pcapng");
-        record(new Uac1Microphone(), file, 1);
+        recordMicrophone(new Uac1Microphone(), file, 1);
         ReplayDevice replay = ReplayDevice.fromCapture(file);
         var r = replay.control(new UsbDeviceRequest(0xA1, 0x81, 0x0100, 0x0001, 2), ByteBuffer.allocate(0));
         assertThat(r.isStall()).isTrue();
