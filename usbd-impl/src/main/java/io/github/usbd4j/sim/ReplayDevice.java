@@ -350,12 +350,12 @@ public final class ReplayDevice extends DeviceModel {
     private static void inPackets(Selected s, Transaction t) {
         UsbmonRecord c = t.complete();
         List<Packet> packets = s.inPackets.computeIfAbsent(c.endpoint() & 0x8F, k -> new ArrayList<>());
-        boolean cut = c.status() == Usbmon.ECONNRESET || c.status() == Usbmon.ENOENT || c.status() == Usbmon.ESHUTDOWN;
+        boolean cut = neverRan(c.status());
         if (c.xferType() == Usbmon.XFER_ISOCHRONOUS) {
             for (int k = 0; k < c.iso().size(); k++) {
                 UsbmonRecord.IsoDescriptor d = c.iso().get(k);
-                if (cut && d.status() == Usbmon.EXDEV) {
-                    continue; // never ran: the transfer was cancelled before its frame
+                if (neverRan(d.status()) || (cut && d.status() == Usbmon.EXDEV)) {
+                    continue; // the transfer was cancelled or its device left before this packet's frame
                 }
                 byte[] data = c.isoPacketData(k);
                 packets.add(
@@ -364,6 +364,13 @@ public final class ReplayDevice extends DeviceModel {
         } else if (!cut) {
             packets.add(new Packet(c.data(), replayStatus(c.status()), c.timestampMicros()));
         }
+    }
+
+    private static boolean neverRan(int errno) {
+        return errno == Usbmon.ECONNRESET
+                || errno == Usbmon.ENOENT
+                || errno == Usbmon.ESHUTDOWN
+                || errno == Usbmon.ENODEV;
     }
 
     /** How a captured status replays: host-side judgments (a short packet the host rejected) become OK. */

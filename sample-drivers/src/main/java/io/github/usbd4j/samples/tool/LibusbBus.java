@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BusClock;
@@ -28,8 +29,23 @@ public final class LibusbBus implements ToolBus {
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
     public LibusbBus(int vendorId, int productId, Consumer<UsbSpeed> onSpeed) {
+        this(vendorId, productId, onSpeed, null);
+    }
+
+    /**
+     * @param vendorId the device's {@code idVendor}
+     * @param productId the device's {@code idProduct}
+     * @param onSpeed told the device's speed when it arrives, before drivers see it
+     * @param capture where the runtime captures every transfer, or {@code null}
+     * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
+     */
+    public LibusbBus(int vendorId, int productId, Consumer<UsbSpeed> onSpeed, CaptureTap capture) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
-        usbd = Usbd.builder().backend(new SpeedReporting(backend, onSpeed)).build();
+        Usbd.Builder b = Usbd.builder().backend(new SpeedReporting(backend, onSpeed));
+        if (capture != null) {
+            b.capture(capture);
+        }
+        usbd = b.build();
     }
 
     @Override

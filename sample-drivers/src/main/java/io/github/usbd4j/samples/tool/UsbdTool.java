@@ -72,6 +72,7 @@ import picocli.CommandLine.Spec;
             UsbdTool.Record.class,
             UsbdTool.Camera.class,
             UsbdTool.Stream.class,
+            ReplayCommand.class,
             UsbdTool.ServeUsbIp.class
         })
 public final class UsbdTool implements Runnable {
@@ -129,7 +130,7 @@ public final class UsbdTool implements Runnable {
     public void run() {
         throw new ParameterException(
                 spec.commandLine(),
-                "missing command: demo, list, loopback-test, play, record, camera, stream or serve-usbip");
+                "missing command: demo, list, loopback-test, play, record, camera, stream, replay or serve-usbip");
     }
 
     // ---- shared ---------------------------------------------------------------------------------------
@@ -172,7 +173,32 @@ public final class UsbdTool implements Runnable {
                         + " USB_ERROR) as a PNG.")
         Path plot;
 
+        @Option(
+                names = "--capture",
+                paramLabel = "FILE.pcapng",
+                description = "Also capture every transfer into a pcapng file in the Linux usbmon format, for"
+                        + " Wireshark (written as it goes; valid after Ctrl-C).")
+        Path captureFile;
+
         private FramePlot framePlot;
+        private io.github.usbd4j.host.CaptureTap captureTap;
+
+        /** Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. */
+        io.github.usbd4j.host.CaptureTap capture(CommandLine cl) {
+            if (captureFile == null) {
+                return null;
+            }
+            Path dir = captureFile.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new ParameterException(cl, "--capture: no such directory: " + dir);
+            }
+            try {
+                captureTap = io.github.usbd4j.host.CaptureTap.toFile(captureFile);
+            } catch (IOException e) {
+                throw new ParameterException(cl, "--capture: cannot write " + captureFile + ": " + e.getMessage());
+            }
+            return captureTap;
+        }
 
         /** Checks the options and, with {@code --plot}, makes the driver record every frame. */
         void prepare(CommandLine cl, IsochStreamingDriver d, String title) {
@@ -190,6 +216,17 @@ public final class UsbdTool implements Runnable {
         /** Prints the per-frame summary and writes the plot, if one was asked for. */
         void finish(PrintWriter out, IsochStreamingDriver d) throws IOException {
             printSummary(out, d);
+            if (captureTap != null) {
+                out.printf(
+                        Locale.ROOT,
+                        "capture: %d usbmon records so far in %s (usbmon pcapng, for Wireshark); the runtime adds"
+                                + " the last ones as it closes%s%n",
+                        captureTap.records(),
+                        captureFile,
+                        captureTap.droppedRecords() > 0
+                                ? "; " + captureTap.droppedRecords() + " left out at the size cap"
+                                : captureTap.failed() ? "; writing FAILED, see the log" : "");
+            }
             if (framePlot != null) {
                 framePlot.write(plot);
                 out.printf(Locale.ROOT, "per-frame plot (%d frames) written to %s%n", framePlot.frames(), plot);
@@ -281,7 +318,7 @@ public final class UsbdTool implements Runnable {
             if (frames() < 1) {
                 throw new ParameterException(spec.commandLine(), "--seconds/--frames must be positive");
             }
-            try (SimBus bus = new SimBus(speed(), seed)) {
+            try (SimBus bus = new SimBus(speed(), seed, streaming.capture(spec.commandLine()))) {
                 LoopbackTestDriver d = new LoopbackTestDriver(alternateSetting(), frames());
                 d.speed(speed());
                 streaming.prepare(
@@ -485,17 +522,22 @@ public final class UsbdTool implements Runnable {
             name = "list",
             mixinStandardHelpOptions = true,
             description = "Lists the devices on the bus (the sim backend attaches its four built-in devices to a"
-                    + " high-speed bus): interfaces, alternate settings, iso endpoints with bytes per interval.")
+                    + " high-speed bus, or with --replay the device of a capture): interfaces, alternate settings,"
+                    + " iso endpoints with bytes per interval.")
     static final class ListDevices implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+
+        @CommandLine.Mixin
+        ReplayOptions replay = new ReplayOptions();
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             try (SimBus bus = new SimBus(UsbSpeed.HIGH, 0)) {
-                List<DeviceModel> models =
-                        List.of(LoopbackDevice.highSpeed(), new Uac1Speaker(), new Uac1Microphone(), new UvcCamera());
+                List<DeviceModel> models = replay.capture != null
+                        ? List.of(replay.open(spec.commandLine()))
+                        : List.of(LoopbackDevice.highSpeed(), new Uac1Speaker(), new Uac1Microphone(), new UvcCamera());
                 for (DeviceModel m : models) {
                     bus.attach(m);
                 }
@@ -512,32 +554,38 @@ public final class UsbdTool implements Runnable {
                                     && x.model().deviceDescriptor().idProduct() == dd.idProduct())
                             .findFirst()
                             .orElseThrow();
-                    out.printf(
-                            Locale.ROOT,
-                            "%04x:%04x %s %s (%s speed, sim port %s)%n",
-                            dd.idVendor(),
-                            dd.idProduct(),
-                            String.valueOf(sd.model().string(1)),
-                            String.valueOf(sd.model().string(2)),
-                            sd.speed().name().toLowerCase(Locale.ROOT),
-                            sd.location());
-                    for (UsbInterface itf : info.activeConfig().interfaces()) {
-                        var id = itf.descriptor();
-                        out.printf(
-                                Locale.ROOT,
-                                "  interface %d alt %d: class 0x%02X/0x%02X, %d endpoint(s)%n",
-                                id.bInterfaceNumber(),
-                                id.bAlternateSetting(),
-                                id.bInterfaceClass(),
-                                id.bInterfaceSubClass(),
-                                id.bNumEndpoints());
-                        for (UsbEndpoint ep : itf.endpoints()) {
-                            out.println("    " + describe(ep, sd.speed()));
-                        }
-                    }
+                    print(out, info, sd);
                 }
                 out.flush();
                 return 0;
+            }
+        }
+
+        /** One device as {@code usbd list} shows it. */
+        static void print(PrintWriter out, UsbDevice info, SimulatedDevice sd) {
+            var dd = info.descriptor();
+            out.printf(
+                    Locale.ROOT,
+                    "%04x:%04x %s %s (%s speed, sim port %s)%n",
+                    dd.idVendor(),
+                    dd.idProduct(),
+                    String.valueOf(sd.model().string(dd.iManufacturer())),
+                    String.valueOf(sd.model().string(dd.iProduct())),
+                    sd.speed().name().toLowerCase(Locale.ROOT),
+                    sd.location());
+            for (UsbInterface itf : info.activeConfig().interfaces()) {
+                var id = itf.descriptor();
+                out.printf(
+                        Locale.ROOT,
+                        "  interface %d alt %d: class 0x%02X/0x%02X, %d endpoint(s)%n",
+                        id.bInterfaceNumber(),
+                        id.bAlternateSetting(),
+                        id.bInterfaceClass(),
+                        id.bInterfaceSubClass(),
+                        id.bNumEndpoints());
+                for (UsbEndpoint ep : itf.endpoints()) {
+                    out.println("    " + describe(ep, sd.speed()));
+                }
             }
         }
 
@@ -608,7 +656,7 @@ public final class UsbdTool implements Runnable {
                 return playToRealDevice(out, t0, wav, d);
             }
             streaming.prepare(spec.commandLine(), d, "usbd play " + file.getFileName() + " to UAC1 speaker 1209:0002");
-            try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
+            try (SimBus bus = new SimBus(UsbSpeed.FULL, 0, streaming.capture(spec.commandLine()))) {
                 bus.register("Uac1Speaker", Uac1SpeakerDriver.settings(), d);
                 Uac1Speaker speaker = new Uac1Speaker();
                 bus.attach(speaker);
@@ -640,7 +688,7 @@ public final class UsbdTool implements Runnable {
         private int playToRealDevice(PrintWriter out, long t0, WavFile wav, Uac1SpeakerDriver d) throws IOException {
             int[] id = vidPid(spec.commandLine(), device);
             streaming.prepare(spec.commandLine(), d, "usbd play " + file.getFileName() + " to " + device);
-            try (LibusbBus bus = new LibusbBus(id[0], id[1], d::speed)) {
+            try (LibusbBus bus = new LibusbBus(id[0], id[1], d::speed, streaming.capture(spec.commandLine()))) {
                 bus.register("Uac1Speaker", Uac1SpeakerDriver.settings(), d);
                 awaitRealDevice(bus, d, device);
                 long frames = runToEnd(bus, d, "speaker", d.frames() + 10_000, d.frames(), out);
@@ -678,6 +726,9 @@ public final class UsbdTool implements Runnable {
         double secondsToRecord;
 
         @CommandLine.Mixin
+        ReplayOptions replay = new ReplayOptions();
+
+        @CommandLine.Mixin
         StreamingOptions streaming;
 
         @Override
@@ -691,9 +742,14 @@ public final class UsbdTool implements Runnable {
             Uac1MicrophoneDriver d = Uac1MicrophoneDriver.forSeconds(secondsToRecord);
             streaming.prepare(
                     spec.commandLine(), d, "usbd record " + file.getFileName() + " from UAC1 microphone 1209:0003");
-            try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
+            DeviceModel mic = replay.capture == null ? new Uac1Microphone() : replay.open(spec.commandLine());
+            try (SimBus bus = new SimBus(mic.speed(), 0, streaming.capture(spec.commandLine()))) {
                 bus.register("Uac1Microphone", Uac1MicrophoneDriver.settings(), d);
-                bus.attach(new Uac1Microphone());
+                bus.attach(mic);
+                if (!d.isAttached()) {
+                    throw new ParameterException(
+                            spec.commandLine(), "--replay: " + mic + " is not a UAC1 microphone the driver takes");
+                }
                 long target = Math.round(secondsToRecord * 1000);
                 long frames = runToEnd(bus, d, "microphone", target + 10_000, target, out);
                 WavFile wav = d.toWav();
@@ -707,6 +763,9 @@ public final class UsbdTool implements Runnable {
                         seconds(frames),
                         wall(t0));
                 streaming.finish(out, d);
+                if (replay.capture != null) {
+                    replay.report(out, mic);
+                }
                 return 0;
             }
         }
@@ -749,7 +808,7 @@ public final class UsbdTool implements Runnable {
             long t0 = System.nanoTime();
             UvcCameraDriver d = new UvcCameraDriver(alt, frames, outDir, raw);
             streaming.prepare(spec.commandLine(), d, "usbd camera: UVC camera 1209:0004, high speed, alt " + alt);
-            try (SimBus bus = new SimBus(UsbSpeed.HIGH, 0)) {
+            try (SimBus bus = new SimBus(UsbSpeed.HIGH, 0, streaming.capture(spec.commandLine()))) {
                 bus.register("UvcCamera", UvcCameraDriver.settings(), d);
                 bus.attach(new UvcCamera());
                 if (!d.isAttached()) {
@@ -857,6 +916,11 @@ public final class UsbdTool implements Runnable {
         Path file;
 
         @CommandLine.Mixin
+        ReplayOptions replay = new ReplayOptions();
+
+        private DeviceModel replayed;
+
+        @CommandLine.Mixin
         StreamingOptions streaming;
 
         @Override
@@ -865,15 +929,26 @@ public final class UsbdTool implements Runnable {
             int[] id = vidPid(cl, device);
             int vid = id[0];
             int pid = id[1];
-            DeviceModel model = vid != 0x1209
-                    ? null
-                    : switch (pid) {
-                        case 1 -> LoopbackDevice.fullSpeed();
-                        case 2 -> new Uac1Speaker();
-                        case 3 -> new Uac1Microphone();
-                        case 4 -> new UvcCamera();
-                        default -> null;
-                    };
+            if (replay.capture != null) {
+                if (root.backend == Backend.libusb) {
+                    throw new ParameterException(cl, "--replay runs on the simulator: it takes no --backend libusb");
+                }
+                replayed = replay.open(cl);
+                vid = replayed.deviceDescriptor().idVendor();
+                pid = replayed.deviceDescriptor().idProduct();
+                device = String.format(Locale.ROOT, "%04x:%04x", vid, pid);
+            }
+            DeviceModel model = replayed != null
+                    ? replayed
+                    : vid != 0x1209
+                            ? null
+                            : switch (pid) {
+                                case 1 -> LoopbackDevice.fullSpeed();
+                                case 2 -> new Uac1Speaker();
+                                case 3 -> new Uac1Microphone();
+                                case 4 -> new UvcCamera();
+                                default -> null;
+                            };
             boolean real = root.backend == Backend.libusb;
             if (model == null && !real) {
                 throw new ParameterException(
@@ -908,7 +983,9 @@ public final class UsbdTool implements Runnable {
                                 compress),
                         src,
                         sink);
-                try (ToolBus bus = real ? new LibusbBus(vid, pid, d::speed) : new SimBus(model.speed(), 0)) {
+                try (ToolBus bus = real
+                        ? new LibusbBus(vid, pid, d::speed, streaming.capture(cl))
+                        : new SimBus(model.speed(), 0, streaming.capture(cl))) {
                     return stream(cl, out, t0, startFrame, in, bus, d, model, UsbDriverSettings.forVendor(vid, pid));
                 }
             }
@@ -992,6 +1069,9 @@ public final class UsbdTool implements Runnable {
                     wall(t0),
                     file == null ? "" : (in ? ", IN data written to " : ", OUT data read from ") + file);
             streaming.finish(out, d);
+            if (replayed != null) {
+                replay.report(out, replayed);
+            }
             return d.stats().failedIssues() == 0 ? 0 : 4;
         }
     }
@@ -1002,8 +1082,9 @@ public final class UsbdTool implements Runnable {
     @Command(
             name = "serve-usbip",
             mixinStandardHelpOptions = true,
-            description = "Serves built-in simulated devices over USB/IP on a real-time bus, so that a Linux kernel"
-                    + " can attach them with 'usbip attach' (vhci-hcd). Bus ids are 1-1, 1-2, ... in --device order.")
+            description = "Serves built-in simulated devices, or devices replayed from usbmon captures (--replay), over"
+                    + " USB/IP on a real-time bus, so that a Linux kernel can attach them with 'usbip attach' (vhci-hcd)."
+                    + " Bus ids are 1-1, 1-2, ... in --device order, then --replay order.")
     static final class ServeUsbIp implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -1050,6 +1131,16 @@ public final class UsbdTool implements Runnable {
         long seconds;
 
         @Option(
+                names = "--replay",
+                paramLabel = "CAPTURE",
+                description = "Also export the device of a usbmon capture (pcap or pcapng), rebuilt as a simulated"
+                        + " device, after the --device ones (repeatable; without --device, only these).")
+        List<Path> replays = new java.util.ArrayList<>();
+
+        @Option(names = "--loop", description = "With --replay: replay the captured IN data in a loop (default: once).")
+        boolean loop;
+
+        @Option(
                 names = "--stdio",
                 description = "Serve one connection on stdin/stdout instead of TCP (QEMU guestfwd=...-cmd:);"
                         + " messages go to stderr.")
@@ -1058,7 +1149,7 @@ public final class UsbdTool implements Runnable {
         @Override
         public Integer call() throws IOException {
             CommandLine cl = spec.commandLine();
-            List<String> names = devices.isEmpty() ? List.of("loopback") : List.copyOf(devices);
+            List<String> names = devices.isEmpty() && replays.isEmpty() ? List.of("loopback") : List.copyOf(devices);
             for (String n : names) {
                 if (!UsbIpMain.DEVICE_NAMES.contains(n)) {
                     throw new ParameterException(
@@ -1079,9 +1170,19 @@ public final class UsbdTool implements Runnable {
             } catch (java.net.UnknownHostException e) {
                 throw new ParameterException(cl, "--bind: unknown address '" + bind + "'");
             }
+            List<DeviceModel> models = new java.util.ArrayList<>();
+            for (String n : names) {
+                models.add(UsbIpMain.model(n));
+            }
+            for (Path capture : replays) {
+                ReplayOptions r = new ReplayOptions();
+                r.capture = capture;
+                r.loop = loop;
+                models.add(r.open(cl));
+            }
             // in --stdio mode stdout is the protocol stream: every message goes to stderr
             PrintWriter out = stdio ? cl.getErr() : cl.getOut();
-            SimulatedHostController host = UsbIpMain.realTimeBus(names);
+            SimulatedHostController host = UsbIpMain.realTimeBus(UsbIpMain.needsHighSpeed(models));
             UsbIpServer server = null;
             try {
                 UsbIpServer.Builder b = UsbIpServer.builder(host);
@@ -1094,18 +1195,19 @@ public final class UsbdTool implements Runnable {
                 }
                 b.idleTimeout(UsbIpMain.idleTimeout(idleSeconds, stdio));
                 List<String> described = new java.util.ArrayList<>();
-                for (int i = 0; i < names.size(); i++) {
+                for (int i = 0; i < models.size(); i++) {
                     String busId = "1-" + (i + 1);
-                    SimulatedDevice sd = host.attach(UsbIpMain.model(names.get(i)));
+                    SimulatedDevice sd = host.attach(models.get(i));
                     b.device(busId, sd);
+                    var dd = sd.model().deviceDescriptor();
                     described.add(String.format(
                             Locale.ROOT,
                             "%s = %04x:%04x %s (%s, %s speed)",
                             busId,
-                            sd.model().deviceDescriptor().idVendor(),
-                            sd.model().deviceDescriptor().idProduct(),
-                            sd.model().string(2),
-                            names.get(i),
+                            dd.idVendor(),
+                            dd.idProduct(),
+                            sd.model().string(dd.iProduct()),
+                            i < names.size() ? names.get(i) : "replay of " + replays.get(i - names.size()),
                             sd.speed().name().toLowerCase(Locale.ROOT)));
                 }
                 if (!stdio) {
