@@ -13,6 +13,7 @@ import java.util.Objects;
  * frame) as the completion's comment. Works on every backend, simulated or usb4java.
  *
  * <pre>{@code
+ * // fragment: sim is a SimulatedHostController (or any backend); the drivers and the run are left out
  * try (Usbd usbd = Usbd.builder().backend(sim).capture(CaptureTap.toFile(Path.of("run.pcapng"))).build()) {
  *     // ... the Usbd closes the capture when it closes
  * }
@@ -27,6 +28,9 @@ import java.util.Objects;
 public final class CaptureTap implements AutoCloseable {
     /** The default size cap: 1 GiB. */
     public static final long DEFAULT_MAX_BYTES = 1L << 30;
+
+    /** The most data bytes a record keeps (and the default): 512 KiB. */
+    public static final int MAX_SNAP_LENGTH = UsbmonPcapngWriter.MAX_DATA_PER_RECORD;
 
     private final UsbmonPcapngWriter writer;
     private final Thread onExit;
@@ -58,8 +62,25 @@ public final class CaptureTap implements AutoCloseable {
      * @throws IllegalArgumentException if the cap is below 64 KiB
      */
     public static CaptureTap toFile(Path file, long maxBytes) throws IOException {
+        return toFile(file, maxBytes, MAX_SNAP_LENGTH);
+    }
+
+    /**
+     * A capture into {@code file} (created or truncated) that grows to at most {@code maxBytes} and keeps at
+     * most {@code snapLength} data bytes per record, like tcpdump's {@code -s}: 0 keeps the headers, setup
+     * packets and isochronous packet descriptors (lengths and statuses) only, for long runs or fast
+     * streams; the records' length fields still give the whole transfers.
+     *
+     * @param file the pcapng file
+     * @param maxBytes the size cap, at least 64 KiB
+     * @param snapLength data bytes per record, 0 to {@link #MAX_SNAP_LENGTH}
+     * @return the capture
+     * @throws IOException if the file cannot be written
+     * @throws IllegalArgumentException if the cap is below 64 KiB or the snap length out of range
+     */
+    public static CaptureTap toFile(Path file, long maxBytes, int snapLength) throws IOException {
         Objects.requireNonNull(file, "file");
-        return new CaptureTap(new UsbmonPcapngWriter(file, maxBytes, "usbd4j"));
+        return new CaptureTap(new UsbmonPcapngWriter(file, maxBytes, snapLength, "usbd4j"));
     }
 
     /** The file. */

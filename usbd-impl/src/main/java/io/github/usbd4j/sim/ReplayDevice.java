@@ -229,7 +229,9 @@ public final class ReplayDevice extends DeviceModel {
         } else {
             List<Integer> candidates = new ArrayList<>();
             for (Map.Entry<Integer, byte[]> e : deviceDescriptors.entrySet()) {
-                if ((e.getValue()[4] & 0xFF) != 9) { // hubs (root hubs too) are not what one replays
+                // hubs (root hubs too) are not what one replays, and address 0 is every device's first
+                // request during enumeration, before SET_ADDRESS
+                if ((e.getValue()[4] & 0xFF) != 9 && (e.getKey() & 0xFF) != 0) {
                     candidates.add(e.getKey());
                 }
             }
@@ -299,7 +301,7 @@ public final class ReplayDevice extends DeviceModel {
                     e.getKey() & 0xFF,
                     (d[8] & 0xFF) | (d[9] & 0xFF) << 8,
                     (d[10] & 0xFF) | (d[11] & 0xFF) << 8,
-                    (d[4] & 0xFF) == 9 ? ", a hub" : ""));
+                    (d[4] & 0xFF) == 9 ? ", a hub" : (e.getKey() & 0xFF) == 0 ? ", not yet addressed" : ""));
         }
         return String.join(", ", out);
     }

@@ -180,6 +180,13 @@ public final class UsbdTool implements Runnable {
                         + " Wireshark (written as it goes; valid after Ctrl-C).")
         Path captureFile;
 
+        @Option(
+                names = "--capture-snaplen",
+                paramLabel = "BYTES",
+                description = "With --capture: data bytes kept per record, 0 for headers and packet descriptors only"
+                        + " (default: all, up to 512 KiB).")
+        Integer captureSnapLength;
+
         private FramePlot framePlot;
         private io.github.usbd4j.host.CaptureTap captureTap;
 
@@ -192,8 +199,16 @@ public final class UsbdTool implements Runnable {
             if (dir == null || !Files.isDirectory(dir)) {
                 throw new ParameterException(cl, "--capture: no such directory: " + dir);
             }
+            int snap = captureSnapLength == null ? io.github.usbd4j.host.CaptureTap.MAX_SNAP_LENGTH : captureSnapLength;
+            if (snap < 0 || snap > io.github.usbd4j.host.CaptureTap.MAX_SNAP_LENGTH) {
+                throw new ParameterException(
+                        cl,
+                        "--capture-snaplen must be 0.." + io.github.usbd4j.host.CaptureTap.MAX_SNAP_LENGTH + ", was "
+                                + snap);
+            }
             try {
-                captureTap = io.github.usbd4j.host.CaptureTap.toFile(captureFile);
+                captureTap = io.github.usbd4j.host.CaptureTap.toFile(
+                        captureFile, io.github.usbd4j.host.CaptureTap.DEFAULT_MAX_BYTES, snap);
             } catch (IOException e) {
                 throw new ParameterException(cl, "--capture: cannot write " + captureFile + ": " + e.getMessage());
             }

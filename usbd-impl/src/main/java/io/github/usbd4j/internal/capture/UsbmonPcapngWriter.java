@@ -56,6 +56,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     private final FileChannel channel;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final long maxBytes;
+    private final int snapLength;
     private final StringBuilder comment = new StringBuilder(128);
     private final Map<BackendDevice, Integer> addresses = new IdentityHashMap<>();
     private final byte[] setupScratch = new byte[8];
@@ -78,15 +79,21 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
      *
      * @param file the pcapng file
      * @param maxBytes the size cap in bytes, at least 64 KiB
+     * @param snapLength data bytes kept per record, 0 to {@link #MAX_DATA_PER_RECORD}
      * @param interfaceName the interface name Wireshark shows, e.g. {@code usbd4j-sim}
      * @throws IOException if the file cannot be written
      */
-    public UsbmonPcapngWriter(Path file, long maxBytes, String interfaceName) throws IOException {
+    public UsbmonPcapngWriter(Path file, long maxBytes, int snapLength, String interfaceName) throws IOException {
         if (maxBytes < 64 * 1024) {
             throw new IllegalArgumentException("the capture size cap must be at least 64 KiB, was " + maxBytes);
         }
+        if (snapLength < 0 || snapLength > MAX_DATA_PER_RECORD) {
+            throw new IllegalArgumentException(
+                    "the snap length must be 0.." + MAX_DATA_PER_RECORD + " bytes, was " + snapLength);
+        }
         this.file = file;
         this.maxBytes = maxBytes;
+        this.snapLength = snapLength;
         this.channel = FileChannel.open(
                 file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
         try {
@@ -288,7 +295,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
                 flagData = Usbmon.FLAG_DATA_OUT_EARLIER;
             }
         }
-        dataLength = Math.max(0, Math.min(dataLength, MAX_DATA_PER_RECORD));
+        dataLength = Math.max(0, Math.min(dataLength, snapLength));
         if (dataLength > 0
                 && (t.buffer() == null || t.offset() + dataLength > t.buffer().capacity())) {
             dataLength = 0; // a request the backend will refuse; never read past the buffer
