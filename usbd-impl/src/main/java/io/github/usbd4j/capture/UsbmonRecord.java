@@ -10,7 +10,13 @@ import java.util.List;
  */
 public final class UsbmonRecord {
 
-    /** One isochronous packet descriptor: its status (errno), offset in the data and length. */
+    /**
+     * One isochronous packet descriptor.
+     *
+     * @param status the packet's status, an errno (0 for success)
+     * @param offset where the packet's data starts in the transfer's data
+     * @param length the packet's length: requested in a submission, actual in a completion
+     */
     public record IsoDescriptor(int status, int offset, int length) {}
 
     private final long urbId;
