@@ -7,6 +7,7 @@
  */
 module io.github.usbd4j.api {
     exports io.github.usbd4j.ce;
+    exports io.github.usbd4j.ce.devmgr;
     exports io.github.usbd4j.descriptor;
     exports io.github.usbd4j.usb;
     exports io.github.usbd4j.winusb;

@@ -40,7 +40,13 @@ class SourceLayeringTest {
                     "descriptor",
                     Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
-            Map.entry("ce", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            // USBD's model does not know the device manager, which loads drivers of every bus
+            Map.entry(
+                    "ce",
+                    Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            // the device manager runs on the public API only: no engine internals, no backend
+            Map.entry("internal.devmgr", Set.of("internal.engine", "winusb", "wdm", "host", "sim", "libusb", "usbip")),
             Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip", "capture")),
@@ -93,6 +99,19 @@ class SourceLayeringTest {
         assertThat(violations("Y.java", source)).hasSize(1);
         String allowed = "package io.github.usbd4j.sim;\nimport io.github.usbd4j.usb.UsbDeviceRequest;\n";
         assertThat(violations("Z.java", allowed)).isEmpty();
+    }
+
+    @Test
+    void deviceManagerRules_keepUsbdAndTheEngineOut() {
+        String usbd = "package io.github.usbd4j.ce;\nimport io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        assertThat(violations("A.java", usbd)).hasSize(1);
+        String api = "package io.github.usbd4j.ce.devmgr;\nimport io.github.usbd4j.ce.ClientRegistryKey;\n";
+        assertThat(violations("B.java", api)).isEmpty();
+        String impl = "package io.github.usbd4j.internal.devmgr;\nimport io.github.usbd4j.internal.engine.CeFuncs;\n"
+                + "import io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        assertThat(violations("C.java", impl))
+                .containsExactly(
+                        "C.java: io.github.usbd4j.internal.devmgr references io.github.usbd4j.internal.engine.CeFuncs");
     }
 
     /** The violations of one source file: "file: package references name". */

@@ -5,7 +5,8 @@ import java.util.Set;
 /**
  * A client driver's registry key, the {@code HKEY} that {@code OpenClientRegistryKey} returns
  * (usb-iso-apis.md §1.6 member 2): a small, thread-safe, per-driver store of {@code REG_DWORD} and
- * {@code REG_SZ} values.
+ * {@code REG_SZ} values. It is also the type of every other registry key the library opens, such as the
+ * device keys and Active keys of the device manager ({@code io.github.usbd4j.ce.devmgr}).
  */
 public interface ClientRegistryKey extends AutoCloseable {
 

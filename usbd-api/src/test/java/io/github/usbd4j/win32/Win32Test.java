@@ -48,6 +48,14 @@ class Win32Test {
         WINERROR_H_CODES.put("ERROR_DEVICE_NOT_CONNECTED", 1167);
         WINERROR_H_CODES.put("ERROR_NOT_FOUND", 1168);
         WINERROR_H_CODES.put("ERROR_TIMEOUT", 1460);
+        // the device manager's (reference page of the CE device manager, §D3 to §D6)
+        WINERROR_H_CODES.put("ERROR_INVALID_ACCESS", 12);
+        WINERROR_H_CODES.put("ERROR_SHARING_VIOLATION", 32);
+        WINERROR_H_CODES.put("ERROR_DEV_NOT_EXIST", 55);
+        WINERROR_H_CODES.put("ERROR_OPEN_FAILED", 110);
+        WINERROR_H_CODES.put("ERROR_INVALID_HANDLE_STATE", 1609);
+        WINERROR_H_CODES.put("ERROR_BAD_CONFIGURATION", 1610);
+        WINERROR_H_CODES.put("ERROR_DEVICE_IN_USE", 2404);
     }
 
     @AfterEach

@@ -5,7 +5,9 @@ import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
+import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.host.spi.HostController;
+import io.github.usbd4j.internal.devmgr.CeDeviceManager;
 import io.github.usbd4j.internal.engine.UsbdRuntime;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,11 +55,13 @@ public final class Usbd implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Usbd.class);
 
     private final UsbdRuntime runtime;
+    private final CeDeviceManager deviceManager;
     private final List<ExecutorService> ownedExecutors;
     private final CaptureTap capture;
 
     private Usbd(UsbdRuntime runtime, List<ExecutorService> ownedExecutors, CaptureTap capture) {
         this.runtime = runtime;
+        this.deviceManager = new CeDeviceManager(runtime.funcs()::openClientRegistryKey);
         this.ownedExecutors = ownedExecutors;
         this.capture = capture;
     }
@@ -78,6 +82,16 @@ public final class Usbd implements AutoCloseable {
     /** The WDM URB personality on the same engine (usb-iso-apis.md §3): start with {@code usbdCreateHandle}. */
     public io.github.usbd4j.wdm.Wdm wdm() {
         return runtime.wdm();
+    }
+
+    /**
+     * CE's device manager on this runtime: a client driver calls its {@code ActivateDeviceEx} from
+     * {@code USBDeviceAttach} and {@code DeactivateDevice} on {@code USB_CLOSE_DEVICE}, and applications
+     * reach the loaded devices with {@code CreateFile("LBK1:")}. The keys of the registered drivers,
+     * {@code Drivers\USB\ClientDrivers\<id>}, are the ones {@code openClientRegistryKey} returns.
+     */
+    public DeviceManager deviceManager() {
+        return deviceManager;
     }
 
     /** The {@code USB_FUNCS} table, as passed to every driver's {@code USBDeviceAttach}. */
@@ -133,14 +147,15 @@ public final class Usbd implements AutoCloseable {
     }
 
     /**
-     * Detaches every device (with CE's detach ordering), stops the backend and uninstalls the drivers; then
-     * closes the capture, if any.
+     * Detaches every device (with CE's detach ordering), stops the backend, uninstalls the drivers, and
+     * deactivates the devices still loaded in the device manager; then closes the capture, if any.
      */
     @Override
     public void close() {
         try {
             runtime.close();
         } finally {
+            deviceManager.close();
             if (capture != null) {
                 try {
                     capture.close();

@@ -73,7 +73,8 @@ import picocli.CommandLine.Spec;
             UsbdTool.Camera.class,
             UsbdTool.Stream.class,
             ReplayCommand.class,
-            UsbdTool.ServeUsbIp.class
+            UsbdTool.ServeUsbIp.class,
+            DevFileCommand.class
         })
 public final class UsbdTool implements Runnable {
     /** Backends the tool can run on. */
@@ -130,7 +131,8 @@ public final class UsbdTool implements Runnable {
     public void run() {
         throw new ParameterException(
                 spec.commandLine(),
-                "missing command: demo, list, loopback-test, play, record, camera, stream, replay or serve-usbip");
+                "missing command: demo, list, loopback-test, play, record, camera, stream, replay, serve-usbip or"
+                        + " devfile");
     }
 
     // ---- shared ---------------------------------------------------------------------------------------

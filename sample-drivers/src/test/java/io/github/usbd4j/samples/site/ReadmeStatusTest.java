@@ -31,7 +31,9 @@ class ReadmeStatusTest {
             new Claim("unplug mid-stream included", "UsbIpRealKernelIT", "\"unplugMidStream_\""),
             new Claim("`--backend libusb` on the real kernel in CI", "UsbdToolRealKernelIT", "UsbdToolGuest.class"),
             new Claim("`--backend libusb` on the real kernel in CI", "UsbdToolGuest", "all[1] = \"libusb\""),
-            new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"));
+            new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"),
+            new Claim("the LBK sample over USB/IP", "LbkStreamRealKernelIT", "LbkStreamGuest.class"),
+            new Claim("unplug with a pending read", "LbkStreamGuest", "\"lbk-unplug\""));
 
     private final Doc readme = RepoDocs.read(RepoDocs.root().resolve("README.md"));
 
