@@ -148,6 +148,7 @@ final class DesktopIsoch {
             }
             start = s;
             transfer = t;
+            t.desktopBatch(this);
             int flags = (pipe.descriptor.isIn() ? USB_IN_TRANSFER : 0)
                     | USB_SHORT_TRANSFER_OK
                     | (synchronous ? 0 : USB_NO_WAIT);

@@ -14,6 +14,7 @@ import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.internal.capture.TappedTransfer;
 import io.github.usbd4j.internal.capture.TransferTap;
+import io.github.usbd4j.usb.UsbdStatus;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -79,6 +80,8 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
 
     private boolean issuedWithoutCallback;
     TransferState nextInQueue;
+    /** The WinUSB or WDM batch this transfer carries, so that a capture shows its caller's USBD_STATUS. */
+    private DesktopIsoch.Batch desktopBatch;
 
     TransferState(PipeState pipe) {
         this.pipe = pipe;
@@ -155,6 +158,7 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     void free() {
         synchronized (this) {
             state = FREE;
+            desktopBatch = null;
             callback = null;
             notifyParameter = null;
             buffer = null;
@@ -367,8 +371,32 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         return kind == Kind.ISOCH ? (flags & USB_SHORT_TRANSFER_OK) == 0 : backend.shortNotOk();
     }
 
+    /** Marks this transfer as carrying a WinUSB or WDM batch (set before it is submitted). */
+    void desktopBatch(DesktopIsoch.Batch batch) {
+        this.desktopBatch = batch;
+    }
+
     @Override
     public void describeStatus(StringBuilder out) {
+        DesktopIsoch.Batch desktop = desktopBatch;
+        if (desktop != null && kind == Kind.ISOCH) {
+            // what WinUSB's and WDM's callers see per packet (§3.6); their transfer status is the personality's
+            out.append("USBD_STATUS:");
+            boolean any = false;
+            for (int k = 0; k < frames; k++) {
+                if (frameError[k] != USB_NO_ERROR) {
+                    out.append(any ? ", " : " packets ")
+                            .append(k)
+                            .append('=')
+                            .append(UsbdStatus.name(DesktopIsoch.usbdStatus(frameError[k], desktop.wasLate(k))));
+                    any = true;
+                }
+            }
+            if (!any) {
+                out.append(" every packet USBD_STATUS_SUCCESS");
+            }
+            return;
+        }
         out.append("CE: ").append(UsbTypes.errorName(error));
         if (kind != Kind.ISOCH) {
             return;
