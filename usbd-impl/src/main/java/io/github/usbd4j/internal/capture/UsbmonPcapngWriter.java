@@ -148,44 +148,6 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     // ---- TransferTap ------------------------------------------------------------------------------
 
     @Override
-    public synchronized void attached(BackendDevice device) {
-        if (!writable()) {
-            return;
-        }
-        try {
-            int address = address(device);
-            String note = "usbd4j: descriptors as " + device.location() + " reported them at attach (not bus traffic)";
-            byte[] dd = device.deviceDescriptor();
-            enumeration(
-                    address,
-                    0x80,
-                    Usb100.USB_REQUEST_GET_DESCRIPTOR,
-                    Usb100.USB_DEVICE_DESCRIPTOR_TYPE << 8,
-                    0,
-                    dd,
-                    note);
-            List<byte[]> configs = device.configurationDescriptors();
-            for (int i = 0; i < configs.size(); i++) {
-                byte[] c = configs.get(i);
-                enumeration(
-                        address,
-                        0x80,
-                        Usb100.USB_REQUEST_GET_DESCRIPTOR,
-                        Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE << 8 | i,
-                        0,
-                        c,
-                        note);
-            }
-            int active = device.activeConfigurationValue();
-            if (active != 0) {
-                enumeration(address, 0x00, Usb100.USB_REQUEST_SET_CONFIGURATION, active, 0, null, note);
-            }
-        } catch (RuntimeException e) {
-            fail(e);
-        }
-    }
-
-    @Override
     public synchronized void submitted(TappedTransfer t) {
         if (writable()) {
             try {
@@ -252,17 +214,48 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
         return !closed && !failed;
     }
 
+    /** The device's address in the capture; on first sight of the device, its enumeration records first. */
     private int address(BackendDevice device) {
         Integer a = addresses.get(device);
         if (a == null) {
             a = addresses.size() % 127 + 1;
             addresses.put(device, a);
+            enumeration(device, a);
         }
         return a;
     }
 
+    /**
+     * A device's descriptors as the runtime parsed them, as the records of an enumeration (GET_DESCRIPTOR of
+     * the device and of each configuration, SET_CONFIGURATION), written before the first transfer to the
+     * device: so that a replay enumerates it and Wireshark can name its interfaces.
+     */
+    private void enumeration(BackendDevice device, int address) {
+        String note = "usbd4j: descriptors as " + device.location() + " reported them at attach (not bus traffic)";
+        byte[] dd = device.deviceDescriptor();
+        enumeration(
+                address, 0x80, Usb100.USB_REQUEST_GET_DESCRIPTOR, Usb100.USB_DEVICE_DESCRIPTOR_TYPE << 8, 0, dd, note);
+        List<byte[]> configs = device.configurationDescriptors();
+        for (int i = 0; i < configs.size(); i++) {
+            byte[] c = configs.get(i);
+            enumeration(
+                    address,
+                    0x80,
+                    Usb100.USB_REQUEST_GET_DESCRIPTOR,
+                    Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE << 8 | i,
+                    0,
+                    c,
+                    note);
+        }
+        int active = device.activeConfigurationValue();
+        if (active != 0) {
+            enumeration(address, 0x00, Usb100.USB_REQUEST_SET_CONFIGURATION, active, 0, null, note);
+        }
+    }
+
     /** One usbmon event of an engine transfer. */
     private void event(TappedTransfer tt, char type, PacketStatus refusal) {
+        int address = address(tt.device()); // before this record's block: it may write the enumeration's
         BackendTransfer t = tt.request();
         boolean in = t.isIn();
         boolean iso = t.type() == TransferType.ISOCHRONOUS;
@@ -317,7 +310,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
         buf.put(p + 8, (byte) type);
         buf.put(p + 9, (byte) Usbmon.xferType(t.type()));
         buf.put(p + 10, (byte) ((in ? 0x80 : 0) | (t.endpointAddress() & 0x0F)));
-        buf.put(p + 11, (byte) address(tt.device()));
+        buf.put(p + 11, (byte) address);
         buf.putShort(p + 12, (short) BUS);
         boolean setup = t.type() == TransferType.CONTROL && type == Usbmon.SUBMIT;
         buf.put(p + 14, (byte) (setup ? Usbmon.FLAG_PRESENT : Usbmon.FLAG_NO_SETUP));

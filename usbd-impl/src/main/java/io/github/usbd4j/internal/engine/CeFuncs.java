@@ -877,7 +877,7 @@ public final class CeFuncs implements UsbFuncs {
 
     /** Hands a prepared transfer to the backend, then waits for it if the call is synchronous (§1.7). */
     UsbTransfer submit(TransferState t) {
-        TransferTap tap = runtime.tap;
+        TransferTap tap = runtime.tap; // the capture hook: every personality's transfers pass here
         if (tap != null) {
             tap.submitted(t);
         }

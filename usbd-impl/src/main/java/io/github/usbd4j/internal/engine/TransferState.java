@@ -171,17 +171,20 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
     @Override
     public void completed(BackendTransfer t) {
         boolean cancelled = CeStatus.isCancellation(t.status());
-        if (kind == Kind.ISOCH) {
+        boolean isoch = kind == Kind.ISOCH;
+        if (isoch) {
             recordIsochResults(t, cancelled);
         } else {
             bytes = t.actualLength();
             error = CeStatus.of(t.status(), false);
-            if (tap != null) {
-                tap.completed(this);
-            }
-            if (error == USB_NO_ERROR) {
-                writeOutParameter();
-            }
+        }
+        if (tap != null) {
+            tap.completed(this); // the capture hook: results final, data still as the bus delivered it
+        }
+        if (isoch && (flags & USB_COMPRESS_ISOCH) != 0 && t.isIn()) {
+            compress(t);
+        } else if (!isoch && error == USB_NO_ERROR) {
+            writeOutParameter();
         }
         pipe.transferDone(t.status());
         CompletableFuture<UsbTransfer> f;
@@ -219,12 +222,6 @@ final class TransferState implements UsbTransfer, BackendTransfer.Listener, Bool
         bytes = total;
         error = cancelled ? CeStatus.of(t.status(), false) : first;
         startFrame = t.actualStartFrame();
-        if (tap != null) {
-            tap.completed(this); // before compression moves the data: the capture shows the bus
-        }
-        if ((flags & USB_COMPRESS_ISOCH) != 0 && in) {
-            compress(t);
-        }
     }
 
     /** {@code USB_COMPRESS_ISOCH}: every received frame, good or bad, packed back to back (§1.8). */

@@ -44,7 +44,7 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
     final WdmFuncs wdm;
     final int startFrameLead;
     final long syncTimeoutMillis;
-    /** The capture hook, {@code null} when nothing captures. */
+    /** The capture hook ({@link TransferTap} says where the engine calls it), {@code null} when nothing captures. */
     final TransferTap tap;
 
     private final Executor attachExecutor;
@@ -207,9 +207,6 @@ public final class UsbdRuntime implements HostListener, AutoCloseable {
         } catch (BackendException e) {
             LOG.warn("Cannot open device at {}: {}", bd.location(), e.getMessage());
             return;
-        }
-        if (tap != null) {
-            tap.attached(bd);
         }
         DeviceState d = new DeviceState(this, bd, info);
         devices.put(bd, d);
