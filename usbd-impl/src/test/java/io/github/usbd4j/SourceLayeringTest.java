@@ -24,10 +24,15 @@ import org.junit.jupiter.api.Test;
  * are ignored).
  *
  * <p>The layers: the neutral chapter-9 and Win32 packages ({@code usb}, {@code descriptor}, {@code win32})
- * depend on no personality; each personality ({@code ce}, {@code winusb}, {@code wdm}) depends on no other;
- * the backends and the backend SPI ({@code host.spi}, {@code sim}, {@code libusb}, {@code usbip}) depend on
- * no personality and no engine internals; the usbmon capture format ({@code capture}) depends on no
- * personality, engine internal or backend (the simulator's replay model uses it, not the reverse).
+ * depend on no personality; each personality's API ({@code ce}, {@code winusb}, {@code wdm}) depends on no
+ * other; the backends and the backend SPI ({@code host.spi}, {@code sim}, {@code libusb}, {@code usbip})
+ * depend on no personality and no engine internals. Inside the runtime, the engine core
+ * ({@code internal.engine}) knows no personality; the personalities' implementations ({@code internal.ce},
+ * {@code internal.winusb}, {@code internal.wdm}) are peers over it and none references another; what WinUSB
+ * and WDM share ({@code internal.desktop}) is neither's. The usbmon capture format ({@code capture}) depends
+ * on no personality, engine internal or backend (the simulator's replay model uses it, not the reverse); the
+ * capture writer ({@code internal.capture}) plugs into the engine's tap and knows no personality, and the
+ * engine does not know it.
  */
 class SourceLayeringTest {
 
@@ -46,7 +51,20 @@ class SourceLayeringTest {
                     Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             // the device manager runs on the public API only: no engine internals, no backend
-            Map.entry("internal.devmgr", Set.of("internal.engine", "winusb", "wdm", "host", "sim", "libusb", "usbip")),
+            Map.entry(
+                    "internal.devmgr",
+                    Set.of(
+                            "internal.engine",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "winusb",
+                            "wdm",
+                            "host",
+                            "sim",
+                            "libusb",
+                            "usbip")),
             Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip", "capture")),
@@ -54,7 +72,66 @@ class SourceLayeringTest {
             Map.entry("libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip", "capture")),
             Map.entry("usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb")),
             // the capture format (reader, constants) is neutral: the CE-visible status comes in as text
-            Map.entry("capture", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")));
+            Map.entry("capture", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
+            // the engine core knows no personality, and not the capture that plugs into its tap
+            Map.entry(
+                    "internal.engine",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "internal.capture",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            // the personalities are peers over it
+            Map.entry(
+                    "internal.ce",
+                    Set.of(
+                            "winusb",
+                            "wdm",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            Map.entry("internal.winusb", Set.of("ce", "wdm", "internal.ce", "internal.wdm", "sim", "libusb", "usbip")),
+            Map.entry(
+                    "internal.wdm", Set.of("ce", "winusb", "internal.ce", "internal.winusb", "sim", "libusb", "usbip")),
+            // what WinUSB and WDM share is neither's
+            Map.entry(
+                    "internal.desktop",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            // the capture writer sees transfers through the engine only: personalities describe themselves
+            // through TransferOwner, so the writer knows none of them
+            Map.entry(
+                    "internal.capture",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "internal.devmgr",
+                            "sim",
+                            "libusb",
+                            "usbip")));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package\\s+([\\w.]+)\\s*;");
     /** A project name in code: an import target or a qualified use, e.g. {@code io.github.usbd4j.ce.UsbTypes.X}. */
@@ -107,11 +184,53 @@ class SourceLayeringTest {
         assertThat(violations("A.java", usbd)).hasSize(1);
         String api = "package io.github.usbd4j.ce.devmgr;\nimport io.github.usbd4j.ce.ClientRegistryKey;\n";
         assertThat(violations("B.java", api)).isEmpty();
-        String impl = "package io.github.usbd4j.internal.devmgr;\nimport io.github.usbd4j.internal.engine.CeFuncs;\n"
-                + "import io.github.usbd4j.ce.devmgr.DeviceManager;\n";
+        String impl = lines(
+                "package io.github.usbd4j.internal.devmgr;",
+                "import io.github.usbd4j.internal.ce.CeFuncs;",
+                "import io.github.usbd4j.ce.devmgr.DeviceManager;");
         assertThat(violations("C.java", impl))
                 .containsExactly(
-                        "C.java: io.github.usbd4j.internal.devmgr references io.github.usbd4j.internal.engine.CeFuncs");
+                        "C.java: io.github.usbd4j.internal.devmgr references io.github.usbd4j.internal.ce.CeFuncs");
+    }
+
+    @Test
+    void scanner_keepsTheEngineFreeOfPersonalities_andThePersonalitiesApart() {
+        assertThat(violations(
+                        "E.java",
+                        lines(
+                                "package io.github.usbd4j.internal.engine;",
+                                "import static io.github.usbd4j.ce.UsbTypes.USB_NO_WAIT;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "E.java",
+                        lines(
+                                "package io.github.usbd4j.internal.engine;",
+                                "class E { Object o = io.github.usbd4j.internal.ce.CeFuncs.class; }")))
+                .hasSize(1);
+        assertThat(violations(
+                        "W.java",
+                        lines(
+                                "package io.github.usbd4j.internal.winusb;",
+                                "import io.github.usbd4j.internal.wdm.WdmFuncs;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "D.java",
+                        lines(
+                                "package io.github.usbd4j.internal.desktop;",
+                                "import io.github.usbd4j.winusb.Overlapped;")))
+                .hasSize(1);
+        assertThat(violations(
+                        "M.java",
+                        lines(
+                                "package io.github.usbd4j.internal.wdm;",
+                                "import io.github.usbd4j.internal.desktop.DesktopIsoch;",
+                                "import io.github.usbd4j.internal.engine.Engine;",
+                                "import io.github.usbd4j.wdm.Urb;")))
+                .isEmpty();
+    }
+
+    private static String lines(String... lines) {
+        return String.join(System.lineSeparator(), lines);
     }
 
     /** The violations of one source file: "file: package references name". */

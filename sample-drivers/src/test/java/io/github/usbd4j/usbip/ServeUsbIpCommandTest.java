@@ -144,8 +144,8 @@ class ServeUsbIpCommandTest {
     void byDefaultOnlyLoopbackIsAllowedAndANarrowerListRefusesAnotherLoopbackAddress() throws Exception {
         Serving defaults = serve();
         assertThat(defaults.out().toString()).contains("peers allowed: loopback only; an import idle for 60 s");
-        InetAddress localhost = InetAddress.getByName("127.0.0.1");
-        InetAddress second = InetAddress.getByName("127.0.0.2");
+        InetAddress localhost = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        InetAddress second = InetAddress.getByAddress(new byte[] {127, 0, 0, 2});
         try (UsbIpTestClient c = UsbIpTestClient.connect(localhost, defaults.port(), second)) {
             assertThat(c.devlist()).hasSize(1);
         }

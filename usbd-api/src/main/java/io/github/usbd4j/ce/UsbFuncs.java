@@ -379,7 +379,9 @@ public interface UsbFuncs {
     UsbPipe openPipe(UsbHandle hDevice, UsbEndpointDescriptor endpointDescriptor);
 
     /**
-     * {@code AbortPipeTransfers}: {@link #abortTransfer} on every live transfer of the pipe (§1.7).
+     * {@code AbortPipeTransfers}: {@link #abortTransfer} on every live transfer of the pipe, newest first, as
+     * Linux's {@code usb_kill_anchored_urbs} does, so that a later transfer cannot start in a gap an earlier
+     * one left (§1.7).
      *
      * @param pipe the pipe
      * @param flags 0 to wait for each, or {@code USB_NO_WAIT}
@@ -398,9 +400,10 @@ public interface UsbFuncs {
     boolean resetPipe(UsbPipe pipe);
 
     /**
-     * {@code ClosePipe}: new transfers fail, live ones are aborted and completed with
-     * {@code USB_CANCELED_ERROR} (their callbacks run), then the pipe is closed (§1.10). The transfers'
-     * handles stay valid until {@link #closeTransfer} (CE's USBD frees them here).
+     * {@code ClosePipe}: new transfers fail, live ones are aborted, newest first, and completed with
+     * {@code USB_CANCELED_ERROR} (their callbacks run; when called from a callback, those queued behind it
+     * run after it returns), then the pipe is closed (§1.10). The transfers' handles stay valid until
+     * {@link #closeTransfer} (CE's USBD frees them here).
      *
      * @param pipe the pipe
      * @return {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a bad or closed pipe
@@ -562,19 +565,23 @@ public interface UsbFuncs {
      * {@code USB_CANCELED_ERROR} and its callback runs. Does nothing for a complete transfer.
      *
      * @param transfer the transfer
-     * @param flags 0 to wait until the cancellation is done, or {@code USB_NO_WAIT}
-     * @return {@code true} on success; {@code false} for a bad handle
+     * @param flags 0 to wait until the cancellation is done (at most CE's 10 s; not for the callback), or
+     *     {@code USB_NO_WAIT}
+     * @return {@code true} on success; {@code false} for a bad or closed handle ({@link Win32#ERROR_INVALID_HANDLE})
+     *     or when the cancellation did not complete within the 10 s ({@link Win32#ERROR_TIMEOUT})
      */
     @CeFunction(ordinal = 35, member = "lpAbortTransfer")
     boolean abortTransfer(UsbTransfer transfer, int flags);
 
     /**
-     * {@code CloseTransfer} (§1.7): aborts a pending transfer and waits for it (its callback runs), then
-     * frees the handle.
+     * {@code CloseTransfer} (§1.7): cancels a pending transfer and waits until it is complete, at most
+     * 1000 ms as CE's USBD does, but not for its callback, which may be queued behind the caller's own (a
+     * sibling closed from a callback) and still runs, exactly once; then frees the handle.
      *
      * @param transfer the transfer
      * @return {@code true} for a valid handle; {@code false} with {@link Win32#ERROR_INVALID_HANDLE} for a
-     *     closed one
+     *     closed or stale one, which touches no other transfer (see {@link UsbTransfer} for how long a
+     *     closed handle stays recognisably closed)
      */
     @CeFunction(ordinal = 36, member = "lpCloseTransfer")
     boolean closeTransfer(UsbTransfer transfer);

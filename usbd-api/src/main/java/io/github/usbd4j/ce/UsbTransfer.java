@@ -12,6 +12,18 @@ import java.util.concurrent.CompletableFuture;
  * {@code CloseTransfer}), its {@link #completion()} is a future, and the per-frame results are typed.
  * The state machine is CE's: issued, then complete (by the bus, an abort or a close), then freed. Every
  * handle must be closed exactly once.
+ *
+ * <p><b>Closing.</b> {@link #close()} (CE's {@code CloseTransfer}) cancels a pending transfer and waits until
+ * it is complete, at most about a second as CE's USBD does, but not for its callback: that may be queued
+ * behind the caller's own callback, and it still runs, exactly once, afterwards (usb-iso-apis.md §1.7).
+ *
+ * <p><b>A closed handle.</b> From its close on, a handle is invalid: every {@link UsbFuncs} call with it
+ * answers {@code FALSE} with {@code ERROR_INVALID_HANDLE} (a second {@code CloseTransfer} included) and
+ * reaches no other transfer, {@link #close()} and {@link #abort()} do nothing, and the per-frame methods
+ * throw {@link IllegalStateException}. The runtime keeps a closed handle out of use while the next 16,384
+ * transfers of its pipe are closed (the runtime's builder sets the number); only after that may the same
+ * object stand for a newer transfer of that pipe. A driver that keeps using a handle that long after closing
+ * it may therefore reach a newer transfer, as CE's recycled memory may (§1.7 rule c).
  */
 public interface UsbTransfer extends AutoCloseable {
 
@@ -70,7 +82,10 @@ public interface UsbTransfer extends AutoCloseable {
      */
     void abort();
 
-    /** {@code CloseTransfer}: aborts a pending transfer, waits for it, and frees the handle. Idempotent. */
+    /**
+     * {@code CloseTransfer}: cancels a pending transfer, waits until it is complete (not for its callback,
+     * which still runs once), and frees the handle. A second close does nothing.
+     */
     @Override
     void close();
 }

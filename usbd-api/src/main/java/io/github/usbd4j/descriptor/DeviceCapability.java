@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param bDevCapabilityType the capability type, e.g. 2 (USB 2.0 extension) or 3 (SuperSpeed USB)
  * @param data the bytes after {@code bDevCapabilityType}
  */
+@SuppressWarnings("ArrayRecordComponent") // the bytes as the device sent them; equality is not used
 public record DeviceCapability(int bDevCapabilityType, byte[] data) {
     /** {@code bDevCapabilityType} of the USB 2.0 extension capability. */
     public static final int USB20_EXTENSION = 0x02;

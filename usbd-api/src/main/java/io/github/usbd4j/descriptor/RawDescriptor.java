@@ -11,6 +11,7 @@ import java.util.Arrays;
  * @param bDescriptorType its type, e.g. {@code 0x24} for {@code CS_INTERFACE}
  * @param bytes the whole descriptor, header included ({@code bytes.length == bLength})
  */
+@SuppressWarnings("ArrayRecordComponent") // the bytes as the device sent them; equality is not used
 public record RawDescriptor(int offset, int bDescriptorType, byte[] bytes) {
 
     /** Copies the bytes. */

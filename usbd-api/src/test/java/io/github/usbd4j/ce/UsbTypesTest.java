@@ -74,7 +74,7 @@ class UsbTypesTest {
             assertThat(f.getType()).as("%s type", name).isEqualTo(int.class);
             return f.getInt(null);
         } catch (NoSuchFieldException | IllegalAccessException e) {
-            throw new AssertionError("UsbTypes." + name + " is missing", e);
+            throw new LinkageError("UsbTypes." + name + " is missing", e);
         }
     }
 

@@ -60,6 +60,7 @@ class EndpointsTest {
 
     @ParameterizedTest
     @EnumSource(Endpoints.SyncType.class)
+    @SuppressWarnings("EnumOrdinal") // the constants are declared in the order of their bit values
     void syncType_readsBits3To2(Endpoints.SyncType type) {
         int attributes = 0x01 | type.ordinal() << 2;
         assertThat(Endpoints.SyncType.of(UsbEndpointDescriptor.of(0x81, attributes, 64, 1)))
@@ -68,6 +69,7 @@ class EndpointsTest {
 
     @ParameterizedTest
     @EnumSource(Endpoints.UsageType.class)
+    @SuppressWarnings("EnumOrdinal") // the constants are declared in the order of their bit values
     void usageType_readsBits5To4(Endpoints.UsageType type) {
         int attributes = 0x01 | type.ordinal() << 4;
         assertThat(Endpoints.UsageType.of(UsbEndpointDescriptor.of(0x81, attributes, 64, 1)))

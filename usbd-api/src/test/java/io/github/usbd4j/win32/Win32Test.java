@@ -67,7 +67,7 @@ class Win32Test {
         try {
             return Win32.class.getField(name).getInt(null);
         } catch (NoSuchFieldException | IllegalAccessException e) {
-            throw new AssertionError("Win32." + name + " is missing", e);
+            throw new LinkageError("Win32." + name + " is missing", e);
         }
     }
 

@@ -7,8 +7,11 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.host.spi.HostController;
+import io.github.usbd4j.internal.ce.CeDrivers;
 import io.github.usbd4j.internal.devmgr.CeDeviceManager;
-import io.github.usbd4j.internal.engine.UsbdRuntime;
+import io.github.usbd4j.internal.engine.Engine;
+import io.github.usbd4j.internal.wdm.WdmFuncs;
+import io.github.usbd4j.internal.winusb.WinUsbFuncs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -28,6 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * CE's precedence order until one accepts control; the driver then calls {@link UsbFuncs} (the same table
  * {@link #funcs()} returns). On detach, every pipe of the device is closed and every pending transfer
  * completes with {@code USB_CANCELED_ERROR} before the driver's {@code USB_CLOSE_DEVICE} notification.
+ *
+ * <p>The CE, WinUSB and WDM personalities ({@link #funcs()}, {@link #winUsb()}, {@link #wdm()}) are peers over
+ * one transfer engine and may be used side by side on the same devices.
  *
  * <pre>{@code
  * UsbClientDriver driver = (device, funcs, iface, id, accept, settings, unused) -> {
@@ -52,16 +58,29 @@ public final class Usbd implements AutoCloseable {
     /** CE EHCI's {@code MIN_ADVANCED_FRAME}: the minimum lead of an isochronous start frame (§1.8). */
     public static final int DEFAULT_START_FRAME_LEAD = 6;
 
+    /**
+     * How many later transfer closes on a pipe a closed CE transfer handle waits out before the object may be
+     * handed out again: for that long a stale handle answers {@code ERROR_INVALID_HANDLE} (usb-iso-apis.md
+     * §1.7 rule c). 16,384 handles, about 0.45 MB per pipe once a pipe has streamed that many transfers.
+     */
+    public static final int DEFAULT_TRANSFER_HANDLE_QUARANTINE = 16_384;
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Usbd.class);
 
-    private final UsbdRuntime runtime;
+    private final Engine engine;
+    private final CeDrivers drivers;
+    private final WinUsbFuncs winUsb;
+    private final WdmFuncs wdm;
     private final CeDeviceManager deviceManager;
     private final List<ExecutorService> ownedExecutors;
     private final CaptureTap capture;
 
-    private Usbd(UsbdRuntime runtime, List<ExecutorService> ownedExecutors, CaptureTap capture) {
-        this.runtime = runtime;
-        this.deviceManager = new CeDeviceManager(runtime.funcs()::openClientRegistryKey);
+    private Usbd(Engine engine, CeDrivers drivers, List<ExecutorService> ownedExecutors, CaptureTap capture) {
+        this.engine = engine;
+        this.drivers = drivers;
+        this.winUsb = new WinUsbFuncs(engine);
+        this.wdm = new WdmFuncs(engine);
+        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey);
         this.ownedExecutors = ownedExecutors;
         this.capture = capture;
     }
@@ -76,12 +95,12 @@ public final class Usbd implements AutoCloseable {
      * {@link #devices()} with {@code initialize}.
      */
     public io.github.usbd4j.winusb.WinUsb winUsb() {
-        return runtime.winUsb();
+        return winUsb;
     }
 
     /** The WDM URB personality on the same engine (usb-iso-apis.md §3): start with {@code usbdCreateHandle}. */
     public io.github.usbd4j.wdm.Wdm wdm() {
-        return runtime.wdm();
+        return wdm;
     }
 
     /**
@@ -96,7 +115,7 @@ public final class Usbd implements AutoCloseable {
 
     /** The {@code USB_FUNCS} table, as passed to every driver's {@code USBDeviceAttach}. */
     public UsbFuncs funcs() {
-        return runtime.funcs();
+        return drivers.funcs();
     }
 
     /**
@@ -113,7 +132,7 @@ public final class Usbd implements AutoCloseable {
         Objects.requireNonNull(uniqueDriverId, "uniqueDriverId");
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(driver, "driver");
-        runtime.registerDriver(uniqueDriverId, settings, driver);
+        drivers.registerDriver(uniqueDriverId, settings, driver);
     }
 
     /**
@@ -123,12 +142,12 @@ public final class Usbd implements AutoCloseable {
      * @return {@code false} if no driver was registered under it
      */
     public boolean unregisterDriver(String uniqueDriverId) {
-        return runtime.unregisterDriver(uniqueDriverId);
+        return drivers.unregisterDriver(uniqueDriverId);
     }
 
     /** The devices attached now. */
     public List<UsbHandle> devices() {
-        return runtime.devices();
+        return drivers.devices();
     }
 
     /**
@@ -138,7 +157,12 @@ public final class Usbd implements AutoCloseable {
      * @return the driver IDs, empty if no driver accepted it
      */
     public List<String> driversOf(UsbHandle device) {
-        return runtime.driversOf(device);
+        return drivers.driversOf(device);
+    }
+
+    /** Transfers taken from their pools and not back yet: 0 once every transfer was closed (for tests). */
+    long transfersInUse() {
+        return engine.transfersInUse();
     }
 
     /** The capture this runtime writes, or {@code null} (see {@link Builder#capture}). */
@@ -153,7 +177,8 @@ public final class Usbd implements AutoCloseable {
     @Override
     public void close() {
         try {
-            runtime.close();
+            engine.close();
+            drivers.uninstallAll();
         } finally {
             deviceManager.close();
             if (capture != null) {
@@ -180,6 +205,7 @@ public final class Usbd implements AutoCloseable {
         private Executor callbackExecutor;
         private int startFrameLead = DEFAULT_START_FRAME_LEAD;
         private long syncTimeoutMillis = DEFAULT_SYNC_TIMEOUT_MILLIS;
+        private int transferHandleQuarantine = DEFAULT_TRANSFER_HANDLE_QUARANTINE;
         private boolean serviceLoader;
         private CaptureTap capture;
         private final List<ClientDriverRegistration> registrations = new ArrayList<>();
@@ -200,7 +226,10 @@ public final class Usbd implements AutoCloseable {
         /**
          * Where transfer callbacks run, one pipe at a time in completion order. Default: on a virtual
          * clock, the thread that advances the clock (deterministic); otherwise a pool of two daemon threads
-         * named {@code usbd-callback-N}.
+         * named {@code usbd-callback-N}. An executor that runs each task where it is given
+         * ({@code Runnable::run}) runs callbacks on the thread that completes the transfer, the backend's
+         * event thread, with no hand-off; a synchronous call made there, which would wait for a completion
+         * only that thread can deliver, then fails at once ({@code ERROR_BUSY}) instead of hanging.
          *
          * @param executor the executor
          * @return this
@@ -239,6 +268,26 @@ public final class Usbd implements AutoCloseable {
                 throw new IllegalArgumentException("the synchronous-call guard must be at least 1 ms, was " + millis);
             }
             this.syncTimeoutMillis = millis;
+            return this;
+        }
+
+        /**
+         * How many later closes on the same pipe a closed {@code UsbTransfer} handle waits out before its
+         * object may carry a new transfer (default {@value #DEFAULT_TRANSFER_HANDLE_QUARANTINE}). Until
+         * then every call with the closed handle answers {@code FALSE} with {@code ERROR_INVALID_HANDLE}
+         * (a second {@code CloseTransfer} included) and touches no live transfer; afterwards a stale handle
+         * may name a newer transfer of the same pipe, as CE's recycled memory may (usb-iso-apis.md §1.7).
+         * Each waiting handle costs about 28 bytes; a pipe reaches the full quarantine once it has carried
+         * that many transfers, and from then on reuses its handles without allocating.
+         *
+         * @param handles 1 to 16,777,216
+         * @return this
+         */
+        public Builder transferHandleQuarantine(int handles) {
+            if (handles < 1 || handles > 1 << 24) {
+                throw new IllegalArgumentException("the handle quarantine must be 1..16777216, was " + handles);
+            }
+            this.transferHandleQuarantine = handles;
             return this;
         }
 
@@ -296,14 +345,10 @@ public final class Usbd implements AutoCloseable {
             if (capture != null) {
                 capture.writer().useClock(backend.clock());
             }
-            UsbdRuntime runtime = new UsbdRuntime(
-                    backend,
-                    callbacks,
-                    attach,
-                    startFrameLead,
-                    syncTimeoutMillis,
-                    capture == null ? null : capture.writer());
-            Usbd usbd = new Usbd(runtime, owned, capture);
+            Engine engine =
+                    new Engine(backend, callbacks, attach, startFrameLead, capture == null ? null : capture.writer());
+            CeDrivers drivers = new CeDrivers(engine, syncTimeoutMillis, transferHandleQuarantine);
+            Usbd usbd = new Usbd(engine, drivers, owned, capture);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);
             if (serviceLoader) {
                 ServiceLoader.load(ClientDriverRegistration.class).forEach(all::add);
@@ -311,7 +356,7 @@ public final class Usbd implements AutoCloseable {
             for (ClientDriverRegistration r : all) {
                 usbd.registerDriver(r.uniqueDriverId(), r.driverSettings(), r.newDriver());
             }
-            runtime.start();
+            engine.start(drivers);
             return usbd;
         }
 

@@ -356,29 +356,40 @@ final class LibusbDevice implements BackendDevice {
         }
         synchronized (lock) {
             DeviceHandle h = openHandle();
-            NativeTransfer n = nativeOf(t);
-            n.prepare(h);
-            if (t.type() != TransferType.ISOCHRONOUS) {
-                submitNow(n);
-                return;
+            t.accept(); // before prepare: a transfer still in libusb's hands must not be touched
+            try {
+                NativeTransfer n = nativeOf(t);
+                n.prepare(h);
+                submitAccepted(t, n);
+            } catch (BackendException | RuntimeException e) {
+                t.refuse(); // it never reached libusb
+                throw e;
             }
-            int slot = slot(t.endpointAddress());
-            if (endpoints[slot] == null) {
-                endpoints[slot] = new EndpointQueue();
-            }
-            EndpointQueue q = endpoints[slot];
-            if (!q.held.isEmpty()) {
-                q.held.add(t); // keep the stream's order behind a held batch
-                return;
-            }
-            long due = t.startFrame() - controller.submitLead();
-            if (q.inFlight == 0 && due > controller.currentFrame()) {
-                q.held.add(t);
-                controller.releaseAt(due, () -> releaseHeld(q));
-                return;
-            }
-            submitIsochronous(q, t);
         }
+    }
+
+    /** Submits or holds an accepted transfer (caller holds the lock). */
+    private void submitAccepted(BackendTransfer t, NativeTransfer n) throws BackendException {
+        if (t.type() != TransferType.ISOCHRONOUS) {
+            submitNow(n);
+            return;
+        }
+        int slot = slot(t.endpointAddress());
+        if (endpoints[slot] == null) {
+            endpoints[slot] = new EndpointQueue();
+        }
+        EndpointQueue q = endpoints[slot];
+        if (!q.held.isEmpty()) {
+            q.held.add(t); // keep the stream's order behind a held batch
+            return;
+        }
+        long due = t.startFrame() - controller.submitLead();
+        if (q.inFlight == 0 && due > controller.currentFrame()) {
+            q.held.add(t);
+            controller.releaseAt(due, () -> releaseHeld(q));
+            return;
+        }
+        submitIsochronous(q, t);
     }
 
     /**
@@ -561,7 +572,13 @@ final class LibusbDevice implements BackendDevice {
         synchronized (lock) {
             openHandle();
         }
-        controller.runBlocking(op);
+        t.accept();
+        try {
+            controller.runBlocking(op);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            t.refuse();
+            throw new BackendException("the backend is closing", PacketStatus.DEVICE_GONE, e);
+        }
         return true;
     }
 

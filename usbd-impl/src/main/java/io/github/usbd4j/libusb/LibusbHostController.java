@@ -90,6 +90,7 @@ public final class LibusbHostController implements HostController {
     private final ExecutorService blocking;
     private final ScheduledExecutorService poller;
     private final Thread eventThread;
+    private final Set<Thread> completionThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
     private HostListener listener;
     private HotplugCallbackHandle hotplug;
@@ -101,11 +102,11 @@ public final class LibusbHostController implements HostController {
         this.pollIntervalMillis = b.pollIntervalMillis;
         this.useHotplug = b.hotplug;
         this.context = context;
-        this.timer = new ScheduledThreadPoolExecutor(1, daemon("usbd4j-libusb-timer"));
+        this.timer = new ScheduledThreadPoolExecutor(1, completing(daemon("usbd4j-libusb-timer")));
         this.timer.setRemoveOnCancelPolicy(true);
-        this.blocking = Executors.newSingleThreadExecutor(daemon("usbd4j-libusb-requests"));
+        this.blocking = Executors.newSingleThreadExecutor(completing(daemon("usbd4j-libusb-requests")));
         this.poller = Executors.newSingleThreadScheduledExecutor(daemon("usbd4j-libusb-poll"));
-        this.eventThread = daemon("usbd4j-libusb-events").newThread(this::runEvents);
+        this.eventThread = completing(daemon("usbd4j-libusb-events")).newThread(this::runEvents);
     }
 
     /** A builder with the defaults: every non-hub device, kernel drivers detached, 2 ms submit lead. */
@@ -125,6 +126,7 @@ public final class LibusbHostController implements HostController {
 
     /** Loads the native library once; remembers the failure instead of throwing from a class initialiser. */
     private static final class NativeLibrary {
+        @SuppressWarnings("StaticAssignmentOfThrowable") // the one load attempt's failure, reported on every use
         static final Throwable CAUSE = load();
 
         private static Throwable load() {
@@ -188,7 +190,9 @@ public final class LibusbHostController implements HostController {
             }
         }
         poll();
-        poller.scheduleWithFixedDelay(this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
+        // poll() catches and logs its own failures, so the future has nothing to report
+        var unused = poller.scheduleWithFixedDelay(
+                this::poll, pollIntervalMillis, pollIntervalMillis, TimeUnit.MILLISECONDS);
     }
 
     private void runEvents() {
@@ -328,10 +332,34 @@ public final class LibusbHostController implements HostController {
         return Thread.currentThread() == eventThread;
     }
 
+    /** The event, timer and request threads: each completes transfers. */
+    @Override
+    public boolean isCompletionThread() {
+        return completionThreads.contains(Thread.currentThread());
+    }
+
+    /** Records the threads a factory makes as threads that complete transfers. */
+    private java.util.concurrent.ThreadFactory completing(java.util.concurrent.ThreadFactory f) {
+        return r -> {
+            Thread t = f.newThread(r);
+            completionThreads.add(t);
+            return t;
+        };
+    }
+
     /** Runs {@code task} on the timer thread at the start of {@code frame} (at once if it has begun). */
     void releaseAt(long frame, Runnable task) {
         long delay = clock.nanoTimeOf(frame) - System.nanoTime();
-        timer.schedule(task, Math.max(0, delay), TimeUnit.NANOSECONDS);
+        // the future would swallow a failure: report it here instead
+        var unused = timer.schedule(() -> runReporting(task), Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    private static void runReporting(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("A timed libusb task failed", e);
+        }
     }
 
     /** Runs {@code task} on the timer thread soon (completions that never reached libusb). */

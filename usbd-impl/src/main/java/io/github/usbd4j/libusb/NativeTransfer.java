@@ -334,6 +334,7 @@ final class NativeTransfer {
         }
 
         /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}, through a cached view. */
+        @SuppressWarnings("ReferenceEquality") // the view is cached per buffer object, not per buffer content
         void buffer(ByteBuffer b, int offset, int length) {
             if (b != viewSource || offset != viewOffset || length != viewLength) {
                 view = b.duplicate()

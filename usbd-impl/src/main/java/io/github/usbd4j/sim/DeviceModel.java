@@ -64,7 +64,7 @@ public abstract class DeviceModel {
     /**
      * The host selected a configuration (0: unconfigured). Alternate settings are back to 0.
      *
-     * @param configurationValue the {@code bConfigurationValue}
+     * @param configurationValue the value the configuration descriptor gives it, 0 for none
      */
     public void configurationChanged(int configurationValue) {}
 

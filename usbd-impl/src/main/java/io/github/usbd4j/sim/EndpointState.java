@@ -12,6 +12,8 @@ final class EndpointState {
     final int index;
     /** Transfers in submission order; the head is the one on the bus. */
     final ArrayDeque<BackendTransfer> queue = new ArrayDeque<>();
+    /** The handler's views of the buffers of this endpoint's transfers. */
+    final BufferWindows windows = new BufferWindows();
 
     /** The active descriptor, {@code null} when no active alternate setting has this endpoint. */
     UsbEndpointDescriptor descriptor;

@@ -28,13 +28,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>Interface 1 (class 0xFF): bulk OUT 0x02 and bulk IN 0x82 (64 bytes at full speed, 512 at high).
  *
+ * <p>Interface 2 (class 0xFF): interrupt OUT 0x03 and interrupt IN 0x83, 8 bytes every frame at full speed,
+ * 64 bytes every 8 microframes at high speed.
+ *
  * <p><b>Data rule.</b> Isochronous: every OUT packet is queued whole (a zero-length one too); an IN
  * packet returns the oldest queued packet whole — longer than the host asked for, it babbles — or, when
- * nothing is queued, {@code maxLength} bytes of {@link #pattern(long, int, int)}. Bulk: OUT bytes go into
- * a byte FIFO; an IN packet returns up to its length from it, and NAKs while it is empty. Queues hold
- * 64 KiB; what does not fit is dropped.
+ * nothing is queued, {@code maxLength} bytes of {@link #pattern(long, int, int)}. Bulk and interrupt: OUT
+ * bytes go into a byte FIFO (one per type); an IN packet returns up to its length from it, and NAKs while it
+ * is empty. Queues hold 64 KiB; what does not fit is dropped.
  *
- * <p>Vendor requests to the device: {@link #REQUEST_RESET} (OUT, no data) empties the queues and zeroes
+ * <p>Vendor requests to the device: {@link #REQUEST_RESET} (OUT, no data) empties every queue and zeroes
  * the counters; {@link #REQUEST_COUNTERS} (IN, 16 bytes) returns iso OUT bytes, iso IN bytes, bulk OUT
  * bytes, bulk IN bytes, each a little-endian 32-bit value.
  */
@@ -75,6 +78,7 @@ public final class LoopbackDevice extends DeviceModel {
     // stores for readers on other threads, so the data path takes no lock of its own.
     private final Fifo iso = new Fifo();
     private final Fifo bulk = new Fifo();
+    private final Fifo interrupt = new Fifo();
     private final int[] isoLengths = new int[4096];
     private int isoHead;
     private int isoCount;
@@ -102,6 +106,19 @@ public final class LoopbackDevice extends DeviceModel {
         @Override
         public int in(long frame, int microframe, ByteBuffer dest, int maxLength) {
             return bulkIn(dest, maxLength);
+        }
+    };
+
+    private final EndpointHandler interruptOutHandler = new EndpointHandler() {
+        @Override
+        public void out(long frame, int microframe, ByteBuffer data) {
+            interruptOut(data);
+        }
+    };
+    private final EndpointHandler interruptInHandler = new EndpointHandler() {
+        @Override
+        public int in(long frame, int microframe, ByteBuffer dest, int maxLength) {
+            return interruptIn(dest, maxLength);
         }
     };
 
@@ -159,6 +176,11 @@ public final class LoopbackDevice extends DeviceModel {
         c.iface(1, 0, 0xFF, 0, 0)
                 .endpoint(0x02, Usb100.USB_ENDPOINT_TYPE_BULK, bulkSize, 0)
                 .endpoint(0x82, Usb100.USB_ENDPOINT_TYPE_BULK, bulkSize, 0);
+        int interruptSize = hs ? 64 : 8;
+        int interruptInterval = hs ? 4 : 1; // every 1 ms: 2^(4-1) microframes at high speed
+        c.iface(2, 0, 0xFF, 0, 0)
+                .endpoint(0x03, Usb100.USB_ENDPOINT_TYPE_INTERRUPT, interruptSize, interruptInterval)
+                .endpoint(0x83, Usb100.USB_ENDPOINT_TYPE_INTERRUPT, interruptSize, interruptInterval);
         return List.of(c.build());
     }
 
@@ -186,6 +208,7 @@ public final class LoopbackDevice extends DeviceModel {
         if (setup.bRequest() == REQUEST_RESET && !setup.isDeviceToHost()) {
             iso.clear();
             bulk.clear();
+            interrupt.clear();
             isoHead = 0;
             isoCount = 0;
             for (int i = 0; i < counters.length(); i++) {
@@ -211,6 +234,8 @@ public final class LoopbackDevice extends DeviceModel {
             case 0x81 -> isoInHandler;
             case 0x02 -> bulkOutHandler;
             case 0x82 -> bulkInHandler;
+            case 0x03 -> interruptOutHandler;
+            case 0x83 -> interruptInHandler;
             default -> null;
         };
     }
@@ -290,6 +315,21 @@ public final class LoopbackDevice extends DeviceModel {
         int n = Math.min(bulk.size(), maxLength);
         bulk.read(dest, n);
         count(BULK_IN, n);
+        return n;
+    }
+
+    private synchronized void interruptOut(ByteBuffer data) {
+        if (interrupt.free() >= data.remaining()) {
+            interrupt.write(data);
+        }
+    }
+
+    private synchronized int interruptIn(ByteBuffer dest, int maxLength) {
+        if (interrupt.size() == 0) {
+            return EndpointHandler.NAK;
+        }
+        int n = Math.min(interrupt.size(), maxLength);
+        interrupt.read(dest, n);
         return n;
     }
 

@@ -474,7 +474,7 @@ public final class SimulatedDevice implements BackendDevice {
                     break;
                 }
                 if (due == interval) {
-                    runIsoPacket(ep, t, st, frame, microframe, bus);
+                    runIsoPacket(ep, t, st, frame, microframe);
                 }
                 st.nextOffset += t.packetLength(st.next);
                 st.next++;
@@ -488,8 +488,7 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
-    private void runIsoPacket(
-            EndpointState ep, BackendTransfer t, SimTransfer st, long frame, int microframe, Bus bus) {
+    private void runIsoPacket(EndpointState ep, BackendTransfer t, SimTransfer st, long frame, int microframe) {
         int k = st.next;
         int length = t.packetLength(k);
         PacketStatus fault = ep.halted ? PacketStatus.STALL : injectedFault(ep.address, frame, microframe);
@@ -501,7 +500,7 @@ public final class SimulatedDevice implements BackendDevice {
                 actual = 0;
                 status = fault;
             } else {
-                int produced = receive(ep, t, st, st.nextOffset, length, frame, microframe);
+                int produced = receive(ep, t, st.nextOffset, length, frame, microframe);
                 actual = Math.min(Math.max(produced, 0), length);
                 status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : replayed(ep);
                 if (!carriesData(status) && status != PacketStatus.OK) {
@@ -510,7 +509,7 @@ public final class SimulatedDevice implements BackendDevice {
             }
         } else {
             if (fault == null && ep.handler != null) {
-                send(ep, t, st, st.nextOffset, length, frame, microframe);
+                send(ep, t, st.nextOffset, length, frame, microframe);
             }
             actual = length;
             status = fault != null ? fault : ep.handler == null ? PacketStatus.STALL : PacketStatus.OK;
@@ -552,17 +551,16 @@ public final class SimulatedDevice implements BackendDevice {
      * {@code length} bytes at {@code offset}; returns what the handler says it sent.
      */
     private static int receive(
-            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
+            EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
         if (ep.handler == null) {
             return 0;
         }
-        return ep.handler.in(frame, microframe, st.window(t.buffer(), offset, length, true), length);
+        return ep.handler.in(frame, microframe, ep.windows.window(t.buffer(), offset, length, true), length);
     }
 
     /** Hands an OUT packet to the handler through a read-only window onto the transfer buffer. */
-    private static void send(
-            EndpointState ep, BackendTransfer t, SimTransfer st, int offset, int length, long frame, int microframe) {
-        ep.handler.out(frame, microframe, st.window(t.buffer(), offset, length, false));
+    private static void send(EndpointState ep, BackendTransfer t, int offset, int length, long frame, int microframe) {
+        ep.handler.out(frame, microframe, ep.windows.window(t.buffer(), offset, length, false));
     }
 
     // ---- bulk and interrupt -----------------------------------------------------------------------
@@ -585,7 +583,7 @@ public final class SimulatedDevice implements BackendDevice {
                 int chunk = Math.min(maxPacket, length - st.total);
                 int offset = t.offset() + st.total;
                 if (in) {
-                    int produced = receive(ep, t, st, offset, chunk, frame, microframe);
+                    int produced = receive(ep, t, offset, chunk, frame, microframe);
                     if (produced == EndpointHandler.NAK) {
                         return;
                     }
@@ -609,7 +607,7 @@ public final class SimulatedDevice implements BackendDevice {
                         break;
                     }
                 } else {
-                    send(ep, t, st, offset, chunk, frame, microframe);
+                    send(ep, t, offset, chunk, frame, microframe);
                     st.total += chunk;
                 }
             } while (st.total < length);
@@ -658,34 +656,25 @@ public final class SimulatedDevice implements BackendDevice {
             return null;
         }
         int recipient = r.recipient();
-        switch (r.bRequest()) {
-            case Usb100.USB_REQUEST_GET_DESCRIPTOR:
-                return recipient == Usb100.USB_REQUEST_FOR_DEVICE
-                        ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF)
-                        : null;
-            case Usb100.USB_REQUEST_GET_CONFIGURATION:
-                return ControlResponse.data((byte) (active == null ? 0 : active.configurationValue));
-            case Usb100.USB_REQUEST_SET_CONFIGURATION:
-                return ack(setConfiguration(r.wValue() & 0xFF, bus.completed));
-            case Usb100.USB_REQUEST_GET_INTERFACE:
-                return active == null || !active.interfaceNumbers().contains(r.wIndex() & 0xFF)
+        return switch (r.bRequest()) {
+            case Usb100.USB_REQUEST_GET_DESCRIPTOR ->
+                recipient == Usb100.USB_REQUEST_FOR_DEVICE ? descriptor(r.wValue() >>> 8, r.wValue() & 0xFF) : null;
+            case Usb100.USB_REQUEST_GET_CONFIGURATION ->
+                ControlResponse.data((byte) (active == null ? 0 : active.configurationValue));
+            case Usb100.USB_REQUEST_SET_CONFIGURATION -> ack(setConfiguration(r.wValue() & 0xFF, bus.completed));
+            case Usb100.USB_REQUEST_GET_INTERFACE ->
+                active == null || !active.interfaceNumbers().contains(r.wIndex() & 0xFF)
                         ? ControlResponse.stall()
                         : ControlResponse.data((byte) alternateSettings[r.wIndex() & 0xFF]);
-            case Usb100.USB_REQUEST_SET_INTERFACE:
-                return ack(setInterface(r.wIndex() & 0xFF, r.wValue(), bus.completed));
-            case Usb100.USB_REQUEST_GET_STATUS:
-                return status(recipient, r.wIndex());
-            case Usb100.USB_REQUEST_SET_FEATURE:
-            case Usb100.USB_REQUEST_CLEAR_FEATURE:
-                return feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
-            case Usb100.USB_REQUEST_SYNC_FRAME:
-                // the 11-bit frame number the device sees in SOF (§4)
-                return ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
-            case Usb100.USB_REQUEST_SET_ADDRESS:
-                return ControlResponse.ack();
-            default:
-                return null;
-        }
+            case Usb100.USB_REQUEST_SET_INTERFACE -> ack(setInterface(r.wIndex() & 0xFF, r.wValue(), bus.completed));
+            case Usb100.USB_REQUEST_GET_STATUS -> status(recipient, r.wIndex());
+            case Usb100.USB_REQUEST_SET_FEATURE, Usb100.USB_REQUEST_CLEAR_FEATURE ->
+                feature(r, r.bRequest() == Usb100.USB_REQUEST_SET_FEATURE);
+            // the 11-bit frame number the device sees in SOF (§4)
+            case Usb100.USB_REQUEST_SYNC_FRAME -> ControlResponse.data((byte) frame, (byte) ((frame >>> 8) & 0x07));
+            case Usb100.USB_REQUEST_SET_ADDRESS -> ControlResponse.ack();
+            default -> null;
+        };
     }
 
     private static ControlResponse ack(boolean ok) {
@@ -693,43 +682,42 @@ public final class SimulatedDevice implements BackendDevice {
     }
 
     private ControlResponse descriptor(int type, int index) {
-        switch (type) {
-            case Usb100.USB_DEVICE_DESCRIPTOR_TYPE:
-                return ControlResponse.data(deviceDescriptor);
-            case Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE:
-                return index < configurationBytes.size()
+        return switch (type) {
+            case Usb100.USB_DEVICE_DESCRIPTOR_TYPE -> ControlResponse.data(deviceDescriptor);
+            case Usb100.USB_CONFIGURATION_DESCRIPTOR_TYPE ->
+                index < configurationBytes.size()
                         ? ControlResponse.data(configurationBytes.get(index))
                         : ControlResponse.stall();
-            case Usb100.USB_STRING_DESCRIPTOR_TYPE:
-                if (index == 0) {
-                    return ControlResponse.data(
-                            (byte) 4, (byte) Usb100.USB_STRING_DESCRIPTOR_TYPE, (byte) 0x09, (byte) 0x04);
-                }
-                String text = model.string(index);
-                return text == null
-                        ? ControlResponse.stall()
-                        : ControlResponse.data(UsbStringDescriptor.of(text).toBytes());
-            default:
-                return null;
+            case Usb100.USB_STRING_DESCRIPTOR_TYPE -> stringDescriptor(index);
+            default -> null;
+        };
+    }
+
+    private ControlResponse stringDescriptor(int index) {
+        if (index == 0) {
+            return ControlResponse.data((byte) 4, (byte) Usb100.USB_STRING_DESCRIPTOR_TYPE, (byte) 0x09, (byte) 0x04);
         }
+        String text = model.string(index);
+        return text == null
+                ? ControlResponse.stall()
+                : ControlResponse.data(UsbStringDescriptor.of(text).toBytes());
     }
 
     private ControlResponse status(int recipient, int wIndex) {
-        switch (recipient) {
-            case Usb100.USB_REQUEST_FOR_DEVICE:
+        return switch (recipient) {
+            case Usb100.USB_REQUEST_FOR_DEVICE -> {
                 boolean selfPowered = active != null && (active.bmAttributes & 0x40) != 0;
-                return ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
-            case Usb100.USB_REQUEST_FOR_INTERFACE:
-                return ControlResponse.data((byte) 0, (byte) 0);
-            case Usb100.USB_REQUEST_FOR_ENDPOINT:
+                yield ControlResponse.data((byte) (selfPowered ? 1 : 0), (byte) 0);
+            }
+            case Usb100.USB_REQUEST_FOR_INTERFACE -> ControlResponse.data((byte) 0, (byte) 0);
+            case Usb100.USB_REQUEST_FOR_ENDPOINT -> {
                 EndpointState ep = endpointState(wIndex & 0x8F);
-                if ((wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))) {
-                    return ControlResponse.stall();
-                }
-                return ControlResponse.data((byte) (ep.halted ? 1 : 0), (byte) 0);
-            default:
-                return ControlResponse.stall();
-        }
+                yield (wIndex & 0x0F) != 0 && (ep.descriptor == null || ep.address != (wIndex & 0x8F))
+                        ? ControlResponse.stall()
+                        : ControlResponse.data((byte) (ep.halted ? 1 : 0), (byte) 0);
+            }
+            default -> ControlResponse.stall();
+        };
     }
 
     private ControlResponse feature(UsbDeviceRequest r, boolean set) {
@@ -804,6 +792,7 @@ public final class SimulatedDevice implements BackendDevice {
             if (!Objects.equals(ep.descriptor, now[i])) {
                 failAll(ep, PacketStatus.CANCELED, done);
                 ep.halted = false;
+                ep.windows.clear(); // the endpoint's streams ended: keep none of their buffers alive
             }
             if (changedInterface < 0 || touched[i]) {
                 ep.halted = false;

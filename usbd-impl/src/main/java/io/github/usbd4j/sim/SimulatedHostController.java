@@ -224,7 +224,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             return false;
         }
         for (int i = 0; i < 32; i++) {
-            periodicLoad -= device.endpointState(i & 0x0F | (i & 0x10) << 3).reservedCost;
+            periodicLoad -= device.endpointState((i & 0x0F) | (i & 0x10) << 3).reservedCost;
         }
         device.leave(done);
         return true;
@@ -272,6 +272,12 @@ public final class SimulatedHostController implements HostController, BusClock {
     @Override
     public BusClock clock() {
         return this;
+    }
+
+    /** The real-time clock's thread, which completes transfers. */
+    @Override
+    public boolean isCompletionThread() {
+        return Thread.currentThread() == clockThread;
     }
 
     /** Stops the clock thread and detaches every device. */
@@ -550,6 +556,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             if (st.pending) {
                 throw new IllegalStateException("transfer already submitted");
             }
+            t.accept();
             st.begin(device, ep, t);
             ep.queue.addLast(t);
             device.queued(ep);

@@ -24,6 +24,7 @@ final class AccessList {
     static final AccessList LOOPBACK = parse("127.0.0.0/8,::1/128");
 
     /** One block: the network's address bytes (4 or 16), the prefix length, and how it was written. */
+    @SuppressWarnings("ArrayRecordComponent") // private; never compared or exposed
     private record Block(byte[] network, int prefix, String text) {
         boolean contains(byte[] address) {
             if (address.length != network.length) {

@@ -67,7 +67,8 @@ final class UsbIpConnection {
         }
     }
 
-    /** Bytes to send and the budget they hold. */
+    /** Bytes to send and the budget they hold; the array is the reply itself, never compared or copied. */
+    @SuppressWarnings("ArrayRecordComponent")
     private record Reply(byte[] bytes, int urbs, long charge) {}
 
     private final UsbIpServer server;
@@ -607,15 +608,16 @@ final class UsbIpConnection {
         b.putInt(status).putInt(actual);
         b.putInt(ran && iso ? (int) t.actualStartFrame() : 0);
         b.putInt(iso ? u.isoCount : 0).putInt(errors).putLong(0);
+        ByteBuffer data = u.buffer;
         if (dataBytes > 0 && iso) {
             // IN data goes back to back: each packet's actual bytes, no padding (as stub_tx.c sends it)
             int slot = 0;
             for (int k = 0; k < u.isoCount; k++) {
-                b.put(u.buffer.array(), slot, t.packetActual(k));
+                b.put(data.array(), data.arrayOffset() + slot, t.packetActual(k));
                 slot += u.lengths[k];
             }
         } else if (dataBytes > 0) {
-            b.put(u.buffer.array(), 0, dataBytes);
+            b.put(data.array(), data.arrayOffset(), dataBytes);
         }
         for (int k = 0; k < u.isoCount; k++) {
             b.putInt(u.offsets[k]).putInt(u.lengths[k]);
@@ -641,6 +643,7 @@ final class UsbIpConnection {
 
     // ---- writer and shutdown --------------------------------------------------------------------
 
+    @SuppressWarnings("ReferenceEquality") // POISON is a sentinel: identity, not an equal record
     private void writeLoop() {
         OutputStream out = new BufferedOutputStream(rawOut, 64 * 1024);
         try {

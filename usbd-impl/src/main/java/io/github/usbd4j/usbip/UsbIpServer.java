@@ -144,7 +144,8 @@ public final class UsbIpServer implements Closeable {
             threads.add(t); // joined by close() like the others
             return t;
         });
-        watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
+        // checkConnections catches and logs its own failures, so the future has nothing to report
+        var unused = watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /**

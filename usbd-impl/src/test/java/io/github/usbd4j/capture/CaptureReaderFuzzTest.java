@@ -55,7 +55,7 @@ class CaptureReaderFuzzTest {
                     for (int k = 0; k < r.iso().size(); k++) {
                         r.isoPacketData(k);
                     }
-                    r.toString();
+                    assertThat(r.toString()).isNotEmpty();
                 }
                 if (which < 3 && random.nextInt(8) == 0) {
                     Files.write(file, input);

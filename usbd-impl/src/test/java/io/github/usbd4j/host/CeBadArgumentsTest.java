@@ -238,7 +238,7 @@ class CeBadArgumentsTest {
         int before = recording.submits.get();
         Win32.setLastError(0);
         Object result = call.apply(ctx);
-        assertThat(result).as("CE's NULL/FALSE").isIn(null, Boolean.FALSE);
+        assertThat(result).as("CE's NULL/FALSE").isIn(null, false);
         assertThat(Win32.errorName(Win32.getLastError())).isEqualTo(Win32.errorName(expectedError));
         assertThat(recording.submits.get()).as("nothing reached the backend").isEqualTo(before);
     }

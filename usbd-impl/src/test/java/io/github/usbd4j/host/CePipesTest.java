@@ -145,6 +145,7 @@ class CePipesTest {
         h.sim.advanceFrames(10);
         assertThat(h.f.closePipe(in)).isTrue();
         assertThat(called).containsExactly("p");
+        assertThat(h.error(t)).isEqualTo(USB_CANCELED_ERROR);
     }
 
     @Test

@@ -12,8 +12,10 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * Scenario c: runs {@link GuestIsochContract} with the JUnit Platform Launcher inside the guest and
- * reports every test as {@code RESULT contract INFO <test> <SUCCESSFUL|ABORTED|FAILED> <reason>}.
+ * Scenario c: runs the backend contract suites, {@link GuestIsochContract} (the CE semantics through the
+ * runtime) and {@link GuestBackendSpiContract} (the backend SPI itself), with the JUnit Platform Launcher
+ * inside the guest and reports every test as
+ * {@code RESULT contract INFO <test> <SUCCESSFUL|ABORTED|FAILED> <reason>}.
  */
 final class ContractScenario {
     private ContractScenario() {}
@@ -24,7 +26,7 @@ final class ContractScenario {
         Launcher launcher = LauncherFactory.create();
         launcher.execute(
                 LauncherDiscoveryRequestBuilder.request()
-                        .selectors(selectClass(GuestIsochContract.class))
+                        .selectors(selectClass(GuestIsochContract.class), selectClass(GuestBackendSpiContract.class))
                         .build(),
                 new TestExecutionListener() {
                     @Override

@@ -40,7 +40,7 @@ public final class RealKernel {
     /**
      * Skips (or, under {@value #REQUIRE_ENV}=1, fails) the calling test unless everything is present.
      *
-     * @param usbIp whether the test also needs the {@code usbip} tool
+     * @param usbIp whether the test also needs the USB/IP command-line tool
      */
     public static void assumeReady(boolean usbIp) {
         List<String> missing = missing(usbIp);

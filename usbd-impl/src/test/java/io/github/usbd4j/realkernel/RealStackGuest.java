@@ -71,6 +71,7 @@ import org.usb4java.TransferCallback;
  * {@code Usbd.builder().callbackExecutor(Runnable::run)}: its callbacks run on the backend's event thread,
  * without the hand-off to the callback pool (what the engine could do by default where CE allows).
  */
+@SuppressWarnings("try") // the streams' close() waits for their transfers, so it may be interrupted
 public final class RealStackGuest {
     static final String SCENARIO = "run";
     static final int PER_TRANSFER = 8;

@@ -43,7 +43,7 @@ final class UsbIpScenarios {
     }
 
     static byte byteOf(long n, int i) {
-        return (byte) (n * 31 + i * 7 + (n >>> 8));
+        return (byte) (n * 31 + i * 7L + (n >>> 8));
     }
 
     /** What the reader expects next: queued packets in order, then pattern packets. */

@@ -89,7 +89,7 @@ public record WavPattern(int a, int b, int c, int x) {
         if (dataStart < 0) {
             throw new AssertionError("no data chunk");
         }
-        long total = (wav.length - dataStart) / 4;
+        long total = (wav.length - dataStart) / 4L;
         long f = 0;
         List<String> report = new ArrayList<>();
         for (int s = 0; s < segments.size(); s++) {

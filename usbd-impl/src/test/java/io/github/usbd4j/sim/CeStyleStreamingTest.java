@@ -47,7 +47,7 @@ class CeStyleStreamingTest {
     }
 
     static byte byteOf(long n, int i) {
-        return (byte) (n * 31 + i * 7 + (n >>> 8));
+        return (byte) (n * 31 + i * 7L + (n >>> 8));
     }
 
     static int usbError(PacketStatus s) {
@@ -77,7 +77,7 @@ class CeStyleStreamingTest {
     }
 
     /** Fills an OUT buffer with the next packets and records their lengths. */
-    private static void fillOut(ByteBuffer buf, int[] lengths, Ledger l, long firstPacket) {
+    private static void fillOut(ByteBuffer buf, int[] lengths, long firstPacket) {
         int pos = 0;
         for (int k = 0; k < lengths.length; k++) {
             long n = firstPacket + k;
@@ -177,7 +177,7 @@ class CeStyleStreamingTest {
                 } else {
                     first = l.sent;
                     l.sent += FRAMES_PER_TRANSFER;
-                    fillOut(buf, lengths, l, first);
+                    fillOut(buf, lengths, first);
                 }
                 t = f.issueIsochTransfer(
                         isIn ? in : out,
@@ -259,7 +259,7 @@ class CeStyleStreamingTest {
         while (fx.frame() < SECONDS * 1000) {
             long first = l.sent;
             l.sent += FRAMES_PER_TRANSFER;
-            fillOut(outBuf, outLengths, l, first);
+            fillOut(outBuf, outLengths, first);
             UsbTransfer w = f.issueIsochTransfer(
                     out, null, null, USB_START_ISOCH_ASAP, 0, FRAMES_PER_TRANSFER, outLengths, outBuf, 0);
             assertThat(w).as("synchronous OUT").isNotNull();

@@ -53,7 +53,7 @@ class IsochronousTest {
         assertThat(probe.ins).extracting(Seen::frame).containsExactly(start, start + 8, start + 16);
         for (int k = 0; k < 3; k++) {
             assertThat(t.packetActual(k)).isEqualTo(64);
-            assertThat(buf.get(k * 64)).isEqualTo((byte) (start + 8 * k));
+            assertThat(buf.get(k * 64)).isEqualTo((byte) (start + 8L * k));
         }
         // completes right after the interval of its last packet, still inside that frame
         assertThat(b.completedAtFrame).last().isEqualTo(start + 16);

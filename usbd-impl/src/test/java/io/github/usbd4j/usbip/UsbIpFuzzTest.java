@@ -60,6 +60,7 @@ class UsbIpFuzzTest {
     private UsbIpServer server;
 
     @Test
+    @SuppressWarnings("EnumOrdinal") // counts per scenario, indexed by ordinal
     void randomAndMutatedMessagesLeaveTheServerWorkingAndBounded() throws Exception {
         long seconds = Long.getLong("usbd4j.fuzz.seconds", DEFAULT_SECONDS);
         Long oneSeed = Long.getLong("usbd4j.fuzz.seed");
@@ -178,6 +179,7 @@ class UsbIpFuzzTest {
         assertThat(left).as("threads left").isEmpty();
     }
 
+    @SuppressWarnings("EnumOrdinal") // counts per scenario, indexed by ordinal
     private static String describe(long[] counts, long[] nanos) {
         StringBuilder b = new StringBuilder();
         for (Scenario s : Scenario.values()) {

@@ -89,7 +89,7 @@ class UsbIpHostilePeersTest {
     }
 
     private Socket raw(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         toClose.add(s);
         return s;
     }
@@ -151,7 +151,7 @@ class UsbIpHostilePeersTest {
                     }
                     // reconnects whenever the server drops it; at most 100,000 connections in the 10 s
                     while (System.nanoTime() < deadline && connections.get() < 100_000) {
-                        try (Socket s = new Socket("127.0.0.1", server.port())) {
+                        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
                             synchronized (current) {
                                 current[0] = s;
                             }

@@ -105,8 +105,9 @@ class UsbIpServerTest {
             assertThat(lb.deviceClass()).isEqualTo(0xFF);
             assertThat(lb.configurationValue()).isEqualTo(1);
             assertThat(lb.numConfigurations()).isEqualTo(1);
-            assertThat(lb.numInterfaces()).isEqualTo(2);
-            assertThat(lb.interfaces()).containsExactly(new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0});
+            assertThat(lb.numInterfaces()).isEqualTo(3);
+            assertThat(lb.interfaces())
+                    .containsExactly(new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0}, new int[] {0xFF, 0, 0});
             UsbIpTestClient.Device mic = list.get(1);
             assertThat(mic.busId()).isEqualTo("1-2");
             assertThat(mic.vendor()).isEqualTo(0x1209);
@@ -239,7 +240,7 @@ class UsbIpServerTest {
                             .isEqualTo(expectedStart);
                 }
                 for (int k = 0; k < 8; k++) {
-                    long frame = r.startFrame() + k;
+                    long frame = (long) r.startFrame() + k;
                     byte[] packet = Arrays.copyOfRange(
                             r.data(), k * Uac1Microphone.BYTES_PER_FRAME, (k + 1) * Uac1Microphone.BYTES_PER_FRAME);
                     assertThat(packet).isEqualTo(Uac1Microphone.expectedPacket(frame));
@@ -247,7 +248,7 @@ class UsbIpServerTest {
                     assertThat(s0).isEqualTo(Uac1Microphone.expectedSample(frame, 0));
                     assertThat(r.iso()[k]).containsExactly(k * 96, 96, 96, 0);
                 }
-                expectedStart = r.startFrame() + 8;
+                expectedStart = (long) r.startFrame() + 8;
             }
         }
     }

@@ -41,6 +41,7 @@ final class UsbIpTestClient implements Closeable {
     }
 
     /** A RET_SUBMIT or RET_UNLINK; {@code closed} when the server closed the connection. */
+    @SuppressWarnings("ArrayRecordComponent") // read field by field, never compared whole
     record Reply(
             int command,
             int seqnum,
@@ -69,7 +70,7 @@ final class UsbIpTestClient implements Closeable {
     }
 
     static UsbIpTestClient connect(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
+        Socket s = new Socket(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
         s.setSoTimeout(10_000);
         return new UsbIpTestClient(s.getInputStream(), s.getOutputStream(), s);
     }

@@ -16,6 +16,7 @@ import java.util.Arrays;
  * @param bitsPerSample bits per sample (8, 16, 24 or 32)
  * @param pcm the interleaved little-endian samples
  */
+@SuppressWarnings("ArrayRecordComponent") // a value read and written whole; equality is never asked
 public record WavFile(int sampleRate, int channels, int bitsPerSample, byte[] pcm) {
 
     /** Checks the format fields. */

@@ -29,6 +29,7 @@ public final class LbkEcho {
      * @param failedCall the CE call that failed, or {@code null}
      * @param error its {@code GetLastError()}, 0 if none failed
      */
+    @SuppressWarnings("ArrayRecordComponent") // a result to read, never compared
     public record Result(byte[] readBack, LbkIoctl.Stats stats, String failedCall, int error) {
         /** {@code true} if every call succeeded. */
         public boolean ok() {
@@ -82,6 +83,6 @@ public final class LbkEcho {
     }
 
     private static byte[] read(ByteBuffer b) {
-        return Arrays.copyOf(b.array(), b.position());
+        return Arrays.copyOfRange(b.array(), b.arrayOffset(), b.arrayOffset() + b.position());
     }
 }

@@ -133,8 +133,8 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     }
 
     private static boolean deniedBy(int access, int share) {
-        return (access & GENERIC_READ) != 0 && (share & FILE_SHARE_READ) == 0
-                || (access & GENERIC_WRITE) != 0 && (share & FILE_SHARE_WRITE) == 0;
+        return ((access & GENERIC_READ) != 0 && (share & FILE_SHARE_READ) == 0)
+                || ((access & GENERIC_WRITE) != 0 && (share & FILE_SHARE_WRITE) == 0);
     }
 
     @Override

@@ -104,7 +104,7 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
 
     /** Byte {@code i} of OUT packet {@code n}. */
     protected byte patternByte(long n, int i) {
-        return (byte) (n * 31 + i * 7 + (n >>> 8));
+        return (byte) (n * 31 + i * 7L + (n >>> 8));
     }
 
     /** Frames between the first OUT and the first IN frame. Default 2. */

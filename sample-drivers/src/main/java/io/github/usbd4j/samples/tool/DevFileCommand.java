@@ -93,6 +93,7 @@ final class DevFileCommand implements Callable<Integer> {
     String device;
 
     /** One parsed operation. */
+    @SuppressWarnings("ArrayRecordComponent") // private; never compared or exposed
     private record Op(String kind, byte[] data, int count, int code, int outSize, int moveMethod, String text) {}
 
     @Override

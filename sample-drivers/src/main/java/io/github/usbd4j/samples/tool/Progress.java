@@ -48,6 +48,7 @@ final class Progress {
      * {@code System.console() != null} means a terminal up to JDK 21; from JDK 22 the console exists even
      * when redirected and {@code Console.isTerminal()} (absent on 17) tells.
      */
+    @SuppressWarnings("SystemConsoleNull") // handled: Console.isTerminal() is asked where it exists
     static boolean isTerminal() {
         Console c = System.console();
         if (c == null) {

@@ -732,6 +732,7 @@ public final class UsbdTool implements Runnable {
             name = "record",
             mixinStandardHelpOptions = true,
             description = "Records the simulated UAC1 microphone 1209:0003 (48 kHz, 16-bit mono) to a WAV file.")
+    @SuppressWarnings("JavaLangClash") // the "record" command; java.lang.Record is not used in this file
     static final class Record implements Callable<Integer> {
         @Spec
         CommandSpec spec;

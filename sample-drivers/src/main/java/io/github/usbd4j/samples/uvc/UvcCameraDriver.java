@@ -223,6 +223,7 @@ public class UvcCameraDriver extends IsochStreamingDriver {
         }
     }
 
+    @SuppressWarnings("NonAtomicVolatileUpdate") // one writer: the stream's callbacks run one at a time
     private void endFrame() {
         byte[] frame = current.toByteArray();
         boolean complete = !currentDamaged && frame.length == frameSize;

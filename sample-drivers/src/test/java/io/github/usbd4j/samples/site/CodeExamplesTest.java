@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every Java example of the documentation compiles and runs: the {@code ```java} blocks of the README files
- * and the site's pages, and the {@code <pre>{@code ...}</pre>} blocks of the javadoc. An example is one of
+ * and the site's pages, and the {@code <pre>} code blocks of the javadoc. An example is one of
  *
  * <ul>
  *   <li>a <b>snippet</b>: exactly the code between {@code // snippet:NAME} and {@code // snippet:end} in

@@ -144,9 +144,12 @@ class PortExampleTest {
                 if (err[k] != USB_NO_ERROR) {
                     errorFrames.incrementAndGet();
                 }
-                // frame k's samples: buf.slice(k * PKT, len[k]) — each frame keeps its slot without COMPRESS
+                onSamples(buf.slice(k * PKT, len[k])); // without COMPRESS each frame keeps its slot
             }
         }
+
+        /** Where the port hands frame data on; the original did its audio processing here. */
+        protected void onSamples(ByteBuffer frame) {}
 
         /** The LPDEVICE_NOTIFY_ROUTINE. */
         private boolean deviceNotify(Object ctx, int code, int[] i1, int[] i2, int[] i3, int[] i4) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 /** The subclass walkthrough of src-site/markdown/samples.md: it runs, and the page shows this code. */
 class SamplesPageTest {
 
+    @SuppressWarnings("ClassCanBeStatic") // the page shows it as a class of its own
     // snippet:subclass
     class FirstFrames extends IsochStreamingDriver {
         final AtomicLong bad = new AtomicLong();

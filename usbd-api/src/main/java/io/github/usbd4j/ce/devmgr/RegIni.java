@@ -17,8 +17,8 @@ public record RegIni(String valueName, int type, Object data) {
     public RegIni {
         Objects.requireNonNull(valueName, "valueName");
         Objects.requireNonNull(data, "data");
-        boolean fits = type == DevLoad.REG_DWORD && data instanceof Integer
-                || type == DevLoad.REG_SZ && data instanceof String;
+        boolean fits = (type == DevLoad.REG_DWORD && data instanceof Integer)
+                || (type == DevLoad.REG_SZ && data instanceof String);
         if (!fits) {
             throw new IllegalArgumentException(
                     "a REGINI is REG_DWORD with an Integer or REG_SZ with a String, was type " + type + " with "

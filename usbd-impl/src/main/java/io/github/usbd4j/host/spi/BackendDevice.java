@@ -53,18 +53,23 @@ public interface BackendDevice {
     void releasePeriodic(int endpointAddress);
 
     /**
-     * Starts a transfer. Completion is reported through the transfer's listener, exactly once, also for
-     * a transfer that is cancelled or whose device leaves.
+     * Starts a transfer. The backend calls {@link BackendTransfer#accept()} before anything of it can run or
+     * complete; completion is then reported through {@link BackendTransfer#complete()}, exactly once, also
+     * for a transfer that is cancelled or whose device leaves. A backend that gives up on a transfer before
+     * anything of it ran calls {@link BackendTransfer#refuse()} and throws.
      *
      * @param transfer the prepared transfer
-     * @throws BackendException if it cannot be started at all (then no completion follows)
+     * @throws BackendException if it cannot be started at all (then no completion follows, and the transfer
+     *     is not accepted)
+     * @throws IllegalStateException if the transfer is not prepared (or still submitted)
      */
     void submit(BackendTransfer transfer) throws BackendException;
 
     /**
      * Asks to cancel a submitted transfer. Its completion still arrives through its listener: packets
      * that did not run report {@link PacketStatus#CANCELED} or stay {@link PacketStatus#NOT_ACCESSED},
-     * and the transfer's status is {@link PacketStatus#CANCELED} unless it had already finished.
+     * and the transfer's status is {@link PacketStatus#CANCELED} unless it had already finished. For a
+     * transfer that is not submitted (not yet, or no more) it does nothing; it may be called more than once.
      *
      * @param transfer the transfer
      */

@@ -1,13 +1,31 @@
 package io.github.usbd4j.host.spi;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
  * One request to a backend and its results: a control transfer, a bulk or interrupt transfer, or an
- * isochronous batch of packets. The runtime owns and pools these objects (steady-state streaming
- * allocates nothing): it fills the request fields, calls {@link BackendDevice#submit}, and the backend
- * fills the result fields and calls {@link Listener#completed} exactly once, on its event thread.
+ * isochronous batch of packets. Its owner (the runtime, or the USB/IP server) pools these objects
+ * (steady-state streaming allocates nothing): it prepares one, calls {@link BackendDevice#submit}, and the
+ * backend fills the result fields and calls {@link #complete()} exactly once, which tells the
+ * {@link Listener}.
+ *
+ * <p><b>Phases.</b> Each submission goes through {@link Phase#PREPARED} → {@link Phase#SUBMITTED} →
+ * {@link Phase#COMPLETED}, and every method checks that it is called in its phase; a call in the wrong
+ * one throws {@link IllegalStateException}:
+ *
+ * <ul>
+ *   <li>the owner prepares ({@link #control}, {@link #bulk}, {@link #isochronous}) in any phase but
+ *       {@code SUBMITTED};
+ *   <li>the backend takes a prepared transfer with {@link #accept()} before anything of it can run or
+ *       complete, and may give it back with {@link #refuse()} (then its {@code submit} throws and no
+ *       completion follows);
+ *   <li>the backend writes results ({@link #setResult}, {@link #setPacketResult}, {@link #setActualStartFrame},
+ *       {@link #resetResults}) only while {@code SUBMITTED}, and {@link #complete()} moves it to
+ *       {@code COMPLETED} exactly once: a second {@code complete()}, or one before {@code accept()}, throws.
+ * </ul>
  *
  * <p>Data lives in {@link #buffer()} from {@link #offset()} for {@link #length()} bytes; the buffer's
  * position and limit are not used. Isochronous packet {@code k} occupies {@code packetLength(k)} bytes
@@ -16,6 +34,18 @@ import java.util.Arrays;
  * (intervals are frames at full speed, microframes at high speed).
  */
 public final class BackendTransfer {
+
+    /** Where a transfer is in its submission. */
+    public enum Phase {
+        /** New: nothing prepared yet. */
+        IDLE,
+        /** Prepared by its owner; not yet taken by a backend (or given back with {@link #refuse()}). */
+        PREPARED,
+        /** Taken by a backend ({@link #accept()}); results are being written. */
+        SUBMITTED,
+        /** {@link #complete()} ran: results are final until the next preparation. */
+        COMPLETED
+    }
 
     /** Receives a backend transfer's completion. */
     @FunctionalInterface
@@ -28,8 +58,26 @@ public final class BackendTransfer {
         void completed(BackendTransfer transfer);
     }
 
+    private static final Phase[] PHASES = Phase.values();
+    private static final int IDLE = 0;
+    private static final int PREPARED = 1;
+    private static final int SUBMITTED = 2;
+    private static final int COMPLETED = 3;
+    private static final VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(BackendTransfer.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Listener listener;
     private final byte[] setup = new byte[8];
+
+    @SuppressWarnings("unused") // read and written through PHASE
+    private volatile int phase = IDLE;
 
     private TransferType type = TransferType.CONTROL;
     private int endpointAddress;
@@ -57,7 +105,81 @@ public final class BackendTransfer {
         this.listener = listener;
     }
 
-    // ---- request, set by the runtime ----------------------------------------------------------
+    // ---- phases -------------------------------------------------------------------------------------
+
+    /** The current phase. */
+    public Phase phase() {
+        return PHASES[(int) PHASE.getVolatile(this)];
+    }
+
+    /** Moves from {@code from} to {@code to}, or throws naming what was wrong. */
+    private void move(int from, int to, String what) {
+        if (!PHASE.compareAndSet(this, from, to)) {
+            throw new IllegalStateException(what + " in phase " + phase() + " (needs " + PHASES[from] + ")");
+        }
+    }
+
+    private void requirePhase(int expected, String what) {
+        int p = (int) PHASE.getVolatile(this);
+        if (p != expected) {
+            throw new IllegalStateException(what + " in phase " + PHASES[p] + " (needs " + PHASES[expected] + ")");
+        }
+    }
+
+    /**
+     * For a preparation: any phase but SUBMITTED becomes PREPARED. Only the owner touches a transfer that is
+     * not submitted, so a plain release store does (no compare-and-set per transfer).
+     */
+    private void beginPreparation() {
+        if ((int) PHASE.getVolatile(this) == SUBMITTED) {
+            throw new IllegalStateException("prepared while SUBMITTED: a submission is still under way");
+        }
+        PHASE.setRelease(this, PREPARED);
+    }
+
+    /**
+     * Called by a backend when it takes a prepared transfer, before anything of it can run or complete.
+     *
+     * @throws IllegalStateException if it is not prepared (never prepared, or submitted twice)
+     */
+    public void accept() {
+        move(PREPARED, SUBMITTED, "accepted");
+    }
+
+    /**
+     * Called by a backend that gives an accepted transfer back before anything of it ran: its
+     * {@code submit} then throws, and no completion follows.
+     *
+     * @throws IllegalStateException if it was not accepted, or already completed
+     */
+    public void refuse() {
+        move(SUBMITTED, PREPARED, "refused");
+    }
+
+    /**
+     * Hands the finished transfer back: exactly once per submission, after {@link #accept()}.
+     *
+     * @throws IllegalStateException for a second completion, or one without a submission
+     */
+    public void complete() {
+        move(SUBMITTED, COMPLETED, "completed");
+        listener.completed(this);
+    }
+
+    /**
+     * Drops the reference to the data buffer of a finished (or never submitted) transfer, so that a pooled
+     * transfer keeps nothing of its last request alive; the phase stays as it is.
+     *
+     * @throws IllegalStateException while submitted
+     */
+    public void clear() {
+        if ((int) PHASE.getVolatile(this) == SUBMITTED) {
+            throw new IllegalStateException("cleared while " + phase());
+        }
+        buffer = null;
+    }
+
+    // ---- request, set by the owner ------------------------------------------------------------------
 
     /**
      * Prepares a control transfer on endpoint 0 (or another control endpoint).
@@ -68,8 +190,10 @@ public final class BackendTransfer {
      * @param offset data start in {@code buffer}
      * @param length data stage length (must equal the setup packet's wLength or be smaller)
      * @return this
+     * @throws IllegalStateException while submitted
      */
     public BackendTransfer control(int endpointAddress, byte[] setupPacket, ByteBuffer buffer, int offset, int length) {
+        beginPreparation();
         System.arraycopy(setupPacket, 0, setup, 0, 8);
         return data(TransferType.CONTROL, endpointAddress, buffer, offset, length);
     }
@@ -84,9 +208,11 @@ public final class BackendTransfer {
      * @param length bytes to transfer
      * @param shortNotOk {@code true} to report {@link PacketStatus#DATA_UNDERRUN} for a short IN transfer
      * @return this
+     * @throws IllegalStateException while submitted
      */
     public BackendTransfer bulk(
             TransferType type, int endpointAddress, ByteBuffer buffer, int offset, int length, boolean shortNotOk) {
+        beginPreparation();
         this.shortNotOk = shortNotOk;
         return data(type, endpointAddress, buffer, offset, length);
     }
@@ -102,6 +228,7 @@ public final class BackendTransfer {
      * @param lengths per-packet lengths
      * @param packets number of packets
      * @return this
+     * @throws IllegalStateException while submitted
      */
     public BackendTransfer isochronous(
             int endpointAddress,
@@ -111,6 +238,7 @@ public final class BackendTransfer {
             int period,
             int[] lengths,
             int packets) {
+        beginPreparation();
         ensurePackets(packets);
         int total = 0;
         for (int k = 0; k < packets; k++) {
@@ -132,7 +260,7 @@ public final class BackendTransfer {
         if (type != TransferType.ISOCHRONOUS) {
             packets = 0;
         }
-        resetResults();
+        clearResults();
         return this;
     }
 
@@ -145,8 +273,17 @@ public final class BackendTransfer {
         }
     }
 
-    /** Clears the results to "nothing happened yet": every packet {@link PacketStatus#NOT_ACCESSED}. */
+    /**
+     * Clears the results to "nothing happened yet": every packet {@link PacketStatus#NOT_ACCESSED}.
+     *
+     * @throws IllegalStateException unless submitted
+     */
     public void resetResults() {
+        requirePhase(SUBMITTED, "results reset");
+        clearResults();
+    }
+
+    private void clearResults() {
         status = PacketStatus.OK;
         actualLength = 0;
         actualStartFrame = startFrame;
@@ -221,7 +358,7 @@ public final class BackendTransfer {
         return packetLengths[k];
     }
 
-    // ---- results, set by the backend ----------------------------------------------------------
+    // ---- results, set by the backend ----------------------------------------------------------------
 
     /** The transfer's outcome; for isochronous batches the backend's overall status (usually OK). */
     public PacketStatus status() {
@@ -264,8 +401,10 @@ public final class BackendTransfer {
      * @param k packet index
      * @param actual bytes transferred
      * @param packetStatus its status
+     * @throws IllegalStateException unless submitted
      */
     public void setPacketResult(int k, int actual, PacketStatus packetStatus) {
+        requirePhase(SUBMITTED, "packet result set");
         packetActual[k] = actual;
         this.packetStatus[k] = packetStatus;
     }
@@ -275,8 +414,10 @@ public final class BackendTransfer {
      *
      * @param status the outcome
      * @param actualLength bytes transferred in total
+     * @throws IllegalStateException unless submitted
      */
     public void setResult(PacketStatus status, int actualLength) {
+        requirePhase(SUBMITTED, "result set");
         this.status = status;
         this.actualLength = actualLength;
     }
@@ -285,14 +426,11 @@ public final class BackendTransfer {
      * Records where the batch actually started.
      *
      * @param frame the frame of packet 0
+     * @throws IllegalStateException unless submitted
      */
     public void setActualStartFrame(long frame) {
+        requirePhase(SUBMITTED, "start frame set");
         this.actualStartFrame = frame;
-    }
-
-    /** Hands the finished transfer back to the runtime; call exactly once per submission. */
-    public void complete() {
-        listener.completed(this);
     }
 
     /** Backend-private state attached to this object (e.g. a pooled native transfer); {@code null} at first. */

@@ -21,6 +21,18 @@ public interface HostController extends AutoCloseable {
     /** The bus clock of this controller. */
     BusClock clock();
 
+    /**
+     * Whether the current thread is one on which this backend delivers completions (its event thread). A
+     * caller there must not block waiting for a completion: it would be waiting for itself. The runtime asks
+     * before every blocking wait; a backend whose completions never arrive on a thread that callers use may
+     * keep the default.
+     *
+     * @return {@code true} on a thread that delivers completions
+     */
+    default boolean isCompletionThread() {
+        return false;
+    }
+
     /** Stops the controller: devices are reported detached, the event thread ends. */
     @Override
     void close();

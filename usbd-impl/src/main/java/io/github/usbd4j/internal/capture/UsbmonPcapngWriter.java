@@ -6,6 +6,9 @@ import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.internal.engine.Transfer;
+import io.github.usbd4j.internal.engine.TransferOwner;
+import io.github.usbd4j.internal.engine.TransferTap;
 import io.github.usbd4j.usb.Usb100;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,14 +19,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes every transfer the engine reports as usbmon records (link type 220, 64-byte headers) to a pcapng
  * file, as it happens: one Enhanced Packet Block per event, a submission ('S') and a completion ('C') per
- * transfer, an error ('E') for a refused submission, the CE-visible status as the completion's comment.
+ * transfer, an error ('E') for a refused submission, the status the caller saw (CE, WinUSB or WDM, as the
+ * transfer's owner describes it) as the completion's comment.
  *
  * <p>Blocks are built in a fixed 1 MiB buffer and written whole, so the file on disk is a valid pcapng file
  * after every write; the buffer is written when full, at least every second while records arrive, and on
@@ -49,7 +52,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     private static final int MAX_COMMENT = 65_000;
 
     private static final int BUS = 1;
-    /** Synthetic URB ids (the enumeration records) count down from here, far from the engine's. */
+    /** Synthetic URB ids (the enumeration records) count up from here, far from the engine's serial numbers. */
     private static final long SYNTHETIC_IDS = 0xFFFF_0000_0000_0000L;
 
     private final Path file;
@@ -58,7 +61,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     private final long maxBytes;
     private final int snapLength;
     private final StringBuilder comment = new StringBuilder(128);
-    private final Map<BackendDevice, Integer> addresses = new IdentityHashMap<>();
+    private final IdentityHashMap<BackendDevice, Integer> addresses = new IdentityHashMap<>();
     private final byte[] setupScratch = new byte[8];
 
     private BusClock clock;
@@ -148,7 +151,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     // ---- TransferTap ------------------------------------------------------------------------------
 
     @Override
-    public synchronized void submitted(TappedTransfer t) {
+    public synchronized void submitted(Transfer t) {
         if (writable()) {
             try {
                 event(t, Usbmon.SUBMIT, null);
@@ -159,7 +162,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     }
 
     @Override
-    public synchronized void refused(TappedTransfer t, PacketStatus why) {
+    public synchronized void refused(Transfer t, PacketStatus why) {
         if (writable()) {
             try {
                 event(t, Usbmon.ERROR, why);
@@ -170,7 +173,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     }
 
     @Override
-    public synchronized void completed(TappedTransfer t) {
+    public synchronized void completed(Transfer t) {
         if (writable()) {
             try {
                 event(t, Usbmon.COMPLETE, null);
@@ -254,9 +257,11 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     }
 
     /** One usbmon event of an engine transfer. */
-    private void event(TappedTransfer tt, char type, PacketStatus refusal) {
-        int address = address(tt.device()); // before this record's block: it may write the enumeration's
-        BackendTransfer t = tt.request();
+    private void event(Transfer tt, char type, PacketStatus refusal) {
+        int address = address(tt.pipe().device().backend()); // first: it may write the enumeration's records
+        BackendTransfer t = tt.backend();
+        TransferOwner owner = tt.owner(); // null for the engine's own requests: neutral flags, no comment
+        boolean shortNotOk = owner == null ? t.shortNotOk() : owner.shortIsError(tt);
         boolean in = t.isIn();
         boolean iso = t.type() == TransferType.ISOCHRONOUS;
         int packets = iso ? t.packets() : 0;
@@ -294,8 +299,8 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
             dataLength = 0; // a request the backend will refuse; never read past the buffer
         }
         comment.setLength(0);
-        if (type == Usbmon.COMPLETE) {
-            tt.describeStatus(comment);
+        if (type == Usbmon.COMPLETE && owner != null) {
+            owner.describeStatus(tt, comment);
             if (comment.length() > MAX_COMMENT) {
                 comment.setLength(MAX_COMMENT);
             }
@@ -306,7 +311,7 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
             return;
         }
         int p = buf.position();
-        buf.putLong(p, tt.urbId());
+        buf.putLong(p, tt.serial());
         buf.put(p + 8, (byte) type);
         buf.put(p + 9, (byte) Usbmon.xferType(t.type()));
         buf.put(p + 10, (byte) ((in ? 0x80 : 0) | (t.endpointAddress() & 0x0F)));
@@ -324,7 +329,6 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
         int errors = 0;
         int d = p + Usbmon.HEADER_LENGTH;
         if (iso && packets > 0) {
-            boolean shortNotOk = tt.shortNotOk();
             int offset = 0;
             for (int k = 0; k < packets; k++, d += Usbmon.ISO_DESCRIPTOR_LENGTH) {
                 int len;
@@ -353,11 +357,11 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
             buf.putLong(p + 40, 0);
         }
         boolean periodic = iso || t.type() == TransferType.INTERRUPT;
-        buf.putInt(p + 48, periodic ? tt.interval() : 0);
+        buf.putInt(p + 48, periodic ? tt.pipe().period() : 0);
         buf.putInt(p + 52, iso ? (int) (type == Usbmon.COMPLETE ? t.actualStartFrame() : t.startFrame()) : 0);
         int flags = (in ? Usbmon.URB_DIR_IN : 0)
-                | (iso && tt.asap() ? Usbmon.URB_ISO_ASAP : 0)
-                | (tt.shortNotOk() && in ? Usbmon.URB_SHORT_NOT_OK : 0);
+                | (iso && owner != null && owner.isAsap(tt) ? Usbmon.URB_ISO_ASAP : 0)
+                | (shortNotOk && in ? Usbmon.URB_SHORT_NOT_OK : 0);
         buf.putInt(p + 56, flags);
         buf.putInt(p + 60, packets);
         if (dataLength > 0) {

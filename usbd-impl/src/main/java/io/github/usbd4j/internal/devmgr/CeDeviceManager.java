@@ -249,7 +249,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
                     n++;
                 }
             }
-            if (chosen && n > MAX_INDEX || names.containsKey(upper + Integer.toUnsignedString(n))) {
+            if ((chosen && n > MAX_INDEX) || names.containsKey(upper + Integer.toUnsignedString(n))) {
                 return null;
             }
             deviceName = prefix + Integer.toUnsignedString(n);
@@ -619,6 +619,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         }
     }
 
+    @SuppressWarnings("TypeParameterUnusedInFormals") // a null of the caller's type, with the last error set
     private static <T> T fail(int error) {
         Win32.setLastError(error);
         return null;

@@ -46,7 +46,7 @@ record EntryPoints(
         if (preClose && !preDeinit) {
             return false;
         }
-        return !named || open && close && (read || write || seek || ioControl);
+        return !named || (open && close && (read || write || seek || ioControl));
     }
 
     /** What is missing, for the log. */

@@ -1,31 +1,41 @@
 package io.github.usbd4j.internal.engine;
 
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Runs one pipe's transfer callbacks on the callback executor one at a time, in completion order, so a
- * slow callback delays only its own pipe. Allocation-free: transfers are linked through
- * {@link TransferState#nextInQueue} and the drain task is reused.
+ * Runs one pipe's transfer callbacks one at a time, in completion order, on the engine's callback executor
+ * (a pool of threads; or the completing thread itself, with an executor that runs tasks where they are
+ * given), so a slow callback delays only its own pipe. Allocation-free: transfers are linked through
+ * {@link Transfer#nextCallback} and the drain task is reused.
+ *
+ * <p>Nothing the engine does inside a callback waits for another callback: a callback queued behind the
+ * running one could never run. {@link #inCallback()} tells the engine when it is on such a thread.
  */
 final class CallbackQueue implements Runnable {
-    private final Executor executor;
-    private TransferState head;
-    private TransferState tail;
-    private boolean draining;
-    private Thread runner;
+    /** How many callback drains the current thread is inside (a drain may run inside another's callback). */
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
-    CallbackQueue(Executor executor) {
-        this.executor = executor;
+    private final Engine engine;
+    private Transfer head;
+    private Transfer tail;
+    private boolean draining;
+
+    CallbackQueue(Engine engine) {
+        this.engine = engine;
     }
 
-    void enqueue(TransferState t) {
+    /** Whether the current thread is running a transfer callback (of any pipe). */
+    static boolean inCallback() {
+        return DEPTH.get()[0] > 0;
+    }
+
+    void enqueue(Transfer t) {
         synchronized (this) {
-            t.nextInQueue = null;
+            t.nextCallback = null;
             if (tail == null) {
                 head = t;
             } else {
-                tail.nextInQueue = t;
+                tail.nextCallback = t;
             }
             tail = t;
             if (draining) {
@@ -34,7 +44,7 @@ final class CallbackQueue implements Runnable {
             draining = true;
         }
         try {
-            executor.execute(this);
+            engine.callbackExecutor.execute(this);
         } catch (RejectedExecutionException e) {
             run(); // the executor is shutting down: run the callbacks here rather than lose them
         }
@@ -42,42 +52,53 @@ final class CallbackQueue implements Runnable {
 
     @Override
     public void run() {
-        synchronized (this) {
-            runner = Thread.currentThread();
+        int[] depth = DEPTH.get();
+        depth[0]++;
+        boolean finished = false;
+        try {
+            drain();
+            finished = true;
+        } finally {
+            depth[0]--;
+            if (!finished) {
+                handOff(); // an Error escaped a callback: the rest still runs, elsewhere
+            }
         }
+    }
+
+    private void drain() {
         while (true) {
-            TransferState t;
+            Transfer t;
             synchronized (this) {
                 t = head;
                 if (t == null) {
                     tail = null;
                     draining = false;
-                    runner = null;
-                    notifyAll();
                     return;
                 }
-                head = t.nextInQueue;
+                head = t.nextCallback;
                 if (head == null) {
                     tail = null;
                 }
-                t.nextInQueue = null;
+                t.nextCallback = null;
             }
             t.runCallback();
         }
     }
 
-    /** Waits until every queued callback has run (detach ordering, §1.5), unless called from inside one. */
-    synchronized void awaitIdle() {
-        boolean interrupted = false;
-        while ((draining || head != null) && Thread.currentThread() != runner) {
-            try {
-                wait(10);
-            } catch (InterruptedException e) {
-                interrupted = true;
+    private void handOff() {
+        synchronized (this) {
+            if (head == null) {
+                draining = false;
+                return;
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        try {
+            engine.callbackExecutor.execute(this);
+        } catch (RejectedExecutionException e) {
+            synchronized (this) {
+                draining = false;
+            }
         }
     }
 }

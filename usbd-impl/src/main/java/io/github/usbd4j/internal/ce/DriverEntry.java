@@ -1,4 +1,4 @@
-package io.github.usbd4j.internal.engine;
+package io.github.usbd4j.internal.ce;
 
 import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;

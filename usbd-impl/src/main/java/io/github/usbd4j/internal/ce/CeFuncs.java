@@ -1,4 +1,4 @@
-package io.github.usbd4j.internal.engine;
+package io.github.usbd4j.internal.ce;
 
 import static io.github.usbd4j.ce.UsbTypes.*;
 import static io.github.usbd4j.usb.Usb100.*;
@@ -11,13 +11,12 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
-import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.BackendException;
-import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
-import io.github.usbd4j.internal.capture.TransferTap;
-import io.github.usbd4j.usb.DeviceHandle;
+import io.github.usbd4j.internal.engine.Engine;
+import io.github.usbd4j.internal.engine.EnginePipe;
+import io.github.usbd4j.internal.engine.StartFramePolicy;
+import io.github.usbd4j.internal.engine.Transfer;
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbDeviceRequest;
@@ -31,25 +30,25 @@ import java.util.Arrays;
 import java.util.function.Predicate;
 
 /**
- * {@code USB_FUNCS} over the engine (usb-iso-apis.md §1.6–§1.10). Every argument is checked here, before
- * anything reaches a backend; a bad one returns CE's {@code NULL}/{@code FALSE} with the Win32 last error.
+ * {@code USB_FUNCS} over the engine (usb-iso-apis.md §1.6–§1.10): the CE personality. Every argument is
+ * checked here, before anything reaches the engine; a bad one returns CE's {@code NULL}/{@code FALSE} with
+ * the Win32 last error. The rules of the transfer lifecycle (cancel, close, the waits, detach) are the
+ * engine's; this class translates CE's calls and codes.
  */
 public final class CeFuncs implements UsbFuncs {
-    /** CE's AbortTransfer guard: it waits at most 10 s for the cancellation (§1.7). */
-    private static final long ABORT_WAIT_MILLIS = 10_000;
+    private final Engine engine;
+    private final CeDrivers drivers;
+    private final long syncTimeoutMillis;
 
-    private final UsbdRuntime runtime;
-
-    CeFuncs(UsbdRuntime runtime) {
-        this.runtime = runtime;
-    }
-
-    UsbdRuntime runtime() {
-        return runtime;
+    CeFuncs(Engine engine, CeDrivers drivers, long syncTimeoutMillis) {
+        this.engine = engine;
+        this.drivers = drivers;
+        this.syncTimeoutMillis = syncTimeoutMillis;
     }
 
     // ---- failure and handle checks ---------------------------------------------------------------
 
+    @SuppressWarnings("TypeParameterUnusedInFormals") // returns null only: CE's NULL for any handle type
     private static <T> T fail(int error) {
         Win32.setLastError(error);
         return null;
@@ -60,18 +59,19 @@ public final class CeFuncs implements UsbFuncs {
         return false;
     }
 
-    DeviceState device(DeviceHandle h) {
-        return h instanceof DeviceState d && d.runtime == runtime && d.isValid() ? d : null;
+    private CeDevice device(UsbHandle h) {
+        return engine.device(h) instanceof CeDevice d ? d : null;
     }
 
-    PipeState pipe(UsbPipe p) {
-        return p instanceof PipeState ps && ps.device.runtime == runtime && ps.isOpen() && ps.device.isValid()
-                ? ps
+    private CePipe pipe(UsbPipe p) {
+        return p instanceof CePipe cp && cp.device.engine() == engine && cp.pipe.isOpen() && cp.device.isValid()
+                ? cp
                 : null;
     }
 
-    TransferState transfer(UsbTransfer t) {
-        return t instanceof TransferState ts && ts.pipe.device.runtime == runtime && ts.isValid() ? ts : null;
+    /** A handle of a use its client has not closed (§1.7 rule c: a stale one answers ERROR_INVALID_HANDLE). */
+    private CeTransfer transfer(UsbTransfer t) {
+        return t instanceof CeTransfer ct && ct.home.device.engine() == engine && ct.isOpen() ? ct : null;
     }
 
     private static boolean hasOut(int[] a) {
@@ -92,28 +92,28 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public ClientRegistryKey openClientRegistryKey(String uniqueDriverId) {
-        ClientRegistryKey k = runtime.registryKey(uniqueDriverId);
+        ClientRegistryKey k = drivers.registryKey(uniqueDriverId);
         return k != null ? k : fail(ERROR_INVALID_PARAMETER);
     }
 
     @Override
     public boolean registerNotificationRoutine(
             UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
         if (notifyRoutine == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        d.notifications.add(new DeviceState.Notification(notifyRoutine, notifyParameter));
+        d.notifications.add(new CeDevice.Notification(notifyRoutine, notifyParameter));
         return true;
     }
 
     @Override
     public boolean unRegisterNotificationRoutine(
             UsbHandle hDevice, DeviceNotifyRoutine notifyRoutine, Object notifyParameter) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
@@ -122,14 +122,14 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean loadGenericInterfaceDriver(UsbHandle hDevice, UsbInterface usbInterface) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (usbInterface == null || !d.info.activeConfig().interfaces().contains(usbInterface)) {
+        if (usbInterface == null || !d.info().activeConfig().interfaces().contains(usbInterface)) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        return runtime.offerInterface(d, usbInterface) || failed(ERROR_NOT_FOUND);
+        return drivers.offerInterface(d, usbInterface) || failed(ERROR_NOT_FOUND);
     }
 
     @Override
@@ -167,7 +167,7 @@ public final class CeFuncs implements UsbFuncs {
         if (!hasOut(frameNumber)) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        frameNumber[0] = (int) runtime.clock.currentFrame();
+        frameNumber[0] = (int) engine.now();
         return true;
     }
 
@@ -179,48 +179,48 @@ public final class CeFuncs implements UsbFuncs {
         if (!hasOut(frameLength)) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        frameLength[0] = runtime.clock.frameLength();
+        frameLength[0] = engine.clock().frameLength();
         return true;
     }
 
     @Override
     public boolean takeFrameLengthControl(UsbHandle hDevice) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        return runtime.takeFrameLengthControl(d) || failed(ERROR_BUSY);
+        return drivers.takeFrameLengthControl(d) || failed(ERROR_BUSY);
     }
 
     @Override
     public boolean releaseFrameLengthControl(UsbHandle hDevice) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (!runtime.ownsFrameLength(d)) {
+        if (!drivers.ownsFrameLength(d)) {
             return failed(ERROR_ACCESS_DENIED);
         }
-        runtime.releaseFrameLengthControl();
+        drivers.releaseFrameLengthControl();
         return true;
     }
 
     @Override
     public boolean setFrameLength(UsbHandle hDevice, Runnable event, int frameLength) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (!runtime.ownsFrameLength(d)) {
+        if (!drivers.ownsFrameLength(d)) {
             return failed(ERROR_ACCESS_DENIED);
         }
-        return runtime.clock.adjustFrameLength(frameLength, event) || failed(ERROR_INVALID_PARAMETER);
+        return engine.clock().adjustFrameLength(frameLength, event) || failed(ERROR_INVALID_PARAMETER);
     }
 
     @Override
     public UsbDevice getDeviceInfo(UsbHandle hDevice) {
-        DeviceState d = device(hDevice);
-        return d != null ? d.info : fail(ERROR_INVALID_HANDLE);
+        CeDevice d = device(hDevice);
+        return d != null ? d.info() : fail(ERROR_INVALID_HANDLE);
     }
 
     // ---- 14..22: requests on the default pipe ----------------------------------------------------
@@ -234,7 +234,7 @@ public final class CeFuncs implements UsbFuncs {
             UsbDeviceRequest controlHeader,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -242,16 +242,15 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         return control(
-                d.defaultPipe,
+                d.ep0,
                 startAddress,
                 notifyParameter,
                 flags,
                 controlHeader,
                 buffer,
                 controlHeader.wLength(),
-                TransferState.Kind.DATA,
-                null,
-                0);
+                CeRequest.Kind.DATA,
+                null);
     }
 
     @Override
@@ -262,7 +261,7 @@ public final class CeFuncs implements UsbFuncs {
             int flags,
             int bInterfaceNumber,
             int[] alternateSetting) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -276,16 +275,15 @@ public final class CeFuncs implements UsbFuncs {
                 bInterfaceNumber,
                 1);
         return control(
-                d.defaultPipe,
+                d.ep0,
                 startAddress,
                 notifyParameter,
                 flags | USB_IN_TRANSFER,
                 r,
                 ByteBuffer.allocate(1),
                 1,
-                TransferState.Kind.GET_INTERFACE,
-                alternateSetting,
-                0);
+                CeRequest.Kind.GET_INTERFACE,
+                alternateSetting);
     }
 
     @Override
@@ -296,13 +294,13 @@ public final class CeFuncs implements UsbFuncs {
             int flags,
             int bInterfaceNumber,
             int bAlternateSetting) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
         if ((bInterfaceNumber & ~0xFF) != 0
                 || (bAlternateSetting & ~0xFF) != 0
-                || d.info.findInterface(bInterfaceNumber, bAlternateSetting) == null) {
+                || d.info().findInterface(bInterfaceNumber, bAlternateSetting) == null) {
             return fail(ERROR_INVALID_PARAMETER);
         }
         UsbDeviceRequest r = new UsbDeviceRequest(
@@ -312,16 +310,7 @@ public final class CeFuncs implements UsbFuncs {
                 bInterfaceNumber,
                 0);
         return control(
-                d.defaultPipe,
-                startAddress,
-                notifyParameter,
-                flags & ~USB_IN_TRANSFER,
-                r,
-                null,
-                0,
-                TransferState.Kind.SET_INTERFACE,
-                null,
-                bInterfaceNumber << 8 | bAlternateSetting);
+                d.ep0, startAddress, notifyParameter, flags & ~USB_IN_TRANSFER, r, null, 0, CeRequest.Kind.DATA, null);
     }
 
     @Override
@@ -383,7 +372,7 @@ public final class CeFuncs implements UsbFuncs {
             int wLanguage,
             int wLength,
             ByteBuffer buffer) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -393,17 +382,7 @@ public final class CeFuncs implements UsbFuncs {
         int direction = (flags & USB_IN_TRANSFER) != 0 ? USB_REQUEST_DEVICE_TO_HOST : USB_REQUEST_HOST_TO_DEVICE;
         UsbDeviceRequest r = new UsbDeviceRequest(
                 direction | USB_REQUEST_FOR_DEVICE, request, bType << 8 | bIndex, wLanguage, wLength);
-        return control(
-                d.defaultPipe,
-                startAddress,
-                notifyParameter,
-                flags,
-                r,
-                buffer,
-                wLength,
-                TransferState.Kind.DATA,
-                null,
-                0);
+        return control(d.ep0, startAddress, notifyParameter, flags, r, buffer, wLength, CeRequest.Kind.DATA, null);
     }
 
     @Override
@@ -437,7 +416,7 @@ public final class CeFuncs implements UsbFuncs {
             int request,
             int wFeature,
             int bIndex) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -447,16 +426,7 @@ public final class CeFuncs implements UsbFuncs {
         UsbDeviceRequest r =
                 new UsbDeviceRequest(USB_REQUEST_HOST_TO_DEVICE | recipient(flags), request, wFeature, bIndex, 0);
         return control(
-                d.defaultPipe,
-                startAddress,
-                notifyParameter,
-                flags & ~USB_IN_TRANSFER,
-                r,
-                null,
-                0,
-                TransferState.Kind.DATA,
-                null,
-                0);
+                d.ep0, startAddress, notifyParameter, flags & ~USB_IN_TRANSFER, r, null, 0, CeRequest.Kind.DATA, null);
     }
 
     /** {@code USB_SEND_TO_*} to a recipient; the endpoint is CE's default when neither other bit is set. */
@@ -478,7 +448,7 @@ public final class CeFuncs implements UsbFuncs {
             int flags,
             int bIndex,
             int[] status) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -488,16 +458,15 @@ public final class CeFuncs implements UsbFuncs {
         UsbDeviceRequest r = new UsbDeviceRequest(
                 USB_REQUEST_DEVICE_TO_HOST | recipient(flags), Usb100.USB_REQUEST_GET_STATUS, 0, bIndex, 2);
         return control(
-                d.defaultPipe,
+                d.ep0,
                 startAddress,
                 notifyParameter,
                 flags | USB_IN_TRANSFER,
                 r,
                 ByteBuffer.allocate(2),
                 2,
-                TransferState.Kind.GET_STATUS,
-                status,
-                0);
+                CeRequest.Kind.GET_STATUS,
+                status);
     }
 
     @Override
@@ -508,7 +477,7 @@ public final class CeFuncs implements UsbFuncs {
             int flags,
             int bEndpoint,
             int[] frame) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -519,23 +488,22 @@ public final class CeFuncs implements UsbFuncs {
         UsbDeviceRequest r = new UsbDeviceRequest(
                 USB_REQUEST_DEVICE_TO_HOST | USB_REQUEST_FOR_ENDPOINT, Usb100.USB_REQUEST_SYNC_FRAME, 0, bEndpoint, 2);
         return control(
-                d.defaultPipe,
+                d.ep0,
                 startAddress,
                 notifyParameter,
                 flags | USB_IN_TRANSFER,
                 r,
                 ByteBuffer.allocate(2),
                 2,
-                TransferState.Kind.SYNC_FRAME,
-                frame,
-                0);
+                CeRequest.Kind.SYNC_FRAME,
+                frame);
     }
 
     // ---- 23..27: pipes ---------------------------------------------------------------------------
 
     @Override
     public UsbPipe openPipe(UsbHandle hDevice, UsbEndpointDescriptor endpointDescriptor) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
@@ -552,97 +520,62 @@ public final class CeFuncs implements UsbFuncs {
         if (type == TransferType.CONTROL && (address & 0x7F) != 0 && (address & 0x80) != 0) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        synchronized (d) {
-            if (d.hasPipe(address)) {
-                return fail(ERROR_BUSY);
-            }
-            int perEntry;
-            int period;
-            if (type == TransferType.ISOCHRONOUS || type == TransferType.INTERRUPT) {
-                perEntry = Endpoints.bytesPerServiceInterval(e, d.speed);
-                period = Endpoints.servicePeriod(endpointDescriptor, d.speed);
-                if (!d.backend.reservePeriodic(address, type, perEntry, period)) {
-                    return fail(ERROR_BUSY);
-                }
-            } else {
-                perEntry = endpointDescriptor.maxPacketPayload();
-                period = 1;
-            }
-            PipeState p = new PipeState(d, e, perEntry, period, runtime.clock.currentFrame());
-            d.addPipe(p);
-            return p;
+        EnginePipe p = engine.openPipe(d, e);
+        if (p == null) { // open already, or no bandwidth (§1.10)
+            return fail(d.isValid() ? ERROR_BUSY : ERROR_INVALID_HANDLE);
         }
+        return new CePipe(d, p, drivers.handleQuarantine());
     }
 
     @Override
     public boolean abortPipeTransfers(UsbPipe pipe, int flags) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
         if ((flags & ~USB_NO_WAIT) != 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        for (TransferState t : p.liveTransfers()) {
-            abort(t, flags);
-        }
+        engine.abortPipe(p.pipe, (flags & USB_NO_WAIT) == 0);
         return true;
     }
 
     @Override
     public boolean resetPipe(UsbPipe pipe) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        p.clearHalt();
-        p.device.backend.resetEndpoint(p.address());
-        return true;
-    }
-
-    @Override
-    public boolean closePipe(UsbPipe pipe) {
-        PipeState p = pipe(pipe);
-        if (p == null || p == p.device.defaultPipe) {
-            return failed(ERROR_INVALID_HANDLE);
-        }
-        closePipeNow(p);
+        p.pipe.clearHalt();
+        p.device.backend().resetEndpoint(p.pipe.address());
         return true;
     }
 
     /**
-     * CE's {@code ClosePipe} (§1.10): new transfers fail, live ones are aborted and waited for, and their
-     * callbacks run. Unlike CE's USBD, which also frees them, the transfers stay valid and queryable until
-     * the client closes them: a synchronous caller woken by the cancellation, or a Java-first caller, can
-     * still read {@code USB_CANCELED_ERROR} from its handle.
+     * CE's {@code ClosePipe} (§1.10): new transfers fail, live ones are cancelled newest first and waited
+     * for, and their callbacks run. Unlike CE's USBD, which also frees them, the transfers stay valid and
+     * queryable until the client closes them: a synchronous caller woken by the cancellation, or a
+     * Java-first caller, can still read {@code USB_CANCELED_ERROR} from its handle.
      */
-    void closePipeNow(PipeState p) {
-        if (!p.markClosed()) {
-            return;
+    @Override
+    public boolean closePipe(UsbPipe pipe) {
+        CePipe p = pipe(pipe);
+        if (p == null || p == p.device.ep0) {
+            return failed(ERROR_INVALID_HANDLE);
         }
-        for (TransferState t : p.liveTransfers()) {
-            abort(t, 0);
-        }
-        p.callbacks.awaitIdle();
-        DeviceState d = p.device;
-        if (p != d.defaultPipe) {
-            if (p.type == TransferType.ISOCHRONOUS || p.type == TransferType.INTERRUPT) {
-                d.backend.releasePeriodic(p.address());
-            }
-            d.removePipe(p);
-        }
+        return engine.closePipe(p.pipe) || failed(ERROR_INVALID_HANDLE);
     }
 
     @Override
     public boolean isPipeHalted(UsbPipe pipe, boolean[] halted) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
         if (halted == null || halted.length == 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        halted[0] = p.isHalted();
+        halted[0] = p.pipe.isHalted();
         return true;
     }
 
@@ -658,11 +591,11 @@ public final class CeFuncs implements UsbFuncs {
             int bufferSize,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        if (p.type != TransferType.CONTROL
+        if (p.pipe.type() != TransferType.CONTROL
                 || controlHeader == null
                 || bufferPhysicalAddress != 0
                 || bufferSize < 0
@@ -670,29 +603,19 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_PARAMETER);
         }
         return control(
-                p,
-                startAddress,
-                notifyParameter,
-                flags,
-                controlHeader,
-                buffer,
-                bufferSize,
-                TransferState.Kind.DATA,
-                null,
-                0);
+                p, startAddress, notifyParameter, flags, controlHeader, buffer, bufferSize, CeRequest.Kind.DATA, null);
     }
 
     private UsbTransfer control(
-            PipeState p,
+            CePipe p,
             TransferNotifyRoutine startAddress,
             Object notifyParameter,
             int flags,
             UsbDeviceRequest setup,
             ByteBuffer buffer,
             int length,
-            TransferState.Kind kind,
-            int[] out,
-            int outArg) {
+            CeRequest.Kind kind,
+            int[] out) {
         if ((flags & ~USB_ALL_FLAGS) != 0
                 || ((flags & USB_IN_TRANSFER) != 0) != setup.isDeviceToHost()
                 || (flags & (USB_START_ISOCH_ASAP | USB_COMPRESS_ISOCH)) != 0) {
@@ -701,14 +624,13 @@ public final class CeFuncs implements UsbFuncs {
         if (!bufferHolds(buffer, length, setup.isDeviceToHost())) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
-        TransferState t = p.acquire();
+        Transfer t = p.pipe.acquire();
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        t.begin(startAddress, notifyParameter, flags, kind, buffer, buffer == null ? 0 : buffer.position());
-        t.outParameter(out, outArg);
-        t.backend.control(p.address(), setup.toBytes(), buffer, t.offset(), length);
-        return submit(t);
+        begin(t, startAddress, notifyParameter, flags, kind, out);
+        t.backend().control(p.pipe.address(), setup.toBytes(), buffer, buffer == null ? 0 : buffer.position(), length);
+        return issue(p, t, startAddress, flags);
     }
 
     @Override
@@ -760,12 +682,12 @@ public final class CeFuncs implements UsbFuncs {
             int bufferSize,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        boolean in = p.descriptor.isIn();
-        if (p.type != type
+        boolean in = p.pipe.isIn();
+        if (p.pipe.type() != type
                 || bufferPhysicalAddress != 0
                 || bufferSize < 0
                 || (flags & ~USB_ALL_FLAGS) != 0
@@ -776,19 +698,20 @@ public final class CeFuncs implements UsbFuncs {
         if (!bufferHolds(buffer, bufferSize, in)) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
-        TransferState t = p.acquire();
+        Transfer t = p.pipe.acquire();
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        t.begin(
-                startAddress,
-                notifyParameter,
-                flags,
-                TransferState.Kind.DATA,
-                buffer,
-                buffer == null ? 0 : buffer.position());
-        t.backend.bulk(type, p.address(), buffer, t.offset(), bufferSize, in && (flags & USB_SHORT_TRANSFER_OK) == 0);
-        return submit(t);
+        begin(t, startAddress, notifyParameter, flags, CeRequest.Kind.DATA, null);
+        t.backend()
+                .bulk(
+                        type,
+                        p.pipe.address(),
+                        buffer,
+                        buffer == null ? 0 : buffer.position(),
+                        bufferSize,
+                        in && (flags & USB_SHORT_TRANSFER_OK) == 0);
+        return issue(p, t, startAddress, flags);
     }
 
     private static boolean bufferHolds(ByteBuffer buffer, long length, boolean written) {
@@ -809,12 +732,13 @@ public final class CeFuncs implements UsbFuncs {
             int[] lengths,
             ByteBuffer buffer,
             long bufferPhysicalAddress) {
-        PipeState p = pipe(pipe);
+        CePipe p = pipe(pipe);
         if (p == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        boolean in = p.descriptor.isIn();
-        if (p.type != TransferType.ISOCHRONOUS
+        EnginePipe ep = p.pipe;
+        boolean in = ep.isIn();
+        if (ep.type() != TransferType.ISOCHRONOUS
                 || bufferPhysicalAddress != 0
                 || frames <= 0
                 || lengths == null
@@ -827,7 +751,8 @@ public final class CeFuncs implements UsbFuncs {
         long total = 0;
         for (int k = 0; k < frames; k++) {
             int len = lengths[k];
-            if (len <= 0 || len > p.maxBytesPerEntry) { // CE EHCI: every length non-zero and within the endpoint (§1.8)
+            if (len <= 0
+                    || len > ep.maxBytesPerEntry()) { // CE EHCI: every length non-zero and within the endpoint (§1.8)
                 return fail(ERROR_INVALID_PARAMETER);
             }
             total += len;
@@ -835,73 +760,62 @@ public final class CeFuncs implements UsbFuncs {
         if (buffer == null || !bufferHolds(buffer, total, in)) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
-        TransferState t = p.acquire();
+        Transfer t = ep.acquire();
         if (t == null) {
             return fail(ERROR_INVALID_HANDLE);
         }
-        long start = p.schedule(
-                PipeState.Policy.CE,
-                runtime.clock.currentFrame(),
-                runtime.startFrameLead,
+        long start = ep.schedule(
+                StartFramePolicy.CE,
+                engine.now(),
+                engine.startFrameLead(),
                 (flags & USB_START_ISOCH_ASAP) != 0,
                 false,
                 startingFrame,
                 frames);
         if (start < 0) {
-            p.release(t);
+            engine.giveBack(t);
             return fail(ERROR_CAN_NOT_COMPLETE);
         }
-        return submitIsoch(t, startAddress, notifyParameter, flags, start, frames, lengths, buffer, buffer.position());
+        begin(t, startAddress, notifyParameter, flags, CeRequest.Kind.DATA, null);
+        t.backend().isochronous(ep.address(), buffer, buffer.position(), start, ep.period(), lengths, frames);
+        return issue(p, t, startAddress, flags);
+    }
+
+    /** Records CE's side of the request with the transfer (reused: nothing is allocated). */
+    private static void begin(
+            Transfer t, TransferNotifyRoutine callback, Object parameter, int flags, CeRequest.Kind kind, int[] out) {
+        CeRequest.of(t).set(callback, parameter, flags, kind, out);
+        t.begin(CeCompletion.INSTANCE, callback != null);
     }
 
     /**
-     * Starts a validated, scheduled isochronous transfer: the one path every personality shares.
-     *
-     * @param base where the data starts in {@code buffer}
+     * Submits a prepared transfer and, for a synchronous call (no callback, no {@code USB_NO_WAIT}), waits
+     * for it (§1.7); returns its handle.
      */
-    UsbTransfer submitIsoch(
-            TransferState t,
-            TransferNotifyRoutine callback,
-            Object notifyParameter,
-            int flags,
-            long start,
-            int frames,
-            int[] lengths,
-            ByteBuffer buffer,
-            int base) {
-        t.begin(callback, notifyParameter, flags, TransferState.Kind.ISOCH, buffer, base);
-        t.isochFrames(frames, start);
-        t.backend.isochronous(t.pipe.address(), buffer, base, start, t.pipe.period, lengths, frames);
-        return submit(t);
-    }
-
-    /** Hands a prepared transfer to the backend, then waits for it if the call is synchronous (§1.7). */
-    UsbTransfer submit(TransferState t) {
-        TransferTap tap = runtime.tap; // the capture hook: every personality's transfers pass here
-        if (tap != null) {
-            tap.submitted(t);
+    private UsbTransfer issue(CePipe p, Transfer t, TransferNotifyRoutine callback, int flags) {
+        int gen = t.generation();
+        boolean synchronous = callback == null && (flags & USB_NO_WAIT) == 0;
+        if (synchronous && !engine.canBlock()) {
+            // on the thread that must complete it (callbacks on the event thread): it would never complete
+            engine.giveBack(t);
+            return fail(ERROR_BUSY);
         }
-        try {
-            t.pipe.device.backend.submit(t.backend);
-        } catch (BackendException e) {
-            if (tap != null) {
-                tap.refused(t, e.status());
-            }
-            t.pipe.release(t);
-            return fail(e.status() == PacketStatus.DEVICE_GONE ? ERROR_INVALID_HANDLE : ERROR_GEN_FAILURE);
+        Engine.Submission s = engine.submit(t);
+        if (s != Engine.Submission.ACCEPTED) {
+            return fail(s == Engine.Submission.REFUSED ? ERROR_GEN_FAILURE : ERROR_INVALID_HANDLE);
         }
-        if (t.isCallbackLess() && (t.flags() & USB_NO_WAIT) == 0) {
+        if (synchronous) {
             boolean done = false;
             boolean interrupted = false;
             try {
-                done = runtime.awaitComplete(t, runtime.syncTimeoutMillis);
+                done = engine.awaitCompletion(t, gen, syncTimeoutMillis);
             } catch (InterruptedException e) {
                 interrupted = true;
             }
             if (!done) {
                 // CE frees the transfer and returns NULL when the synchronous wait times out
-                abort(t, 0);
-                t.pipe.release(t);
+                engine.cancel(t, gen);
+                engine.close(t, gen, Engine.CLOSE_WAIT_MILLIS);
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                     return fail(ERROR_OPERATION_ABORTED);
@@ -909,14 +823,16 @@ public final class CeFuncs implements UsbFuncs {
                 return fail(ERROR_TIMEOUT);
             }
         }
-        return t;
+        CeTransfer h = p.handleFor(t);
+        CeRequest.of(t).bind(h);
+        return h;
     }
 
     // ---- 32..36: transfer queries, abort and close -----------------------------------------------
 
     @Override
     public boolean isTransferComplete(UsbTransfer transfer) {
-        TransferState t = transfer(transfer);
+        CeTransfer t = transfer(transfer);
         if (t == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
@@ -925,7 +841,7 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean getTransferStatus(UsbTransfer transfer, int[] bytesTransferred, int[] error) {
-        TransferState t = transfer(transfer);
+        CeTransfer t = transfer(transfer);
         if (t == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
@@ -954,7 +870,7 @@ public final class CeFuncs implements UsbFuncs {
         if (errors != null) {
             Arrays.fill(errors, 0, frames, 0);
         }
-        TransferState t = transfer(transfer);
+        CeTransfer t = transfer(transfer);
         if (t == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
@@ -967,51 +883,50 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean abortTransfer(UsbTransfer transfer, int flags) {
-        TransferState t = transfer(transfer);
+        CeTransfer t = transfer(transfer);
         if (t == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
         if ((flags & ~USB_NO_WAIT) != 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        return abort(t, flags) || failed(ERROR_TIMEOUT);
-    }
-
-    /** Cancels once; without {@code USB_NO_WAIT} waits up to CE's 10 s for the completion. */
-    private boolean abort(TransferState t, int flags) {
-        if (t.requestAbort()) {
-            t.pipe.device.backend.cancel(t.backend);
+        Transfer e = t.transfer();
+        int gen = t.generation();
+        if (!engine.cancel(e, gen)) {
+            return failed(ERROR_INVALID_HANDLE); // closed by another thread meanwhile
         }
-        if ((flags & USB_NO_WAIT) != 0 || !t.isPending()) {
+        if ((flags & USB_NO_WAIT) != 0) {
             return true;
         }
+        // without USB_NO_WAIT: until the cancellation is done, at most CE's 10 s (§1.7)
         boolean interrupted = false;
         boolean done;
         while (true) {
             try {
-                done = runtime.awaitComplete(t, ABORT_WAIT_MILLIS);
+                done = engine.awaitCompletion(e, gen, Engine.ABORT_WAIT_MILLIS);
                 break;
-            } catch (InterruptedException e) {
+            } catch (InterruptedException ex) {
                 interrupted = true;
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return done;
+        return done || !engine.canBlock() || failed(ERROR_TIMEOUT);
     }
 
+    /**
+     * CE's {@code CloseTransfer} (§1.7): a pending transfer is cancelled and waited for, up to CE's 1000 ms,
+     * but its callback is not waited for (it may be queued behind the caller's own); it still runs once.
+     * The handle is invalid from now on.
+     */
     @Override
     public boolean closeTransfer(UsbTransfer transfer) {
-        TransferState t = transfer(transfer);
-        if (t == null) {
+        CeTransfer t = transfer(transfer);
+        if (t == null || !engine.close(t.transfer(), t.generation(), Engine.CLOSE_WAIT_MILLIS)) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (t.isPending()) {
-            abort(t, 0);
-        }
-        t.awaitCallback(); // the callback runs even for a transfer closed while pending (§1.7)
-        t.pipe.release(t);
+        t.home.retire(t);
         return true;
     }
 
@@ -1019,29 +934,29 @@ public final class CeFuncs implements UsbFuncs {
 
     @Override
     public boolean resetDefaultPipe(UsbHandle hDevice) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        return resetPipe(d.defaultPipe);
+        return resetPipe(d.ep0);
     }
 
     @Override
     public boolean isDefaultPipeHalted(UsbHandle hDevice, boolean[] halted) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        return isPipeHalted(d.defaultPipe, halted);
+        return isPipeHalted(d.ep0, halted);
     }
 
     @Override
     public boolean disableDevice(UsbHandle hDevice, boolean resetDevice, int bInterfaceNumber) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        return d.backend.disable(resetDevice) || failed(ERROR_NOT_SUPPORTED);
+        return d.backend().disable(resetDevice) || failed(ERROR_NOT_SUPPORTED);
     }
 
     @Override
@@ -1056,14 +971,14 @@ public final class CeFuncs implements UsbFuncs {
 
     /** Suspend or resume: the backend does it, then every driver of the device hears {@code notification}. */
     private boolean changePowerState(UsbHandle hDevice, Predicate<BackendDevice> change, int notification) {
-        DeviceState d = device(hDevice);
+        CeDevice d = device(hDevice);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        if (!change.test(d.backend)) {
+        if (!change.test(d.backend())) {
             return failed(ERROR_NOT_SUPPORTED);
         }
-        d.notifyAll(notification);
+        d.notifyDrivers(notification);
         return true;
     }
 
@@ -1072,10 +987,10 @@ public final class CeFuncs implements UsbFuncs {
         if (registryPath == null
                 || regPathUnit < 0
                 || regPathUnit > registryPath.length
-                || runtime.registryKey(uniqueDriverId) == null) {
+                || drivers.registryKey(uniqueDriverId) == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        String path = UsbdRuntime.CLIENT_DRIVERS_PATH + uniqueDriverId;
+        String path = CeDrivers.CLIENT_DRIVERS_PATH + uniqueDriverId;
         if (path.length() + 1 > regPathUnit) {
             return failed(ERROR_INSUFFICIENT_BUFFER);
         }

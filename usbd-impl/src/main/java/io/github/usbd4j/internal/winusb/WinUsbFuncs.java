@@ -1,10 +1,15 @@
-package io.github.usbd4j.internal.engine;
+package io.github.usbd4j.internal.winusb;
 
 import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
 import static io.github.usbd4j.win32.Win32.*;
 
 import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.internal.desktop.DesktopIsoch;
+import io.github.usbd4j.internal.engine.Engine;
+import io.github.usbd4j.internal.engine.EngineDevice;
+import io.github.usbd4j.internal.engine.EnginePipe;
+import io.github.usbd4j.internal.engine.StartFramePolicy;
 import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
@@ -24,28 +29,32 @@ import java.util.function.BooleanSupplier;
 
 /** The WinUSB personality (usb-iso-apis.md §2) over the engine: argument checks and result translation only. */
 public final class WinUsbFuncs implements WinUsb {
-    /** How long a blocking wait may run: a day of bus time, far beyond any transfer. */
-    private static final long WAIT_LIMIT_MILLIS = 86_400_000L;
+    private static final long WAIT_LIMIT_MILLIS = DesktopIsoch.WAIT_LIMIT_MILLIS;
 
+    private final Engine engine;
     private final DesktopIsoch iso;
 
-    WinUsbFuncs(UsbdRuntime runtime) {
-        this.iso = new DesktopIsoch(runtime);
+    /**
+     * @param engine the engine
+     */
+    public WinUsbFuncs(Engine engine) {
+        this.engine = engine;
+        this.iso = new DesktopIsoch(engine);
     }
 
     /** An interface of a device, as {@code WinUsb_Initialize} returns it. */
-    private record Iface(DeviceState device, int interfaceNumber) implements WinUsbInterfaceHandle {}
+    private record Iface(EngineDevice device, int interfaceNumber) implements WinUsbInterfaceHandle {}
 
     /** A registered buffer, with the batches of the I/Os on it: pending ones, and free ones to reuse. */
     private final class Registered implements WinUsbIsochBufferHandle {
-        final PipeState pipe;
+        final EnginePipe pipe;
         final ByteBuffer buffer;
         final int length;
         final List<Io> pending = new ArrayList<>();
         final DesktopIsoch.Pool batches = new DesktopIsoch.Pool(pool -> new Io(pool, this));
         boolean valid = true;
 
-        Registered(PipeState pipe, ByteBuffer buffer, int length) {
+        Registered(EnginePipe pipe, ByteBuffer buffer, int length) {
             this.pipe = pipe;
             this.buffer = buffer;
             this.length = length;
@@ -64,12 +73,12 @@ public final class WinUsbFuncs implements WinUsb {
         }
 
         @Override
-        void completed() {
+        protected void completed() {
             finish(this);
         }
 
         @Override
-        void forget() {
+        protected void forget() {
             descriptors = null;
             overlapped = null;
         }
@@ -107,16 +116,12 @@ public final class WinUsbFuncs implements WinUsb {
     }
 
     private Iface iface(WinUsbInterfaceHandle h) {
-        return h instanceof Iface i
-                        && i.device().runtime == iso.funcs().runtime()
-                        && i.device().isValid()
-                ? i
-                : null;
+        return h instanceof Iface i && engine.device(i.device()) != null ? i : null;
     }
 
-    private static List<Integer> interfaceNumbers(DeviceState d) {
+    private static List<Integer> interfaceNumbers(EngineDevice d) {
         TreeSet<Integer> n = new TreeSet<>();
-        for (UsbInterface i : d.info.activeConfig().interfaces()) {
+        for (UsbInterface i : d.info().activeConfig().interfaces()) {
             n.add(i.descriptor().bInterfaceNumber());
         }
         return List.copyOf(n);
@@ -124,7 +129,7 @@ public final class WinUsbFuncs implements WinUsb {
 
     @Override
     public boolean initialize(DeviceHandle device, WinUsbInterfaceHandle[] interfaceHandle) {
-        DeviceState d = iso.funcs().device(device);
+        EngineDevice d = engine.device(device);
         if (d == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
@@ -181,7 +186,7 @@ public final class WinUsbFuncs implements WinUsb {
         if (i == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        UsbInterface alt = i.device().info.findInterface(i.interfaceNumber(), alternateSettingNumber);
+        UsbInterface alt = i.device().info().findInterface(i.interfaceNumber(), alternateSettingNumber);
         if (alt == null || out == null || out.length == 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
@@ -197,7 +202,7 @@ public final class WinUsbFuncs implements WinUsb {
                 d.bEndpointAddress(),
                 d.wMaxPacketSize(),
                 d.bInterval(),
-                periodic ? Endpoints.bytesPerServiceInterval(e, i.device().speed) : 0);
+                periodic ? Endpoints.bytesPerServiceInterval(e, i.device().speed()) : 0);
         return true;
     }
 
@@ -219,7 +224,7 @@ public final class WinUsbFuncs implements WinUsb {
                 || isochBufferHandle.length == 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        PipeState p = iso.isochPipe(i.device(), pipeId);
+        EnginePipe p = iso.isochPipe(i.device(), pipeId);
         if (p == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }
@@ -239,7 +244,7 @@ public final class WinUsbFuncs implements WinUsb {
         }
         for (Io b : pending) { // §2.3: blocks until the transfers on the buffer complete
             try {
-                iso.funcs().runtime().awaitComplete(b.transfer, WAIT_LIMIT_MILLIS);
+                b.awaitCompletion(WAIT_LIMIT_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return failed(ERROR_OPERATION_ABORTED);
@@ -329,10 +334,10 @@ public final class WinUsbFuncs implements WinUsb {
         if (!(bufferHandle instanceof Registered r) || !r.valid || !r.pipe.isOpen()) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        PipeState p = r.pipe;
-        int perPacket = p.maxBytesPerEntry;
+        EnginePipe p = r.pipe;
+        int perPacket = p.maxBytesPerEntry();
         int quantum = perPacket * DesktopIsoch.packetsPerFrame(p); // whole 1 ms frames (§2.4)
-        if (read != p.descriptor.isIn()
+        if (read != p.isIn()
                 || offset < 0
                 || length <= 0
                 || (long) offset + length > r.length
@@ -364,7 +369,7 @@ public final class WinUsbFuncs implements WinUsb {
                 overlapped.signal(ERROR_INVALID_PARAMETER);
             }
             return failed(
-                    start == PipeState.CANNOT_CONTINUE
+                    start == StartFramePolicy.CANNOT_CONTINUE
                             ? ERROR_GEN_FAILURE
                             : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
         }
@@ -386,16 +391,16 @@ public final class WinUsbFuncs implements WinUsb {
         Registered r = b.registered;
         UsbdIsoPacketDescriptor[] descriptors = b.descriptors;
         Overlapped overlapped = b.overlapped;
-        boolean read = b.pipe.descriptor.isIn();
-        int perPacket = b.pipe.maxBytesPerEntry;
+        boolean read = b.pipe().isIn();
+        int perPacket = b.pipe().maxBytesPerEntry();
         int error = ERROR_SUCCESS;
         boolean anyFailed = false;
-        for (int k = 0; k < b.packets; k++) {
+        for (int k = 0; k < b.packetCount(); k++) {
             int status = b.packetStatus(k);
             anyFailed |= status != USBD_STATUS_SUCCESS;
             if (read) {
                 descriptors[k].offset = k * perPacket;
-                descriptors[k].length = b.transfer.frameLength(k);
+                descriptors[k].length = b.packetLength(k);
                 descriptors[k].status = status;
             }
         }
@@ -458,7 +463,7 @@ public final class WinUsbFuncs implements WinUsb {
             if (!wait) {
                 return failed(ERROR_IO_INCOMPLETE);
             }
-            var clock = iso.funcs().runtime().clock;
+            var clock = engine.clock();
             if (clock.isVirtual()) {
                 OverlappedDone.await(clock, overlapped, WAIT_LIMIT_MILLIS);
             } else {
@@ -480,10 +485,11 @@ public final class WinUsbFuncs implements WinUsb {
         if (i == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        PipeState p = i.device().pipe(pipeId);
+        EnginePipe p = i.device().pipe(pipeId);
         if (p == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        return iso.funcs().abortPipeTransfers(p, 0);
+        engine.abortPipe(p, true);
+        return true;
     }
 }

@@ -1,8 +1,13 @@
-package io.github.usbd4j.internal.engine;
+package io.github.usbd4j.internal.wdm;
 
 import static io.github.usbd4j.usb.UsbdStatus.*;
 import static io.github.usbd4j.wdm.NtStatus.*;
 
+import io.github.usbd4j.internal.desktop.DesktopIsoch;
+import io.github.usbd4j.internal.engine.Engine;
+import io.github.usbd4j.internal.engine.EngineDevice;
+import io.github.usbd4j.internal.engine.EnginePipe;
+import io.github.usbd4j.internal.engine.StartFramePolicy;
 import io.github.usbd4j.usb.DeviceHandle;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.wdm.Urb;
@@ -18,23 +23,28 @@ public final class WdmFuncs implements Wdm {
     /** Max packets per URB at high speed and SuperSpeed (§3.4). */
     static final int MAX_PACKETS_HIGH_SPEED = 1024;
 
+    private final Engine engine;
     private final DesktopIsoch iso;
 
-    WdmFuncs(UsbdRuntime runtime) {
-        this.iso = new DesktopIsoch(runtime);
+    /**
+     * @param engine the engine
+     */
+    public WdmFuncs(Engine engine) {
+        this.engine = engine;
+        this.iso = new DesktopIsoch(engine);
     }
 
-    private record Handle(DeviceState device) implements UsbdHandle {}
+    private record Handle(EngineDevice device) implements UsbdHandle {}
 
     /**
      * A pipe handle, with the batches of the URBs submitted through it: drivers set one handle in each of
      * their URBs and resubmit them, so the batches are reused. Equal to any handle of the same pipe.
      */
     private final class Pipe implements UsbdPipeHandle {
-        final PipeState pipe;
+        final EnginePipe pipe;
         final DesktopIsoch.Pool batches;
 
-        Pipe(PipeState pipe) {
+        Pipe(EnginePipe pipe) {
             this.pipe = pipe;
             this.batches = new DesktopIsoch.Pool(pool -> new UrbBatch(pool, pipe));
         }
@@ -56,29 +66,25 @@ public final class WdmFuncs implements Wdm {
         UrbCompletionRoutine routine;
         Object context;
 
-        UrbBatch(DesktopIsoch.Pool home, PipeState pipe) {
+        UrbBatch(DesktopIsoch.Pool home, EnginePipe pipe) {
             super(iso, home, pipe);
         }
 
         @Override
-        void completed() {
+        protected void completed() {
             finish(this);
         }
 
         @Override
-        void forget() {
+        protected void forget() {
             urb = null;
             routine = null;
             context = null;
         }
     }
 
-    private DeviceState device(UsbdHandle h) {
-        return h instanceof Handle hd
-                        && hd.device().runtime == iso.funcs().runtime()
-                        && hd.device().isValid()
-                ? hd.device()
-                : null;
+    private EngineDevice device(UsbdHandle h) {
+        return h instanceof Handle hd ? engine.device(hd.device()) : null;
     }
 
     @Override
@@ -86,7 +92,7 @@ public final class WdmFuncs implements Wdm {
         if (usbdHandle == null || usbdHandle.length == 0) {
             return STATUS_INVALID_PARAMETER;
         }
-        DeviceState d = iso.funcs().device(device);
+        EngineDevice d = engine.device(device);
         if (d == null) {
             return STATUS_DEVICE_NOT_CONNECTED;
         }
@@ -117,7 +123,7 @@ public final class WdmFuncs implements Wdm {
 
     @Override
     public int selectInterface(UsbdHandle usbdHandle, int interfaceNumber, int alternateSetting) {
-        DeviceState d = device(usbdHandle);
+        EngineDevice d = device(usbdHandle);
         if (d == null) {
             return STATUS_DEVICE_NOT_CONNECTED;
         }
@@ -128,8 +134,8 @@ public final class WdmFuncs implements Wdm {
 
     @Override
     public UsbdPipeHandle pipeHandle(UsbdHandle usbdHandle, int endpointAddress) {
-        DeviceState d = device(usbdHandle);
-        PipeState p = d == null ? null : iso.isochPipe(d, endpointAddress);
+        EngineDevice d = device(usbdHandle);
+        EnginePipe p = d == null ? null : iso.isochPipe(d, endpointAddress);
         return p == null ? null : new Pipe(p);
     }
 
@@ -150,7 +156,7 @@ public final class WdmFuncs implements Wdm {
             urb.hdrStatus = USBD_STATUS_INVALID_PIPE_HANDLE;
             return STATUS_INVALID_PARAMETER;
         }
-        PipeState p = pipe.pipe;
+        EnginePipe p = pipe.pipe;
         UrbBatch batch = (UrbBatch) pipe.batches.take();
         if (!packetLengths(urb, p, batch) || completionRoutine == null) {
             batch.giveBack();
@@ -166,7 +172,7 @@ public final class WdmFuncs implements Wdm {
         if (rc < 0) {
             batch.giveBack();
         }
-        if (rc == PipeState.OUT_OF_WINDOW) {
+        if (rc == StartFramePolicy.OUT_OF_WINDOW) {
             urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // §3.5: the whole URB is discarded
             return STATUS_UNSUCCESSFUL;
         }
@@ -181,12 +187,12 @@ public final class WdmFuncs implements Wdm {
      * Sets the batch's packet lengths from the URB's descriptors; {@code false} if the URB breaks a rule
      * of §3.2 or §3.4.
      */
-    private static boolean packetLengths(Urb urb, PipeState p, DesktopIsoch.Batch batch) {
+    private static boolean packetLengths(Urb urb, EnginePipe p, DesktopIsoch.Batch batch) {
         int n = urb.numberOfPackets;
-        boolean highSpeed = p.device.speed.usesMicroframes();
+        boolean highSpeed = p.device().speed().usesMicroframes();
         boolean in = (urb.transferFlags & Urb.USBD_TRANSFER_DIRECTION_IN) != 0;
         if ((urb.transferFlags & ~Urb.VALID_TRANSFER_FLAGS_MASK) != 0
-                || in != p.descriptor.isIn()
+                || in != p.isIn()
                 || n < 1
                 || n > (highSpeed ? MAX_PACKETS_HIGH_SPEED : MAX_PACKETS_FULL_SPEED)
                 || n > urb.isoPacket.length
@@ -202,7 +208,7 @@ public final class WdmFuncs implements Wdm {
         for (int k = 0; k < n; k++) {
             int end = k + 1 < n ? urb.isoPacket[k + 1].offset : urb.transferBufferLength;
             int len = end - urb.isoPacket[k].offset; // packets are contiguous and in order (§3.4)
-            if (len <= 0 || len > p.maxBytesPerEntry) {
+            if (len <= 0 || len > p.maxBytesPerEntry()) {
                 return false;
             }
             lengths[k] = len;
@@ -218,10 +224,10 @@ public final class WdmFuncs implements Wdm {
         int errors = 0;
         int late = 0;
         int bytes = 0;
-        for (int k = 0; k < b.packets; k++) {
+        for (int k = 0; k < b.packetCount(); k++) {
             UsbdIsoPacketDescriptor d = urb.isoPacket[k];
             d.status = b.packetStatus(k);
-            d.length = b.transfer.frameLength(k);
+            d.length = b.packetLength(k);
             bytes += d.length;
             if (isError(d.status)) {
                 errors++;
@@ -232,13 +238,14 @@ public final class WdmFuncs implements Wdm {
         }
         urb.errorCount = errors;
         urb.transferBufferLength = bytes;
-        urb.startFrame = (int) b.start;
+        urb.startFrame = (int) b.start();
         int nt;
         if (b.cancelled()) {
             urb.hdrStatus = USBD_STATUS_CANCELED;
             nt = STATUS_CANCELLED;
-        } else if (errors == b.packets) { // §3.6: the URB fails only when every packet did
-            urb.hdrStatus = late == b.packets ? USBD_STATUS_ISO_NOT_ACCESSED_LATE : USBD_STATUS_ISOCH_REQUEST_FAILED;
+        } else if (errors == b.packetCount()) { // §3.6: the URB fails only when every packet did
+            urb.hdrStatus =
+                    late == b.packetCount() ? USBD_STATUS_ISO_NOT_ACCESSED_LATE : USBD_STATUS_ISOCH_REQUEST_FAILED;
             nt = STATUS_UNSUCCESSFUL;
         } else {
             urb.hdrStatus = USBD_STATUS_SUCCESS;
@@ -265,6 +272,7 @@ public final class WdmFuncs implements Wdm {
         if (device(usbdHandle) == null || !(pipeHandle instanceof Pipe p)) {
             return STATUS_INVALID_PARAMETER;
         }
-        return iso.funcs().abortPipeTransfers(p.pipe, 0) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+        engine.abortPipe(p.pipe, true);
+        return STATUS_SUCCESS;
     }
 }

@@ -1,0 +1,284 @@
+package io.github.usbd4j.internal.engine;
+
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.host.spi.TransferType;
+import io.github.usbd4j.usb.Usb100;
+import io.github.usbd4j.usb.UsbEndpointDescriptor;
+
+/**
+ * One open endpoint: the engine's side of CE's {@code USB_PIPE} (usb-iso-apis.md §1.10), which WinUSB and
+ * WDM pipes also use. It holds the pipe's live transfers in issue order (so cancellations can go newest
+ * first), its pool of free transfers, its callback queue, and, for isochronous pipes, the stream position
+ * that ASAP scheduling continues from (CE EHCI's {@code lastValidFrame}, §1.8).
+ */
+public final class EnginePipe {
+    final Engine engine;
+    final EngineDevice device;
+    final UsbEndpointDescriptor descriptor;
+    final TransferType type;
+    final CallbackQueue callbacks;
+    private final int maxBytesPerEntry;
+    private final int period;
+
+    private volatile boolean open = true;
+    private volatile boolean halted;
+
+    // guarded by this
+    private Transfer liveHead;
+    private Transfer liveTail;
+    private int live;
+    private Transfer free;
+    /** The first frame after everything scheduled so far; starts at the frame the pipe opened (CE EHCI). */
+    private long nextFrame;
+
+    private boolean streaming;
+
+    EnginePipe(
+            EngineDevice device, UsbEndpointDescriptor descriptor, int maxBytesPerEntry, int period, long openFrame) {
+        this.engine = device.engine;
+        this.device = device;
+        this.descriptor = descriptor;
+        this.type = TransferType.of(descriptor.bmAttributes());
+        this.callbacks = new CallbackQueue(engine);
+        this.maxBytesPerEntry = maxBytesPerEntry;
+        this.period = Math.max(1, period);
+        this.nextFrame = openFrame;
+        engine.pipes.add(this);
+    }
+
+    /** The descriptor the pipe was opened with. */
+    public UsbEndpointDescriptor endpoint() {
+        return descriptor;
+    }
+
+    /** The endpoint address, direction bit included. */
+    public int address() {
+        return descriptor.bEndpointAddress();
+    }
+
+    /** The transfer type. */
+    public TransferType type() {
+        return type;
+    }
+
+    /** The device. */
+    public EngineDevice device() {
+        return device;
+    }
+
+    /** The engine. */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** {@code true} for an IN endpoint. */
+    public boolean isIn() {
+        return descriptor.isIn();
+    }
+
+    /** Max bytes in one packet: the bytes per service interval, high-bandwidth bits included (§1.8, §4). */
+    public int maxBytesPerEntry() {
+        return maxBytesPerEntry;
+    }
+
+    /** Bus intervals between two packets: frames at full speed, microframes at high speed. */
+    public int period() {
+        return period;
+    }
+
+    /** {@code false} once closing began: no new transfer is accepted (§1.10). */
+    public boolean isOpen() {
+        return open;
+    }
+
+    boolean isClosing() {
+        return !open;
+    }
+
+    /** The host-side halt after a STALL (§1.10). */
+    public boolean isHalted() {
+        return halted;
+    }
+
+    /** Clears the host-side halt ({@code ResetPipe}). */
+    public void clearHalt() {
+        halted = false;
+    }
+
+    // ---- transfers ----------------------------------------------------------------------------------
+
+    /**
+     * A transfer for a new use, in state ISSUING, from the pool.
+     *
+     * @return the transfer, or {@code null} when the pipe is closing
+     */
+    public synchronized Transfer acquire() {
+        if (!open) {
+            return null;
+        }
+        Transfer t = free;
+        if (t != null) {
+            free = t.nextFree;
+            t.nextFree = null;
+        } else {
+            t = new Transfer(this);
+        }
+        t.fire(Transfer.Event.ACQUIRE, Transfer.ANY);
+        t.prevLive = liveTail;
+        t.nextLive = null;
+        if (liveTail == null) {
+            liveHead = t;
+        } else {
+            liveTail.nextLive = t;
+        }
+        liveTail = t;
+        live++;
+        return t;
+    }
+
+    /** A transfer reached FREE: off the live list, and into the pool while the pipe is open. */
+    synchronized void recycle(Transfer t) {
+        if (t.prevLive == null) {
+            liveHead = t.nextLive;
+        } else {
+            t.prevLive.nextLive = t.nextLive;
+        }
+        if (t.nextLive == null) {
+            liveTail = t.prevLive;
+        } else {
+            t.nextLive.prevLive = t.prevLive;
+        }
+        t.prevLive = null;
+        t.nextLive = null;
+        live--;
+        if (open) {
+            t.nextFree = free;
+            free = t;
+        } else if (live == 0) {
+            engine.pipes.remove(this);
+        }
+    }
+
+    /** Transfers taken from this pipe's pool and not back yet. */
+    synchronized int liveCount() {
+        return live;
+    }
+
+    /**
+     * The live transfers, newest first, each with the generation it had: what a cancellation of the whole
+     * pipe works through (as the kernel's {@code usb_kill_anchored_urbs} does, newest first, so a later
+     * transfer cannot start in a gap an earlier one left).
+     */
+    synchronized Snapshot newestFirst() {
+        Snapshot s = new Snapshot(live);
+        for (Transfer t = liveTail; t != null; t = t.prevLive) {
+            s.add(t);
+        }
+        return s;
+    }
+
+    /** Live transfers and their generations at one moment. */
+    static final class Snapshot {
+        final Transfer[] transfers;
+        final int[] generations;
+        int size;
+
+        Snapshot(int capacity) {
+            transfers = new Transfer[capacity];
+            generations = new int[capacity];
+        }
+
+        void add(Transfer t) {
+            transfers[size] = t;
+            generations[size] = t.generation();
+            size++;
+        }
+    }
+
+    /** Whether every live transfer has settled (complete with its callback run, or never submitted). */
+    synchronized boolean isQuiescent() {
+        for (Transfer t = liveHead; t != null; t = t.nextLive) {
+            if (!t.isSettled(t.generation())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Marks the pipe closing: new transfers fail from now on (§1.10); {@code false} if it already was. */
+    synchronized boolean markClosing() {
+        boolean was = open;
+        open = false;
+        free = null;
+        if (live == 0) {
+            engine.pipes.remove(this);
+        }
+        return was;
+    }
+
+    /** A transfer of this closing pipe settled: wake whoever waits for the pipe, and tell the device. */
+    void transferSettled() {
+        synchronized (this) {
+            notifyAll();
+        }
+        device.pipeSettled();
+    }
+
+    /** The backend finished a transfer: a STALL halts the pipe; a SET_INTERFACE that went through is noted. */
+    void backendCompleted(BackendTransfer t) {
+        if (t.status() == PacketStatus.STALL) {
+            halted = true;
+        } else if (t.status() == PacketStatus.OK && t.type() == TransferType.CONTROL) {
+            byte[] s = t.setup();
+            if (s[0] == Usb100.USB_REQUEST_FOR_INTERFACE && s[1] == Usb100.USB_REQUEST_SET_INTERFACE) {
+                device.alternateSettingChanged(s[4] & 0xFF, (s[2] & 0xFF) | (s[3] & 0xFF) << 8);
+            }
+        }
+    }
+
+    // ---- isochronous scheduling ---------------------------------------------------------------------
+
+    /**
+     * Chooses the start frame of an isochronous transfer under a personality's rule and advances the
+     * pipe's stream past it.
+     *
+     * @param policy the personality's rule
+     * @param now the current frame
+     * @param lead the configured minimum lead in frames (CE EHCI's MIN_ADVANCED_FRAME = 6)
+     * @param asap the stack chooses the start
+     * @param continueOnly with ASAP: fail unless the transfer can follow the stream without a gap
+     * @param startingFrame the caller's 32-bit start frame (ignored with ASAP)
+     * @param entries number of packets (service intervals)
+     * @return the start frame, or one of {@link StartFramePolicy#CANNOT_MEET},
+     *     {@link StartFramePolicy#OUT_OF_WINDOW}, {@link StartFramePolicy#CANNOT_CONTINUE}
+     */
+    public synchronized long schedule(
+            StartFramePolicy policy,
+            long now,
+            int lead,
+            boolean asap,
+            boolean continueOnly,
+            int startingFrame,
+            int entries) {
+        long start = policy.start(nextFrame, streaming, now, lead, asap, continueOnly, startingFrame);
+        if (start < 0) {
+            return start;
+        }
+        streaming = true;
+        nextFrame = Math.max(nextFrame, start + framesUsed(entries));
+        return start;
+    }
+
+    /** Whole frames that {@code entries} service intervals occupy (CE EHCI accounts {@code ceil(n/8)} at high speed). */
+    public long framesUsed(int entries) {
+        int perFrame = device.speed().intervalsPerFrame();
+        long intervals = (long) entries * period;
+        return (intervals + perFrame - 1) / perFrame;
+    }
+
+    @Override
+    public String toString() {
+        return "pipe[" + device.location() + " ep 0x" + Integer.toHexString(address()) + "]";
+    }
+}

@@ -1,0 +1,87 @@
+package io.github.usbd4j.internal.engine;
+
+/**
+ * Where closed handles wait before they are handed out again: a first-in first-out queue that gives back its
+ * oldest handle only while more than {@link #capacity()} others wait behind it. A handle closed now is
+ * therefore not reused before {@code capacity} later handles have been closed, so a stale reference to it
+ * (a driver that closes twice, or keeps using a closed handle) finds a closed handle for at least that long;
+ * and a steady stream, once the queue is full, reuses its handles and allocates none.
+ *
+ * <p>Java cannot tell whether a stale reference still exists, so this is the one residual limit: after
+ * {@code capacity} further closes, the same object may carry a newer transfer, and a call through the stale
+ * reference reaches that transfer (as in CE, where "the memory may be recycled", usb-iso-apis.md §1.7).
+ * Memory: up to {@code capacity + 1} handles and one array slot each, allocated as closes accumulate.
+ *
+ * @param <T> the handle type
+ */
+public final class HandleQuarantine<T> {
+    private final int capacity;
+    private Object[] ring;
+    private int head;
+    private int size;
+
+    /**
+     * @param capacity how many closes a closed handle waits out; at least 1
+     */
+    public HandleQuarantine(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("quarantine of " + capacity);
+        }
+        this.capacity = capacity;
+        this.ring = new Object[Math.min(16, capacity + 1)];
+    }
+
+    /** How many later closes a closed handle waits out before it may be reused. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * The oldest closed handle, if it has waited out its quarantine.
+     *
+     * @return the handle to reuse, or {@code null}: make a new one
+     */
+    @SuppressWarnings("unchecked") // only T goes in
+    public synchronized T take() {
+        if (size <= capacity) {
+            return null;
+        }
+        T h = (T) ring[head];
+        ring[head] = null;
+        head = (head + 1) % ring.length;
+        size--;
+        return h;
+    }
+
+    /**
+     * Puts a closed handle at the back of the queue.
+     *
+     * @param handle the handle
+     */
+    public synchronized void retire(T handle) {
+        if (size == ring.length && ring.length < capacity + 1) {
+            Object[] bigger = new Object[Math.min(ring.length * 2, capacity + 1)];
+            for (int i = 0; i < size; i++) {
+                bigger[i] = ring[(head + i) % ring.length];
+            }
+            ring = bigger;
+            head = 0;
+        }
+        if (size == ring.length) { // full at capacity + 1: nobody took the oldest; let it go
+            head = (head + 1) % ring.length;
+            size--;
+        }
+        ring[(head + size) % ring.length] = handle;
+        size++;
+    }
+
+    /** Handles waiting now. */
+    public synchronized int size() {
+        return size;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "HandleQuarantine[" + size + "/" + capacity + "]";
+    }
+}

@@ -1,0 +1,386 @@
+package io.github.usbd4j.host;
+
+import static io.github.usbd4j.ce.UsbTypes.*;
+import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.ce.TransferNotifyRoutine;
+import io.github.usbd4j.ce.UsbFuncs;
+import io.github.usbd4j.ce.UsbPipe;
+import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.contract.ForwardingBackend;
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BackendTransfer;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.win32.Win32;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The transfer lifecycle races of a CE port (usb-iso-apis.md §1.5, §1.7): closing a sibling transfer from a
+ * callback, an unplug while callbacks resubmit into a vanished device, and a second close of a closed
+ * handle. Each used to hang, stall or alias a live transfer.
+ */
+class TransferLifecycleTest {
+
+    private static final Duration DEADLOCK = Duration.ofSeconds(30);
+
+    private static int[] lengths(int frames, int length) {
+        int[] l = new int[frames];
+        Arrays.fill(l, length);
+        return l;
+    }
+
+    private static UsbTransfer isoIn(UsbFuncs f, UsbPipe in, TransferNotifyRoutine cb, int frames) {
+        return f.issueIsochTransfer(
+                in,
+                cb,
+                null,
+                USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_SHORT_TRANSFER_OK,
+                0,
+                frames,
+                lengths(frames, 512),
+                ByteBuffer.allocate(frames * 512),
+                0);
+    }
+
+    // ---- a sibling closed from a callback (CE closes wait for fComplete, not for the callback) ----------
+
+    /**
+     * A driver with A and B pending on one pipe closes B from A's callback (a stream stopped from its
+     * completion routine). B's callback is queued behind A's, so CloseTransfer must not wait for it: it
+     * returns TRUE once B is complete (§1.7), and B's callback still runs, once, after A's.
+     */
+    @Test
+    void closingASiblingFromACallback_returnsTrueAtOnce_andTheSiblingsCallbackRunsOnce_virtualClock_1_7()
+            throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed())) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                AtomicReference<UsbTransfer> b = new AtomicReference<>();
+                AtomicInteger aCalls = new AtomicInteger();
+                AtomicInteger bCalls = new AtomicInteger();
+                AtomicReference<Boolean> closedB = new AtomicReference<>();
+                AtomicLong framesInClose = new AtomicLong(-1);
+                AtomicInteger bCallsWhenClosed = new AtomicInteger(-1);
+                UsbTransfer a = isoIn(
+                        h.f,
+                        in,
+                        p -> {
+                            aCalls.incrementAndGet();
+                            long before = h.sim.currentFrame();
+                            closedB.set(h.f.closeTransfer(b.get()));
+                            framesInClose.set(h.sim.currentFrame() - before);
+                            bCallsWhenClosed.set(bCalls.get());
+                            return 0;
+                        },
+                        8);
+                b.set(isoIn(h.f, in, p -> bCalls.incrementAndGet(), 8));
+                h.sim.advanceFrames(40);
+
+                assertThat(aCalls).hasValue(1);
+                assertThat(closedB.get())
+                        .as("CloseTransfer(B) from A's callback")
+                        .isTrue();
+                assertThat(framesInClose.get())
+                        .as("bus frames CloseTransfer(B) took (CE's bound: 1000)")
+                        .isBetween(0L, 999L);
+                assertThat(bCallsWhenClosed)
+                        .as("B's callback had not run when the close returned")
+                        .hasValue(0);
+                assertThat(bCalls).as("B's callback ran exactly once").hasValue(1);
+                assertThat(h.f.closeTransfer(a)).isTrue();
+            }
+        });
+    }
+
+    /** The same on the real-time clock, where callbacks run on the callback executor. */
+    @Test
+    void closingASiblingFromACallback_returnsTrueWithinCesBound_andTheSiblingsCallbackRunsOnce_realTimeClock_1_7()
+            throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.realTime(LoopbackDevice.fullSpeed(), backend -> backend)) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                AtomicReference<UsbTransfer> b = new AtomicReference<>();
+                AtomicInteger bCalls = new AtomicInteger();
+                AtomicReference<Boolean> closedB = new AtomicReference<>();
+                AtomicLong closeNanos = new AtomicLong(-1);
+                UsbTransfer a = isoIn(
+                        h.f,
+                        in,
+                        p -> {
+                            long t0 = System.nanoTime();
+                            closedB.set(h.f.closeTransfer(b.get()));
+                            closeNanos.set(System.nanoTime() - t0);
+                            return 0;
+                        },
+                        8);
+                b.set(isoIn(h.f, in, p -> bCalls.incrementAndGet(), 64));
+                org.awaitility.Awaitility.await()
+                        .atMost(Duration.ofSeconds(20))
+                        .until(() -> closedB.get() != null && bCalls.get() == 1);
+                Thread.sleep(50); // a second callback would come now
+                assertThat(closedB.get()).isTrue();
+                assertThat(closeNanos.get() / 1_000_000)
+                        .as("ms CloseTransfer(B) took (CE's bound: 1000 x 1 ms)")
+                        .isLessThan(1500);
+                assertThat(bCalls).hasValue(1);
+                assertThat(h.f.closeTransfer(a)).isTrue();
+            }
+        });
+    }
+
+    // ---- an unplug while callbacks resubmit into the vanished device -------------------------------
+
+    /** A CE stream that resubmits from every callback, whatever the outcome (a naive driver). */
+    private static final class Resubmitter {
+        final CeRig h;
+        final UsbPipe pipe;
+        final AtomicInteger failedResubmits = new AtomicInteger();
+        final AtomicInteger callbacksAfterCloseDevice = new AtomicInteger();
+        final UsbTransfer[] slots = new UsbTransfer[4];
+
+        Resubmitter(CeRig h, UsbPipe pipe) {
+            this.h = h;
+            this.pipe = pipe;
+            for (int i = 0; i < slots.length; i++) {
+                issue(i);
+            }
+        }
+
+        private void issue(int i) {
+            UsbTransfer t = isoIn(h.f, pipe, p -> done((Integer) p), 8, i);
+            synchronized (this) {
+                slots[i] = t;
+            }
+            if (t == null) {
+                failedResubmits.incrementAndGet();
+            }
+        }
+
+        private int done(int i) {
+            if (h.closeDeviceCount() > 0) {
+                callbacksAfterCloseDevice.incrementAndGet();
+            }
+            UsbTransfer finished;
+            synchronized (this) {
+                finished = slots[i];
+            }
+            issue(i); // the next one first, then close the finished one, as many drivers do
+            if (finished != null) {
+                h.f.closeTransfer(finished);
+            }
+            return 0;
+        }
+    }
+
+    private static UsbTransfer isoIn(UsbFuncs f, UsbPipe in, TransferNotifyRoutine cb, int frames, int slot) {
+        return f.issueIsochTransfer(
+                in,
+                cb,
+                slot,
+                USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_SHORT_TRANSFER_OK,
+                0,
+                frames,
+                lengths(frames, 512),
+                ByteBuffer.allocate(frames * 512),
+                0);
+    }
+
+    /** Unplug mid-stream on the virtual clock: USB_CLOSE_DEVICE follows within 100 ms of bus time (§1.5). */
+    @Test
+    void unplugWhileCallbacksResubmit_deliversCloseDeviceWithin100msOfBusTime_virtualClock_1_5() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed())) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                Resubmitter r = new Resubmitter(h, in);
+                h.sim.advanceFrames(100);
+                long unplugged = h.sim.currentFrame();
+                h.sim.detach(h.plugged);
+                for (int i = 0; i < 1000 && h.closeDeviceCount() == 0; i++) {
+                    h.sim.advanceFrames(1);
+                }
+                assertThat(h.closeDeviceCount()).isEqualTo(1);
+                assertThat(h.closeDeviceFrame - unplugged)
+                        .as("bus frames from unplug to USB_CLOSE_DEVICE")
+                        .isLessThanOrEqualTo(100);
+                assertThat(r.failedResubmits.get()).as("resubmits that failed").isPositive();
+                assertThat(r.callbacksAfterCloseDevice).hasValue(0);
+            }
+        });
+    }
+
+    /**
+     * The same on the real-time clock, with a backend whose refusal of a submission to a vanished device
+     * takes a while (as an ioctl on a dying device can) and that reports the departure a little late, so
+     * that the runtime's detach meets the failing resubmits half-way. USB_CLOSE_DEVICE must still follow
+     * within a second.
+     */
+    @Test
+    void unplugWhileCallbacksResubmit_deliversCloseDeviceWithinASecond_realTimeClock_1_5() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.realTime(LoopbackDevice.fullSpeed(), SlowRefusals::new)) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                Resubmitter r = new Resubmitter(h, in);
+                Thread.sleep(200);
+                long t0 = System.nanoTime();
+                h.sim.detach(h.plugged);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(25)).until(() -> h.closeDeviceCount() > 0);
+                assertThat((h.closeDeviceNanos - t0) / 1_000_000)
+                        .as("ms from unplug to USB_CLOSE_DEVICE")
+                        .isLessThan(1000);
+                assertThat(r.failedResubmits.get()).as("resubmits that failed").isPositive();
+                Thread.sleep(100);
+                assertThat(r.callbacksAfterCloseDevice).hasValue(0);
+            }
+        });
+    }
+
+    /** Refuses a submission to a vanished device after 300 ms, and reports departures 50 ms late. */
+    private static final class SlowRefusals extends ForwardingBackend {
+        SlowRefusals(io.github.usbd4j.host.spi.HostController inner) {
+            super(inner);
+        }
+
+        @Override
+        protected void submitRefused(BackendTransfer transfer, BackendException refusal) {
+            if (refusal.status() == PacketStatus.DEVICE_GONE) {
+                sleep(300);
+            }
+        }
+
+        @Override
+        protected void beforeDetached(io.github.usbd4j.host.spi.BackendDevice device) {
+            sleep(50);
+        }
+
+        private static void sleep(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- a second close of a closed handle ----------------------------------------------------------
+
+    private static UsbTransfer bulkIn(UsbFuncs f, UsbPipe in, TransferNotifyRoutine cb) {
+        return f.issueBulkTransfer(in, cb, null, USB_IN_TRANSFER | USB_NO_WAIT, 64, ByteBuffer.allocate(64), 0);
+    }
+
+    private static void assertInvalidHandle(boolean result) {
+        assertThat(result).isFalse();
+        assertThat(Win32.errorName(Win32.getLastError())).isEqualTo(Win32.errorName(ERROR_INVALID_HANDLE));
+    }
+
+    /**
+     * A buggy driver closes a handle twice. The second close, and every other call with the stale handle,
+     * answers FALSE with ERROR_INVALID_HANDLE (§1.7 rule c) and leaves the pipe's live transfer alone, also
+     * after 10,000 further transfers on that pipe.
+     */
+    @Test
+    void secondCloseOfAClosedHandle_isInvalidHandle_andLeavesLiveTransfersAlone_alsoAfter10000Transfers_1_7()
+            throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed())) {
+                UsbPipe in = h.open(1, 0, 0x82); // bulk IN: NAKs while the device has nothing, so it stays pending
+                AtomicInteger c1 = new AtomicInteger();
+                AtomicInteger c2 = new AtomicInteger();
+                UsbTransfer t1 = bulkIn(h.f, in, p -> c1.incrementAndGet());
+                h.sim.advanceFrames(2);
+                assertThat(h.f.closeTransfer(t1)).isTrue();
+                h.sim.advanceFrames(2);
+                assertThat(c1).hasValue(1);
+
+                UsbTransfer t2 = bulkIn(h.f, in, p -> c2.incrementAndGet());
+                h.sim.advanceFrames(2);
+                assertStale(h, t1);
+                h.sim.advanceFrames(2);
+                assertThat(h.f.isTransferComplete(t2))
+                        .as("the live transfer is still pending")
+                        .isFalse();
+                assertThat(c2).hasValue(0);
+
+                for (int i = 0; i < 10_000; i++) {
+                    UsbTransfer t = bulkIn(h.f, in, null);
+                    assertThat(t).isNotNull();
+                    if (i % 2 == 0) {
+                        h.sim.advanceFrames(1);
+                    }
+                    assertThat(h.f.closeTransfer(t)).isTrue();
+                }
+                assertStale(h, t1);
+                h.sim.advanceFrames(2);
+                assertThat(h.f.isTransferComplete(t2)).isFalse();
+                assertThat(c2).hasValue(0);
+                assertThat(c1).hasValue(1);
+
+                assertThat(h.f.closeTransfer(t2)).isTrue();
+                h.sim.advanceFrames(2);
+                assertThat(c2).hasValue(1);
+                assertStale(h, t2);
+            }
+        });
+    }
+
+    private static void assertStale(CeRig h, UsbTransfer t) {
+        assertInvalidHandle(h.f.closeTransfer(t));
+        assertInvalidHandle(h.f.abortTransfer(t, 0));
+        assertInvalidHandle(h.f.isTransferComplete(t));
+        assertInvalidHandle(h.f.getTransferStatus(t, new int[1], new int[1]));
+        assertInvalidHandle(h.f.getIsochResults(t, 1, new int[1], new int[1]));
+        t.close(); // UsbTransfer.close() of a closed handle: no effect
+        t.abort();
+    }
+
+    // ---- newest first ---------------------------------------------------------------------------------
+
+    /**
+     * Three pending transfers on one pipe: abort-pipe, close-pipe and detach cancel them newest first, as
+     * the kernel's usb_kill_anchored_urbs does, so a later transfer cannot start in a gap an earlier one left.
+     */
+    @Test
+    void abortPipe_closePipe_andDetach_cancelNewestFirst_1_5_1_10() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            for (String how : new String[] {"abortPipe", "closePipe", "detach"}) {
+                CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed());
+                java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+                h.f.registerNotificationRoutine(
+                        h.device,
+                        (param, code, i1, i2, i3, i4) -> {
+                            order.add("close device");
+                            return true;
+                        },
+                        null);
+                UsbPipe in = h.open(1, 0, 0x82);
+                for (String name : new String[] {"a", "b", "c"}) {
+                    assertThat(h.f.issueBulkTransfer(
+                                    in,
+                                    p -> order.add((String) p) ? 0 : 1,
+                                    name,
+                                    USB_IN_TRANSFER,
+                                    64,
+                                    ByteBuffer.allocate(64),
+                                    0))
+                            .isNotNull();
+                }
+                h.sim.advanceFrames(3);
+                switch (how) {
+                    case "abortPipe" ->
+                        assertThat(h.f.abortPipeTransfers(in, 0)).isTrue();
+                    case "closePipe" -> assertThat(h.f.closePipe(in)).isTrue();
+                    default -> h.usbd.close();
+                }
+                assertThat(order).as(how).startsWith("c", "b", "a").hasSize(how.equals("detach") ? 4 : 3);
+                h.close();
+            }
+        });
+    }
+}
