@@ -19,7 +19,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A WDM caller's transfers, captured: the comment gives the packets' USBD_STATUS its caller saw, not CE's codes. */
+/**
+ * A WDM caller's transfers, captured: the comment gives the packets' USBD_STATUS its caller saw, not CE's codes,
+ * and the flags what it asked for; the engine's own requests are captured too, without a caller's status.
+ */
 class DesktopCaptureTest {
     @TempDir
     Path dir;
@@ -52,11 +55,31 @@ class DesktopCaptureTest {
             harness.runFrames(15);
         }
         int bad = 8 - urb.startFrame;
-        List<UsbmonRecord> in = CaptureReader.read(file).stream()
+        List<UsbmonRecord> records = CaptureReader.read(file);
+        List<UsbmonRecord> in = records.stream()
                 .filter(r -> r.type() == Usbmon.COMPLETE && r.xferType() == Usbmon.XFER_ISOCHRONOUS)
                 .toList();
         assertThat(in).hasSize(1);
         assertThat(in.get(0).comment()).isEqualTo("USBD_STATUS: packets " + bad + "=USBD_STATUS_CRC");
         assertThat(in.get(0).iso().get(bad).status()).isEqualTo(Usbmon.EILSEQ);
+        // what the WDM caller asked for: ASAP; a short packet is no error to it
+        assertThat(in.get(0).transferFlags() & Usbmon.URB_ISO_ASAP).isNotZero();
+        assertThat(in.get(0).transferFlags() & Usbmon.URB_SHORT_NOT_OK).isZero();
+
+        // selectInterface's SET_INTERFACE is the engine's own request: captured, with no caller's status
+        UsbmonRecord setInterface = records.stream()
+                .filter(r -> r.type() == Usbmon.SUBMIT
+                        && r.xferType() == Usbmon.XFER_CONTROL
+                        && r.setup() != null
+                        && r.setup()[1] == 0x0B)
+                .findFirst()
+                .orElseThrow();
+        assertThat(setInterface.setup()).startsWith((byte) 0x01, (byte) 0x0B, (byte) 1, (byte) 0, (byte) 0);
+        UsbmonRecord done = records.stream()
+                .filter(r -> r.type() == Usbmon.COMPLETE && r.urbId() == setInterface.urbId())
+                .findFirst()
+                .orElseThrow();
+        assertThat(done.status()).isZero();
+        assertThat(done.comment()).isNull();
     }
 }
