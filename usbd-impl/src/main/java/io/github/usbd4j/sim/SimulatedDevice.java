@@ -502,7 +502,10 @@ public final class SimulatedDevice implements BackendDevice {
             } else {
                 int produced = receive(ep, t, st.nextOffset, length, frame, microframe);
                 actual = Math.min(Math.max(produced, 0), length);
-                status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
+                status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : replayed(ep);
+                if (!carriesData(status) && status != PacketStatus.OK) {
+                    actual = 0;
+                }
             }
         } else {
             if (fault == null && ep.handler != null) {
@@ -521,6 +524,12 @@ public final class SimulatedDevice implements BackendDevice {
             record(frame, microframe, address, s);
         }
         return s;
+    }
+
+    /** The status the handler gives the IN packet it just answered ({@link EndpointHandler#inStatus()}). */
+    private static PacketStatus replayed(EndpointState ep) {
+        PacketStatus s = ep.handler == null ? PacketStatus.OK : ep.handler.inStatus();
+        return s == null ? PacketStatus.OK : s;
     }
 
     /** Whether an IN packet reported with this status still delivered its bytes (see FaultPlan). */
@@ -577,6 +586,14 @@ public final class SimulatedDevice implements BackendDevice {
                     int produced = receive(ep, t, offset, chunk, frame, microframe);
                     if (produced == EndpointHandler.NAK) {
                         return;
+                    }
+                    PacketStatus replayed = replayed(ep);
+                    if (replayed != PacketStatus.OK) {
+                        status = replayed;
+                        if (carriesData(replayed)) {
+                            st.total += Math.min(Math.max(produced, 0), chunk);
+                        }
+                        break;
                     }
                     st.total += Math.min(produced, chunk);
                     if (produced > chunk) {

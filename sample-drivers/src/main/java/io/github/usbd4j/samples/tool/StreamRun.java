@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.libusb.LibusbUnavailableException;
 import io.github.usbd4j.samples.io.AtomicFile;
@@ -58,6 +59,20 @@ final class StreamRun implements AutoCloseable {
                         + " (default: ${DEFAULT-VALUE}).")
         double waitSeconds;
 
+        @Option(
+                names = "--capture",
+                paramLabel = "FILE.pcapng",
+                description = "Also capture every transfer into a pcapng file in the Linux usbmon format, for"
+                        + " Wireshark (written as it goes; valid after Ctrl-C, SIGTERM or even SIGKILL).")
+        Path capture;
+
+        @Option(
+                names = "--capture-snaplen",
+                paramLabel = "BYTES",
+                description = "With --capture: data bytes kept per record, 0 for headers and packet descriptors only"
+                        + " (default: all, up to 512 KiB).")
+        Integer captureSnapLength;
+
         /** Checks the options before anything is touched. */
         void validate(CommandLine cl) {
             if (maxErrors < 0) {
@@ -66,6 +81,43 @@ final class StreamRun implements AutoCloseable {
             checkWait(cl, waitSeconds);
             if (plot != null) {
                 Files2.checkOutputFile(cl, "--plot", plot);
+            }
+            if (captureSnapLength != null && capture == null) {
+                throw new ParameterException(cl, "--capture-snaplen goes with --capture FILE.pcapng");
+            }
+            if (captureSnapLength != null
+                    && (captureSnapLength < 0 || captureSnapLength > CaptureTap.MAX_SNAP_LENGTH)) {
+                throw new ParameterException(
+                        cl,
+                        "--capture-snaplen must be 0.." + CaptureTap.MAX_SNAP_LENGTH + ", was " + captureSnapLength);
+            }
+            if (capture != null) {
+                Files2.checkOutputFile(cl, "--capture", capture);
+                if (plot != null
+                        && capture.toAbsolutePath()
+                                .normalize()
+                                .equals(plot.toAbsolutePath().normalize())) {
+                    throw new ParameterException(cl, "--capture and --plot name the same file: " + capture);
+                }
+            }
+        }
+
+        /**
+         * Opens the capture {@code --capture} asks for (the file is written as the run goes, so that it is
+         * valid when a signal ends the process), or {@code null}; the runtime given it closes it.
+         */
+        CaptureTap openCapture() {
+            if (capture == null) {
+                return null;
+            }
+            try {
+                return CaptureTap.toFile(
+                        capture,
+                        CaptureTap.DEFAULT_MAX_BYTES,
+                        captureSnapLength == null ? CaptureTap.MAX_SNAP_LENGTH : captureSnapLength);
+            } catch (IOException e) {
+                throw new ToolException(
+                        ExitCode.IO_ERROR, "--capture: cannot write " + capture + ": " + Files2.reason(e), e);
             }
         }
     }
@@ -81,6 +133,8 @@ final class StreamRun implements AutoCloseable {
     private final Options options;
     private final Interruption.Run interruption = Interruption.begin();
     private ToolBus bus;
+    private boolean busClosed;
+    private CaptureTap captureTap;
     private FramePlot framePlot;
     private String cutShort;
     private long startNanos = System.nanoTime();
@@ -130,7 +184,8 @@ final class StreamRun implements AutoCloseable {
         startNanos = System.nanoTime();
         if (target.model() != null) {
             d.speed(target.model().speed());
-            SimBus sim = new SimBus(target.model().speed(), seed);
+            captureTap = options.openCapture();
+            SimBus sim = new SimBus(target.model().speed(), seed, captureTap);
             bus = sim;
             sim.register(driverId, settings, d);
             if (faults == null) {
@@ -141,8 +196,10 @@ final class StreamRun implements AutoCloseable {
         } else {
             LibusbBus real;
             try {
-                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d);
+                captureTap = options.openCapture();
+                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d, captureTap);
             } catch (LibusbUnavailableException e) {
+                closeCaptureQuietly();
                 throw new ToolException(ExitCode.NO_DEVICE, "USB is not available here: " + e.getMessage(), e);
             }
             bus = real;
@@ -244,7 +301,9 @@ final class StreamRun implements AutoCloseable {
     }
 
     /**
-     * Prints the per-frame summary, writes the plot and prints the result line.
+     * Prints the per-frame summary, writes the plot and prints the result line. With {@code --capture} the
+     * bus is closed first, so that the capture is complete (the runtime writes its last records as it closes)
+     * and what the capture line says is final.
      *
      * @return the exit code
      */
@@ -254,6 +313,24 @@ final class StreamRun implements AutoCloseable {
         }
         printSummary(out, d);
         printCallbackFailures(out, bus.usbd());
+        if (captureTap != null) {
+            closeBus();
+            if (captureTap.failed()) {
+                tally.io("writing the capture " + options.capture + " failed (see the log); it holds the "
+                        + captureTap.records() + " records written before");
+            } else {
+                out.printf(
+                        Locale.ROOT,
+                        "capture: %d usbmon records, %d bytes, written to %s (pcapng, link type 220, for"
+                                + " Wireshark)%s%n",
+                        captureTap.records(),
+                        captureTap.bytes(),
+                        options.capture,
+                        captureTap.droppedRecords() > 0
+                                ? "; " + captureTap.droppedRecords() + " more left out at the size cap"
+                                : "");
+            }
+        }
         if (framePlot != null) {
             try {
                 framePlot.write(options.plot);
@@ -296,15 +373,36 @@ final class StreamRun implements AutoCloseable {
         out.flush();
     }
 
-    /** Stops the bus, then lets a waiting signal handler go. */
+    /** Stops the bus (once), then lets a waiting signal handler go. */
     @Override
     public void close() {
         try {
             if (bus != null) {
-                bus.close();
+                closeBus();
+            } else {
+                closeCaptureQuietly();
             }
         } finally {
             interruption.close();
+        }
+    }
+
+    /** Closes the bus and with it the runtime and its capture, if not done yet. */
+    private void closeBus() {
+        if (!busClosed) {
+            busClosed = true;
+            bus.close();
+        }
+    }
+
+    /** A capture opened for a bus that was never built: closed here, as no runtime owns it. */
+    private void closeCaptureQuietly() {
+        if (captureTap != null && bus == null) {
+            try {
+                captureTap.close();
+            } catch (IOException e) {
+                // nothing was captured: no transfer ran
+            }
         }
     }
 
