@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -101,25 +102,6 @@ final class StreamRun implements AutoCloseable {
                 }
             }
         }
-
-        /**
-         * Opens the capture {@code --capture} asks for (the file is written as the run goes, so that it is
-         * valid when a signal ends the process), or {@code null}; the runtime given it closes it.
-         */
-        CaptureTap openCapture() {
-            if (capture == null) {
-                return null;
-            }
-            try {
-                return CaptureTap.toFile(
-                        capture,
-                        CaptureTap.DEFAULT_MAX_BYTES,
-                        captureSnapLength == null ? CaptureTap.MAX_SNAP_LENGTH : captureSnapLength);
-            } catch (IOException e) {
-                throw new ToolException(
-                        ExitCode.IO_ERROR, "--capture: cannot write " + capture + ": " + Files2.reason(e), e);
-            }
-        }
     }
 
     /** Checks a {@code --wait} value. */
@@ -135,6 +117,9 @@ final class StreamRun implements AutoCloseable {
     private ToolBus bus;
     private boolean busClosed;
     private CaptureTap captureTap;
+    /** The capture's temporary file until the device is taken, then {@code null} (it is in place). */
+    private Path captureTemp;
+
     private FramePlot framePlot;
     private String cutShort;
     private long startNanos = System.nanoTime();
@@ -184,7 +169,7 @@ final class StreamRun implements AutoCloseable {
         startNanos = System.nanoTime();
         if (target.model() != null) {
             d.speed(target.model().speed());
-            captureTap = options.openCapture();
+            captureTap = openCapture();
             SimBus sim = new SimBus(target.model().speed(), seed, captureTap);
             bus = sim;
             sim.register(driverId, settings, d);
@@ -196,7 +181,7 @@ final class StreamRun implements AutoCloseable {
         } else {
             LibusbBus real;
             try {
-                captureTap = options.openCapture();
+                captureTap = openCapture();
                 real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d, captureTap);
             } catch (LibusbUnavailableException e) {
                 closeCaptureQuietly();
@@ -235,7 +220,62 @@ final class StreamRun implements AutoCloseable {
             throw new ToolException(
                     ExitCode.IO_ERROR, target.title() + ": " + d.refusal().orElse("the driver refused it"));
         }
+        placeCapture();
         return true;
+    }
+
+    /**
+     * Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. It is
+     * written as the run goes (so that it is valid when a signal, even SIGKILL, ends the process), first to
+     * a temporary file that replaces the target once the device is taken: a run that finds no device, or
+     * one it cannot use, leaves the target as it was.
+     */
+    private CaptureTap openCapture() {
+        if (options.capture == null) {
+            return null;
+        }
+        try {
+            captureTemp = AtomicFile.createTemporary(options.capture);
+            return CaptureTap.toFile(
+                    captureTemp,
+                    CaptureTap.DEFAULT_MAX_BYTES,
+                    options.captureSnapLength == null ? CaptureTap.MAX_SNAP_LENGTH : options.captureSnapLength);
+        } catch (IOException e) {
+            deleteCaptureTemp();
+            throw new ToolException(
+                    ExitCode.IO_ERROR, "--capture: cannot write " + options.capture + ": " + Files2.reason(e), e);
+        }
+    }
+
+    /** Moves the capture, still being written, into place (a rename: the open file goes on growing there). */
+    private void placeCapture() {
+        if (captureTemp == null) {
+            return;
+        }
+        try {
+            Files.move(
+                    captureTemp,
+                    options.capture.toAbsolutePath(),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+            captureTemp = null;
+        } catch (IOException e) {
+            throw new ToolException(
+                    ExitCode.IO_ERROR,
+                    "--capture: cannot put " + options.capture + " in place: " + Files2.reason(e),
+                    e);
+        }
+    }
+
+    private void deleteCaptureTemp() {
+        if (captureTemp != null) {
+            try {
+                Files.deleteIfExists(captureTemp);
+            } catch (IOException e) {
+                // a stray temporary file, named as such; nothing to report over the failure at hand
+            }
+            captureTemp = null;
+        }
     }
 
     private static String notTaken(Target target, LibusbBus real, long waitFrames) {
@@ -383,6 +423,7 @@ final class StreamRun implements AutoCloseable {
                 closeCaptureQuietly();
             }
         } finally {
+            deleteCaptureTemp(); // the device was never taken: the target is as it was
             interruption.close();
         }
     }

@@ -140,6 +140,132 @@ class CaptureReplayToolTest {
         assertThat(missing.err()).contains("no such file");
     }
 
+    @Test
+    void everyStreamingCommand_capturesWhatItStreamed() throws Exception {
+        Path wav = dir.resolve("tone.wav");
+        new io.github.usbd4j.samples.audio.WavFile(48_000, 2, 16, new byte[48 * 4 * 300]).write(wav);
+        List<List<String>> commands = List.of(
+                List.of("loopback-test", "--frames", "200"),
+                List.of("play", wav.toString()),
+                List.of(
+                        "camera",
+                        "--frames",
+                        "2",
+                        "--out",
+                        dir.resolve("frames").toString()),
+                List.of(
+                        "stream",
+                        "--device",
+                        "1209:0003",
+                        "--interface",
+                        "1",
+                        "--alt",
+                        "1",
+                        "--endpoint",
+                        "0x81",
+                        "--packets",
+                        "100"));
+        for (List<String> command : commands) {
+            Path capture = dir.resolve(command.get(0) + ".pcapng");
+            List<String> args = new java.util.ArrayList<>(command);
+            args.add("--capture");
+            args.add(capture.toString());
+            Run r = UsbdToolTest.run(args.toArray(String[]::new));
+            assertThat(r.exit()).as("%s: %s", command, r).isZero();
+            List<UsbmonRecord> records = CaptureReader.read(capture);
+            assertThat(r.out()).as("%s", command).contains("capture: " + records.size() + " usbmon records");
+            assertThat(records.stream().filter(x -> x.xferType() == Usbmon.XFER_ISOCHRONOUS))
+                    .as("%s: iso records", command)
+                    .hasSizeGreaterThanOrEqualTo(4);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+        }
+    }
+
+    @Test
+    void captureAndReplayOptions_areCheckedBeforeAnythingIsTouched() throws Exception {
+        Path capture = dir.resolve("keep.pcapng");
+        Files.writeString(capture, "the previous capture");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run(
+                        "demo", "--capture", dir.resolve("no/such/dir/x.pcapng").toString()),
+                2,
+                "--capture: no such directory");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("demo", "--capture-snaplen", "10"), 2, "--capture-snaplen goes with --capture");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("demo", "--capture", capture.toString(), "--capture-snaplen", "-1"),
+                2,
+                "--capture-snaplen must be");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run(
+                        "record", "--replay-device", "1.2", dir.resolve("x.wav").toString()),
+                2,
+                "go with --replay");
+        // --replay and replay are the simulator's: one line, exit 2, on libusb
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("--backend", "libusb", "record", "--replay", capture.toString(), "x.wav"),
+                2,
+                "--replay runs on the simulator");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("--backend", "libusb", "list", "--replay", capture.toString()),
+                2,
+                "--replay runs on the simulator");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("--backend", "libusb", "stream", "--replay", capture.toString(), "--endpoint", "0x81"),
+                2,
+                "--replay runs on the simulator");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("--backend", "libusb", "replay", capture.toString()), 2, "runs on the simulator only");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("serve-usbip", "--loop", "--seconds", "1"), 2, "--loop goes with --replay");
+        // a device the replayed one is not, named with --device: a usage error
+        Path mic = dir.resolve("mic.pcapng");
+        assertThat(UsbdToolTest.run(
+                                "record",
+                                "--seconds",
+                                "1",
+                                "--capture",
+                                mic.toString(),
+                                dir.resolve("m.wav").toString())
+                        .exit())
+                .isZero();
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run("record", "--replay", mic.toString(), "--device", "1209:0004", "x.wav"),
+                2,
+                "is not the device of");
+        UsbdToolTest.assertOneLineError(
+                UsbdToolTest.run(
+                        "camera", "--frames", "1", "--out", dir.resolve("f").toString(), "--replay", mic.toString()),
+                2,
+                "Unknown option");
+        assertThat(Files.readString(capture)).isEqualTo("the previous capture");
+        assertThat(dir.resolve("x.wav")).doesNotExist();
+    }
+
+    @Test
+    void noDeviceOnLibusb_leavesThePreviousCaptureAsItWas() throws Exception {
+        Path capture = dir.resolve("keep.pcapng");
+        Files.writeString(capture, "the previous capture");
+        Run r = UsbdToolTest.run(
+                "--backend",
+                "libusb",
+                "stream",
+                "--device",
+                "ffff:fffe",
+                "--wait",
+                "0.5",
+                "--capture",
+                capture.toString());
+        assertThat(r.exit()).as("%s", r).isEqualTo(3);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(Files.readString(capture)).isEqualTo("the previous capture");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).containsExactly("keep.pcapng");
+        }
+    }
+
     static List<UsbmonRecord> read(Path p) throws Exception {
         return CaptureReader.read(p);
     }
