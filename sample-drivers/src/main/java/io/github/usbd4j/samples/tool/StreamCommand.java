@@ -182,7 +182,7 @@ final class StreamCommand implements Callable<Integer> {
         // the device is checked against the spec before any file is opened
         GenericStreamDriver check = new GenericStreamDriver(what, null, null);
         Target target = replay.active()
-                ? replay.target(cl, device, check)
+                ? replay.target(cl, cl.getParseResult().hasMatchedOption("--device") ? device : null, check)
                 : Target.choose(cl, real, device, check, "device", u -> true);
         PrintWriter out = cl.getOut();
         try (InputStream src = !in && file != null ? Files.newInputStream(file) : null;

@@ -101,6 +101,24 @@ class CaptureReplayToolTest {
         assertThat(b.out()).contains("replay: every control request was answered");
         assertThat(Files.readAllBytes(replayed)).isEqualTo(Files.readAllBytes(live));
         assertThat(Files.size(live)).isGreaterThan(3 * 96_000L);
+        // stream takes the replayed device without --device (its default names a built-in one)
+        Path raw = dir.resolve("in.raw");
+        Run c = UsbdToolTest.run(
+                "stream",
+                "--replay",
+                capture.toString(),
+                "--interface",
+                "1",
+                "--alt",
+                "1",
+                "--endpoint",
+                "0x81",
+                "--packets",
+                "500",
+                "--file",
+                raw.toString());
+        assertThat(c.exit()).as("%s", c).isZero();
+        assertThat(Files.size(raw)).isEqualTo(500L * 96);
     }
 
     @Test
