@@ -29,7 +29,10 @@ import org.junit.jupiter.api.Test;
  * depend on no personality and no engine internals. Inside the runtime, the engine core
  * ({@code internal.engine}) knows no personality; the personalities' implementations ({@code internal.ce},
  * {@code internal.winusb}, {@code internal.wdm}) are peers over it and none references another; what WinUSB
- * and WDM share ({@code internal.desktop}) is neither's.
+ * and WDM share ({@code internal.desktop}) is neither's. The usbmon capture format ({@code capture}) depends
+ * on no personality, engine internal or backend (the simulator's replay model uses it, not the reverse); the
+ * capture writer ({@code internal.capture}) plugs into the engine's tap and knows no personality, and the
+ * engine does not know it.
  */
 class SourceLayeringTest {
 
@@ -37,12 +40,16 @@ class SourceLayeringTest {
 
     /** Package (or package prefix, ending in '.') → the project packages it must not reference. */
     private static final Map<String, Set<String>> FORBIDDEN = Map.ofEntries(
-            Map.entry("usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("descriptor", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry("usb", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry(
+                    "descriptor",
+                    Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry("win32", Set.of("ce", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             // USBD's model does not know the device manager, which loads drivers of every bus
-            Map.entry("ce", Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip")),
+            Map.entry(
+                    "ce",
+                    Set.of("ce.devmgr", "winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry("ce.devmgr", Set.of("winusb", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             // the device manager runs on the public API only: no engine internals, no backend
             Map.entry(
                     "internal.devmgr",
@@ -58,13 +65,15 @@ class SourceLayeringTest {
                             "sim",
                             "libusb",
                             "usbip")),
-            Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip")),
-            Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
+            Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip", "capture")),
+            Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip", "capture")),
             Map.entry("sim", Set.of("ce", "winusb", "wdm", "internal", "libusb", "usbip")),
-            Map.entry("libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip")),
+            Map.entry("libusb", Set.of("ce", "winusb", "wdm", "internal", "sim", "usbip", "capture")),
             Map.entry("usbip", Set.of("ce", "winusb", "wdm", "internal", "libusb")),
-            // the engine core knows no personality
+            // the capture format (reader, constants) is neutral: the CE-visible status comes in as text
+            Map.entry("capture", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip")),
+            // the engine core knows no personality, and not the capture that plugs into its tap
             Map.entry(
                     "internal.engine",
                     Set.of(
@@ -75,6 +84,7 @@ class SourceLayeringTest {
                             "internal.winusb",
                             "internal.wdm",
                             "internal.desktop",
+                            "internal.capture",
                             "sim",
                             "libusb",
                             "usbip")),
@@ -103,6 +113,22 @@ class SourceLayeringTest {
                             "internal.ce",
                             "internal.winusb",
                             "internal.wdm",
+                            "sim",
+                            "libusb",
+                            "usbip")),
+            // the capture writer sees transfers through the engine only: personalities describe themselves
+            // through TransferOwner, so the writer knows none of them
+            Map.entry(
+                    "internal.capture",
+                    Set.of(
+                            "ce",
+                            "winusb",
+                            "wdm",
+                            "internal.ce",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "internal.devmgr",
                             "sim",
                             "libusb",
                             "usbip")));

@@ -14,6 +14,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.sim.ControlResponse;
 import io.github.usbd4j.sim.DeviceModel;
@@ -93,6 +94,23 @@ final class CeIsochStream implements UsbClientDriver {
             int inFlight,
             Executor callbacks,
             boolean timestamps) {
+        this(clock, device, alternateSetting, packets, inFlight, callbacks, timestamps, null);
+    }
+
+    /**
+     * As above, with every transfer captured.
+     *
+     * @param capture the capture the runtime writes, or {@code null}
+     */
+    CeIsochStream(
+            SimulatedHostController.ClockMode clock,
+            Device device,
+            int alternateSetting,
+            int packets,
+            int inFlight,
+            Executor callbacks,
+            boolean timestamps,
+            CaptureTap capture) {
         this.sim = SimulatedHostController.builder()
                 .speed(UsbSpeed.HIGH)
                 .clockMode(clock)
@@ -101,6 +119,9 @@ final class CeIsochStream implements UsbClientDriver {
         Usbd.Builder b = Usbd.builder().backend(sim);
         if (callbacks != null) {
             b.callbackExecutor(callbacks);
+        }
+        if (capture != null) {
+            b.capture(capture);
         }
         this.usbd = b.build();
         this.timestamps = timestamps;

@@ -1,8 +1,12 @@
 package io.github.usbd4j.benchmarks;
 
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.sim.SimulatedHostController;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -38,6 +42,16 @@ public class VirtualTimeThroughputBenchmark {
     @Param({"NO_DATA", "LOOPBACK"})
     public String device;
 
+    /**
+     * {@code off}: no capture (the runtime holds no tap); {@code headers}: every transfer captured into a
+     * usbmon pcapng file in the temporary directory without data (snap length 0: headers, packet descriptors
+     * and statuses); {@code file}: the same with every data byte. The file is emptied between iterations.
+     */
+    @Param({"off", "headers", "file"})
+    public String capture;
+
+    private Path captureFile;
+
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private CeIsochStream stream;
@@ -60,9 +74,21 @@ public class VirtualTimeThroughputBenchmark {
     }
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp() throws IOException {
+        CaptureTap tap = null;
+        if (!capture.equals("off")) {
+            captureFile = Files.createTempFile("usbd4j-bench", ".pcapng");
+            tap = CaptureTap.toFile(captureFile, 1L << 40, capture.equals("file") ? CaptureTap.MAX_SNAP_LENGTH : 0);
+        }
         stream = new CeIsochStream(
-                SimulatedHostController.ClockMode.VIRTUAL, CeIsochStream.Device.valueOf(device), 1, 8, 8, null, false);
+                SimulatedHostController.ClockMode.VIRTUAL,
+                CeIsochStream.Device.valueOf(device),
+                1,
+                8,
+                8,
+                null,
+                false,
+                tap);
         stream.start();
         stream.sim.advanceFrames(16); // past the first transfer's lead
         stream.reset(0);
@@ -78,6 +104,22 @@ public class VirtualTimeThroughputBenchmark {
             throw new IllegalStateException("the stream did not carry one good packet per microframe");
         }
         stream.close();
+        if (captureFile != null) {
+            System.out.printf(
+                    "capture: %d bytes written%n", captureFile.toFile().length());
+            captureFile.toFile().delete();
+        }
+    }
+
+    /** Keeps the disk from filling: the capture file is emptied between iterations (the writer goes on appending). */
+    @TearDown(Level.Iteration)
+    public void trimCapture() throws IOException {
+        if (captureFile != null) {
+            try (java.nio.channels.FileChannel c =
+                    java.nio.channels.FileChannel.open(captureFile, java.nio.file.StandardOpenOption.WRITE)) {
+                c.truncate(0);
+            }
+        }
     }
 
     /** Runs 1024 microframes of the bus: 1024 packets. */

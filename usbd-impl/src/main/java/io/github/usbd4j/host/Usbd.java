@@ -74,20 +74,24 @@ public final class Usbd implements AutoCloseable {
      */
     public static final int DEFAULT_TRANSFER_HANDLE_QUARANTINE = 16_384;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Usbd.class);
+
     private final Engine engine;
     private final CeDrivers drivers;
     private final WinUsbFuncs winUsb;
     private final WdmFuncs wdm;
     private final CeDeviceManager deviceManager;
     private final List<ExecutorService> ownedExecutors;
+    private final CaptureTap capture;
 
-    private Usbd(Engine engine, CeDrivers drivers, List<ExecutorService> ownedExecutors) {
+    private Usbd(Engine engine, CeDrivers drivers, List<ExecutorService> ownedExecutors, CaptureTap capture) {
         this.engine = engine;
         this.drivers = drivers;
         this.winUsb = new WinUsbFuncs(engine);
         this.wdm = new WdmFuncs(engine);
         this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey);
         this.ownedExecutors = ownedExecutors;
+        this.capture = capture;
     }
 
     /** A builder; {@link Builder#backend} is required. */
@@ -182,9 +186,14 @@ public final class Usbd implements AutoCloseable {
         return engine.transfersInUse();
     }
 
+    /** The capture this runtime writes, or {@code null} (see {@link Builder#capture}). */
+    public CaptureTap capture() {
+        return capture;
+    }
+
     /**
      * Detaches every device (with CE's detach ordering), stops the backend, uninstalls the drivers, and
-     * deactivates the devices still loaded in the device manager.
+     * deactivates the devices still loaded in the device manager; then closes the capture, if any.
      */
     @Override
     public void close() {
@@ -193,6 +202,13 @@ public final class Usbd implements AutoCloseable {
             drivers.uninstallAll();
         } finally {
             deviceManager.close();
+            if (capture != null) {
+                try {
+                    capture.close();
+                } catch (java.io.IOException e) {
+                    LOG.error("Capture {} could not be finished: {}", capture.file(), e.toString());
+                }
+            }
             for (ExecutorService e : ownedExecutors) {
                 e.shutdown();
                 try {
@@ -213,6 +229,7 @@ public final class Usbd implements AutoCloseable {
         private int transferHandleQuarantine = DEFAULT_TRANSFER_HANDLE_QUARANTINE;
         private boolean serviceLoader;
         private Consumer<? super RuntimeException> callbackFailureHandler;
+        private CaptureTap capture;
         private final List<ClientDriverRegistration> registrations = new ArrayList<>();
 
         private Builder() {}
@@ -319,6 +336,18 @@ public final class Usbd implements AutoCloseable {
         }
 
         /**
+         * Captures every transfer into a usbmon pcapng file (see {@link CaptureTap}); the runtime closes the
+         * capture when it closes. Without this, nothing is captured and nothing is paid for it.
+         *
+         * @param capture the capture, e.g. {@code CaptureTap.toFile(Path.of("run.pcapng"))}
+         * @return this
+         */
+        public Builder capture(CaptureTap capture) {
+            this.capture = Objects.requireNonNull(capture, "capture");
+            return this;
+        }
+
+        /**
          * Registers a driver as soon as the runtime is built (before the backend reports devices).
          *
          * @param registration the driver, its ID and settings
@@ -359,12 +388,16 @@ public final class Usbd implements AutoCloseable {
             }
             Executor attach =
                     virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
-            Engine engine = new Engine(backend, callbacks, attach, startFrameLead);
+            if (capture != null) {
+                capture.writer().useClock(backend.clock());
+            }
+            Engine engine =
+                    new Engine(backend, callbacks, attach, startFrameLead, capture == null ? null : capture.writer());
             if (callbackFailureHandler != null) {
                 engine.onCallbackFailure(callbackFailureHandler);
             }
             CeDrivers drivers = new CeDrivers(engine, syncTimeoutMillis, transferHandleQuarantine);
-            Usbd usbd = new Usbd(engine, drivers, owned);
+            Usbd usbd = new Usbd(engine, drivers, owned, capture);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);
             if (serviceLoader) {
                 ServiceLoader.load(ClientDriverRegistration.class).forEach(all::add);

@@ -1,5 +1,6 @@
 package io.github.usbd4j.sim;
 
+import io.github.usbd4j.host.spi.PacketStatus;
 import java.nio.ByteBuffer;
 
 /**
@@ -44,5 +45,17 @@ public interface EndpointHandler {
      */
     default int in(long frame, int microframe, ByteBuffer dest, int maxLength) {
         return NAK;
+    }
+
+    /**
+     * The status the host records for the IN packet the last {@link #in} call answered: {@code OK} (the
+     * default) for every model that describes a device, another status for a model that replays a recorded
+     * bus ({@link ReplayDevice}). A status that carries no data ({@code NOT_ACCESSED}, {@code STALL}, ...)
+     * discards the packet's bytes; an injected fault overrides it.
+     *
+     * @return the status
+     */
+    default PacketStatus inStatus() {
+        return PacketStatus.OK;
     }
 }

@@ -512,7 +512,10 @@ public final class SimulatedDevice implements BackendDevice {
                     status = PacketStatus.DEVICE_NOT_RESPONDING;
                 } else {
                     actual = Math.min(Math.max(produced, 0), length);
-                    status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : PacketStatus.OK;
+                    status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : replayed(ep);
+                    if (!carriesData(status) && status != PacketStatus.OK) {
+                        actual = 0;
+                    }
                 }
             }
         } else {
@@ -535,6 +538,12 @@ public final class SimulatedDevice implements BackendDevice {
             record(frame, microframe, address, s);
         }
         return s;
+    }
+
+    /** The status the handler gives the IN packet it just answered ({@link EndpointHandler#inStatus()}). */
+    private static PacketStatus replayed(EndpointState ep) {
+        PacketStatus s = ep.handler == null ? PacketStatus.OK : ep.handler.inStatus();
+        return s == null ? PacketStatus.OK : s;
     }
 
     /** Whether an IN packet reported with this status still delivered its bytes (see FaultPlan). */
@@ -638,6 +647,14 @@ public final class SimulatedDevice implements BackendDevice {
                     }
                     if (produced == EndpointHandler.NAK) {
                         return;
+                    }
+                    PacketStatus replayed = replayed(ep);
+                    if (replayed != PacketStatus.OK) {
+                        status = replayed;
+                        if (carriesData(replayed)) {
+                            st.total += Math.min(Math.max(produced, 0), chunk);
+                        }
+                        break;
                     }
                     st.total += Math.min(produced, chunk);
                     if (produced > chunk) {

@@ -5,6 +5,7 @@ import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.sim.ReplayDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.sim.Uac1Microphone;
 import io.github.usbd4j.sim.Uac1Speaker;
@@ -14,6 +15,7 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,11 +28,13 @@ import org.slf4j.LoggerFactory;
  * Runs a {@link UsbIpServer} with built-in simulated devices on a real-time bus.
  *
  * <pre>
- * UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]... (--stdio | --port N)
- *           [--bind ADDRESS] [--allow CIDR[,CIDR]...] [--seconds N] [--idle-seconds N]
+ * UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]... [--replay CAPTURE [--loop]]
+ *           (--stdio | --port N) [--bind ADDRESS] [--allow CIDR[,CIDR]...] [--seconds N] [--idle-seconds N]
  * </pre>
  *
- * <p>Devices get bus ids 1-1, 1-2, … in order (default: one loopback device). {@code --stdio} serves one
+ * <p>Devices get bus ids 1-1, 1-2, … in order, the built-in ones first, then the captured devices that
+ * {@code --replay} rebuilds from usbmon captures ({@link ReplayDevice}; {@code --loop} replays their IN
+ * data in a loop); default: one loopback device. {@code --stdio} serves one
  * connection on stdin/stdout, for QEMU's {@code guestfwd=tcp:10.0.2.100:3240-cmd:java … --stdio}; in
  * that mode {@code System.out} is redirected to stderr so that nothing else reaches the protocol stream,
  * and the one peer (the process that started this one) is not idle-timed unless {@code --idle-seconds}
@@ -69,11 +73,11 @@ public final class UsbIpMain {
         } catch (IllegalArgumentException e) {
             System.err.println("usbip: " + e.getMessage());
             System.err.println("usage: UsbIpMain [--device loopback|loopback-hs|microphone|speaker|camera]..."
-                    + " (--stdio | --port N) [--bind ADDRESS] [--allow CIDR[,CIDR]...] [--seconds N]"
-                    + " [--idle-seconds N]");
+                    + " [--replay CAPTURE [--loop]] (--stdio | --port N) [--bind ADDRESS] [--allow CIDR[,CIDR]...]"
+                    + " [--seconds N] [--idle-seconds N]");
             rc = 2;
         } catch (IOException e) {
-            System.err.println("usbip: " + e);
+            System.err.println("usbip: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
             rc = 1;
         }
         System.exit(rc);
@@ -87,10 +91,14 @@ public final class UsbIpMain {
         Long idleSeconds = null;
         InetAddress bind = null;
         List<String> allow = new ArrayList<>();
+        List<Path> replays = new ArrayList<>();
+        boolean loop = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
                 case "--device" -> deviceNames.add(value(args, ++i, a));
+                case "--replay" -> replays.add(Path.of(value(args, ++i, a)));
+                case "--loop" -> loop = true;
                 case "--stdio" -> stdio = true;
                 case "--port" -> port = number(value(args, ++i, a), a);
                 case "--seconds" -> seconds = number(value(args, ++i, a), a);
@@ -106,7 +114,7 @@ public final class UsbIpMain {
         if (stdio && (bind != null || !allow.isEmpty())) {
             throw new IllegalArgumentException("--stdio serves stdin/stdout: it takes no --bind or --allow");
         }
-        if (deviceNames.isEmpty()) {
+        if (deviceNames.isEmpty() && replays.isEmpty()) {
             deviceNames.add("loopback");
         }
         if (stdio) {
@@ -121,15 +129,22 @@ public final class UsbIpMain {
         if (allowed.length > 0) {
             AccessList.parse(allowed); // a bad list is refused before anything starts
         }
-        SimulatedHostController host = realTimeBus(deviceNames);
+        List<DeviceModel> models = new ArrayList<>();
+        for (String d : deviceNames) {
+            models.add(model(d));
+        }
+        for (Path capture : replays) {
+            models.add(ReplayDevice.builder(capture).loop(loop).build());
+        }
+        SimulatedHostController host = realTimeBus(needsHighSpeed(models));
         UsbIpServer.Builder b = UsbIpServer.builder(host);
         if (allowed.length > 0) {
             b.allow(allowed);
         }
         b.idleTimeout(idleTimeout(idleSeconds, stdio));
         int n = 1;
-        for (String d : deviceNames) {
-            b.attach("1-" + n++, model(d));
+        for (DeviceModel m : models) {
+            b.attach("1-" + n++, m);
         }
         if (!stdio) {
             b.port(port).bindAddress(bind != null ? bind : InetAddress.getLoopbackAddress());
@@ -196,7 +211,27 @@ public final class UsbIpMain {
      * @return the running bus; close it when done
      */
     public static SimulatedHostController realTimeBus(List<String> deviceNames) {
-        boolean highSpeed = deviceNames.contains("loopback-hs") || deviceNames.contains("camera");
+        return realTimeBus(deviceNames.contains("loopback-hs") || deviceNames.contains("camera"));
+    }
+
+    /**
+     * Whether a bus for these models must be high speed.
+     *
+     * @param models the models
+     * @return {@code true} when one of them runs at high speed
+     */
+    public static boolean needsHighSpeed(List<DeviceModel> models) {
+        return models.stream().anyMatch(m -> m.speed() == UsbSpeed.HIGH);
+    }
+
+    /**
+     * A started simulated bus on the real-time clock (nothing attached yet). Shared with the {@code usbd
+     * serve-usbip} command.
+     *
+     * @param highSpeed a high-speed bus (full-speed devices run on it too), else full speed
+     * @return the running bus; close it when done
+     */
+    public static SimulatedHostController realTimeBus(boolean highSpeed) {
         SimulatedHostController host = SimulatedHostController.builder()
                 .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
                 .speed(highSpeed ? UsbSpeed.HIGH : UsbSpeed.FULL)

@@ -15,7 +15,7 @@ import java.util.Optional;
 
 /**
  * The USB Audio 1.0 class-specific descriptors a driver needs (UAC1 §4.3, UAC1 §4.5, and
- * of the audio data formats specification: §2.2): the AudioStreaming format of an alternate setting, the
+ * section 2.2 of the audio data formats specification): the AudioStreaming format of an alternate setting, the
  * AudioControl topology (terminals and units) and the feature unit that controls a stream's volume. Everything is read
  * from the {@code extended} bytes the configuration parser keeps after each interface and endpoint descriptor.
  */

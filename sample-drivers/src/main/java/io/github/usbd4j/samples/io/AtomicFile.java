@@ -55,6 +55,18 @@ public final class AtomicFile implements AutoCloseable {
     }
 
     /**
+     * Creates a new empty {@code .NAME.NNN.part} file next to {@code target}, for a writer that writes it
+     * itself and moves it into place (as {@link #commit} does), or deletes it.
+     *
+     * @param target the file the temporary one will replace
+     * @return the temporary file
+     * @throws IOException if it cannot be created
+     */
+    public static Path createTemporary(Path target) throws IOException {
+        return newTemporary(target.toAbsolutePath());
+    }
+
+    /**
      * A new empty {@code .NAME.NNN.part} file next to the target, created like any new file (the umask
      * applies; {@code Files.createTempFile} would make it private).
      */

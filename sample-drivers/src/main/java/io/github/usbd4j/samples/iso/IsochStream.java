@@ -27,6 +27,12 @@ public final class IsochStream {
     private final int maxFrameLength;
     private final StreamStats.Counter counter;
     private final Map<Integer, String> issueErrors = new TreeMap<>();
+    /**
+     * Held from taking the next frame indices (and, OUT, the next data) to handing the transfer to
+     * {@code IssueIsochTransfer}: transfers reach the bus in the order they were filled, also when a
+     * completion callback on another thread issues at the same time (ASAP schedules in submission order).
+     */
+    private final Object issueOrder = new Object();
 
     // guarded by this
     private long issued;
@@ -175,6 +181,12 @@ public final class IsochStream {
 
         /** Issues the next transfer; {@code false} if the stream issues no more. */
         synchronized boolean issue() {
+            synchronized (issueOrder) {
+                return issueInOrder();
+            }
+        }
+
+        private boolean issueInOrder() {
             UsbFuncs f = driver.funcs;
             int flags = driver.flags(IsochStream.this);
             long start = -1;

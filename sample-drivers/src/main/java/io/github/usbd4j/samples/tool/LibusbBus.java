@@ -3,6 +3,7 @@ package io.github.usbd4j.samples.tool;
 import io.github.usbd4j.descriptor.DescriptorException;
 import io.github.usbd4j.descriptor.Descriptors;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BusClock;
@@ -43,13 +44,31 @@ public final class LibusbBus implements ToolBus {
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
     public LibusbBus(int vendorId, int productId, String busPorts, IsochStreamingDriver driver) {
-        this(vendorId, productId, busPorts, (info, speed) -> {
-            String problem = driver.problemWith(info, speed);
-            if (problem == null) {
-                driver.speed(speed);
-            }
-            return problem;
-        });
+        this(vendorId, productId, busPorts, driver, null);
+    }
+
+    /**
+     * @param vendorId the device's {@code idVendor}
+     * @param productId the device's {@code idProduct}
+     * @param busPorts where the device is ({@code "3-1"}, bus and port path), or {@code null} for the first
+     *     with these IDs
+     * @param driver the driver the device is for
+     * @param capture where the runtime captures every transfer, or {@code null}; the runtime closes it
+     * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
+     */
+    public LibusbBus(int vendorId, int productId, String busPorts, IsochStreamingDriver driver, CaptureTap capture) {
+        this(
+                vendorId,
+                productId,
+                busPorts,
+                (info, speed) -> {
+                    String problem = driver.problemWith(info, speed);
+                    if (problem == null) {
+                        driver.speed(speed);
+                    }
+                    return problem;
+                },
+                capture);
     }
 
     /**
@@ -61,9 +80,26 @@ public final class LibusbBus implements ToolBus {
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
     public LibusbBus(int vendorId, int productId, String busPorts, Check check) {
+        this(vendorId, productId, busPorts, check, null);
+    }
+
+    /**
+     * @param vendorId the device's {@code idVendor}
+     * @param productId the device's {@code idProduct}
+     * @param busPorts where the device is ({@code "3-1"}, bus and port path), or {@code null} for the first
+     *     with these IDs
+     * @param check whether the driver can use an arriving device
+     * @param capture where the runtime captures every transfer, or {@code null}; the runtime closes it
+     * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
+     */
+    public LibusbBus(int vendorId, int productId, String busPorts, Check check, CaptureTap capture) {
         backend = LibusbHostController.builder().device(vendorId, productId).build();
         gate = new Gate(backend, check, busPorts == null ? null : "libusb:" + busPorts + " ");
-        usbd = Usbd.builder().backend(gate).build();
+        Usbd.Builder b = Usbd.builder().backend(gate);
+        if (capture != null) {
+            b.capture(capture);
+        }
+        usbd = b.build();
     }
 
     /** Whether a driver can use a device, asked before the device is opened. */

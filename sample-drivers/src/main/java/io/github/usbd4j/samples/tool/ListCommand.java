@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
                     + " that stream each isochronous endpoint.",
             "sim: the built-in simulated devices, as the other commands use them. libusb: the devices on this"
                     + " machine's buses (hubs in one line); nothing is claimed, each device is opened only to read"
-                    + " its strings."
+                    + " its strings. --replay CAPTURE: the device of a usbmon capture, as the simulator replays it."
         })
 final class ListCommand implements Callable<Integer> {
     @Spec
@@ -36,12 +36,18 @@ final class ListCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON for scripts instead of text.")
     boolean json;
 
+    @CommandLine.Mixin
+    ReplayOptions replay;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         boolean real = root.backend == UsbdTool.Backend.libusb;
+        replay.validate(spec.commandLine(), real);
         List<DeviceView> devices = new ArrayList<>();
-        if (real) {
+        if (replay.active()) {
+            devices.add(DeviceView.of(replay.open(spec.commandLine())));
+        } else if (real) {
             devices.addAll(DeviceView.real());
         } else {
             for (DeviceModel m : SimDevices.all()) {
@@ -51,6 +57,9 @@ final class ListCommand implements Callable<Integer> {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("backend", root.backend.name());
+            if (replay.active()) {
+                m.put("replay", replay.capture.toString());
+            }
             List<Object> list = new ArrayList<>();
             devices.forEach(d -> list.add(DeviceReport.json(d)));
             m.put("devices", list);
@@ -78,7 +87,7 @@ final class ListCommand implements Callable<Integer> {
                         d,
                         real ? " --backend libusb" : "",
                         d.id() + (twice.contains(d.id()) ? "@" + d.busPorts() : ""));
-                if (!real && d.vendorId() == 0x1209 && d.productId() == 0x0001) {
+                if (!real && !replay.active() && d.vendorId() == 0x1209 && d.productId() == 0x0001) {
                     s.append("  (a high-speed variant, alternate settings 1-3 up to 3072 bytes per microframe:"
                             + " loopback-test --speed high, serve-usbip --device loopback-hs)\n");
                 }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
         description = "Records a UAC1 microphone to a WAV file in the device's format (sim: the built-in"
                 + " microphone 1209:0003, 48 kHz 16-bit mono). The file is written as the samples arrive and"
                 + " replaces FILE.wav only at the end; Ctrl-C (SIGINT) or SIGTERM ends the recording early with"
-                + " a complete file. If nothing was received, FILE.wav is left as it was.")
+                + " a complete file. If nothing was received, FILE.wav is left as it was. With --replay CAPTURE,"
+                + " records from the microphone of a usbmon capture, replayed on the simulator.")
 final class RecordCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -57,6 +58,9 @@ final class RecordCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     StreamRun.Options streaming;
+
+    @CommandLine.Mixin
+    ReplayOptions replay;
 
     /** The microphone driver writing to the WAV file as the samples arrive. */
     static final class Recorder extends Uac1MicrophoneDriver {
@@ -126,12 +130,20 @@ final class RecordCommand implements Callable<Integer> {
         }
         StreamRun.Files2.checkOutputFile(cl, "FILE.wav", file);
         streaming.validate(cl);
+        boolean real = root.backend == UsbdTool.Backend.libusb;
+        replay.validate(cl, real);
         long frames = Math.round(secondsToRecord * 1000);
         Recorder d = new Recorder(file, frames);
         d.rate(rate);
-        boolean real = root.backend == UsbdTool.Backend.libusb;
-        Target target = Target.choose(
-                cl, real, device, d, "UAC1 microphone", u -> Target.hasIso(u, Uac1Descriptors::isAudioStreaming, true));
+        Target target = replay.active()
+                ? replay.target(cl, device, d)
+                : Target.choose(
+                        cl,
+                        real,
+                        device,
+                        d,
+                        "UAC1 microphone",
+                        u -> Target.hasIso(u, Uac1Descriptors::isAudioStreaming, true));
         PrintWriter out = cl.getOut();
         try (StreamRun run = new StreamRun(cl, streaming)) {
             try {
@@ -180,6 +192,9 @@ final class RecordCommand implements Callable<Integer> {
                             run.wall());
                 } else {
                     out.println("nothing was recorded; " + file + " is as it was");
+                }
+                if (replay.active()) {
+                    replay.report(out, target.model());
                 }
                 return run.finish(d, tally);
             } finally {

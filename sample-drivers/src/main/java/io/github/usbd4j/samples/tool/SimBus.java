@@ -3,6 +3,7 @@ package io.github.usbd4j.samples.tool;
 import io.github.usbd4j.ce.UsbClientDriver;
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.FaultPlan;
@@ -23,12 +24,25 @@ public final class SimBus implements ToolBus {
      * @param seed the fault-injection seed
      */
     public SimBus(UsbSpeed speed, long seed) {
+        this(speed, seed, null);
+    }
+
+    /**
+     * @param speed the bus speed (full-speed devices work on a high-speed bus)
+     * @param seed the fault-injection seed
+     * @param capture where the runtime captures every transfer, or {@code null}
+     */
+    public SimBus(UsbSpeed speed, long seed, CaptureTap capture) {
         sim = SimulatedHostController.builder()
                 .speed(speed)
                 .clockMode(SimulatedHostController.ClockMode.VIRTUAL)
                 .seed(seed)
                 .build();
-        usbd = Usbd.builder().backend(sim).build();
+        Usbd.Builder b = Usbd.builder().backend(sim);
+        if (capture != null) {
+            b.capture(capture);
+        }
+        usbd = b.build();
     }
 
     /** The simulator. */

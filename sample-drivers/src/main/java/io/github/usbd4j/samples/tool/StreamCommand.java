@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Streams any isochronous endpoint: OUT from a file (or a counting pattern), IN to a file"
                 + " (written whole at the end, or left as it was if nothing arrived). sim: the built-in devices."
-                + " libusb: any device.")
+                + " libusb: any device. --replay CAPTURE: the device of a usbmon capture, replayed on the simulator.")
 final class StreamCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -98,6 +98,9 @@ final class StreamCommand implements Callable<Integer> {
     @CommandLine.Mixin
     StreamRun.Options streaming;
 
+    @CommandLine.Mixin
+    ReplayOptions replay;
+
     /** IN data for a file: an {@link AtomicFile} created at the first byte. */
     static final class FileSink extends OutputStream {
         private final Path target;
@@ -163,6 +166,8 @@ final class StreamCommand implements Callable<Integer> {
             }
         }
         streaming.validate(cl);
+        boolean real = root.backend == UsbdTool.Backend.libusb;
+        replay.validate(cl, real);
         long startFrame = start != null && start.startFrame != null ? start.startFrame : -1;
         GenericStreamDriver.Spec what = new GenericStreamDriver.Spec(
                 interfaceNumber,
@@ -175,13 +180,10 @@ final class StreamCommand implements Callable<Integer> {
                 startFrame,
                 compress);
         // the device is checked against the spec before any file is opened
-        Target target = Target.choose(
-                cl,
-                root.backend == UsbdTool.Backend.libusb,
-                device,
-                new GenericStreamDriver(what, null, null),
-                "device",
-                u -> true);
+        GenericStreamDriver check = new GenericStreamDriver(what, null, null);
+        Target target = replay.active()
+                ? replay.target(cl, cl.getParseResult().hasMatchedOption("--device") ? device : null, check)
+                : Target.choose(cl, real, device, check, "device", u -> true);
         PrintWriter out = cl.getOut();
         try (InputStream src = !in && file != null ? Files.newInputStream(file) : null;
                 FileSink sink = in && file != null ? new FileSink(file) : null;
@@ -256,6 +258,9 @@ final class StreamCommand implements Callable<Integer> {
                     UsbdTool.seconds(busFrames),
                     run.wall(),
                     fileNote);
+            if (replay.active()) {
+                replay.report(out, target.model());
+            }
             return run.finish(d, tally);
         }
     }

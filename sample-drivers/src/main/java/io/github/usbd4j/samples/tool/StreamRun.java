@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.libusb.LibusbUnavailableException;
 import io.github.usbd4j.samples.io.AtomicFile;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +60,20 @@ final class StreamRun implements AutoCloseable {
                         + " (default: ${DEFAULT-VALUE}).")
         double waitSeconds;
 
+        @Option(
+                names = "--capture",
+                paramLabel = "FILE.pcapng",
+                description = "Also capture every transfer into a pcapng file in the Linux usbmon format, for"
+                        + " Wireshark (written as it goes; valid after Ctrl-C, SIGTERM or even SIGKILL).")
+        Path capture;
+
+        @Option(
+                names = "--capture-snaplen",
+                paramLabel = "BYTES",
+                description = "With --capture: data bytes kept per record, 0 for headers and packet descriptors only"
+                        + " (default: all, up to 512 KiB).")
+        Integer captureSnapLength;
+
         /** Checks the options before anything is touched. */
         void validate(CommandLine cl) {
             if (maxErrors < 0) {
@@ -66,6 +82,24 @@ final class StreamRun implements AutoCloseable {
             checkWait(cl, waitSeconds);
             if (plot != null) {
                 Files2.checkOutputFile(cl, "--plot", plot);
+            }
+            if (captureSnapLength != null && capture == null) {
+                throw new ParameterException(cl, "--capture-snaplen goes with --capture FILE.pcapng");
+            }
+            if (captureSnapLength != null
+                    && (captureSnapLength < 0 || captureSnapLength > CaptureTap.MAX_SNAP_LENGTH)) {
+                throw new ParameterException(
+                        cl,
+                        "--capture-snaplen must be 0.." + CaptureTap.MAX_SNAP_LENGTH + ", was " + captureSnapLength);
+            }
+            if (capture != null) {
+                Files2.checkOutputFile(cl, "--capture", capture);
+                if (plot != null
+                        && capture.toAbsolutePath()
+                                .normalize()
+                                .equals(plot.toAbsolutePath().normalize())) {
+                    throw new ParameterException(cl, "--capture and --plot name the same file: " + capture);
+                }
             }
         }
     }
@@ -81,6 +115,11 @@ final class StreamRun implements AutoCloseable {
     private final Options options;
     private final Interruption.Run interruption = Interruption.begin();
     private ToolBus bus;
+    private boolean busClosed;
+    private CaptureTap captureTap;
+    /** The capture's temporary file until the device is taken, then {@code null} (it is in place). */
+    private Path captureTemp;
+
     private FramePlot framePlot;
     private String cutShort;
     private long startNanos = System.nanoTime();
@@ -130,7 +169,8 @@ final class StreamRun implements AutoCloseable {
         startNanos = System.nanoTime();
         if (target.model() != null) {
             d.speed(target.model().speed());
-            SimBus sim = new SimBus(target.model().speed(), seed);
+            captureTap = openCapture();
+            SimBus sim = new SimBus(target.model().speed(), seed, captureTap);
             bus = sim;
             sim.register(driverId, settings, d);
             if (faults == null) {
@@ -141,8 +181,10 @@ final class StreamRun implements AutoCloseable {
         } else {
             LibusbBus real;
             try {
-                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d);
+                captureTap = openCapture();
+                real = new LibusbBus(target.vendorId(), target.productId(), target.busPorts(), d, captureTap);
             } catch (LibusbUnavailableException e) {
+                closeCaptureQuietly();
                 throw new ToolException(ExitCode.NO_DEVICE, "USB is not available here: " + e.getMessage(), e);
             }
             bus = real;
@@ -178,7 +220,62 @@ final class StreamRun implements AutoCloseable {
             throw new ToolException(
                     ExitCode.IO_ERROR, target.title() + ": " + d.refusal().orElse("the driver refused it"));
         }
+        placeCapture();
         return true;
+    }
+
+    /**
+     * Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. It is
+     * written as the run goes (so that it is valid when a signal, even SIGKILL, ends the process), first to
+     * a temporary file that replaces the target once the device is taken: a run that finds no device, or
+     * one it cannot use, leaves the target as it was.
+     */
+    private CaptureTap openCapture() {
+        if (options.capture == null) {
+            return null;
+        }
+        try {
+            captureTemp = AtomicFile.createTemporary(options.capture);
+            return CaptureTap.toFile(
+                    captureTemp,
+                    CaptureTap.DEFAULT_MAX_BYTES,
+                    options.captureSnapLength == null ? CaptureTap.MAX_SNAP_LENGTH : options.captureSnapLength);
+        } catch (IOException e) {
+            deleteCaptureTemp();
+            throw new ToolException(
+                    ExitCode.IO_ERROR, "--capture: cannot write " + options.capture + ": " + Files2.reason(e), e);
+        }
+    }
+
+    /** Moves the capture, still being written, into place (a rename: the open file goes on growing there). */
+    private void placeCapture() {
+        if (captureTemp == null) {
+            return;
+        }
+        try {
+            Files.move(
+                    captureTemp,
+                    options.capture.toAbsolutePath(),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+            captureTemp = null;
+        } catch (IOException e) {
+            throw new ToolException(
+                    ExitCode.IO_ERROR,
+                    "--capture: cannot put " + options.capture + " in place: " + Files2.reason(e),
+                    e);
+        }
+    }
+
+    private void deleteCaptureTemp() {
+        if (captureTemp != null) {
+            try {
+                Files.deleteIfExists(captureTemp);
+            } catch (IOException e) {
+                // a stray temporary file, named as such; nothing to report over the failure at hand
+            }
+            captureTemp = null;
+        }
     }
 
     private static String notTaken(Target target, LibusbBus real, long waitFrames) {
@@ -244,7 +341,9 @@ final class StreamRun implements AutoCloseable {
     }
 
     /**
-     * Prints the per-frame summary, writes the plot and prints the result line.
+     * Prints the per-frame summary, writes the plot and prints the result line. With {@code --capture} the
+     * bus is closed first, so that the capture is complete (the runtime writes its last records as it closes)
+     * and what the capture line says is final.
      *
      * @return the exit code
      */
@@ -254,6 +353,24 @@ final class StreamRun implements AutoCloseable {
         }
         printSummary(out, d);
         printCallbackFailures(out, bus.usbd());
+        if (captureTap != null) {
+            closeBus();
+            if (captureTap.failed()) {
+                tally.io("writing the capture " + options.capture + " failed (see the log); it holds the "
+                        + captureTap.records() + " records written before");
+            } else {
+                out.printf(
+                        Locale.ROOT,
+                        "capture: %d usbmon records, %d bytes, written to %s (pcapng, link type 220, for"
+                                + " Wireshark)%s%n",
+                        captureTap.records(),
+                        captureTap.bytes(),
+                        options.capture,
+                        captureTap.droppedRecords() > 0
+                                ? "; " + captureTap.droppedRecords() + " more left out at the size cap"
+                                : "");
+            }
+        }
         if (framePlot != null) {
             try {
                 framePlot.write(options.plot);
@@ -296,15 +413,37 @@ final class StreamRun implements AutoCloseable {
         out.flush();
     }
 
-    /** Stops the bus, then lets a waiting signal handler go. */
+    /** Stops the bus (once), then lets a waiting signal handler go. */
     @Override
     public void close() {
         try {
             if (bus != null) {
-                bus.close();
+                closeBus();
+            } else {
+                closeCaptureQuietly();
             }
         } finally {
+            deleteCaptureTemp(); // the device was never taken: the target is as it was
             interruption.close();
+        }
+    }
+
+    /** Closes the bus and with it the runtime and its capture, if not done yet. */
+    private void closeBus() {
+        if (!busClosed) {
+            busClosed = true;
+            bus.close();
+        }
+    }
+
+    /** A capture opened for a bus that was never built: closed here, as no runtime owns it. */
+    private void closeCaptureQuietly() {
+        if (captureTap != null && bus == null) {
+            try {
+                captureTap.close();
+            } catch (IOException e) {
+                // nothing was captured: no transfer ran
+            }
         }
     }
 

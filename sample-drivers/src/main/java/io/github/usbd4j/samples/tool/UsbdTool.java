@@ -1,6 +1,7 @@
 package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.libusb.LibusbUnavailableException;
+import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usbip.UsbIpMain;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
  * backend is {@code sim}, a simulated bus on a virtual clock (so a run of many seconds of bus time takes
  * a fraction of that); {@code --backend libusb} runs {@code list}, {@code play}, {@code record},
  * {@code camera}, {@code stream} and {@code loopback-test} on real devices through usb4java
- * ({@link LibusbBus}), in real time; {@code demo} and {@code serve-usbip} are simulator commands and
+ * ({@link LibusbBus}), in real time; {@code demo}, {@code replay} and {@code serve-usbip} are simulator commands and
  * refuse it. Streaming commands show a {@link Progress} display, can draw a {@link FramePlot}, write
  * their files whole or not at all, and stop cleanly on SIGINT and SIGTERM ({@link StreamRun}).
  */
@@ -46,6 +47,7 @@ import picocli.CommandLine.Spec;
             RecordCommand.class,
             CameraCommand.class,
             StreamCommand.class,
+            ReplayCommand.class,
             UsbdTool.ServeUsbIp.class,
             DevFileCommand.class
         })
@@ -59,7 +61,7 @@ public final class UsbdTool implements Runnable {
     }
 
     /** The commands that run on the simulator only. */
-    static final Set<String> SIM_ONLY = Set.of("demo", "serve-usbip");
+    static final Set<String> SIM_ONLY = Set.of("demo", "replay", "serve-usbip");
 
     @Spec
     CommandSpec spec;
@@ -68,8 +70,8 @@ public final class UsbdTool implements Runnable {
             names = "--backend",
             defaultValue = "sim",
             scope = ScopeType.INHERIT,
-            description = "Backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); demo and serve-usbip run on"
-                    + " sim only.")
+            description = "Backend: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); demo, replay and serve-usbip"
+                    + " run on sim only, as does --replay.")
     Backend backend;
 
     @Option(
@@ -162,7 +164,8 @@ public final class UsbdTool implements Runnable {
     public void run() {
         throw new ParameterException(
                 spec.commandLine(),
-                "missing command: demo, list, loopback-test, play, record, camera, stream, serve-usbip or devfile");
+                "missing command: demo, list, loopback-test, play, record, camera, stream, replay, serve-usbip or"
+                        + " devfile");
     }
 
     /** {@code "1.234 s"} of bus time. */
@@ -181,8 +184,9 @@ public final class UsbdTool implements Runnable {
     @Command(
             name = "serve-usbip",
             mixinStandardHelpOptions = true,
-            description = "Serves built-in simulated devices over USB/IP on a real-time bus, so that a Linux kernel"
-                    + " can attach them with 'usbip attach' (vhci-hcd). Bus ids are 1-1, 1-2, ... in --device order.")
+            description = "Serves built-in simulated devices, or devices replayed from usbmon captures (--replay), over"
+                    + " USB/IP on a real-time bus, so that a Linux kernel can attach them with 'usbip attach' (vhci-hcd)."
+                    + " Bus ids are 1-1, 1-2, ... in --device order, then --replay order.")
     static final class ServeUsbIp implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -229,6 +233,16 @@ public final class UsbdTool implements Runnable {
         long seconds;
 
         @Option(
+                names = "--replay",
+                paramLabel = "CAPTURE",
+                description = "Also export the device of a usbmon capture (pcap or pcapng), rebuilt as a simulated"
+                        + " device, after the --device ones (repeatable; without --device, only these).")
+        List<java.nio.file.Path> replays = new java.util.ArrayList<>();
+
+        @Option(names = "--loop", description = "With --replay: replay the captured IN data in a loop (default: once).")
+        boolean loop;
+
+        @Option(
                 names = "--stdio",
                 description = "Serve one connection on stdin/stdout instead of TCP (QEMU guestfwd=...-cmd:);"
                         + " messages go to stderr.")
@@ -237,7 +251,7 @@ public final class UsbdTool implements Runnable {
         @Override
         public Integer call() throws IOException {
             CommandLine cl = spec.commandLine();
-            List<String> names = devices.isEmpty() ? List.of("loopback") : List.copyOf(devices);
+            List<String> names = devices.isEmpty() && replays.isEmpty() ? List.of("loopback") : List.copyOf(devices);
             for (String n : names) {
                 if (!UsbIpMain.DEVICE_NAMES.contains(n)) {
                     throw new ParameterException(
@@ -258,9 +272,23 @@ public final class UsbdTool implements Runnable {
             } catch (java.net.UnknownHostException e) {
                 throw new ParameterException(cl, "--bind: unknown address '" + bind + "'");
             }
+            if (loop && replays.isEmpty()) {
+                throw new ParameterException(cl, "--loop goes with --replay CAPTURE");
+            }
+            List<DeviceModel> models = new java.util.ArrayList<>();
+            for (String n : names) {
+                models.add(UsbIpMain.model(n));
+            }
+            for (java.nio.file.Path capture : replays) {
+                ReplayOptions r = new ReplayOptions();
+                r.capture = capture;
+                r.loop = loop;
+                r.validate(cl, false);
+                models.add(r.open(cl));
+            }
             // in --stdio mode stdout is the protocol stream: every message goes to stderr
             PrintWriter out = stdio ? cl.getErr() : cl.getOut();
-            SimulatedHostController host = UsbIpMain.realTimeBus(names);
+            SimulatedHostController host = UsbIpMain.realTimeBus(UsbIpMain.needsHighSpeed(models));
             UsbIpServer server = null;
             try {
                 UsbIpServer.Builder b = UsbIpServer.builder(host);
@@ -273,18 +301,19 @@ public final class UsbdTool implements Runnable {
                 }
                 b.idleTimeout(UsbIpMain.idleTimeout(idleSeconds, stdio));
                 List<String> described = new java.util.ArrayList<>();
-                for (int i = 0; i < names.size(); i++) {
+                for (int i = 0; i < models.size(); i++) {
                     String busId = "1-" + (i + 1);
-                    SimulatedDevice sd = host.attach(UsbIpMain.model(names.get(i)));
+                    SimulatedDevice sd = host.attach(models.get(i));
                     b.device(busId, sd);
+                    var dd = sd.model().deviceDescriptor();
                     described.add(String.format(
                             Locale.ROOT,
                             "%s = %04x:%04x %s (%s, %s speed)",
                             busId,
-                            sd.model().deviceDescriptor().idVendor(),
-                            sd.model().deviceDescriptor().idProduct(),
-                            sd.model().string(2),
-                            names.get(i),
+                            dd.idVendor(),
+                            dd.idProduct(),
+                            sd.model().string(dd.iProduct()),
+                            i < names.size() ? names.get(i) : "replay of " + replays.get(i - names.size()),
                             sd.speed().name().toLowerCase(Locale.ROOT)));
                 }
                 if (!stdio) {

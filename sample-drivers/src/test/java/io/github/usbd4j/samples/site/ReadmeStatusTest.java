@@ -40,7 +40,9 @@ class ReadmeStatusTest {
             new Claim("`stream`, and", "UsbdToolGuest", "\"stream\""),
             new Claim("all 13 of its rules", "SimulatedBackendContractTest", "extends IsochSemanticsContract"),
             new Claim("the LBK sample over USB/IP", "LbkStreamRealKernelIT", "LbkStreamGuest.class"),
-            new Claim("unplug with a pending read", "LbkStreamGuest", "\"lbk-unplug\""));
+            new Claim("unplug with a pending read", "LbkStreamGuest", "\"lbk-unplug\""),
+            new Claim("the guest kernel's usbmon", "CaptureRealKernelIT", "CaptureGuest.class"),
+            new Claim("the guest kernel's usbmon", "CaptureGuest", "/dev/usbmon0"));
 
     private final Doc readme = RepoDocs.read(RepoDocs.root().resolve("README.md"));
 

@@ -1,8 +1,12 @@
 package io.github.usbd4j.internal.ce;
 
 import static io.github.usbd4j.ce.UsbTypes.USB_COMPRESS_ISOCH;
+import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
+import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
+import static io.github.usbd4j.ce.UsbTypes.USB_START_ISOCH_ASAP;
 
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.ce.UsbTypes;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
@@ -85,5 +89,38 @@ enum CeCompletion implements TransferOwner {
     @Override
     public void recycled(Transfer t) {
         CeRequest.of(t).clear();
+    }
+
+    // ---- for a capture: what the CE caller asked for and is told ----------------------------------------
+
+    @Override
+    public boolean isAsap(Transfer t) {
+        return (CeRequest.of(t).flags & USB_START_ISOCH_ASAP) != 0;
+    }
+
+    @Override
+    public boolean shortIsError(Transfer t) {
+        return t.isIsochronous()
+                ? (CeRequest.of(t).flags & USB_SHORT_TRANSFER_OK) == 0
+                : t.backend().shortNotOk();
+    }
+
+    /** {@code CE: } the transfer's code as {@code GetTransferStatus} gives it, then the frames that failed. */
+    @Override
+    public void describeStatus(Transfer t, StringBuilder out) {
+        BackendTransfer b = t.backend();
+        boolean shortOk = (CeRequest.of(t).flags & USB_SHORT_TRANSFER_OK) != 0;
+        out.append("CE: ").append(UsbTypes.errorName(CeStatus.transferError(b, shortOk)));
+        if (b.type() != TransferType.ISOCHRONOUS) {
+            return;
+        }
+        boolean first = true;
+        for (int k = 0; k < b.packets(); k++) {
+            int err = CeStatus.frameError(b, k, shortOk);
+            if (err != USB_NO_ERROR) {
+                out.append(first ? "; frames " : ", ").append(k).append('=').append(UsbTypes.errorName(err));
+                first = false;
+            }
+        }
     }
 }

@@ -140,6 +140,7 @@ public final class DesktopIsoch {
         private int packets;
         private long start;
         private long submittedMicroframe;
+        private boolean asap;
         private Transfer transfer;
         private int generation;
 
@@ -217,6 +218,7 @@ public final class DesktopIsoch {
                 return s;
             }
             start = s;
+            this.asap = asap;
             transfer = t;
             generation = t.generation();
             t.begin(this, !synchronous);
@@ -251,6 +253,40 @@ public final class DesktopIsoch {
         @Override
         public void callback(Transfer t) {
             completed();
+        }
+
+        // ---- for a capture: what the WinUSB or WDM caller asked for and is told ----------------------
+
+        @Override
+        public boolean isAsap(Transfer t) {
+            return asap;
+        }
+
+        /** Desktop isochronous packets may be short: a short packet is no error ([§3.6](reference/wdm.html#s3-6)). */
+        @Override
+        public boolean shortIsError(Transfer t) {
+            return false;
+        }
+
+        /**
+         * {@code USBD_STATUS:} the packets that did not succeed, with the late/not-accessed distinction
+         * ([§3.6](reference/wdm.html#s3-6)).
+         */
+        @Override
+        public void describeStatus(Transfer t, StringBuilder out) {
+            out.append("USBD_STATUS:");
+            boolean cancelled = t.wasCancelled();
+            boolean any = false;
+            for (int k = 0; k < t.backend().packets(); k++) {
+                int status = usbdStatus(t.backend().packetStatus(k), cancelled, wasLate(k));
+                if (status != USBD_STATUS_SUCCESS) {
+                    out.append(any ? ", " : " packets ").append(k).append('=').append(name(status));
+                    any = true;
+                }
+            }
+            if (!any) {
+                out.append(" every packet USBD_STATUS_SUCCESS");
+            }
         }
 
         /** Translates the results for the personality; must end with {@link #release()}. */

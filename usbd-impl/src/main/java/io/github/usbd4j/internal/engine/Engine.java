@@ -88,6 +88,9 @@ public final class Engine implements HostListener, AutoCloseable {
     final Executor callbackExecutor;
     private final Executor attachExecutor;
     private final int startFrameLead;
+    /** The capture's hook ({@link TransferTap}), {@code null} when nothing captures. */
+    private final TransferTap tap;
+
     private final Map<BackendDevice, EngineDevice> devices = new ConcurrentHashMap<>();
     private final Set<EngineDevice> detaching = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<Awaiting> awaiting = ThreadLocal.withInitial(Awaiting::new);
@@ -108,11 +111,34 @@ public final class Engine implements HostListener, AutoCloseable {
      * ([§1.8](reference/ce-usbd.html#s1-8))
      */
     public Engine(HostController backend, Executor callbackExecutor, Executor attachExecutor, int startFrameLead) {
+        this(backend, callbackExecutor, attachExecutor, startFrameLead, null);
+    }
+
+    /**
+     * @param backend the host controller
+     * @param callbackExecutor where transfer callbacks run (per pipe one at a time, in completion order)
+     * @param attachExecutor where attach and detach run
+     * @param startFrameLead the minimum lead of an isochronous start frame, in frames
+     * ([§1.8](reference/ce-usbd.html#s1-8))
+     * @param tap what sees every submission and completion (a capture), or {@code null}
+     */
+    public Engine(
+            HostController backend,
+            Executor callbackExecutor,
+            Executor attachExecutor,
+            int startFrameLead,
+            TransferTap tap) {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.clock = backend.clock();
         this.callbackExecutor = Objects.requireNonNull(callbackExecutor, "callbackExecutor");
         this.attachExecutor = Objects.requireNonNull(attachExecutor, "attachExecutor");
         this.startFrameLead = startFrameLead;
+        this.tap = tap;
+    }
+
+    /** The tap that sees every transfer, or {@code null}. */
+    TransferTap tap() {
+        return tap;
     }
 
     /**
@@ -442,13 +468,23 @@ public final class Engine implements HostListener, AutoCloseable {
             t.fire(Transfer.Event.REFUSE, Transfer.ANY);
             return Submission.PIPE_CLOSED;
         }
+        TransferTap tap = this.tap; // the capture's hook, with the one in Transfer.completed
+        if (tap != null) {
+            tap.submitted(t);
+        }
         try {
             p.device.backend.submit(t.backend());
         } catch (BackendException e) {
+            if (tap != null) {
+                tap.refused(t, e.status());
+            }
             t.fire(Transfer.Event.REFUSE, Transfer.ANY);
             return e.status() == PacketStatus.DEVICE_GONE ? Submission.DEVICE_GONE : Submission.REFUSED;
         } catch (RuntimeException e) {
             internalFailure("the backend failed a submission", e);
+            if (tap != null) {
+                tap.refused(t, PacketStatus.HOST_ERROR);
+            }
             t.fire(Transfer.Event.REFUSE, Transfer.ANY);
             return Submission.REFUSED;
         }

@@ -6,6 +6,7 @@ import io.github.usbd4j.host.spi.TransferType;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One use of a pooled transfer: the engine's side of a CE {@code USB_TRANSFER}, a WinUSB I/O or a WDM URB
@@ -101,6 +102,8 @@ public final class Transfer implements BackendTransfer.Listener {
     /** Generation argument that matches any generation (events of the engine's own making). */
     static final int ANY = -1;
 
+    private static final AtomicLong SERIALS = new AtomicLong();
+
     private static final int GENERATION_MASK = 0x7FFF_FFFF;
     private static final int MAX_PINS = 0xFFFF;
     private static final VarHandle WORD;
@@ -121,6 +124,7 @@ public final class Transfer implements BackendTransfer.Listener {
 
     final EnginePipe pipe;
     private final BackendTransfer backend = new BackendTransfer(this);
+    private final long serial = SERIALS.incrementAndGet();
 
     // the current use's request, written by the issuing thread before SUBMIT publishes it
     private TransferOwner owner;
@@ -332,6 +336,19 @@ public final class Transfer implements BackendTransfer.Listener {
         return pipe;
     }
 
+    /**
+     * A number no other transfer object of this JVM has, the same for every use of this one: what a capture
+     * pairs a submission with its completion by (usbmon's URB id, the URB's address, is reused the same way).
+     */
+    public long serial() {
+        return serial;
+    }
+
+    /** Who issued the current use ({@link #begin}); {@code null} for the engine's own requests. */
+    public TransferOwner owner() {
+        return owner;
+    }
+
     /** The current generation (one per use). */
     public int generation() {
         return generation(word);
@@ -423,6 +440,10 @@ public final class Transfer implements BackendTransfer.Listener {
         TransferOwner o = owner;
         boolean callback = withCallback;
         pipe.backendCompleted(t);
+        TransferTap tap = pipe.engine.tap();
+        if (tap != null) {
+            tap.completed(this); // results final, the data as the bus delivered it, nobody told yet
+        }
         if (o != null) {
             try {
                 o.resultsReady(this);

@@ -37,4 +37,35 @@ public interface TransferOwner {
      * @param transfer the transfer
      */
     default void recycled(Transfer transfer) {}
+
+    // ---- how the caller sees it, for a capture ({@link TransferTap}) --------------------------------
+
+    /**
+     * Isochronous: whether the caller let the stack choose the start frame (ASAP; usbmon's
+     * {@code URB_ISO_ASAP}).
+     *
+     * @param transfer the transfer
+     */
+    default boolean isAsap(Transfer transfer) {
+        return false;
+    }
+
+    /**
+     * Whether a short IN transfer or packet is an error to the caller (Linux's {@code URB_SHORT_NOT_OK}).
+     *
+     * @param transfer the transfer
+     */
+    default boolean shortIsError(Transfer transfer) {
+        return transfer.backend().shortNotOk();
+    }
+
+    /**
+     * Appends the status the caller is told of a complete transfer, in the personality's own terms (e.g.
+     * {@code CE: USB_NO_ERROR} and the frames that failed); plain ASCII. Called on the completing thread
+     * before {@link #resultsReady}; appends nothing by default.
+     *
+     * @param transfer the complete transfer
+     * @param out where to append
+     */
+    default void describeStatus(Transfer transfer, StringBuilder out) {}
 }

@@ -1,0 +1,70 @@
+package io.github.usbd4j.samples.tool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.capture.CaptureReader;
+import io.github.usbd4j.capture.Usbmon;
+import io.github.usbd4j.capture.UsbmonRecord;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code usbd demo --capture} in its own JVM, stopped while it streams: the capture on disk grows as the
+ * run goes, and is a valid capture after SIGINT (the shutdown hook writes what was buffered) and even after
+ * SIGKILL (only whole blocks are ever written).
+ */
+class CaptureSignalTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"INT", "KILL"})
+    void theCaptureIsValid_afterTheProcessIsStopped(String signal) throws Exception {
+        Path capture = dir.resolve("run.pcapng");
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(
+                        java.toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        UsbdTool.class.getName(),
+                        "demo",
+                        "--seconds",
+                        "3600",
+                        "--capture",
+                        capture.toString())
+                .redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(capture) || Files.size(capture) < 4L << 20) { // written as it goes
+                assertThat(p.isAlive()).as("the demo runs").isTrue();
+                assertThat(System.nanoTime()).as("the capture grows to 4 MiB").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            long before = Files.size(capture);
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
+            assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the demo stops").isTrue();
+            List<UsbmonRecord> records = CaptureReader.read(capture);
+            assertThat(records.size())
+                    .as("records in a %d-byte file", Files.size(capture))
+                    .isGreaterThan(1000);
+            assertThat(records.get(0).type()).isEqualTo(Usbmon.SUBMIT);
+            if (signal.equals("INT")) {
+                assertThat(Files.size(capture))
+                        .as("the buffer was written on exit")
+                        .isGreaterThan(before);
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}
