@@ -1,5 +1,6 @@
 package io.github.usbd4j.usbip;
 
+import io.github.usbd4j.capture.Usbmon;
 import io.github.usbd4j.host.spi.PacketStatus;
 
 /**
@@ -69,26 +70,14 @@ public final class UsbIpStatus {
     private UsbIpStatus() {}
 
     /**
-     * The URB or iso packet status for a simulator outcome.
+     * The URB or iso packet status for a simulator outcome: the errno Linux host controller drivers report
+     * for it, the same that usbmon records ({@link Usbmon#errno}), so the client's kernel sees what a local
+     * controller would have said.
      *
      * @param status the outcome
      * @return 0 or a negative errno
      */
     public static int of(PacketStatus status) {
-        return switch (status) {
-            case OK -> 0;
-            case CRC -> EILSEQ;
-            case BIT_STUFFING, DATA_TOGGLE_MISMATCH, PID_CHECK_FAILURE, UNEXPECTED_PID -> EPROTO;
-            case STALL -> EPIPE;
-            case DEVICE_NOT_RESPONDING -> ETIME;
-            case DATA_OVERRUN -> EOVERFLOW;
-            case DATA_UNDERRUN -> EREMOTEIO;
-            case BUFFER_OVERRUN -> ECOMM;
-            case BUFFER_UNDERRUN -> ENOSR;
-            case NOT_ACCESSED -> EXDEV;
-            case CANCELED -> ECONNRESET;
-            case DEVICE_GONE -> ESHUTDOWN;
-            case HOST_ERROR -> EIO;
-        };
+        return Usbmon.errno(status);
     }
 }

@@ -26,6 +26,9 @@ public class ForwardingBackend implements HostController {
         this.inner = inner;
     }
 
+    /** Called for every submission, before it reaches the inner backend. */
+    protected void beforeSubmit(BackendTransfer transfer) {}
+
     /** Called for a submission the inner backend refused, before the refusal is passed on. */
     protected void submitRefused(BackendTransfer transfer, BackendException refusal) {}
 
@@ -139,6 +142,7 @@ public class ForwardingBackend implements HostController {
 
         @Override
         public void submit(BackendTransfer transfer) throws BackendException {
+            beforeSubmit(transfer);
             try {
                 d.submit(transfer);
             } catch (BackendException e) {
