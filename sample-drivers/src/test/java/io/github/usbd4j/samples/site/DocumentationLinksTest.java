@@ -33,7 +33,7 @@ class DocumentationLinksTest {
     /** Names of documents that are not part of the site or the repository. */
     static final Pattern OUTSIDE_DOCUMENT = Pattern.compile(
             "usb-iso-apis\\.md|peer-libraries\\.md|ARCHITECTURE\\.md|build-conventions\\.md|\\.\\./shared/"
-                    + "|/work/shared|shared/spec/|shared/design/");
+                    + "|shared/spec/|shared/design/|shared/reference/");
 
     /** A section number of the reference (1 to 7, one sublevel); longer numbers belong to other specs. */
     static final Pattern SECTION = Pattern.compile("§\\d+(?:\\.\\d+)?[a-z]?(?![.\\d])");
