@@ -65,12 +65,7 @@ class ServeReplayCommandTest {
         int port = Integer.parseInt(m.group(1));
         try (UsbIpTestClient c = UsbIpTestClient.connect(port)) {
             UsbIpTestClient.Device mic = c.importDevice("1-1");
-            c.control(1, mic.devid(), new byte[] {0x01, 11, 1, 0, 1, 0, 0, 0}, new byte[0]); // SET_INTERFACE 1/1
-            assertThat(c.poll(10_000).status()).isZero();
-            int[] lengths = new int[16];
-            Arrays.fill(lengths, Uac1Microphone.BYTES_PER_FRAME);
-            c.iso(2, mic.devid(), 1, true, lengths, null);
-            UsbIpTestClient.Reply r = c.poll(10_000);
+            UsbIpTestClient.Reply r = c.readMicrophonePackets(mic.devid());
             assertThat(r).isNotNull();
             assertThat(r.status()).isZero();
             assertThat(r.actualLength()).isEqualTo(16 * Uac1Microphone.BYTES_PER_FRAME);

@@ -37,35 +37,35 @@ import io.github.usbd4j.host.spi.PacketStatus;
  */
 public final class UsbIpStatus {
     /** No such file or directory: endpoint not found at submission. */
-    public static final int ENOENT = -2;
+    public static final int ENOENT = Usbmon.ENOENT;
     /** I/O error. */
-    public static final int EIO = -5;
+    public static final int EIO = Usbmon.EIO;
     /** Isochronous packet not transferred (slot missed). */
-    public static final int EXDEV = -18;
+    public static final int EXDEV = Usbmon.EXDEV;
     /** No such device. */
-    public static final int ENODEV = -19;
+    public static final int ENODEV = Usbmon.ENODEV;
     /** Invalid argument: a malformed request. */
     public static final int EINVAL = -22;
     /** Broken pipe: endpoint stalled. */
-    public static final int EPIPE = -32;
+    public static final int EPIPE = Usbmon.EPIPE;
     /** Timer expired: no response. */
-    public static final int ETIME = -62;
+    public static final int ETIME = Usbmon.ETIME;
     /** Out of streams resources: buffer underrun. */
-    public static final int ENOSR = -63;
+    public static final int ENOSR = Usbmon.ENOSR;
     /** Communication error on send: buffer overrun. */
-    public static final int ECOMM = -70;
+    public static final int ECOMM = Usbmon.ECOMM;
     /** Protocol error. */
-    public static final int EPROTO = -71;
+    public static final int EPROTO = Usbmon.EPROTO;
     /** Value too large: babble. */
-    public static final int EOVERFLOW = -75;
+    public static final int EOVERFLOW = Usbmon.EOVERFLOW;
     /** Illegal byte sequence: CRC error. */
-    public static final int EILSEQ = -84;
+    public static final int EILSEQ = Usbmon.EILSEQ;
     /** Connection reset: unlinked. */
-    public static final int ECONNRESET = -104;
+    public static final int ECONNRESET = Usbmon.ECONNRESET;
     /** Cannot send after transport endpoint shutdown: device gone. */
-    public static final int ESHUTDOWN = -108;
+    public static final int ESHUTDOWN = Usbmon.ESHUTDOWN;
     /** Remote I/O error: short packet where a short one was not OK. */
-    public static final int EREMOTEIO = -121;
+    public static final int EREMOTEIO = Usbmon.EREMOTEIO;
 
     private UsbIpStatus() {}
 

@@ -1,5 +1,6 @@
 package io.github.usbd4j.usbip;
 
+import io.github.usbd4j.sim.Uac1Microphone;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -11,6 +12,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -293,6 +295,24 @@ final class UsbIpTestClient implements Closeable {
     }
 
     /** The next reply, or null if none came within the wait. */
+    /**
+     * Selects the streaming alternate setting of the simulated UAC1 microphone imported as {@code devid}
+     * (SET_INTERFACE 1/1, which must succeed) and asks for its next 16 isochronous IN packets on endpoint 1.
+     *
+     * @return the reply to the isochronous request, {@code null} if none came within 10 s
+     */
+    Reply readMicrophonePackets(int devid) throws IOException, InterruptedException {
+        control(1, devid, new byte[] {0x01, 11, 1, 0, 1, 0, 0, 0}, new byte[0]);
+        Reply set = poll(10_000);
+        if (set == null || set.status() != 0) {
+            throw new AssertionError("SET_INTERFACE 1/1 failed: " + (set == null ? "no reply" : set.status()));
+        }
+        int[] lengths = new int[16];
+        Arrays.fill(lengths, Uac1Microphone.BYTES_PER_FRAME);
+        iso(2, devid, 1, true, lengths, null);
+        return poll(10_000);
+    }
+
     Reply poll(long millis) throws InterruptedException {
         return replies.poll(millis, TimeUnit.MILLISECONDS);
     }
