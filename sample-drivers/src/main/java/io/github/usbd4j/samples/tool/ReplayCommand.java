@@ -50,6 +50,7 @@ final class ReplayCommand implements Callable<Integer> {
         PrintWriter out = cl.getOut();
         ReplayOptions options = new ReplayOptions();
         options.capture = capture;
+        options.label = "CAPTURE";
         options.device = device;
         ReplayDevice replay = options.open(cl);
         List<UsbmonRecord> records = CaptureReader.read(capture);

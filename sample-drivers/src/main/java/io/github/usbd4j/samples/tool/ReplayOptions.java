@@ -36,6 +36,9 @@ final class ReplayOptions {
             description = "With --replay: replay the captured IN data in a loop (default: once, then empty packets).")
     boolean loop;
 
+    /** How errors name the capture: the option here, the positional argument in {@code usbd replay CAPTURE}. */
+    String label = "--replay";
+
     /** Whether {@code --replay} was given. */
     boolean active() {
         return capture != null;
@@ -59,7 +62,7 @@ final class ReplayOptions {
                     cl,
                     "--replay runs on the simulator: it takes no --backend libusb (the capture's device is simulated)");
         }
-        StreamRun.Files2.checkInputFile(cl, "--replay", capture);
+        StreamRun.Files2.checkInputFile(cl, label, capture);
     }
 
     /**
@@ -80,12 +83,12 @@ final class ReplayOptions {
             }
         }
         if (view.info() == null) {
-            throw new ParameterException(cl, "--replay: " + capture + ": " + view.descriptorProblem());
+            throw new ParameterException(cl, label + ": " + capture + ": " + view.descriptorProblem());
         }
         String problem = driver.problemWith(view.info(), model.speed());
         if (problem != null) {
             throw new ParameterException(
-                    cl, "--replay: " + view.title() + " (" + view.speedName() + ") cannot do this: " + problem);
+                    cl, label + ": " + view.title() + " (" + view.speedName() + ") cannot do this: " + problem);
         }
         return new Target(view.vendorId(), view.productId(), model, view, null);
     }
@@ -107,9 +110,9 @@ final class ReplayOptions {
         try {
             return b.build();
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new ParameterException(cl, "--replay: no such file: " + capture);
+            throw new ParameterException(cl, label + ": no such file: " + capture);
         } catch (IOException e) {
-            throw new ParameterException(cl, "--replay: " + e.getMessage());
+            throw new ParameterException(cl, label + ": " + e.getMessage());
         }
     }
 

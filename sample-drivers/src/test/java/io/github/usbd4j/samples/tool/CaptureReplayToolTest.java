@@ -151,11 +151,18 @@ class CaptureReplayToolTest {
         Run r = UsbdToolTest.run("replay", bogus.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err().strip().lines()).hasSize(1);
-        assertThat(r.err()).contains("not a pcap or pcapng file");
+        assertThat(r.err()).contains("CAPTURE: ").contains("not a pcap or pcapng file");
         Run missing = UsbdToolTest.run(
                 "record", "--replay", dir.resolve("nope.pcapng").toString(), "x.wav");
         assertThat(missing.exit()).isEqualTo(2);
-        assertThat(missing.err()).contains("no such file");
+        assertThat(missing.err()).contains("--replay: no such file");
+        // the error names the argument as the command's help does: CAPTURE for replay's positional one
+        Run missingReplay =
+                UsbdToolTest.run("replay", dir.resolve("nope.pcapng").toString());
+        assertThat(missingReplay.exit()).isEqualTo(2);
+        assertThat(missingReplay.err())
+                .contains("usbd replay: CAPTURE: no such file")
+                .doesNotContain("--replay");
     }
 
     @Test
