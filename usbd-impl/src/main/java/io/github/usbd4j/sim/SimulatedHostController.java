@@ -12,6 +12,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -109,6 +111,8 @@ public final class SimulatedHostController implements HostController, BusClock {
     }
 
     private volatile Thread clockThread;
+    /** Real time: where the runtime runs transfer callbacks by default ({@link #callbackExecutor}). */
+    private final CallbackThreads callbackThreads;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
     private volatile long realTimeOrigin;
     /** Real time: the first microframe of the clock thread; -1 until it starts. */
@@ -121,6 +125,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         this.clockMode = b.clockMode;
         this.seed = b.seed;
         this.microframe = b.startFrame * 8;
+        this.callbackThreads = clockMode == ClockMode.REAL_TIME ? new CallbackThreads("usbd-sim-callback-", 2) : null;
     }
 
     /** A builder: full speed, virtual clock, seed 0, frame 0. */
@@ -280,7 +285,21 @@ public final class SimulatedHostController implements HostController, BusClock {
         return Thread.currentThread() == clockThread;
     }
 
-    /** Stops the clock thread and detaches every device. */
+    /**
+     * Real time: two callback threads of this controller's own, {@code usbd-sim-callback-N}, that take
+     * callbacks from the clock thread without allocating (one hand-off per transfer), so that a slow or
+     * blocking callback never holds up the bus clock; they start on first use and end with {@link #close}.
+     * Virtual time: none (the runtime runs callbacks on the thread that advances the clock).
+     */
+    @Override
+    public Optional<Executor> callbackExecutor() {
+        return Optional.ofNullable(callbackThreads);
+    }
+
+    /**
+     * Stops the clock thread and detaches every device; then the callback threads end once they have run
+     * the callbacks of the transfers that completed.
+     */
     @Override
     public void close() {
         Thread t = clockThread;
@@ -298,6 +317,9 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
         synchronized (lock) {
             closed = true;
+        }
+        if (callbackThreads != null && !callbackThreads.close(TimeUnit.SECONDS.toMillis(5))) {
+            LOG.warn("a transfer callback was still running 5 s after the simulated host controller closed");
         }
     }
 
