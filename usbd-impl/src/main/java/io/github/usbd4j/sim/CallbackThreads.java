@@ -9,20 +9,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where a real-time simulated host controller runs transfer callbacks by default: a few daemon threads named
- * {@code usbd-sim-callback-N}, started on first use, that take tasks from a ring under one lock and park when
- * there is none; a task wakes one parked thread with {@link LockSupport#unpark}.
+ * A real-time simulated host controller's callback threads, {@code usbd-sim-callback-N}, started on first use:
+ * they run the callbacks the clock thread does not run itself, those of transfers completed on other threads
+ * (a cancellation, a detach, the controller's close) and those that waited behind a callback that stalled the
+ * clock. They take tasks from a ring under one lock and park when there is none; a task wakes one parked
+ * thread with {@link LockSupport#unpark}.
  *
  * <p>Why not a {@link java.util.concurrent.ThreadPoolExecutor}: its queue allocates a node per task and its
- * idle workers a condition node per wait, about 70 bytes per transfer on a path that otherwise allocates
- * nothing. Here nothing is allocated once the ring has grown to the most tasks ever waiting at once (at most
- * one per pipe: the engine gives a pipe's callback queue to the executor only when it is not already
- * draining).
- *
- * <p>Why not run callbacks on the clock thread: a driver callback may be slow or block (on its own lock, on
- * a synchronous call), and the bus clock must keep running microframes meanwhile. The clock thread only
- * hands a task over; a callback that blocks holds up one callback thread, and the other still serves the
- * bus's other pipes.
+ * idle workers a condition node per wait. Here nothing is allocated once the ring has grown to the most tasks
+ * ever waiting at once (at most one per pipe: the engine gives a pipe's callback queue to the executor only
+ * when it is not already draining).
  *
  * <p>{@link #close} lets the threads run the tasks already given, then ends them; afterwards {@link
  * #execute} refuses (the engine then runs the callbacks on the completing thread).
@@ -82,17 +78,6 @@ final class CallbackThreads implements Executor {
         if (wake != null) {
             LockSupport.unpark(wake);
         }
-    }
-
-    /** Whether the current thread is one of these callback threads. */
-    boolean isCallbackThread() {
-        Thread me = Thread.currentThread();
-        for (Thread t : threads) {
-            if (t == me) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

@@ -110,9 +110,21 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
     }
 
+    /** Real time: the thread that runs the bus now (a new one when a callback stalls the old one). */
     private volatile Thread clockThread;
-    /** Real time: where the runtime runs transfer callbacks by default ({@link #callbackExecutor}). */
+    /** Real time: callbacks of completions that happened off the clock thread, and of a stalled clock. */
     private final CallbackThreads callbackThreads;
+    /** Real time: the runtime's default callback executor ({@link #callbackExecutor}). */
+    private final Executor realTimeCallbacks = this::dispatchCallback;
+
+    /** Real time: guards the clock thread's callbacks, {@link #callbackSince} and changes of the clock thread. */
+    private final Object clockCallbacksLock = new Object();
+    // guarded by clockCallbacksLock: callbacks given on the clock thread, which it runs after its microframes
+    private Runnable[] clockCallbacks = new Runnable[16];
+    private int clockCallbacksHead;
+    private int clockCallbacksSize;
+    /** {@link System#nanoTime()} when the clock thread entered the callback it runs now; 0 outside one. */
+    private long callbackSince;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
     private volatile long realTimeOrigin;
     /** Real time: the first microframe of the clock thread; -1 until it starts. */
@@ -265,13 +277,21 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
         present.forEach(listener::deviceAttached);
         if (clockMode == ClockMode.REAL_TIME) {
-            Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
-            t.setDaemon(true);
-            clockThread = t;
+            Thread t = newClockThread();
             realTimeOrigin = System.nanoTime();
             realTimeFirst = microframe;
+            synchronized (clockCallbacksLock) {
+                clockThread = t;
+            }
             t.start();
+            ClockWatchdog.watch(this);
         }
+    }
+
+    private Thread newClockThread() {
+        Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
+        t.setDaemon(true);
+        return t;
     }
 
     @Override
@@ -279,21 +299,168 @@ public final class SimulatedHostController implements HostController, BusClock {
         return this;
     }
 
-    /** The real-time clock's thread, which completes transfers. */
+    /** The real-time clock's thread, which completes transfers (and runs their callbacks). */
     @Override
     public boolean isCompletionThread() {
         return Thread.currentThread() == clockThread;
     }
 
     /**
-     * Real time: two callback threads of this controller's own, {@code usbd-sim-callback-N}, that take
-     * callbacks from the clock thread without allocating (one hand-off per transfer), so that a slow or
-     * blocking callback never holds up the bus clock; they start on first use and end with {@link #close}.
-     * Virtual time: none (the runtime runs callbacks on the thread that advances the clock).
+     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the
+     * microframe's work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for
+     * more than a millisecond (slow, or blocked) does not stop the bus: the clock moves to a new thread
+     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other
+     * pipes that waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two,
+     * started on first use), which also run the callbacks of completions that happen on other threads
+     * (cancellation, detach). A synchronous call made in a callback on the clock thread waits by running the
+     * bus itself ({@link #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread
+     * that advances the clock).
      */
     @Override
     public Optional<Executor> callbackExecutor() {
-        return Optional.ofNullable(callbackThreads);
+        return clockMode == ClockMode.REAL_TIME ? Optional.of(realTimeCallbacks) : Optional.empty();
+    }
+
+    /** Real time: on the clock thread, which can run the bus while it waits. */
+    @Override
+    public boolean canRunCompletionsHere() {
+        return clockMode == ClockMode.REAL_TIME && Thread.currentThread() == clockThread;
+    }
+
+    /**
+     * Real time, on the clock thread (a synchronous call in a callback): runs the due microframes and their
+     * callbacks until {@code done} holds or {@code nanos} have passed. Should the clock move to another thread
+     * meanwhile, waits for {@code done} without running the bus.
+     */
+    @Override
+    public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+        Thread me = Thread.currentThread();
+        if (clockMode != ClockMode.REAL_TIME || me != clockThread) {
+            return done.getAsBoolean();
+        }
+        long deadline = System.nanoTime() + nanos;
+        long outerSince;
+        synchronized (clockCallbacksLock) {
+            outerSince = callbackSince;
+            callbackSince = 0; // running the bus is not a stall
+        }
+        try {
+            while (!done.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (clockThread != me) {
+                    LockSupport.parkNanos(this, Math.min(left, WAIT_POLL_NANOS));
+                    continue;
+                }
+                runDueMicroframes();
+                runClockCallbacks(me);
+                if (done.getAsBoolean()) {
+                    return true;
+                }
+                long sleep = Math.min(Math.min(nanosUntilNextEvent(), WAIT_POLL_NANOS), deadline - System.nanoTime());
+                if (sleep > 0) {
+                    LockSupport.parkNanos(this, sleep);
+                }
+            }
+            return true;
+        } finally {
+            synchronized (clockCallbacksLock) {
+                if (clockThread == me) {
+                    callbackSince = outerSince;
+                }
+            }
+        }
+    }
+
+    /** The real-time callback executor: on the clock thread, after the microframe; elsewhere, a hand-off. */
+    private void dispatchCallback(Runnable task) {
+        Thread me = Thread.currentThread();
+        if (me == clockThread) {
+            synchronized (clockCallbacksLock) {
+                if (me == clockThread) {
+                    if (clockCallbacksSize == clockCallbacks.length) {
+                        Runnable[] bigger = new Runnable[clockCallbacks.length * 2];
+                        for (int i = 0; i < clockCallbacksSize; i++) {
+                            bigger[i] = clockCallbacks[(clockCallbacksHead + i) & (clockCallbacks.length - 1)];
+                        }
+                        clockCallbacks = bigger;
+                        clockCallbacksHead = 0;
+                    }
+                    clockCallbacks[(clockCallbacksHead + clockCallbacksSize) & (clockCallbacks.length - 1)] = task;
+                    clockCallbacksSize++;
+                    return;
+                }
+            }
+        }
+        callbackThreads.execute(task);
+    }
+
+    /** Runs the callbacks given on the clock thread, as long as {@code me} is the clock thread. */
+    private void runClockCallbacks(Thread me) {
+        while (true) {
+            Runnable task;
+            long outerSince;
+            synchronized (clockCallbacksLock) {
+                if (clockThread != me || clockCallbacksSize == 0) {
+                    return;
+                }
+                task = clockCallbacks[clockCallbacksHead];
+                clockCallbacks[clockCallbacksHead] = null;
+                clockCallbacksHead = (clockCallbacksHead + 1) & (clockCallbacks.length - 1);
+                clockCallbacksSize--;
+                outerSince = callbackSince; // non-zero when a callback's synchronous call runs this
+                callbackSince = System.nanoTime() | 1;
+            }
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("a callback task failed on the simulated bus clock", e);
+            } finally {
+                synchronized (clockCallbacksLock) {
+                    if (clockThread == me) {
+                        callbackSince = outerSince;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback since before
+     * {@code now - STALL_NANOS}, a new thread takes over the clock, and the callbacks waiting behind that one
+     * move to the callback threads. The stalled thread finishes its callback (and its pipe's queue) and ends.
+     */
+    void takeOverStalledClock(long now) {
+        Thread next;
+        synchronized (clockCallbacksLock) {
+            if (clockThread == null || callbackSince == 0 || now - callbackSince < ClockWatchdog.STALL_NANOS) {
+                return;
+            }
+            next = newClockThread();
+            clockThread = next;
+            callbackSince = 0;
+            moveClockCallbacksLocked();
+        }
+        LOG.debug(
+                "a transfer callback has held the simulated bus clock for over 1 ms; the clock moves to a new thread");
+        next.start();
+    }
+
+    /** Hands the callbacks still waiting for the clock thread to the callback threads. */
+    private void moveClockCallbacksLocked() {
+        while (clockCallbacksSize > 0) {
+            Runnable task = clockCallbacks[clockCallbacksHead];
+            clockCallbacks[clockCallbacksHead] = null;
+            clockCallbacksHead = (clockCallbacksHead + 1) & (clockCallbacks.length - 1);
+            clockCallbacksSize--;
+            try {
+                callbackThreads.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                task.run(); // closed meanwhile: run here rather than lose the callbacks
+            }
+        }
     }
 
     /**
@@ -302,9 +469,18 @@ public final class SimulatedHostController implements HostController, BusClock {
      */
     @Override
     public void close() {
-        Thread t = clockThread;
-        clockThread = null;
+        Thread t;
+        synchronized (clockCallbacksLock) {
+            t = clockThread;
+            clockThread = null;
+            if (t != null) {
+                moveClockCallbacksLocked();
+            }
+        }
         if (t != null) {
+            ClockWatchdog.unwatch(this);
+        }
+        if (t != null && t != Thread.currentThread()) {
             LockSupport.unpark(t);
             try {
                 t.join(TimeUnit.SECONDS.toMillis(5));
@@ -519,35 +695,49 @@ public final class SimulatedHostController implements HostController, BusClock {
     /** The longest the real-time clock thread sleeps when nothing is due. */
     private static final long IDLE_PARK_NANOS = 10_000_000;
 
+    /** How often a synchronous call on the clock thread looks again while it waits (at most). */
+    private static final long WAIT_POLL_NANOS = 1_000_000;
+
     private void runRealTime() {
-        long origin = realTimeOrigin;
-        long first = realTimeFirst;
-        while (clockThread == Thread.currentThread()) {
-            // a microframe's work runs once it has ended, as a host controller reports it
-            long due = first + (System.nanoTime() - origin) / MICROFRAME_NANOS;
-            stepLock.lock();
-            try {
-                while (microframe < due) { // every due microframe, in order: catching up never skips one
-                    stepUpTo(due);
-                }
-            } catch (RuntimeException e) {
-                LOG.error("simulated bus step failed", e);
-            } finally {
-                stepLock.unlock();
-            }
-            long next;
-            synchronized (lock) {
-                next = nextEventLocked();
-                wakeAt = next;
-            }
-            long now = System.nanoTime();
-            long sleep = next == Long.MAX_VALUE
-                    ? IDLE_PARK_NANOS
-                    : Math.min(IDLE_PARK_NANOS, origin + (next + 1 - first) * MICROFRAME_NANOS - now);
+        Thread me = Thread.currentThread();
+        while (clockThread == me) {
+            runDueMicroframes();
+            runClockCallbacks(me);
+            long sleep = nanosUntilNextEvent();
             if (sleep > 0) {
                 LockSupport.parkNanos(this, sleep);
             }
         }
+    }
+
+    /** Real time: runs every microframe that has ended by now, in order (catching up never skips one). */
+    private void runDueMicroframes() {
+        // a microframe's work runs once it has ended, as a host controller reports it
+        long due = realTimeFirst + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS;
+        stepLock.lock();
+        try {
+            while (microframe < due) {
+                stepUpTo(due);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("simulated bus step failed", e);
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    /** Real time: how long the clock may sleep: until the end of the next eventful microframe, at most 10 ms. */
+    private long nanosUntilNextEvent() {
+        long next;
+        synchronized (lock) {
+            next = nextEventLocked();
+            wakeAt = next;
+        }
+        return next == Long.MAX_VALUE
+                ? IDLE_PARK_NANOS
+                : Math.min(
+                        IDLE_PARK_NANOS,
+                        realTimeOrigin + (next + 1 - realTimeFirst) * MICROFRAME_NANOS - System.nanoTime());
     }
 
     /** The first microframe from the current one on that the real-time clock must not run late. */
