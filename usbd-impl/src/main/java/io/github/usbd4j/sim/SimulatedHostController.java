@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * by skipping them, and a submission that makes an earlier event wakes it. {@link #currentFrame()} and
  * {@link #currentMicroframe()} follow the wall clock even while the thread sleeps (the work of the
  * microframes it has not run yet still runs, when it catches up). Packets are missed only when a transfer
- * really came too late for its interval, as on a real bus.
+ * really came too late for its interval, as on a real bus. The clock thread also runs the runtime's transfer
+ * callbacks, with no hand-off ({@link #callbackExecutor}); one that holds it for over a millisecond moves the
+ * clock to a new thread.
  *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
@@ -125,6 +128,8 @@ public final class SimulatedHostController implements HostController, BusClock {
     private int clockCallbacksSize;
     /** {@link System#nanoTime()} when the clock thread entered the callback it runs now; 0 outside one. */
     private long callbackSince;
+    /** A former clock thread whose slow callback has returned, parked to take the clock over next time. */
+    private Thread standbyClock;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
     private volatile long realTimeOrigin;
     /** Real time: the first microframe of the clock thread; -1 until it starts. */
@@ -434,18 +439,27 @@ public final class SimulatedHostController implements HostController, BusClock {
      */
     void takeOverStalledClock(long now) {
         Thread next;
+        boolean fresh;
         synchronized (clockCallbacksLock) {
             if (clockThread == null || callbackSince == 0 || now - callbackSince < ClockWatchdog.STALL_NANOS) {
                 return;
             }
-            next = newClockThread();
+            next = standbyClock;
+            fresh = next == null;
+            if (fresh) {
+                next = newClockThread();
+            }
+            standbyClock = null;
             clockThread = next;
             callbackSince = 0;
             moveClockCallbacksLocked();
         }
-        LOG.debug(
-                "a transfer callback has held the simulated bus clock for over 1 ms; the clock moves to a new thread");
-        next.start();
+        LOG.debug("a transfer callback has held the simulated bus clock for over 1 ms; the clock moves to {}", next);
+        if (fresh) {
+            next.start();
+        } else {
+            LockSupport.unpark(next);
+        }
     }
 
     /** Hands the callbacks still waiting for the clock thread to the callback threads. */
@@ -457,7 +471,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             clockCallbacksSize--;
             try {
                 callbackThreads.execute(task);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 task.run(); // closed meanwhile: run here rather than lose the callbacks
             }
         }
@@ -470,15 +484,26 @@ public final class SimulatedHostController implements HostController, BusClock {
     @Override
     public void close() {
         Thread t;
+        Thread standby;
         synchronized (clockCallbacksLock) {
             t = clockThread;
             clockThread = null;
+            standby = standbyClock;
+            standbyClock = null;
             if (t != null) {
                 moveClockCallbacksLocked();
             }
         }
         if (t != null) {
             ClockWatchdog.unwatch(this);
+        }
+        if (standby != null) {
+            LockSupport.unpark(standby);
+            try {
+                standby.join(TimeUnit.SECONDS.toMillis(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (t != null && t != Thread.currentThread()) {
             LockSupport.unpark(t);
@@ -700,12 +725,44 @@ public final class SimulatedHostController implements HostController, BusClock {
 
     private void runRealTime() {
         Thread me = Thread.currentThread();
-        while (clockThread == me) {
-            runDueMicroframes();
-            runClockCallbacks(me);
-            long sleep = nanosUntilNextEvent();
-            if (sleep > 0) {
-                LockSupport.parkNanos(this, sleep);
+        do {
+            while (clockThread == me) {
+                runDueMicroframes();
+                runClockCallbacks(me);
+                long sleep = nanosUntilNextEvent();
+                if (sleep > 0) {
+                    LockSupport.parkNanos(this, sleep);
+                }
+            }
+        } while (standBy(me));
+    }
+
+    /**
+     * A thread the clock has moved away from (its callback held it too long) waits, once that callback has
+     * returned, to take the clock over at the next stall, so that a driver whose callbacks are often slow does
+     * not cost a new thread each time; one such thread per controller at most.
+     *
+     * @return {@code true} once the clock is this thread's again; {@code false}: end the thread
+     */
+    private boolean standBy(Thread me) {
+        synchronized (clockCallbacksLock) {
+            if (clockThread == null || standbyClock != null) {
+                return false;
+            }
+            standbyClock = me;
+        }
+        while (true) {
+            LockSupport.park(this);
+            synchronized (clockCallbacksLock) {
+                if (clockThread == me) {
+                    return true;
+                }
+                if (clockThread == null || standbyClock != me) {
+                    if (standbyClock == me) {
+                        standbyClock = null;
+                    }
+                    return false;
+                }
             }
         }
     }
