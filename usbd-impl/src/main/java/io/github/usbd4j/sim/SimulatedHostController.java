@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * microframes it has not run yet still runs, when it catches up). Packets are missed only when a transfer
  * really came too late for its interval, as on a real bus. The clock thread also runs the runtime's transfer
  * callbacks, with no hand-off ({@link #callbackExecutor}); one that holds it for over a millisecond moves the
- * clock to a new thread.
+ * clock to another thread.
  *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
@@ -313,7 +313,7 @@ public final class SimulatedHostController implements HostController, BusClock {
     /**
      * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the
      * microframe's work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for
-     * more than a millisecond (slow, or blocked) does not stop the bus: the clock moves to a new thread
+     * more than a millisecond (slow, or blocked) does not stop the bus: the clock moves to another thread
      * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other
      * pipes that waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two,
      * started on first use), which also run the callbacks of completions that happen on other threads
@@ -434,8 +434,9 @@ public final class SimulatedHostController implements HostController, BusClock {
 
     /**
      * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback since before
-     * {@code now - STALL_NANOS}, a new thread takes over the clock, and the callbacks waiting behind that one
-     * move to the callback threads. The stalled thread finishes its callback (and its pipe's queue) and ends.
+     * {@code now - STALL_NANOS}, another thread takes over the clock (the one standing by, or a new one), and
+     * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
+     * callback (and its pipe's queue), then stands by or ends.
      */
     void takeOverStalledClock(long now) {
         Thread next;

@@ -223,6 +223,62 @@ class RealTimeCallbackDispatchTest {
         });
     }
 
+    @Test
+    void aClockThreadFreedFromASlowCallback_takesTheClockOverAtTheNextStall() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            AtomicReference<Thread> first = new AtomicReference<>();
+            AtomicInteger callbacks = new AtomicInteger();
+            CountDownLatch release1 = new CountDownLatch(1);
+            CountDownLatch release2 = new CountDownLatch(1);
+            try (CeRig h = rig()) {
+                try {
+                    UsbPipe in = h.open(0, 1, 0x81);
+                    TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+                    cb[0] = p -> {
+                        seen.add(Thread.currentThread());
+                        int n = callbacks.incrementAndGet();
+                        CountDownLatch stall = n == 5 ? release1 : n == 25 ? release2 : null;
+                        if (n == 5) {
+                            first.set(Thread.currentThread());
+                        }
+                        if (stall != null) {
+                            try {
+                                stall.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        isoIn(h, in, cb[0], null, 2);
+                        return 0;
+                    };
+                    for (int i = 0; i < 4; i++) {
+                        isoIn(h, in, cb[0], null, 2);
+                    }
+                    Awaitility.await().atMost(WAIT).until(() -> first.get() != null);
+                    long frame = h.sim.currentFrame();
+                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20);
+                    release1.countDown();
+                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 25);
+                    long frame2 = h.sim.currentFrame();
+                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame2 + 20);
+                    release2.countDown();
+                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 40);
+                    // the first clock thread, once its callback returned, stood by and took the clock back at the
+                    // second stall (a third thread would mean a new one per stall)
+                    assertThat(seen).as("two stalls, two clock threads").hasSize(2);
+                } finally {
+                    release1.countDown();
+                    release2.countDown();
+                }
+            }
+            for (Thread t : seen) {
+                t.join(WAIT.toMillis());
+                assertThat(t.isAlive()).as("%s after close", t.getName()).isFalse();
+            }
+        });
+    }
+
     private static void streamStallAndUnplug(
             CeRig h,
             Set<Thread> seen,
