@@ -33,6 +33,10 @@ public class CallbackLatencyBenchmark {
     @Param({"20"})
     public int seconds;
 
+    /** As in {@link RealTimeSimulatorBenchmark#handleQuarantine}. */
+    @Param({"0"})
+    public int handleQuarantine;
+
     private RealTimeStreams run;
 
     /** What the run measured. */
@@ -48,7 +52,7 @@ public class CallbackLatencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        run = new RealTimeStreams(1, 1, 8, 8, false);
+        run = new RealTimeStreams(1, 1, 8, 8, false, handleQuarantine);
     }
 
     @TearDown(Level.Trial)

@@ -111,6 +111,24 @@ final class CeIsochStream implements UsbClientDriver {
             Executor callbacks,
             boolean timestamps,
             CaptureTap capture) {
+        this(clock, device, alternateSetting, packets, inFlight, callbacks, timestamps, capture, 0);
+    }
+
+    /**
+     * As above, with a transfer handle quarantine of its own.
+     *
+     * @param handleQuarantine {@link Usbd.Builder#transferHandleQuarantine}, or 0 for the runtime's default
+     */
+    CeIsochStream(
+            SimulatedHostController.ClockMode clock,
+            Device device,
+            int alternateSetting,
+            int packets,
+            int inFlight,
+            Executor callbacks,
+            boolean timestamps,
+            CaptureTap capture,
+            int handleQuarantine) {
         this.sim = SimulatedHostController.builder()
                 .speed(UsbSpeed.HIGH)
                 .clockMode(clock)
@@ -122,6 +140,9 @@ final class CeIsochStream implements UsbClientDriver {
         }
         if (capture != null) {
             b.capture(capture);
+        }
+        if (handleQuarantine > 0) {
+            b.transferHandleQuarantine(handleQuarantine);
         }
         this.usbd = b.build();
         this.timestamps = timestamps;

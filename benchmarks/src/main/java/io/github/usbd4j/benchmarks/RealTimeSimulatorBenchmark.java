@@ -46,9 +46,19 @@ public class RealTimeSimulatorBenchmark {
     @Param({"60"})
     public int seconds;
 
-    /** {@code false}: every bus has the runtime's default callback threads; {@code true}: two shared. */
+    /**
+     * {@code false}: every bus has the runtime's default callback dispatch (its clock thread); {@code true}: two
+     * threads shared by all buses (a {@code ThreadPoolExecutor} given to {@code Usbd.Builder.callbackExecutor}).
+     */
     @Param({"false"})
     public boolean sharedCallbackThreads;
+
+    /**
+     * {@code Usbd.Builder.transferHandleQuarantine}; 0: the runtime's default (16,384 closes per pipe, during
+     * which a CE stream allocates a new transfer handle per transfer, about 30 bytes).
+     */
+    @Param({"0"})
+    public int handleQuarantine;
 
     private RealTimeStreams run;
 
@@ -67,7 +77,7 @@ public class RealTimeSimulatorBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        run = new RealTimeStreams(streams, 2, packets, inFlight, sharedCallbackThreads);
+        run = new RealTimeStreams(streams, 2, packets, inFlight, sharedCallbackThreads, handleQuarantine);
     }
 
     @TearDown(Level.Trial)

@@ -24,7 +24,13 @@ final class RealTimeStreams {
     long p99;
     long max;
 
-    RealTimeStreams(int count, int alternateSetting, int packetsPerTransfer, int inFlight, boolean sharedExecutor) {
+    RealTimeStreams(
+            int count,
+            int alternateSetting,
+            int packetsPerTransfer,
+            int inFlight,
+            boolean sharedExecutor,
+            int handleQuarantine) {
         shared = sharedExecutor ? Executors.newFixedThreadPool(2) : null;
         for (int i = 0; i < count; i++) {
             streams.add(new CeIsochStream(
@@ -34,7 +40,9 @@ final class RealTimeStreams {
                     packetsPerTransfer,
                     inFlight,
                     shared,
-                    true));
+                    true,
+                    null,
+                    handleQuarantine));
         }
     }
 

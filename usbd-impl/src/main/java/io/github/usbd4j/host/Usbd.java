@@ -250,7 +250,10 @@ public final class Usbd implements AutoCloseable {
          * clock, the thread that advances the clock (deterministic); on the usb4java backend, its event
          * thread, right after libusb hands back the transfer, with no hand-off (a synchronous call made in
          * a callback there waits by handling libusb's events itself, so it completes as on any thread);
-         * otherwise a pool of two daemon threads named {@code usbd-callback-N}. Give a pool here to keep
+         * on a real-time simulated bus, its clock thread, right after the microframe that completed the
+         * transfer (a callback that holds it for over a millisecond moves the clock to a new thread, so a
+         * blocking callback never stops the bus); otherwise a pool of two daemon threads named
+         * {@code usbd-callback-N}. Give a pool here to keep
          * slow callbacks off the usb4java event thread. An executor that runs each task where it is given
          * ({@code Runnable::run}) runs callbacks on whichever thread completes the transfer; a synchronous
          * call made on a backend thread that cannot wait that way, which would wait for a completion only

@@ -12,6 +12,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * by skipping them, and a submission that makes an earlier event wakes it. {@link #currentFrame()} and
  * {@link #currentMicroframe()} follow the wall clock even while the thread sleeps (the work of the
  * microframes it has not run yet still runs, when it catches up). Packets are missed only when a transfer
- * really came too late for its interval, as on a real bus.
+ * really came too late for its interval, as on a real bus. The clock thread also runs the runtime's transfer
+ * callbacks, with no hand-off ({@link #callbackExecutor}); one that holds it for over a millisecond moves the
+ * clock to another thread.
  *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
@@ -108,7 +113,23 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
     }
 
+    /** Real time: the thread that runs the bus now (a new one when a callback stalls the old one). */
     private volatile Thread clockThread;
+    /** Real time: callbacks of completions that happened off the clock thread, and of a stalled clock. */
+    private final CallbackThreads callbackThreads;
+    /** Real time: the runtime's default callback executor ({@link #callbackExecutor}). */
+    private final Executor realTimeCallbacks = this::dispatchCallback;
+
+    /** Real time: guards the clock thread's callbacks, {@link #callbackSince} and changes of the clock thread. */
+    private final Object clockCallbacksLock = new Object();
+    // guarded by clockCallbacksLock: callbacks given on the clock thread, which it runs after its microframes
+    private Runnable[] clockCallbacks = new Runnable[16];
+    private int clockCallbacksHead;
+    private int clockCallbacksSize;
+    /** {@link System#nanoTime()} when the clock thread entered the callback it runs now; 0 outside one. */
+    private long callbackSince;
+    /** A former clock thread whose slow callback has returned, parked to take the clock over next time. */
+    private Thread standbyClock;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
     private volatile long realTimeOrigin;
     /** Real time: the first microframe of the clock thread; -1 until it starts. */
@@ -121,6 +142,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         this.clockMode = b.clockMode;
         this.seed = b.seed;
         this.microframe = b.startFrame * 8;
+        this.callbackThreads = clockMode == ClockMode.REAL_TIME ? new CallbackThreads("usbd-sim-callback-", 2) : null;
     }
 
     /** A builder: full speed, virtual clock, seed 0, frame 0. */
@@ -260,13 +282,21 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
         present.forEach(listener::deviceAttached);
         if (clockMode == ClockMode.REAL_TIME) {
-            Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
-            t.setDaemon(true);
-            clockThread = t;
+            Thread t = newClockThread();
             realTimeOrigin = System.nanoTime();
             realTimeFirst = microframe;
+            synchronized (clockCallbacksLock) {
+                clockThread = t;
+            }
             t.start();
+            ClockWatchdog.watch(this);
         }
+    }
+
+    private Thread newClockThread() {
+        Thread t = new Thread(this::runRealTime, "usbd-sim-clock");
+        t.setDaemon(true);
+        return t;
     }
 
     @Override
@@ -274,18 +304,209 @@ public final class SimulatedHostController implements HostController, BusClock {
         return this;
     }
 
-    /** The real-time clock's thread, which completes transfers. */
+    /** The real-time clock's thread, which completes transfers (and runs their callbacks). */
     @Override
     public boolean isCompletionThread() {
         return Thread.currentThread() == clockThread;
     }
 
-    /** Stops the clock thread and detaches every device. */
+    /**
+     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the
+     * microframe's work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for
+     * more than a millisecond (slow, or blocked) does not stop the bus: the clock moves to another thread
+     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other
+     * pipes that waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two,
+     * started on first use), which also run the callbacks of completions that happen on other threads
+     * (cancellation, detach). A synchronous call made in a callback on the clock thread waits by running the
+     * bus itself ({@link #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread
+     * that advances the clock).
+     */
+    @Override
+    public Optional<Executor> callbackExecutor() {
+        return clockMode == ClockMode.REAL_TIME ? Optional.of(realTimeCallbacks) : Optional.empty();
+    }
+
+    /** Real time: on the clock thread, which can run the bus while it waits. */
+    @Override
+    public boolean canRunCompletionsHere() {
+        return clockMode == ClockMode.REAL_TIME && Thread.currentThread() == clockThread;
+    }
+
+    /**
+     * Real time, on the clock thread (a synchronous call in a callback): runs the due microframes and their
+     * callbacks until {@code done} holds or {@code nanos} have passed. Should the clock move to another thread
+     * meanwhile, waits for {@code done} without running the bus.
+     */
+    @Override
+    public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+        Thread me = Thread.currentThread();
+        if (clockMode != ClockMode.REAL_TIME || me != clockThread) {
+            return done.getAsBoolean();
+        }
+        long deadline = System.nanoTime() + nanos;
+        long outerSince;
+        synchronized (clockCallbacksLock) {
+            outerSince = callbackSince;
+            callbackSince = 0; // running the bus is not a stall
+        }
+        try {
+            while (!done.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (clockThread != me) {
+                    LockSupport.parkNanos(this, Math.min(left, WAIT_POLL_NANOS));
+                    continue;
+                }
+                runDueMicroframes();
+                runClockCallbacks(me);
+                if (done.getAsBoolean()) {
+                    return true;
+                }
+                long sleep = Math.min(Math.min(nanosUntilNextEvent(), WAIT_POLL_NANOS), deadline - System.nanoTime());
+                if (sleep > 0) {
+                    LockSupport.parkNanos(this, sleep);
+                }
+            }
+            return true;
+        } finally {
+            synchronized (clockCallbacksLock) {
+                if (clockThread == me) {
+                    callbackSince = outerSince;
+                }
+            }
+        }
+    }
+
+    /** The real-time callback executor: on the clock thread, after the microframe; elsewhere, a hand-off. */
+    private void dispatchCallback(Runnable task) {
+        Thread me = Thread.currentThread();
+        if (me == clockThread) {
+            synchronized (clockCallbacksLock) {
+                if (me == clockThread) {
+                    if (clockCallbacksSize == clockCallbacks.length) {
+                        Runnable[] bigger = new Runnable[clockCallbacks.length * 2];
+                        for (int i = 0; i < clockCallbacksSize; i++) {
+                            bigger[i] = clockCallbacks[(clockCallbacksHead + i) & (clockCallbacks.length - 1)];
+                        }
+                        clockCallbacks = bigger;
+                        clockCallbacksHead = 0;
+                    }
+                    clockCallbacks[(clockCallbacksHead + clockCallbacksSize) & (clockCallbacks.length - 1)] = task;
+                    clockCallbacksSize++;
+                    return;
+                }
+            }
+        }
+        callbackThreads.execute(task);
+    }
+
+    /** Runs the callbacks given on the clock thread, as long as {@code me} is the clock thread. */
+    private void runClockCallbacks(Thread me) {
+        while (true) {
+            Runnable task;
+            long outerSince;
+            synchronized (clockCallbacksLock) {
+                if (clockThread != me || clockCallbacksSize == 0) {
+                    return;
+                }
+                task = clockCallbacks[clockCallbacksHead];
+                clockCallbacks[clockCallbacksHead] = null;
+                clockCallbacksHead = (clockCallbacksHead + 1) & (clockCallbacks.length - 1);
+                clockCallbacksSize--;
+                outerSince = callbackSince; // non-zero when a callback's synchronous call runs this
+                callbackSince = System.nanoTime() | 1;
+            }
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("a callback task failed on the simulated bus clock", e);
+            } finally {
+                synchronized (clockCallbacksLock) {
+                    if (clockThread == me) {
+                        callbackSince = outerSince;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback since before
+     * {@code now - STALL_NANOS}, another thread takes over the clock (the one standing by, or a new one), and
+     * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
+     * callback (and its pipe's queue), then stands by or ends.
+     */
+    void takeOverStalledClock(long now) {
+        Thread next;
+        boolean fresh;
+        synchronized (clockCallbacksLock) {
+            if (clockThread == null || callbackSince == 0 || now - callbackSince < ClockWatchdog.STALL_NANOS) {
+                return;
+            }
+            next = standbyClock;
+            fresh = next == null;
+            if (fresh) {
+                next = newClockThread();
+            }
+            standbyClock = null;
+            clockThread = next;
+            callbackSince = 0;
+            moveClockCallbacksLocked();
+        }
+        LOG.debug("a transfer callback has held the simulated bus clock for over 1 ms; the clock moves to {}", next);
+        if (fresh) {
+            next.start();
+        } else {
+            LockSupport.unpark(next);
+        }
+    }
+
+    /** Hands the callbacks still waiting for the clock thread to the callback threads. */
+    private void moveClockCallbacksLocked() {
+        while (clockCallbacksSize > 0) {
+            Runnable task = clockCallbacks[clockCallbacksHead];
+            clockCallbacks[clockCallbacksHead] = null;
+            clockCallbacksHead = (clockCallbacksHead + 1) & (clockCallbacks.length - 1);
+            clockCallbacksSize--;
+            try {
+                callbackThreads.execute(task);
+            } catch (RejectedExecutionException e) {
+                task.run(); // closed meanwhile: run here rather than lose the callbacks
+            }
+        }
+    }
+
+    /**
+     * Stops the clock thread and detaches every device; then the callback threads end once they have run
+     * the callbacks of the transfers that completed.
+     */
     @Override
     public void close() {
-        Thread t = clockThread;
-        clockThread = null;
+        Thread t;
+        Thread standby;
+        synchronized (clockCallbacksLock) {
+            t = clockThread;
+            clockThread = null;
+            standby = standbyClock;
+            standbyClock = null;
+            if (t != null) {
+                moveClockCallbacksLocked();
+            }
+        }
         if (t != null) {
+            ClockWatchdog.unwatch(this);
+        }
+        if (standby != null) {
+            LockSupport.unpark(standby);
+            try {
+                standby.join(TimeUnit.SECONDS.toMillis(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (t != null && t != Thread.currentThread()) {
             LockSupport.unpark(t);
             try {
                 t.join(TimeUnit.SECONDS.toMillis(5));
@@ -298,6 +519,9 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
         synchronized (lock) {
             closed = true;
+        }
+        if (callbackThreads != null && !callbackThreads.close(TimeUnit.SECONDS.toMillis(5))) {
+            LOG.warn("a transfer callback was still running 5 s after the simulated host controller closed");
         }
     }
 
@@ -497,35 +721,81 @@ public final class SimulatedHostController implements HostController, BusClock {
     /** The longest the real-time clock thread sleeps when nothing is due. */
     private static final long IDLE_PARK_NANOS = 10_000_000;
 
+    /** How often a synchronous call on the clock thread looks again while it waits (at most). */
+    private static final long WAIT_POLL_NANOS = 1_000_000;
+
     private void runRealTime() {
-        long origin = realTimeOrigin;
-        long first = realTimeFirst;
-        while (clockThread == Thread.currentThread()) {
-            // a microframe's work runs once it has ended, as a host controller reports it
-            long due = first + (System.nanoTime() - origin) / MICROFRAME_NANOS;
-            stepLock.lock();
-            try {
-                while (microframe < due) { // every due microframe, in order: catching up never skips one
-                    stepUpTo(due);
+        Thread me = Thread.currentThread();
+        do {
+            while (clockThread == me) {
+                runDueMicroframes();
+                runClockCallbacks(me);
+                long sleep = nanosUntilNextEvent();
+                if (sleep > 0) {
+                    LockSupport.parkNanos(this, sleep);
                 }
-            } catch (RuntimeException e) {
-                LOG.error("simulated bus step failed", e);
-            } finally {
-                stepLock.unlock();
             }
-            long next;
-            synchronized (lock) {
-                next = nextEventLocked();
-                wakeAt = next;
+        } while (standBy(me));
+    }
+
+    /**
+     * A thread the clock has moved away from (its callback held it too long) waits, once that callback has
+     * returned, to take the clock over at the next stall, so that a driver whose callbacks are often slow does
+     * not cost a new thread each time; one such thread per controller at most.
+     *
+     * @return {@code true} once the clock is this thread's again; {@code false}: end the thread
+     */
+    private boolean standBy(Thread me) {
+        synchronized (clockCallbacksLock) {
+            if (clockThread == null || standbyClock != null) {
+                return false;
             }
-            long now = System.nanoTime();
-            long sleep = next == Long.MAX_VALUE
-                    ? IDLE_PARK_NANOS
-                    : Math.min(IDLE_PARK_NANOS, origin + (next + 1 - first) * MICROFRAME_NANOS - now);
-            if (sleep > 0) {
-                LockSupport.parkNanos(this, sleep);
+            standbyClock = me;
+        }
+        while (true) {
+            LockSupport.park(this);
+            synchronized (clockCallbacksLock) {
+                if (clockThread == me) {
+                    return true;
+                }
+                if (clockThread == null || standbyClock != me) {
+                    if (standbyClock == me) {
+                        standbyClock = null;
+                    }
+                    return false;
+                }
             }
         }
+    }
+
+    /** Real time: runs every microframe that has ended by now, in order (catching up never skips one). */
+    private void runDueMicroframes() {
+        // a microframe's work runs once it has ended, as a host controller reports it
+        long due = realTimeFirst + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS;
+        stepLock.lock();
+        try {
+            while (microframe < due) {
+                stepUpTo(due);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("simulated bus step failed", e);
+        } finally {
+            stepLock.unlock();
+        }
+    }
+
+    /** Real time: how long the clock may sleep: until the end of the next eventful microframe, at most 10 ms. */
+    private long nanosUntilNextEvent() {
+        long next;
+        synchronized (lock) {
+            next = nextEventLocked();
+            wakeAt = next;
+        }
+        return next == Long.MAX_VALUE
+                ? IDLE_PARK_NANOS
+                : Math.min(
+                        IDLE_PARK_NANOS,
+                        realTimeOrigin + (next + 1 - realTimeFirst) * MICROFRAME_NANOS - System.nanoTime());
     }
 
     /** The first microframe from the current one on that the real-time clock must not run late. */

@@ -1,0 +1,84 @@
+package io.github.usbd4j.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One daemon thread for the whole process, {@code usbd-sim-watchdog}, alive while a real-time simulated host
+ * controller runs: once a millisecond it asks each whether its clock thread has been inside one transfer
+ * callback for longer than {@link #STALL_NANOS}, and if so has that controller hand its clock to a new
+ * thread ({@link SimulatedHostController#takeOverStalledClock}). That is what lets the clock thread run
+ * callbacks itself, with no hand-off, while a slow or blocking callback still cannot stop the bus: it holds
+ * up the bus for at most about two milliseconds, after which the due microframes are caught up in order.
+ *
+ * <p>One thread for all controllers, waking a thousand times a second, costs far less than a hand-off per
+ * transfer on each bus.
+ */
+final class ClockWatchdog {
+    /** How long a callback may run on the clock thread before the clock moves to another thread. */
+    static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    // guarded by ClockWatchdog.class
+    private static final List<SimulatedHostController> WATCHED = new ArrayList<>();
+    private static Thread thread;
+
+    private ClockWatchdog() {}
+
+    /** Starts watching {@code c}'s clock (and the watchdog thread, if it is not running). */
+    static synchronized void watch(SimulatedHostController c) {
+        WATCHED.add(c);
+        if (thread == null) {
+            Thread t = new Thread(ClockWatchdog::run, "usbd-sim-watchdog");
+            t.setDaemon(true);
+            thread = t;
+            t.start();
+        }
+    }
+
+    /**
+     * Stops watching {@code c}; when it was the last, ends the watchdog thread and waits for it (briefly).
+     */
+    static void unwatch(SimulatedHostController c) {
+        Thread ending = null;
+        synchronized (ClockWatchdog.class) {
+            WATCHED.remove(c);
+            if (WATCHED.isEmpty() && thread != null) {
+                ending = thread;
+                thread = null;
+            }
+        }
+        if (ending != null && ending != Thread.currentThread()) {
+            LockSupport.unpark(ending);
+            try {
+                ending.join(TimeUnit.SECONDS.toMillis(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void run() {
+        Thread me = Thread.currentThread();
+        SimulatedHostController[] watched = new SimulatedHostController[0];
+        while (true) {
+            synchronized (ClockWatchdog.class) {
+                if (thread != me) {
+                    return;
+                }
+                if (watched.length != WATCHED.size()) {
+                    watched = new SimulatedHostController[WATCHED.size()];
+                }
+                WATCHED.toArray(watched);
+            }
+            long now = System.nanoTime();
+            for (SimulatedHostController c : watched) {
+                c.takeOverStalledClock(now);
+            }
+            LockSupport.parkNanos(ClockWatchdog.class, PERIOD_NANOS);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+package io.github.usbd4j.host;
+
+import static io.github.usbd4j.ce.UsbTypes.USB_IN_TRANSFER;
+import static io.github.usbd4j.ce.UsbTypes.USB_NO_ERROR;
+import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
+import static io.github.usbd4j.ce.UsbTypes.USB_START_ISOCH_ASAP;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usbd4j.ce.TransferNotifyRoutine;
+import io.github.usbd4j.ce.UsbPipe;
+import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.sim.LoopbackDevice;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real-time simulator's default callback dispatch: the clock thread runs the callbacks of the transfers
+ * it completes itself, and a callback that blocks moves the clock to another thread instead of stopping the
+ * bus. The rules, checked without timing (waits are bounded, nothing is asserted about how long anything
+ * took; the latencies are in the JMH benchmarks): one pipe's callbacks run in completion order, each once;
+ * a synchronous call from a callback on the clock thread is answered; a blocked callback does not stop the
+ * bus or another pipe's callbacks; no callback comes after {@code USB_CLOSE_DEVICE}; closing leaves none of
+ * the controller's threads behind.
+ */
+class RealTimeCallbackDispatchTest {
+    private static final Duration DEADLOCK = Duration.ofSeconds(30);
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private static CeRig rig() {
+        return CeRig.realTime(LoopbackDevice.fullSpeed(), UnaryOperator.identity());
+    }
+
+    private static UsbTransfer isoIn(CeRig h, UsbPipe in, TransferNotifyRoutine cb, Object param, int frames) {
+        int[] lengths = new int[frames];
+        Arrays.fill(lengths, 512);
+        return h.f.issueIsochTransfer(
+                in,
+                cb,
+                param,
+                USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_SHORT_TRANSFER_OK,
+                0,
+                frames,
+                lengths,
+                ByteBuffer.allocate(frames * 512),
+                0);
+    }
+
+    @Test
+    void onePipesCallbacks_runOnTheClockThread_inCompletionOrder_eachOnce() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                int total = 40;
+                List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+                Set<String> threads = ConcurrentHashMap.newKeySet();
+                AtomicInteger issued = new AtomicInteger();
+                TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+                cb[0] = p -> {
+                    order.add((Integer) p);
+                    threads.add(Thread.currentThread().getName());
+                    int next = issued.getAndIncrement();
+                    if (next < total) {
+                        assertThat(isoIn(h, in, cb[0], next, 2)).isNotNull();
+                    }
+                    return 0;
+                };
+                for (int i = 0; i < 4; i++) {
+                    isoIn(h, in, cb[0], issued.getAndIncrement(), 2);
+                }
+                Awaitility.await().atMost(WAIT).until(() -> order.size() >= total);
+                List<Integer> expected = new ArrayList<>();
+                for (int i = 0; i < total; i++) {
+                    expected.add(i);
+                }
+                assertThat(order)
+                        .as("callbacks in issue (= completion) order, each once")
+                        .isEqualTo(expected);
+                assertThat(threads).containsExactly("usbd-sim-clock");
+            }
+        });
+    }
+
+    @Test
+    void synchronousCallFromACallbackOnTheClockThread_isAnswered() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                AtomicReference<String> thread = new AtomicReference<>();
+                AtomicReference<int[]> syncErrors = new AtomicReference<>();
+                isoIn(
+                        h,
+                        in,
+                        p -> {
+                            thread.set(Thread.currentThread().getName());
+                            UsbTransfer sync = isoIn(h, in, null, null, 3); // no callback: waits for completion
+                            int[] actual = new int[3];
+                            int[] errors = new int[3];
+                            if (sync != null && h.f.getIsochResults(sync, 3, actual, errors)) {
+                                syncErrors.set(errors);
+                                h.f.closeTransfer(sync);
+                            } else {
+                                syncErrors.set(new int[] {-1});
+                            }
+                            return 0;
+                        },
+                        null,
+                        2);
+                Awaitility.await().atMost(WAIT).until(() -> syncErrors.get() != null);
+                assertThat(thread.get()).isEqualTo("usbd-sim-clock");
+                assertThat(syncErrors.get()).containsOnly(USB_NO_ERROR);
+            }
+        });
+    }
+
+    @Test
+    void blockedCallback_doesNotStopTheBus_norAnotherPipesCallbacks_andItsPipeStaysInOrder() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                UsbPipe iso = h.open(0, 1, 0x81);
+                UsbPipe out = h.f.openPipe(
+                        h.device,
+                        h.f.findInterface(h.f.getDeviceInfo(h.device), 0, 1)
+                                .findEndpoint(0x01)
+                                .descriptor());
+                assertThat(out).isNotNull();
+                CountDownLatch release = new CountDownLatch(1);
+                try {
+                    List<String> isoOrder = Collections.synchronizedList(new ArrayList<>());
+                    UsbTransfer a = isoIn(
+                            h,
+                            iso,
+                            p -> {
+                                isoOrder.add("a");
+                                try {
+                                    release.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                return 0;
+                            },
+                            null,
+                            2);
+                    UsbTransfer b = isoIn(
+                            h,
+                            iso,
+                            p -> {
+                                isoOrder.add("b");
+                                return 0;
+                            },
+                            null,
+                            2);
+                    Awaitility.await().atMost(WAIT).until(() -> isoOrder.contains("a"));
+                    // A's callback blocks: the bus still runs B and another pipe's transfers, whose callbacks run
+                    AtomicInteger outCallbacks = new AtomicInteger();
+                    UsbTransfer c = h.f.issueIsochTransfer(
+                            out,
+                            p -> {
+                                outCallbacks.incrementAndGet();
+                                return 0;
+                            },
+                            null,
+                            USB_START_ISOCH_ASAP,
+                            0,
+                            2,
+                            new int[] {512, 512},
+                            ByteBuffer.allocate(1024),
+                            0);
+                    assertThat(c).isNotNull();
+                    Awaitility.await().atMost(WAIT).until(() -> h.f.isTransferComplete(b));
+                    Awaitility.await().atMost(WAIT).until(() -> outCallbacks.get() == 1);
+                    assertThat(isoOrder)
+                            .as("B's callback waits behind A's, on the same pipe")
+                            .containsExactly("a");
+                    release.countDown();
+                    Awaitility.await().atMost(WAIT).until(() -> isoOrder.size() == 2);
+                    assertThat(isoOrder).containsExactly("a", "b");
+                    assertThat(h.f.closeTransfer(a)).isTrue();
+                    assertThat(h.f.closeTransfer(b)).isTrue();
+                    assertThat(h.f.closeTransfer(c)).isTrue();
+                    assertThat(outCallbacks).hasValue(1);
+                } finally {
+                    release.countDown(); // never leave the clock's old thread blocked
+                }
+            }
+        });
+    }
+
+    @Test
+    void noCallbackAfterCloseDevice_andClosingLeavesNoThreadOfTheControllerBehind() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            AtomicInteger afterCloseDevice = new AtomicInteger();
+            AtomicInteger callbacks = new AtomicInteger();
+            CountDownLatch release = new CountDownLatch(1);
+            try (CeRig h = rig()) {
+                try {
+                    streamStallAndUnplug(h, seen, afterCloseDevice, callbacks, release);
+                } finally {
+                    release.countDown();
+                }
+            }
+            assertThat(afterCloseDevice).hasValue(0);
+            assertThat(seen)
+                    .as("the callbacks ran on more than one clock thread")
+                    .hasSizeGreaterThan(1);
+            for (Thread t : seen) {
+                t.join(WAIT.toMillis());
+                assertThat(t.isAlive()).as("%s after close", t.getName()).isFalse();
+            }
+        });
+    }
+
+    @Test
+    void aClockThreadFreedFromASlowCallback_takesTheClockOverAtTheNextStall() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            Set<Thread> seen = ConcurrentHashMap.newKeySet();
+            AtomicReference<Thread> first = new AtomicReference<>();
+            AtomicInteger callbacks = new AtomicInteger();
+            CountDownLatch release1 = new CountDownLatch(1);
+            CountDownLatch release2 = new CountDownLatch(1);
+            try (CeRig h = rig()) {
+                try {
+                    UsbPipe in = h.open(0, 1, 0x81);
+                    TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+                    cb[0] = p -> {
+                        seen.add(Thread.currentThread());
+                        int n = callbacks.incrementAndGet();
+                        CountDownLatch stall = n == 5 ? release1 : n == 25 ? release2 : null;
+                        if (n == 5) {
+                            first.set(Thread.currentThread());
+                        }
+                        if (stall != null) {
+                            try {
+                                stall.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        isoIn(h, in, cb[0], null, 2);
+                        return 0;
+                    };
+                    for (int i = 0; i < 4; i++) {
+                        isoIn(h, in, cb[0], null, 2);
+                    }
+                    Awaitility.await().atMost(WAIT).until(() -> first.get() != null);
+                    long frame = h.sim.currentFrame();
+                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20);
+                    release1.countDown();
+                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 25);
+                    long frame2 = h.sim.currentFrame();
+                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame2 + 20);
+                    release2.countDown();
+                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 40);
+                    // the first clock thread, once its callback returned, stood by and took the clock back at the
+                    // second stall (a third thread would mean a new one per stall)
+                    assertThat(seen).as("two stalls, two clock threads").hasSize(2);
+                } finally {
+                    release1.countDown();
+                    release2.countDown();
+                }
+            }
+            for (Thread t : seen) {
+                t.join(WAIT.toMillis());
+                assertThat(t.isAlive()).as("%s after close", t.getName()).isFalse();
+            }
+        });
+    }
+
+    private static void streamStallAndUnplug(
+            CeRig h,
+            Set<Thread> seen,
+            AtomicInteger afterCloseDevice,
+            AtomicInteger callbacks,
+            CountDownLatch release) {
+        UsbPipe in = h.open(0, 1, 0x81);
+        TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+        cb[0] = p -> {
+            seen.add(Thread.currentThread());
+            if (h.closeDeviceCount() > 0) {
+                afterCloseDevice.incrementAndGet();
+            }
+            if (callbacks.incrementAndGet() == 10) { // one stall: the clock moves to a new thread
+                try {
+                    release.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            isoIn(h, in, cb[0], null, 2); // a naive driver: resubmits whatever happened
+            return 0;
+        };
+        for (int i = 0; i < 4; i++) {
+            isoIn(h, in, cb[0], null, 2);
+        }
+        Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 10);
+        long frame = h.sim.currentFrame();
+        Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20); // the stall outlasts 1 ms
+        release.countDown();
+        Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 30);
+        h.sim.detach(h.plugged);
+        Awaitility.await().atMost(WAIT).until(() -> h.closeDeviceCount() == 1);
+    }
+}
