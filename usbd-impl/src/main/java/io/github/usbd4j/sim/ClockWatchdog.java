@@ -13,14 +13,26 @@ import java.util.concurrent.locks.LockSupport;
  * callbacks itself, with no hand-off, while a slow or blocking callback still cannot stop the bus: it holds
  * up the bus for at most about two milliseconds, after which the due microframes are caught up in order.
  *
- * <p>One thread for all controllers, waking a thousand times a second, costs far less than a hand-off per
- * transfer on each bus.
+ * <p>One thread for all controllers, waking a thousand times a second while callbacks run, costs far less
+ * than a hand-off per transfer on each bus. When no clock thread has entered a callback for {@link
+ * #IDLE_ROUNDS} rounds (no stream, or streams without callbacks), it parks until the next callback begins, so
+ * an idle simulator wakes no thread for it.
  */
 final class ClockWatchdog {
     /** How long a callback may run on the clock thread before the clock moves to another thread. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /** Rounds without a callback after which the watchdog parks until one begins. */
+    static final int IDLE_ROUNDS = 50;
+
+    /**
+     * Set while the watchdog parks for want of callbacks. The rule that no stall goes unseen: the watchdog
+     * sets it, then looks at every clock once more (under each one's callback lock) before it parks; a clock
+     * thread sets its callback's start under that lock, then reads this flag. One of the two sees the other.
+     */
+    private static volatile boolean idle;
 
     // guarded by ClockWatchdog.class
     private static final List<SimulatedHostController> WATCHED = new ArrayList<>();
@@ -61,9 +73,27 @@ final class ClockWatchdog {
         }
     }
 
+    /** A clock thread has entered a callback (after setting its start): wakes a watchdog parked for idleness. */
+    static void callbackEntered() {
+        if (idle) {
+            wake();
+        }
+    }
+
+    private static void wake() {
+        Thread t;
+        synchronized (ClockWatchdog.class) {
+            t = thread;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
     private static void run() {
         Thread me = Thread.currentThread();
         SimulatedHostController[] watched = new SimulatedHostController[0];
+        int idleRounds = 0;
         while (true) {
             synchronized (ClockWatchdog.class) {
                 if (thread != me) {
@@ -74,11 +104,28 @@ final class ClockWatchdog {
                 }
                 WATCHED.toArray(watched);
             }
-            long now = System.nanoTime();
-            for (SimulatedHostController c : watched) {
-                c.takeOverStalledClock(now);
+            boolean active = checkAll(watched);
+            idleRounds = active ? 0 : idleRounds + 1;
+            if (idleRounds < IDLE_ROUNDS) {
+                LockSupport.parkNanos(ClockWatchdog.class, PERIOD_NANOS);
+                continue;
             }
-            LockSupport.parkNanos(ClockWatchdog.class, PERIOD_NANOS);
+            idle = true;
+            if (!checkAll(watched)) { // a callback that began before the flag was visible is seen here
+                LockSupport.park(ClockWatchdog.class); // until a callback begins, or unwatch
+            }
+            idle = false;
+            idleRounds = 0;
         }
+    }
+
+    /** Runs one round over the controllers; whether any clock thread was, or is, in a callback since the last. */
+    private static boolean checkAll(SimulatedHostController[] watched) {
+        long now = System.nanoTime();
+        boolean active = false;
+        for (SimulatedHostController c : watched) {
+            active |= c.takeOverStalledClock(now);
+        }
+        return active;
     }
 }

@@ -128,6 +128,10 @@ public final class SimulatedHostController implements HostController, BusClock {
     private int clockCallbacksSize;
     /** {@link System#nanoTime()} when the clock thread entered the callback it runs now; 0 outside one. */
     private long callbackSince;
+    /** Callbacks the clock thread has entered; the watchdog compares it between its rounds. */
+    private long callbacksEntered;
+    /** The watchdog's own: {@link #callbacksEntered} at its previous round (only its thread touches it). */
+    private long callbacksSeenByWatchdog;
     /** A former clock thread whose slow callback has returned, parked to take the clock over next time. */
     private Thread standbyClock;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
@@ -417,7 +421,9 @@ public final class SimulatedHostController implements HostController, BusClock {
                 clockCallbacksSize--;
                 outerSince = callbackSince; // non-zero when a callback's synchronous call runs this
                 callbackSince = System.nanoTime() | 1;
+                callbacksEntered++;
             }
+            ClockWatchdog.callbackEntered(); // after callbackSince is set: see ClockWatchdog's idle rule
             try {
                 task.run();
             } catch (RuntimeException | Error e) {
@@ -437,13 +443,18 @@ public final class SimulatedHostController implements HostController, BusClock {
      * {@code now - STALL_NANOS}, another thread takes over the clock (the one standing by, or a new one), and
      * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
      * callback (and its pipe's queue), then stands by or ends.
+     *
+     * @return whether the clock thread is in a callback or has entered one since the previous call: while no
+     *     controller's has, the watchdog may stop looking
      */
-    void takeOverStalledClock(long now) {
+    boolean takeOverStalledClock(long now) {
         Thread next;
         boolean fresh;
         synchronized (clockCallbacksLock) {
+            boolean active = callbackSince != 0 || callbacksEntered != callbacksSeenByWatchdog;
+            callbacksSeenByWatchdog = callbacksEntered;
             if (clockThread == null || callbackSince == 0 || now - callbackSince < ClockWatchdog.STALL_NANOS) {
-                return;
+                return active;
             }
             next = standbyClock;
             fresh = next == null;
@@ -461,6 +472,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         } else {
             LockSupport.unpark(next);
         }
+        return true;
     }
 
     /** Hands the callbacks still waiting for the clock thread to the callback threads. */

@@ -199,6 +199,55 @@ class RealTimeCallbackDispatchTest {
     }
 
     @Test
+    void anIdleSimulator_parksItsWatchdog_andACallbackThatThenBlocksStillMovesTheClock() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                UsbPipe iso = h.open(0, 1, 0x81);
+                // no callback for a while: the watchdog parks without a timeout instead of looking every ms
+                Awaitility.await().atMost(WAIT).until(() -> watchdogState() == Thread.State.WAITING);
+                CountDownLatch release = new CountDownLatch(1);
+                AtomicInteger entered = new AtomicInteger();
+                try {
+                    UsbTransfer a = isoIn(
+                            h,
+                            iso,
+                            p -> {
+                                entered.incrementAndGet();
+                                try {
+                                    release.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                return 0;
+                            },
+                            null,
+                            2);
+                    Awaitility.await().atMost(WAIT).until(() -> entered.get() == 1);
+                    // the first callback woke the watchdog, which moves the clock off the blocked thread
+                    long frame = h.sim.currentFrame();
+                    UsbTransfer b = isoIn(h, iso, p -> 0, null, 2);
+                    Awaitility.await().atMost(WAIT).until(() -> h.f.isTransferComplete(b));
+                    assertThat(h.sim.currentFrame()).isGreaterThan(frame);
+                    release.countDown();
+                    assertThat(h.f.closeTransfer(a)).isTrue();
+                    assertThat(h.f.closeTransfer(b)).isTrue();
+                } finally {
+                    release.countDown();
+                }
+            }
+        });
+    }
+
+    /** The state of the process-wide simulator watchdog thread; {@code null} when none runs. */
+    private static Thread.State watchdogState() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("usbd-sim-watchdog"))
+                .map(Thread::getState)
+                .findFirst()
+                .orElse(null);
+    }
+
+    @Test
     void noCallbackAfterCloseDevice_andClosingLeavesNoThreadOfTheControllerBehind() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
             Set<Thread> seen = ConcurrentHashMap.newKeySet();
