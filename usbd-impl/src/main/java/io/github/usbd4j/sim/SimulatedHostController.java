@@ -40,8 +40,12 @@ import org.slf4j.LoggerFactory;
  * {@link #currentMicroframe()} follow the wall clock even while the thread sleeps (the work of the
  * microframes it has not run yet still runs, when it catches up). Packets are missed only when a transfer
  * really came too late for its interval, as on a real bus. The clock thread also runs the runtime's transfer
- * callbacks, with no hand-off ({@link #callbackExecutor}); one that holds it for over a millisecond moves the
- * clock to another thread.
+ * callbacks, with no hand-off ({@link #callbackExecutor}), right after the microframe whose completions they
+ * are, as a host controller interrupts at the end of a microframe; on the clock thread the current frame is
+ * the bus's own (the microframe it runs next), so a clock that woke late catches up without its callbacks
+ * finding a later frame than the bus has reached and leaving gaps in their ASAP streams. A callback that holds
+ * the clock thread for over a millisecond moves the clock to another thread; from then on it sees the wall
+ * clock, as any other thread does, and a gap it causes is its own.
  *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
@@ -363,7 +367,7 @@ public final class SimulatedHostController implements HostController, BusClock {
                     LockSupport.parkNanos(this, Math.min(left, WAIT_POLL_NANOS));
                     continue;
                 }
-                runDueMicroframes();
+                runDueMicroframes(me);
                 runClockCallbacks(me);
                 if (done.getAsBoolean()) {
                     return true;
@@ -548,8 +552,8 @@ public final class SimulatedHostController implements HostController, BusClock {
     public long currentMicroframe() {
         long mf = microframe;
         long first = realTimeFirst;
-        if (first < 0) {
-            return mf;
+        if (first < 0 || Thread.currentThread() == clockThread) {
+            return mf; // virtual time, or the clock thread: the bus's own time (see the class comment)
         }
         return Math.max(mf, first + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS);
     }
@@ -740,7 +744,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         Thread me = Thread.currentThread();
         do {
             while (clockThread == me) {
-                runDueMicroframes();
+                runDueMicroframes(me);
                 runClockCallbacks(me);
                 long sleep = nanosUntilNextEvent();
                 if (sleep > 0) {
@@ -780,19 +784,28 @@ public final class SimulatedHostController implements HostController, BusClock {
         }
     }
 
-    /** Real time: runs every microframe that has ended by now, in order (catching up never skips one). */
-    private void runDueMicroframes() {
+    /**
+     * Real time: runs every microframe that has ended by now, in order (catching up never skips one), and the
+     * callbacks of each microframe's completions right after it, outside the bus locks, as long as {@code me}
+     * is the clock thread.
+     */
+    private void runDueMicroframes(Thread me) {
         // a microframe's work runs once it has ended, as a host controller reports it
         long due = realTimeFirst + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS;
-        stepLock.lock();
-        try {
-            while (microframe < due) {
-                stepUpTo(due);
+        while (clockThread == me) {
+            stepLock.lock();
+            try {
+                if (microframe >= due) {
+                    return;
+                }
+                stepUpTo(due); // up to the first microframe with completions to hand on
+            } catch (RuntimeException e) {
+                LOG.error("simulated bus step failed", e);
+                return;
+            } finally {
+                stepLock.unlock();
             }
-        } catch (RuntimeException e) {
-            LOG.error("simulated bus step failed", e);
-        } finally {
-            stepLock.unlock();
+            runClockCallbacks(me);
         }
     }
 

@@ -94,6 +94,50 @@ class RealTimeCallbackDispatchTest {
     }
 
     @Test
+    void aCallbackOnTheClockThread_seesTheBusFrame_soAStreamOfBackToBackTransfersHasNoGap() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                UsbPipe in = h.open(0, 1, 0x81);
+                int total = 60;
+                // per callback: the frame it saw, and whether it saw it as the clock thread
+                List<long[]> seen = Collections.synchronizedList(new ArrayList<>());
+                AtomicInteger issued = new AtomicInteger();
+                TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+                cb[0] = p -> {
+                    long frame = h.sim.currentFrame();
+                    boolean onClock = h.sim.isCompletionThread(); // still the clock: it was when it read the frame
+                    seen.add(new long[] {frame, onClock ? 1 : 0});
+                    if (issued.getAndIncrement() < total) {
+                        assertThat(isoIn(h, in, cb[0], null, 2)).isNotNull();
+                    }
+                    return 0;
+                };
+                for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
+                    isoIn(h, in, cb[0], null, 2);
+                    issued.incrementAndGet();
+                }
+                Awaitility.await().atMost(WAIT).until(() -> seen.size() >= total);
+                List<long[]> s;
+                synchronized (seen) {
+                    s = new ArrayList<>(seen);
+                }
+                int pairs = 0;
+                for (int i = 1; i < s.size(); i++) {
+                    if (s.get(i - 1)[1] == 1 && s.get(i)[1] == 1) {
+                        pairs++;
+                        // each transfer ends 2 frames after the one before it, whenever its callback ran: the bus
+                        // frame, not the wall clock (which runs ahead of a clock thread that woke late)
+                        assertThat(s.get(i)[0] - s.get(i - 1)[0])
+                                .as("frames between callbacks %d and %d", i - 1, i)
+                                .isEqualTo(2);
+                    }
+                }
+                assertThat(pairs).as("callbacks that ran on the clock thread").isGreaterThanOrEqualTo(10);
+            }
+        });
+    }
+
+    @Test
     void synchronousCallFromACallbackOnTheClockThread_isAnswered() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
             try (CeRig h = rig()) {
