@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One daemon thread for the whole process, {@code usbd-sim-watchdog}, alive while a real-time simulated host
  * controller runs: once a millisecond it asks each whether its clock thread has been inside one transfer
- * callback for longer than {@link #STALL_NANOS}, and if so has that controller hand its clock to a new
+ * callback for longer than {@link #STALL_NANOS} (timed by its own rounds, so that a pause of the whole
+ * process is not taken for a slow callback), and if so has that controller hand its clock to a new
  * thread ({@link SimulatedHostController#takeOverStalledClock}). That is what lets the clock thread run
  * callbacks itself, with no hand-off, while a slow or blocking callback still cannot stop the bus: it holds
  * up the bus for at most about two milliseconds, after which the due microframes are caught up in order.
@@ -23,6 +24,12 @@ final class ClockWatchdog {
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /**
+     * A round later than this after the previous one times stalls afresh: the watchdog itself did not run
+     * (a garbage collection, or no core), so neither, perhaps, did the callback it would judge.
+     */
+    private static final long LATE_ROUND_NANOS = 2 * PERIOD_NANOS;
 
     /** Rounds without a callback after which the watchdog parks until one begins. */
     static final int IDLE_ROUNDS = 50;
@@ -94,6 +101,7 @@ final class ClockWatchdog {
         Thread me = Thread.currentThread();
         SimulatedHostController[] watched = new SimulatedHostController[0];
         int idleRounds = 0;
+        long lastRound = 0;
         while (true) {
             synchronized (ClockWatchdog.class) {
                 if (thread != me) {
@@ -104,15 +112,18 @@ final class ClockWatchdog {
                 }
                 WATCHED.toArray(watched);
             }
-            boolean active = checkAll(watched);
+            long now = System.nanoTime();
+            boolean active = checkAll(watched, now, lastRound == 0 || now - lastRound > LATE_ROUND_NANOS);
+            lastRound = now;
             idleRounds = active ? 0 : idleRounds + 1;
             if (idleRounds < IDLE_ROUNDS) {
                 LockSupport.parkNanos(ClockWatchdog.class, PERIOD_NANOS);
                 continue;
             }
             idle = true;
-            if (!checkAll(watched)) { // a callback that began before the flag was visible is seen here
+            if (!checkAll(watched, System.nanoTime(), false)) { // sees a callback that began before the flag did
                 LockSupport.park(ClockWatchdog.class); // until a callback begins, or unwatch
+                lastRound = 0; // the next round starts timing afresh
             }
             idle = false;
             idleRounds = 0;
@@ -120,11 +131,10 @@ final class ClockWatchdog {
     }
 
     /** Runs one round over the controllers; whether any clock thread was, or is, in a callback since the last. */
-    private static boolean checkAll(SimulatedHostController[] watched) {
-        long now = System.nanoTime();
+    private static boolean checkAll(SimulatedHostController[] watched, long now, boolean resync) {
         boolean active = false;
         for (SimulatedHostController c : watched) {
-            active |= c.takeOverStalledClock(now);
+            active |= c.takeOverStalledClock(now, resync);
         }
         return active;
     }

@@ -136,6 +136,12 @@ public final class SimulatedHostController implements HostController, BusClock {
     private long callbacksEntered;
     /** The watchdog's own: {@link #callbacksEntered} at its previous round (only its thread touches it). */
     private long callbacksSeenByWatchdog;
+    /**
+     * The watchdog's own: when (its clock) it first saw the callback the clock thread is in, 0 when none; a
+     * stall is measured from there, not from {@link #callbackSince}, so that a pause of the whole process
+     * (a garbage collection) is not taken for a slow callback.
+     */
+    private long stallWatchedSince;
     /** A former clock thread whose slow callback has returned, parked to take the clock over next time. */
     private Thread standbyClock;
     /** Real time: {@link System#nanoTime()} at which microframe {@link #realTimeFirst} began. */
@@ -448,18 +454,33 @@ public final class SimulatedHostController implements HostController, BusClock {
      * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
      * callback (and its pipe's queue), then stands by or ends.
      *
+     * <p>The stall is timed by the watchdog's own observation: from the first round that saw the clock thread
+     * in this callback, and from scratch after a round that came late ({@code resync}: the watchdog did not
+     * run either, e.g. during a garbage collection, so the callback may not have run for that time).
+     *
+     * @param resync the watchdog's previous round was too long ago to time a stall from it
      * @return whether the clock thread is in a callback or has entered one since the previous call: while no
      *     controller's has, the watchdog may stop looking
      */
-    boolean takeOverStalledClock(long now) {
+    boolean takeOverStalledClock(long now, boolean resync) {
         Thread next;
         boolean fresh;
         synchronized (clockCallbacksLock) {
-            boolean active = callbackSince != 0 || callbacksEntered != callbacksSeenByWatchdog;
+            boolean sameCallback = callbacksEntered == callbacksSeenByWatchdog;
+            boolean active = callbackSince != 0 || !sameCallback;
             callbacksSeenByWatchdog = callbacksEntered;
-            if (clockThread == null || callbackSince == 0 || now - callbackSince < ClockWatchdog.STALL_NANOS) {
+            if (clockThread == null || callbackSince == 0) {
+                stallWatchedSince = 0;
                 return active;
             }
+            if (resync || !sameCallback || stallWatchedSince == 0) {
+                stallWatchedSince = now;
+                return true;
+            }
+            if (now - stallWatchedSince < ClockWatchdog.STALL_NANOS) {
+                return true;
+            }
+            stallWatchedSince = 0;
             next = standbyClock;
             fresh = next == null;
             if (fresh) {
