@@ -94,6 +94,8 @@ public final class UsbdToolGuest {
                 AUDIO + "@" + audio[1],
                 "--volume",
                 "8",
+                "--max-errors",
+                Integer.toString(UsbdToolRealKernelIT.UHCI_MAX_ERRORS),
                 wav);
         // each usbd run right after 'usbip attach' returns: the tool waits for the device on its own
         ok &= GuestMain.run("usbip-attach-loopback", r -> GuestUsbIp.attach(LOOPBACK_BUS_ID));

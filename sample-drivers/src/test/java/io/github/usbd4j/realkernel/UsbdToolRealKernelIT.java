@@ -46,6 +46,13 @@ class UsbdToolRealKernelIT {
     static final int TAIL_PACKETS = 100;
     /** Packets the USB/IP steps may lose to a busy host (late for their frame), of 2000 to 4000. */
     static final int USBIP_MAX_ERRORS = 100;
+    /**
+     * Packets {@code usbd play} behind UHCI may lose, of 1100: QEMU's UHCI runs its frame list from a timer and,
+     * when the emulator falls behind on a busy host, skips frames, whose packets the guest's kernel then reports
+     * failed (seen: 8 under load 4.6). The tool counts them, and the capture check holds every packet it did
+     * not count as lost to the pattern.
+     */
+    static final int UHCI_MAX_ERRORS = 100;
     /** Frames per direction of {@code usbd loopback-test}. */
     static final int LOOPBACK_FRAMES = 2000;
     /** Seconds {@code usbd record} records. */
@@ -91,13 +98,24 @@ class UsbdToolRealKernelIT {
         return b.array();
     }
 
-    /** {@code usbd play --volume 8} (xHCI and UHCI) and {@code usbd stream} to usb-audio exit 0 and lose nothing. */
+    /**
+     * {@code usbd play --volume 8} (xHCI and UHCI) and {@code usbd stream} to usb-audio exit 0; behind xHCI
+     * nothing is lost, behind UHCI at most {@value #UHCI_MAX_ERRORS} packets, which the summary states.
+     */
     @Test
     void playAndStreamOut_exit0_noneLost() {
-        for (String step : List.of("tool-play", "tool-stream-out", "tool-play-uhci")) {
+        for (String step : List.of("tool-play", "tool-stream-out")) {
             run.assertPassed(step);
             assertThat(run.info(step)).anyMatch(l -> l.startsWith("result: ") && l.contains("none lost: exit 0"));
         }
+        run.assertPassed("tool-play-uhci");
+        long lost = lost("tool-play-uhci");
+        assertThat(lost).isLessThanOrEqualTo(UHCI_MAX_ERRORS);
+        assertThat(run.info("tool-play-uhci"))
+                .anyMatch(l -> l.startsWith("result: ")
+                        && (lost == 0
+                                ? l.contains("none lost: exit 0")
+                                : l.contains(lost + " of 1100 packets lost") && l.endsWith(": exit 0")));
     }
 
     /**
@@ -116,12 +134,18 @@ class UsbdToolRealKernelIT {
         report.forEach(l -> System.out.println("  wav: " + l));
     }
 
-    /** The WAV file reached the usb-audio behind UHCI bit-exact, with the volume the tool set. */
+    /**
+     * The WAV file reached the usb-audio behind UHCI bit-exact, with the volume the tool set: every packet the
+     * tool did not count as lost is in the capture, in order.
+     */
     @Test
     void uhciCapture_holdsThePlayedFileBitExact() throws Exception {
         run.assertPassed("tool-play-uhci");
         List<String> report = WavPattern.verify(
-                Files.readAllBytes(run.guest.uhciWav()), List.of(new WavPattern.Segment(PLAY, PLAY_FRAMES)));
+                Files.readAllBytes(run.guest.uhciWav()),
+                List.of(new WavPattern.Segment(PLAY, PLAY_FRAMES)),
+                48,
+                lost("tool-play-uhci"));
         report.forEach(l -> System.out.println("  uhci wav: " + l));
     }
 
@@ -164,7 +188,7 @@ class UsbdToolRealKernelIT {
                 .noneMatch(l -> l.contains("came back different"));
     }
 
-    /** The packets the tool said a USB/IP step lost, from its result line. */
+    /** The packets the tool said a step lost, from its result line. */
     private static long lost(String step) {
         for (String l : run.info(step)) {
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("result: (\\d+) of \\d+ packets lost")

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The wav checker of the real-kernel stage must catch a single wrong sample. */
+/** The wav checker of the real-kernel stage must catch a single wrong sample, and tell a lost packet from a gap. */
 class WavPatternTest {
 
     /** A capture: silence, CE pattern, silence, WDM pattern, silence. */
@@ -66,6 +66,56 @@ class WavPatternTest {
         assertThatThrownBy(() -> WavPattern.verify(wav, SEGMENTS))
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("after the last segment");
+    }
+
+    /** The CE capture with whole 48-frame packets cut out (the capture closes up behind a lost packet). */
+    private static byte[] withoutPackets(byte[] wav, int... packets) {
+        ByteBuffer out = ByteBuffer.allocate(wav.length - packets.length * 48 * 4);
+        int cut = 0;
+        for (int f = 0; (44 + f * 4) < wav.length; f++) {
+            int pattern = f - 10; // CE frame index: 10 silent frames first
+            boolean lost = false;
+            for (int p : packets) {
+                lost |= pattern >= p * 48 && pattern < (p + 1) * 48;
+            }
+            if (f == 0) {
+                out.put(wav, 0, 44);
+            }
+            if (lost) {
+                cut++;
+            } else {
+                out.put(wav, 44 + f * 4, 4);
+            }
+        }
+        assertThat(cut).isEqualTo(packets.length * 48);
+        return out.array();
+    }
+
+    @Test
+    void wholeLostPackets_passWithinTheToolsCount_andAreReported() {
+        byte[] wav = withoutPackets(capture(4800, 960), 0, 7, 8, 99);
+        List<String> report = WavPattern.verify(wav, SEGMENTS, 48, 4);
+        assertThat(report.get(0)).contains("but for the lost packets [0, 7, 8, 99]");
+        assertThat(WavPattern.verify(capture(4800, 960), SEGMENTS, 48, 4).get(0))
+                .doesNotContain("lost");
+    }
+
+    @Test
+    void morePacketsMissingThanTheToolCounted_fail() {
+        byte[] wav = withoutPackets(capture(4800, 960), 7, 8);
+        assertThatThrownBy(() -> WavPattern.verify(wav, SEGMENTS, 48, 1)).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> WavPattern.verify(wav, SEGMENTS)).isInstanceOf(AssertionError.class);
+    }
+
+    @Test
+    void aGapThatIsNoWholePacket_fails_evenWithinTheCount() {
+        assertThatThrownBy(() -> WavPattern.verify(capture(4799, 960), SEGMENTS, 48, 10))
+                .isInstanceOf(AssertionError.class);
+        byte[] wav = capture(4800, 960);
+        wav[44 + (10 + 1234) * 4 + 2] ^= 1; // a wrong sample is no lost packet
+        assertThatThrownBy(() -> WavPattern.verify(wav, SEGMENTS, 48, 10))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("segment 0 frame 1234");
     }
 
     @Test
