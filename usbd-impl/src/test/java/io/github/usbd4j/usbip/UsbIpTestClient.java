@@ -331,8 +331,17 @@ final class UsbIpTestClient implements Closeable {
         }
     }
 
+    /** Closes the connection and waits (10 s at most) for the reader thread, so that no client thread outlives it. */
     @Override
     public void close() throws IOException {
         resource.close();
+        Thread r = reader;
+        if (r != null && r != Thread.currentThread()) {
+            try {
+                r.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

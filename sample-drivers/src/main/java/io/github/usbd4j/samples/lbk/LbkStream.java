@@ -39,7 +39,10 @@ import java.nio.ByteOrder;
  * <ul>
  *   <li>{@code ReadFile}: one bulk IN transfer of up to the count, synchronous; reads are serialized. No
  *       data within USBD's synchronous guard (4 s) returns 0 bytes, as a serial port's read timeout does.
- *   <li>{@code WriteFile}: one bulk OUT transfer; the device loops the bytes back to the IN endpoint.
+ *   <li>{@code WriteFile}: one bulk OUT transfer; the device loops the bytes back to the IN endpoint. A write
+ *       the device does not take within USBD's synchronous guard (its loop buffer full) fails with
+ *       {@code ERROR_TIMEOUT}; so does a {@code DeviceIoControl} whose transfer the device does not answer
+ *       within the guard ({@link LbkIoctl#IOCTL_LBK_TRANSACT} writes first).
  *   <li>{@code DeviceIoControl}: {@link LbkIoctl#IOCTL_LBK_GET_STATS}, {@link LbkIoctl#IOCTL_LBK_RESET},
  *       {@link LbkIoctl#IOCTL_LBK_TRANSACT}; others fail with {@code ERROR_NOT_SUPPORTED}.
  *   <li>{@code CreateFile}: the share modes are enforced as Windows does for files; a conflict fails with
