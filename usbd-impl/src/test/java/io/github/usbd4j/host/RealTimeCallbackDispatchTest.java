@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -99,21 +100,24 @@ class RealTimeCallbackDispatchTest {
             try (CeRig h = rig()) {
                 UsbPipe in = h.open(0, 1, 0x81);
                 int total = 60;
-                // per callback: the frame it saw, and whether it saw it as the clock thread
+                // per callback, in order: the frame it saw, whether it saw it as the clock thread, and whether
+                // its own transfer was issued on the clock thread (from a callback, in bus time)
                 List<long[]> seen = Collections.synchronizedList(new ArrayList<>());
                 AtomicInteger issued = new AtomicInteger();
                 TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
                 cb[0] = p -> {
                     long frame = h.sim.currentFrame();
                     boolean onClock = h.sim.isCompletionThread(); // still the clock: it was when it read the frame
-                    seen.add(new long[] {frame, onClock ? 1 : 0});
+                    seen.add(new long[] {frame, onClock ? 1 : 0, ((AtomicBoolean) p).get() ? 1 : 0});
                     if (issued.getAndIncrement() < total) {
-                        assertThat(isoIn(h, in, cb[0], null, 2)).isNotNull();
+                        AtomicBoolean issuedOnClock = new AtomicBoolean();
+                        assertThat(isoIn(h, in, cb[0], issuedOnClock, 2)).isNotNull();
+                        issuedOnClock.set(onClock && h.sim.isCompletionThread());
                     }
                     return 0;
                 };
                 for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
-                    isoIn(h, in, cb[0], null, 2);
+                    isoIn(h, in, cb[0], new AtomicBoolean(), 2); // the test thread's: wall time, may leave gaps
                     issued.incrementAndGet();
                 }
                 Awaitility.await().atMost(WAIT).until(() -> seen.size() >= total);
@@ -123,10 +127,11 @@ class RealTimeCallbackDispatchTest {
                 }
                 int pairs = 0;
                 for (int i = 1; i < s.size(); i++) {
-                    if (s.get(i - 1)[1] == 1 && s.get(i)[1] == 1) {
+                    if (s.get(i - 1)[1] == 1 && s.get(i)[1] == 1 && s.get(i)[2] == 1) {
                         pairs++;
-                        // each transfer ends 2 frames after the one before it, whenever its callback ran: the bus
-                        // frame, not the wall clock (which runs ahead of a clock thread that woke late)
+                        // a transfer issued in bus time follows the one before it with no gap, and each ends 2
+                        // frames after the other whenever its callback ran: the bus frame, not the wall clock
+                        // (which runs ahead of a clock thread that woke late)
                         assertThat(s.get(i)[0] - s.get(i - 1)[0])
                                 .as("frames between callbacks %d and %d", i - 1, i)
                                 .isEqualTo(2);
