@@ -10,7 +10,6 @@
 #   JFR=1 benchmarks/real-stack.sh               record each counted run with JDK Flight Recorder
 #   INLINE=1 benchmarks/real-stack.sh            add a CE run whose callbacks run on the event thread
 #   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
-#   GUEST_JVM_ARGS='-Drealstack.quarantine=16' benchmarks/real-stack.sh   CE handles reused within the run
 #
 # Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
 # packet of every run was delivered and both usb-audio captures are bit-exact. The guest's files (console,

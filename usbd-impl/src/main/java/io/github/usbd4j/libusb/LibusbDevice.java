@@ -9,7 +9,6 @@ import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.usb.UsbConfiguration;
-import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -68,26 +67,14 @@ final class LibusbDevice implements BackendDevice {
     private final EndpointQueue[] endpoints = new EndpointQueue[32];
 
     private final Set<NativeTransfer> natives = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Idle-or-busy native transfers by the caller buffer they point into: see {@link #nativeOf}. */
-    private final IdentityHashMap<ByteBuffer, NativeTransfer> byBuffer = new IdentityHashMap<>();
-
     private final List<Integer> claimed = new ArrayList<>();
     private DeviceHandle handle;
     private boolean gone;
-    /**
-     * Set (under the lock) while {@link #close()} runs: no new submissions, and one that raced its sweep is
-     * cancelled; read without the lock after a submission.
-     */
-    private volatile boolean closing;
-
     private int inFlight;
     /** Threads in {@link #awaitIdle()}: a completion wakes them, and only then notifies. */
     private int idleWaiters;
 
-    /**
-     * One endpoint's transfers in libusb's hands and its held isochronous batches, in submission order
-     * (guarded by the device lock); its monitor orders the endpoint's submissions (see {@link #submit}).
-     */
+    /** Held and in-flight isochronous batches of one endpoint, in submission order. */
     private static final class EndpointQueue {
         int inFlight;
         final ArrayDeque<BackendTransfer> held = new ArrayDeque<>();
@@ -266,7 +253,6 @@ final class LibusbDevice implements BackendDevice {
             if (handle == null) {
                 return;
             }
-            closing = true;
             for (EndpointQueue q : endpoints) {
                 if (q != null) {
                     drainHeld(q, PacketStatus.CANCELED);
@@ -287,7 +273,6 @@ final class LibusbDevice implements BackendDevice {
                 return;
             }
             handle = null;
-            closing = false;
             release = List.copyOf(claimed);
             claimed.clear();
         }
@@ -300,7 +285,6 @@ final class LibusbDevice implements BackendDevice {
         synchronized (lock) {
             for (NativeTransfer n : natives) {
                 if (!n.submitted) {
-                    unindex(n);
                     n.free();
                 }
             }
@@ -370,21 +354,6 @@ final class LibusbDevice implements BackendDevice {
         // nothing reserved here
     }
 
-    /**
-     * Submits a transfer. The device lock guards only the bookkeeping (handle, in-flight counts, held
-     * batches, which native transfer serves which transfer); filling the native transfer and
-     * {@code libusb_submit_transfer} run outside it, so the event thread completing another transfer never
-     * waits for a submission's JNI calls. Submissions to one endpoint reach libusb in the order in which they
-     * take the endpoint's queue (their monitor, always taken before the device lock), so the decision to
-     * hold or submit a batch and its submission stay together.
-     *
-     * <p>A cancellation that races a submission: the native transfer is marked submitted under the lock just
-     * before {@code libusb_submit_transfer}, so {@link #cancel} either finds it unmarked (the runtime, which
-     * sees its own cancellation when {@code submit} returns, then asks again: {@code Engine.submit}) or
-     * marked, and then libusb cancels it or, not there yet, reports it not found, and the runtime's second
-     * request follows as well. A {@link #close()} that starts meanwhile refuses new submissions at once and
-     * cancels one that reached libusb after its sweep as soon as that submission returns.
-     */
     @Override
     public void submit(BackendTransfer t) throws BackendException {
         if (t.type() == TransferType.CONTROL && interceptStandardRequest(t)) {
@@ -393,107 +362,55 @@ final class LibusbDevice implements BackendDevice {
         if (t.type() == TransferType.ISOCHRONOUS) {
             checkIsochronous(t);
         }
-        DeviceHandle h;
-        NativeTransfer n;
-        EndpointQueue q;
         synchronized (lock) {
-            h = openHandle();
+            DeviceHandle h = openHandle();
             t.accept(); // before prepare: a transfer still in libusb's hands must not be touched
-            n = nativeOf(t);
-            q = endpoint(t.endpointAddress());
-        }
-        try {
-            n.prepare(h); // t is accepted and n is its own: no other thread touches n now
-            synchronized (q) {
-                submitAccepted(q, t, n);
+            try {
+                NativeTransfer n = nativeOf(t);
+                n.prepare(h);
+                submitAccepted(t, n);
+            } catch (BackendException | RuntimeException e) {
+                t.refuse(); // it never reached libusb
+                throw e;
             }
-        } catch (BackendException | RuntimeException e) {
-            t.refuse(); // it never reached libusb
-            throw e;
         }
     }
 
-    /** The queue of an endpoint, created on its first transfer (caller holds the lock). */
-    private EndpointQueue endpoint(int endpointAddress) {
-        int slot = slot(endpointAddress);
+    /** Submits or holds an accepted transfer (caller holds the lock). */
+    private void submitAccepted(BackendTransfer t, NativeTransfer n) throws BackendException {
+        if (t.type() != TransferType.ISOCHRONOUS) {
+            submitNow(n);
+            return;
+        }
+        int slot = slot(t.endpointAddress());
+        if (endpoints[slot] == null) {
+            endpoints[slot] = new EndpointQueue();
+        }
         EndpointQueue q = endpoints[slot];
-        if (q == null) {
-            q = new EndpointQueue();
-            endpoints[slot] = q;
+        if (!q.held.isEmpty()) {
+            q.held.add(t); // keep the stream's order behind a held batch
+            return;
         }
-        return q;
-    }
-
-    /** Submits or holds an accepted, prepared transfer (caller holds the endpoint's monitor, not the lock). */
-    private void submitAccepted(EndpointQueue q, BackendTransfer t, NativeTransfer n) throws BackendException {
-        synchronized (lock) {
-            openHandle(); // closed, or gone, while it was prepared
-            index(n);
-            if (t.type() == TransferType.ISOCHRONOUS) {
-                if (!q.held.isEmpty()) {
-                    q.held.add(t); // keep the stream's order behind a held batch
-                    return;
-                }
-                long due = t.startFrame() - controller.submitLead();
-                if (q.inFlight == 0 && due > controller.currentFrame()) {
-                    q.held.add(t);
-                    controller.releaseAt(due, () -> releaseHeld(q));
-                    return;
-                }
-                startFrame(q, t);
-            }
-            markSubmitted(q, n);
+        long due = t.startFrame() - controller.submitLead();
+        if (q.inFlight == 0 && due > controller.currentFrame()) {
+            q.held.add(t);
+            controller.releaseAt(due, () -> releaseHeld(q));
+            return;
         }
-        submitNow(q, n);
+        submitIsochronous(q, t);
     }
 
     /**
-     * Where an isochronous batch submitted now starts (caller holds the lock): on an idle endpoint the
-     * kernel starts it about {@code submitLead} frames from now; behind batches in flight it continues their
-     * stream, which is the frame the runtime chose.
+     * Submits an isochronous batch now (caller holds the lock). On an idle endpoint the kernel starts it
+     * about {@code submitLead} frames from now; behind batches in flight it continues their stream, which
+     * is the frame the runtime chose.
      */
-    private void startFrame(EndpointQueue q, BackendTransfer t) {
+    private void submitIsochronous(EndpointQueue q, BackendTransfer t) throws BackendException {
         long now = controller.currentFrame();
         t.setActualStartFrame(
                 q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
-    }
-
-    /** Counts a transfer as in libusb's hands from just before its submission (caller holds the lock). */
-    private void markSubmitted(EndpointQueue q, NativeTransfer n) {
-        n.submitted = true;
-        inFlight++;
+        submitNow(nativeOf(t));
         q.inFlight++;
-    }
-
-    /**
-     * Hands a prepared, {@linkplain #markSubmitted marked} transfer to libusb (caller holds the endpoint's
-     * monitor, not the lock), and takes the mark back if libusb refuses it.
-     */
-    private void submitNow(EndpointQueue q, NativeTransfer n) throws BackendException {
-        int rc = n.submit();
-        if (rc == LibUsb.SUCCESS) {
-            if (closing) { // close() swept before this reached libusb; the completion still arrives
-                synchronized (lock) {
-                    n.cancel();
-                }
-            }
-            return;
-        }
-        synchronized (lock) {
-            n.submitted = false;
-            inFlight--;
-            q.inFlight--;
-            if (idleWaiters > 0) {
-                lock.notifyAll();
-            }
-            if (rc == LibUsb.ERROR_NO_DEVICE) {
-                gone = true;
-            }
-        }
-        if (rc == LibUsb.ERROR_NO_DEVICE) {
-            controller.deviceGone(this);
-        }
-        throw new BackendException(submitFailure(n.owner(), rc), LibusbCodes.ofError(rc));
     }
 
     /** The index of an endpoint address: number in bits 3:0, direction in bit 4. */
@@ -519,70 +436,35 @@ final class LibusbDevice implements BackendDevice {
         if (gone) {
             throw new BackendException(location + " has left the bus", PacketStatus.DEVICE_GONE);
         }
-        if (handle == null || closing) {
+        if (handle == null) {
             throw new BackendException(location + " is not open", PacketStatus.HOST_ERROR);
         }
         return handle;
     }
 
-    /**
-     * The native transfer for {@code t} (caller holds the lock). A stream that reissues each buffer on
-     * whichever pooled transfer is free (a CE driver that closes a transfer in its callback and issues the
-     * next gets a different one each time) would pair its buffers with a different native transfer on every
-     * submission and set buffer, length and packet lengths again; so a native transfer follows its buffer: an
-     * idle one that already points at {@code t}'s buffer and offset trades places with {@code t}'s own.
-     */
-    @SuppressWarnings("ReferenceEquality") // native transfers are identities
     private NativeTransfer nativeOf(BackendTransfer t) {
-        NativeTransfer n = t.backendState() instanceof NativeTransfer own && own.device() == this ? own : null;
-        ByteBuffer b = t.buffer();
-        if (t.type() != TransferType.CONTROL && b != null && b.isDirect() && (n == null || !n.views(b, t.offset()))) {
-            NativeTransfer m = byBuffer.get(b);
-            if (m != null && m != n && m.views(b, t.offset()) && idle(m)) {
-                BackendTransfer other = m.owner();
-                if (n != null) {
-                    n.rebind(other);
-                }
-                other.setBackendState(n);
-                m.rebind(t);
-                t.setBackendState(m);
-                return m;
-            }
-        }
-        if (n != null) {
+        Object state = t.backendState();
+        if (state instanceof NativeTransfer n && n.device() == this) {
             return n;
         }
-        n = new NativeTransfer(this, t);
+        NativeTransfer n = new NativeTransfer(this, t);
         t.setBackendState(n);
         natives.add(n);
         return n;
     }
 
-    /** Whether a native transfer may serve another transfer: not with libusb, not held, not being prepared. */
-    private static boolean idle(NativeTransfer n) {
-        return !n.submitted && n.owner().phase() != BackendTransfer.Phase.SUBMITTED;
-    }
-
-    /** Indexes a prepared native transfer by the caller buffer it points into (caller holds the lock). */
-    @SuppressWarnings("ReferenceEquality") // buffers are indexed by identity
-    private void index(NativeTransfer n) {
-        ByteBuffer b = n.viewedBuffer();
-        if (b == n.indexedBy) {
-            return;
+    /** Hands a prepared transfer to libusb (caller holds the lock). */
+    private void submitNow(NativeTransfer n) throws BackendException {
+        int rc = n.submit();
+        if (rc != LibUsb.SUCCESS) {
+            if (rc == LibUsb.ERROR_NO_DEVICE) {
+                gone = true;
+                controller.deviceGone(this);
+            }
+            throw new BackendException(submitFailure(n.owner(), rc), LibusbCodes.ofError(rc));
         }
-        unindex(n);
-        if (b != null) {
-            byBuffer.put(b, n);
-            n.indexedBy = b;
-        }
-    }
-
-    @SuppressWarnings("ReferenceEquality") // native transfers are identities
-    private void unindex(NativeTransfer n) {
-        if (n.indexedBy != null && byBuffer.get(n.indexedBy) == n) {
-            byBuffer.remove(n.indexedBy);
-        }
-        n.indexedBy = null;
+        n.submitted = true;
+        inFlight++;
     }
 
     private String submitFailure(BackendTransfer t, int rc) {
@@ -598,43 +480,24 @@ final class LibusbDevice implements BackendDevice {
 
     /** The hold timer fired: submit the head (and everything queued behind it) unless it is still early. */
     private void releaseHeld(EndpointQueue q) {
-        synchronized (q) {
-            while (true) {
-                BackendTransfer t;
-                NativeTransfer n;
-                synchronized (lock) {
-                    t = q.held.peek();
-                    if (t == null) {
-                        return;
-                    }
-                    long due = t.startFrame() - controller.submitLead();
-                    if (q.inFlight == 0 && due > controller.currentFrame()) {
-                        controller.releaseAt(due, () -> releaseHeld(q)); // the head was cancelled; wait for the next
-                        return;
-                    }
-                    q.held.poll();
-                    n = (NativeTransfer) t.backendState(); // prepared when it was submitted
-                    try {
-                        openHandle();
-                    } catch (BackendException e) {
-                        failHeld(t, e);
-                        continue;
-                    }
-                    startFrame(q, t);
-                    markSubmitted(q, n);
+        synchronized (lock) {
+            while (!q.held.isEmpty()) {
+                BackendTransfer t = q.held.peek();
+                long due = t.startFrame() - controller.submitLead();
+                if (q.inFlight == 0 && due > controller.currentFrame()) {
+                    controller.releaseAt(due, () -> releaseHeld(q)); // the head was cancelled; wait for the next
+                    break;
                 }
+                q.held.poll();
                 try {
-                    submitNow(q, n);
+                    openHandle();
+                    submitIsochronous(q, t);
                 } catch (BackendException e) {
-                    failHeld(t, e);
+                    LOG.debug("Held transfer failed on submission: {}", e.getMessage());
+                    controller.execute(() -> finish(t, e.status())); // its completion, outside the lock
                 }
             }
         }
-    }
-
-    private void failHeld(BackendTransfer t, BackendException e) {
-        LOG.debug("Held transfer failed on submission: {}", e.getMessage());
-        controller.execute(() -> finish(t, e.status())); // its completion, outside the lock
     }
 
     private void drainHeld(EndpointQueue q, PacketStatus status) {
@@ -663,7 +526,9 @@ final class LibusbDevice implements BackendDevice {
         synchronized (lock) {
             n.submitted = false;
             inFlight--;
-            endpoints[slot(t.endpointAddress())].inFlight--; // created when it was submitted
+            if (t.type() == TransferType.ISOCHRONOUS) {
+                endpoints[slot(t.endpointAddress())].inFlight--; // created when it was submitted
+            }
             if (idleWaiters > 0) {
                 lock.notifyAll();
             }
@@ -681,10 +546,10 @@ final class LibusbDevice implements BackendDevice {
 
     @Override
     public void cancel(BackendTransfer t) {
-        synchronized (lock) { // under the lock: a native transfer changes owners under it (nativeOf)
-            if (!(t.backendState() instanceof NativeTransfer n) || n.device() != this) {
-                return;
-            }
+        if (!(t.backendState() instanceof NativeTransfer n) || n.device() != this) {
+            return;
+        }
+        synchronized (lock) {
             EndpointQueue q = endpoints[slot(t.endpointAddress())];
             if (q != null && q.held.remove(t)) {
                 controller.execute(() -> finish(t, PacketStatus.CANCELED));
@@ -817,7 +682,6 @@ final class LibusbDevice implements BackendDevice {
                 }
             }
             natives.clear();
-            byBuffer.clear();
         }
         LibUsb.unrefDevice(device);
     }

@@ -18,8 +18,6 @@ import org.usb4java.TransferCallback;
  * packet descriptors, and the direct buffer they read and write. Created on first submit and kept in
  * {@link BackendTransfer#backendState()}, so a stream that reuses its transfers allocates nothing per
  * transfer here (usb4java's {@code Transfer.isoPacketDesc()} allocates on every call, hence the cache).
- * While idle it may trade owners with another one of its device, so that it stays with the caller buffer it
- * points into (see {@code LibusbDevice.nativeOf}).
  *
  * <p>An isochronous transfer of more than {@value KernelLimits#MAX_PACKETS_PER_URB} packets is submitted
  * as several libusb transfers ("segments") of at most that many packets each, so that libusb never splits
@@ -38,9 +36,7 @@ final class NativeTransfer {
     private static final int SETUP = 8;
 
     private final LibusbDevice device;
-    /** The transfer this serves; changed only by {@link #rebind}, under the device lock. */
-    private BackendTransfer owner;
-
+    private final BackendTransfer owner;
     private Segment[] segments = new Segment[0];
     /** Segments this transfer uses now (the array may hold more, kept for reuse). */
     private int used;
@@ -62,9 +58,6 @@ final class NativeTransfer {
 
     /** The next transfer libusb handed back in the same event handling (the event thread's list). */
     NativeTransfer nextCompleted;
-
-    /** The caller buffer under which the device indexes this transfer, if any (guarded by the device lock). */
-    ByteBuffer indexedBy;
 
     NativeTransfer(LibusbDevice device, BackendTransfer owner) {
         this.device = device;
@@ -282,25 +275,6 @@ final class NativeTransfer {
 
     BackendTransfer owner() {
         return owner;
-    }
-
-    /** Serves {@code t} from now on (caller holds the device lock; neither side is in libusb's hands). */
-    void rebind(BackendTransfer t) {
-        owner = t;
-    }
-
-    /**
-     * The caller's direct buffer the first segment points into, or {@code null} (bounced, or never prepared):
-     * a transfer reissued with this buffer finds everything of it already set.
-     */
-    ByteBuffer viewedBuffer() {
-        return !bounced && used > 0 && segments[0] != null ? segments[0].viewSource : null;
-    }
-
-    /** Whether the first segment points at {@code buffer} from {@code offset} (no setter needed for it). */
-    @SuppressWarnings("ReferenceEquality") // the same buffer object, as the view cache
-    boolean views(ByteBuffer buffer, int offset) {
-        return viewedBuffer() == buffer && segments[0].viewOffset == offset;
     }
 
     /** Frees the native transfers; only when none is submitted. */

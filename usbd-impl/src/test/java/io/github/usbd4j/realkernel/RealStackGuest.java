@@ -73,9 +73,6 @@ import org.usb4java.TransferCallback;
  * {@code inline}, a third kind, {@code ce-inline}, runs the CE driver with
  * {@code Usbd.builder().callbackExecutor(Runnable::run)}: callbacks run on whichever thread completes the
  * transfer. The default ({@code ce}) already runs them on the backend's event thread, with no hand-off.
- * The guest JVM's system property {@value #QUARANTINE_PROPERTY} sets the CE side's
- * {@code Usbd.Builder.transferHandleQuarantine}: a run closes far fewer transfers than the default quarantine
- * holds, so each of its transfers makes a new handle; with a small one the run shows the steady state.
  */
 @SuppressWarnings("try") // the streams' close() waits for their transfers, so it may be interrupted
 public final class RealStackGuest {
@@ -85,7 +82,6 @@ public final class RealStackGuest {
     static final int AUDIO_PACKET = UsbAudioScenarios.PACKET;
     static final int AUDIO_FRAMES = UsbAudioScenarios.FRAMES_PER_PACKET;
     static final int LOOP_PACKET = 512;
-    static final String QUARANTINE_PROPERTY = "realstack.quarantine";
 
     private RealStackGuest() {}
 
@@ -473,10 +469,6 @@ public final class RealStackGuest {
             Usbd.Builder b = Usbd.builder().backend(bus < 0 ? backend : new OnBus(backend, bus));
             if (inline) {
                 b.callbackExecutor(Runnable::run);
-            }
-            Integer quarantine = Integer.getInteger(QUARANTINE_PROPERTY);
-            if (quarantine != null) { // a short run's steady state: handles reused, none made per transfer
-                b.transferHandleQuarantine(quarantine);
             }
             usbd = b.build();
             usbd.registerDriver("RealStackBench", UsbDriverSettings.forVendor(vid, pid), this);
