@@ -18,6 +18,12 @@ import java.util.List;
  * <p>Every length in the file is checked before it is used: damaged or hostile input fails with a
  * {@link CaptureFormatException} that says what is wrong and at which byte, never with another exception,
  * and no more memory is taken than the file's size allows.
+ *
+ * <p>A file whose end is cut short in the middle of a packet, as a writer killed during a write or stopped
+ * by a full disk leaves it, is read up to its last whole packet, the way Wireshark reads one:
+ * {@link #readCapture(Path)} says what was cut ({@link Capture#cutShort()}). Only the end may be cut: a
+ * packet whose length runs past the end of the file and whose length the format could not hold is an
+ * error, as is every inconsistency before the end.
  */
 public final class CaptureReader {
     /** The largest capture file read: captures of a device's enumeration and some seconds of streaming are far smaller. */
@@ -35,44 +41,100 @@ public final class CaptureReader {
     private static final int IF_TSRESOL = 9;
     private static final int IF_TSOFFSET = 14;
 
+    /**
+     * The largest pcapng block or pcap packet read (Wireshark's bound too): a longer length is damage, and
+     * only a length within it that runs past the end of the file is taken for a cut-short end.
+     */
+    private static final long MAX_BLOCK_BYTES = 16L << 20;
+
     private final ByteBuffer in;
     private final List<UsbmonRecord> records = new ArrayList<>();
     private int packetNumber;
     private List<Integer> otherLinkTypes = new ArrayList<>();
+    private String cutShort;
+
+    /**
+     * What a capture file holds.
+     *
+     * @param records its usbmon records in file order
+     * @param cutShort {@code null} when the file ends on a whole packet; otherwise where its last packet was
+     *     cut short and how many of its bytes are missing (those bytes' records are not in {@code records})
+     */
+    public record Capture(List<UsbmonRecord> records, String cutShort) {
+        /**
+         * @param records its usbmon records in file order
+         * @param cutShort {@code null}, or where the file was cut short
+         */
+        public Capture {
+            records = List.copyOf(records);
+        }
+
+        /**
+         * Whether the file's last packet was cut short.
+         *
+         * @return {@code true} if {@link #cutShort()} says where
+         */
+        public boolean isCutShort() {
+            return cutShort != null;
+        }
+    }
 
     private CaptureReader(byte[] bytes) {
         this.in = ByteBuffer.wrap(bytes);
     }
 
     /**
-     * Reads a capture file.
+     * Reads a capture file's usbmon records; a cut-short end is tolerated (see {@link #readCapture(Path)}).
      *
      * @param file a pcap or pcapng file
-     * @return its usbmon records in file order
+     * @return its usbmon records in file order, up to a cut-short last packet
      * @throws CaptureFormatException if it is not a usbmon capture or is damaged
      * @throws IOException if it cannot be read
      */
     public static List<UsbmonRecord> read(Path file) throws IOException {
+        return readCapture(file).records();
+    }
+
+    /**
+     * Reads a capture held in memory; a cut-short end is tolerated (see {@link #readCapture(byte[])}).
+     *
+     * @param bytes the file's bytes
+     * @return its usbmon records in file order, up to a cut-short last packet
+     * @throws CaptureFormatException if they are not a usbmon capture or are damaged
+     */
+    public static List<UsbmonRecord> read(byte[] bytes) throws CaptureFormatException {
+        return readCapture(bytes).records();
+    }
+
+    /**
+     * Reads a capture file, and says whether its end was cut short.
+     *
+     * @param file a pcap or pcapng file
+     * @return its usbmon records in file order and, if its last packet was cut short, where
+     * @throws CaptureFormatException if it is not a usbmon capture or is damaged
+     * @throws IOException if it cannot be read
+     */
+    public static Capture readCapture(Path file) throws IOException {
         long size = Files.size(file);
         if (size > MAX_FILE_BYTES) {
             throw new CaptureFormatException(
                     file + ": " + size + " bytes, more than the " + MAX_FILE_BYTES + " a capture may have here");
         }
         try {
-            return read(Files.readAllBytes(file));
+            return readCapture(Files.readAllBytes(file));
         } catch (CaptureFormatException e) {
             throw new CaptureFormatException(file + ": " + e.getMessage());
         }
     }
 
     /**
-     * Reads a capture held in memory.
+     * Reads a capture held in memory, and says whether its end was cut short.
      *
      * @param bytes the file's bytes
-     * @return its usbmon records in file order
+     * @return its usbmon records in file order and, if its last packet was cut short, where
      * @throws CaptureFormatException if they are not a usbmon capture or are damaged
      */
-    public static List<UsbmonRecord> read(byte[] bytes) throws CaptureFormatException {
+    public static Capture readCapture(byte[] bytes) throws CaptureFormatException {
         CaptureReader r = new CaptureReader(bytes);
         if (bytes.length < 4) {
             throw new CaptureFormatException("not a capture file: " + bytes.length + " bytes");
@@ -93,7 +155,17 @@ public final class CaptureReader {
                     + ", not " + Usbmon.LINKTYPE_USB_LINUX_MMAPPED + " or " + Usbmon.LINKTYPE_USB_LINUX
                     + " (capture a usbmonN interface)");
         }
-        return List.copyOf(r.records);
+        return new Capture(r.records, r.cutShort);
+    }
+
+    /** Notes that the file ends inside {@code what} at {@code pos}, which needs {@code length} bytes (0: not known). */
+    private void cutShortAt(int pos, long length, String what) {
+        int left = in.limit() - pos;
+        String missing = length > 0
+                ? (length - left) + " of its " + length + " bytes are missing"
+                : "only " + left + " bytes of it are there";
+        cutShort = "the file was cut short in " + what + " at byte " + pos + " (" + missing + "); the " + records.size()
+                + " usbmon records before it were read";
     }
 
     // ---- pcap ---------------------------------------------------------------------------------------
@@ -113,19 +185,23 @@ public final class CaptureReader {
         }
         int pos = 24;
         while (pos < in.limit()) {
-            need(pos, 16, "the header of packet " + (packetNumber + 1));
+            if (in.limit() - pos < 16) {
+                cutShortAt(pos, 0, "the header of packet " + (packetNumber + 1));
+                return;
+            }
             long sec = in.getInt(pos) & 0xFFFFFFFFL;
             long frac = in.getInt(pos + 4) & 0xFFFFFFFFL;
             long caplen = in.getInt(pos + 8) & 0xFFFFFFFFL;
             long origlen = in.getInt(pos + 12) & 0xFFFFFFFFL;
             packetNumber++;
-            if (caplen > in.limit() - pos - 16) {
-                throw new CaptureFormatException(at(pos) + "packet " + packetNumber + " claims " + caplen
-                        + " bytes, the file has " + (in.limit() - pos - 16) + " left (cut short?)");
-            }
-            if (snaplen > 0 && caplen > Math.max(snaplen, 262_144)) {
+            if (snaplen > 0 ? caplen > Math.max(snaplen, 262_144) : caplen > MAX_BLOCK_BYTES) {
                 throw new CaptureFormatException(at(pos) + "packet " + packetNumber + " has " + caplen
-                        + " bytes, more than the snap length " + snaplen);
+                        + " bytes, more than the "
+                        + (snaplen > 0 ? "snap length " + snaplen : MAX_BLOCK_BYTES + " a packet may have"));
+            }
+            if (caplen > in.limit() - pos - 16) {
+                cutShortAt(pos, 16 + caplen, "packet " + packetNumber);
+                return;
             }
             if (usb) {
                 long micros = sec * 1_000_000 + (nanos ? frac / 1000 : frac);
@@ -144,6 +220,10 @@ public final class CaptureReader {
         int pos = 0;
         List<Interface> interfaces = new ArrayList<>();
         while (pos < in.limit()) {
+            if (pos > 0 && in.limit() - pos < 12) {
+                cutShortAt(pos, 0, "the header of a block");
+                return;
+            }
             need(pos, 12, "a block header");
             int type = in.order(ByteOrder.LITTLE_ENDIAN).getInt(pos);
             if (type == PCAPNG_SHB) {
@@ -163,9 +243,16 @@ public final class CaptureReader {
             }
             type = in.getInt(pos);
             long length = in.getInt(pos + 4) & 0xFFFFFFFFL;
-            if (length < 12 || length % 4 != 0 || length > in.limit() - pos) {
-                throw new CaptureFormatException(at(pos) + "block of type " + type + " has length " + length
-                        + (length > in.limit() - pos ? ", past the end of the file (cut short?)" : ""));
+            if (length < 12 || length % 4 != 0 || length > MAX_BLOCK_BYTES) {
+                throw new CaptureFormatException(at(pos) + "block of type " + type + " has length " + length);
+            }
+            if (length > in.limit() - pos) {
+                if (pos == 0) {
+                    throw new CaptureFormatException(
+                            at(pos) + "the section header has length " + length + ", past the end of the file");
+                }
+                cutShortAt(pos, length, "a block of type " + type);
+                return;
             }
             int end = pos + (int) length;
             if ((in.getInt(end - 4) & 0xFFFFFFFFL) != length) {

@@ -79,9 +79,11 @@ public final class ReplayDevice extends DeviceModel {
     private final Map<Integer, Handler> handlers = new HashMap<>();
     private final Map<Integer, ByteArrayOutputStream> out = new TreeMap<>();
     private final List<String> unanswered = new ArrayList<>();
+    private final String cutShort;
 
-    private ReplayDevice(Builder b, Selected s) {
+    private ReplayDevice(Builder b, Selected s, String cutShort) {
         this.source = b.source;
+        this.cutShort = cutShort;
         this.bus = s.bus;
         this.address = s.address;
         this.deviceDescriptor = s.deviceDescriptor;
@@ -119,7 +121,6 @@ public final class ReplayDevice extends DeviceModel {
     public static final class Builder {
         private final Path file;
         private final String source;
-        private List<UsbmonRecord> records;
         private int bus = -1;
         private int address = -1;
         private boolean loop;
@@ -174,10 +175,11 @@ public final class ReplayDevice extends DeviceModel {
          *     device's descriptors
          */
         public ReplayDevice build() throws IOException {
-            if (records == null) {
-                records = CaptureReader.read(file);
+            CaptureReader.Capture capture = CaptureReader.readCapture(file);
+            if (capture.isCutShort()) {
+                LOG.warn("{}: {}", source, capture.cutShort());
             }
-            return new ReplayDevice(this, select(records, bus, address, source));
+            return new ReplayDevice(this, select(capture.records(), bus, address, source), capture.cutShort());
         }
     }
 
@@ -414,6 +416,16 @@ public final class ReplayDevice extends DeviceModel {
     /** Where the capture came from. */
     public String source() {
         return source;
+    }
+
+    /**
+     * What the capture lost at its end, when its last packet was cut short (see
+     * {@link CaptureReader.Capture#cutShort()}): the device replays what came before it.
+     *
+     * @return where the capture file was cut short, or {@code null} if it ends on a whole packet
+     */
+    public String captureCutShort() {
+        return cutShort;
     }
 
     /** The captured device's bus number. */

@@ -64,7 +64,8 @@ final class StreamRun implements AutoCloseable {
                 names = "--capture",
                 paramLabel = "FILE.pcapng",
                 description = "Also capture every transfer into a pcapng file in the Linux usbmon format, for"
-                        + " Wireshark (written as it goes; valid after Ctrl-C, SIGTERM or even SIGKILL).")
+                        + " Wireshark (written as it goes; whole after Ctrl-C or SIGTERM; after SIGKILL it may end in a"
+                        + " cut-short packet, which Wireshark and usbd replay read up to).")
         Path capture;
 
         @Option(
@@ -226,7 +227,7 @@ final class StreamRun implements AutoCloseable {
 
     /**
      * Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. It is
-     * written as the run goes (so that it is valid when a signal, even SIGKILL, ends the process), first to
+     * written as the run goes (so that it holds the run when a signal, even SIGKILL, ends the process), first to
      * a temporary file that replaces the target once the device is taken: a run that finds no device, or
      * one it cannot use, leaves the target as it was.
      */
