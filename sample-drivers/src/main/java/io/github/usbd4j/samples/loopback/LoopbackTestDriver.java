@@ -32,11 +32,21 @@ import java.util.List;
  * start frames are approximate), so the device always has data queued.
  *
  * <p>A packet counts as verified only if it came back equal and its frame reported no error; one that
- * came back equal but with an error status is counted in {@link #errorPackets()}. An OUT packet whose
- * frame reported an error other than {@code USB_NOT_ACCESSED_ERROR} may or may not have reached the device
- * (a real bus reports a late packet as a generic error): when the packet read does not match it, it is
- * taken as never delivered and the next one is tried, so one lost packet does not turn every later one
- * into a mismatch.
+ * came back equal but with an error status is counted in {@link #errorPackets()}. The pairing follows
+ * the stream when the device's queue does not, so that one event never turns every later packet into a
+ * mismatch:
+ * <ul>
+ *   <li>A packet read that equals a later OUT packet than the one expected means the ones before it never
+ *       came back: the device dropped them (its queue was full) or, for an OUT frame that reported an
+ *       error other than {@code USB_NOT_ACCESSED_ERROR}, never got them (a real bus reports a late packet
+ *       as a generic error). The first are counted in {@link #neverCameBack()}; the second are already
+ *       lost in their OUT frame's error.
+ *   <li>A packet read that equals no OUT packet sent, followed by the expected one, was read while the
+ *       device had nothing queued (the OUT stream fell behind the IN stream, e.g. on a busy host): it is
+ *       counted in {@link #emptyReads()}, and nothing sent was lost by it.
+ *   <li>A packet read that equals no OUT packet sent, followed by the packet after the expected one, is
+ *       the expected packet damaged: {@link #mismatchCount()}. So is one the stream's end leaves undecided.
+ * </ul>
  *
  * <p>Hooks: {@link #packetLength(long, int)} and {@link #patternByte(long, int)} define packet {@code n};
  * {@link #onMismatch} sees every packet that did not come back as sent. Plus the hooks of
@@ -90,14 +100,15 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     /** Delivered OUT packets whose frame reported an error: perhaps never queued by the device. */
     private final java.util.Set<Long> uncertain = new java.util.HashSet<>();
 
-    private final ArrayDeque<byte[]> received = new ArrayDeque<>();
-    private final ArrayDeque<long[]> receivedAt = new ArrayDeque<>();
+    private final ArrayDeque<Read> received = new ArrayDeque<>();
     private long verifiedPackets;
     private long verifiedBytes;
     private long errorPackets;
     private long deliveredCount;
     private boolean inStarted;
     private long mismatchCount;
+    private long neverCameBack;
+    private long emptyReads;
     private final List<Mismatch> mismatches = new ArrayList<>();
     private final List<FrameError> frameErrors = new ArrayList<>();
 
@@ -263,7 +274,7 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
             if (usbError != USB_NO_ERROR) {
                 addError(new FrameError(busFrame, stream.endpointAddress(), usbError));
             }
-            match();
+            match(false);
             int lag = inLagPackets;
             startIn = lag > 0 && !inStarted && (deliveredCount >= lag || deliveredCount >= frames);
             if (startIn) {
@@ -286,9 +297,8 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
             }
             byte[] copy = new byte[data.remaining()];
             data.get(copy);
-            received.add(copy);
-            receivedAt.add(new long[] {busFrame, usbError});
-            match();
+            received.add(new Read(copy, busFrame, usbError));
+            match(false);
         }
     }
 
@@ -298,31 +308,136 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
         }
     }
 
-    /** Pairs IN packets with delivered OUT packets, oldest first. */
-    private void match() {
-        while (!delivered.isEmpty() && !received.isEmpty()) {
-            byte[] got = received.peek();
-            long n = delivered.poll();
-            String diff = compare(n, got);
-            if (diff != null && uncertain.remove(n)) {
-                continue; // an OUT packet that failed and never reached the device: try the next one
-            }
-            uncertain.remove(n);
-            received.poll();
-            long[] at = receivedAt.poll();
-            if (diff == null && at[1] == USB_NO_ERROR) {
-                verifiedPackets++;
-                verifiedBytes += got.length;
-            } else if (diff == null) {
-                errorPackets++;
-            } else {
-                mismatchCount++;
-                Mismatch m = new Mismatch(n, at[0], (int) at[1], diff);
-                if (mismatches.size() < 100) {
-                    mismatches.add(m);
+    /**
+     * Packets read that may wait for the reads after them to tell what they are (an empty read or a damaged
+     * packet): more than a stall of the OUT stream that long makes them count as damaged.
+     */
+    private static final int UNDECIDED_LIMIT = 4096;
+
+    /** A packet read, not yet paired. */
+    private static final class Read {
+        final byte[] data;
+        final long busFrame;
+        final int usbError;
+        /** The delivered OUT packets up to this number were compared with it and differ. */
+        long comparedUpTo = -1;
+
+        Read(byte[] data, long busFrame, int usbError) {
+            this.data = data;
+            this.busFrame = busFrame;
+            this.usbError = usbError;
+        }
+    }
+
+    /**
+     * Pairs IN packets with delivered OUT packets, oldest first, following the stream past dropped and
+     * empty reads (see the class comment).
+     *
+     * @param settle the streams have ended: decide what is left
+     */
+    private void match(boolean settle) {
+        while (!received.isEmpty()) {
+            Read got = received.peek();
+            if (delivered.isEmpty()) {
+                if (!settle) {
+                    return; // its OUT packet's frame may not have been reported yet
                 }
-                onMismatch(m);
+                emptyRead();
+                continue;
             }
+            long n = delivered.peek();
+            int at = positionOf(got);
+            if (at == 0) {
+                delivered.poll();
+                uncertain.remove(n);
+                received.poll();
+                if (got.usbError == USB_NO_ERROR) {
+                    verifiedPackets++;
+                    verifiedBytes += got.data.length;
+                } else {
+                    errorPackets++;
+                }
+                continue;
+            }
+            if (at > 0) { // the packets before the one read never came back
+                for (int j = 0; j < at; j++) {
+                    long lost = delivered.poll();
+                    if (!uncertain.remove(lost)) {
+                        neverCameBack++;
+                        mismatch(new Mismatch(
+                                lost,
+                                got.busFrame,
+                                got.usbError,
+                                "never came back (a later packet came back in its place)"));
+                    }
+                }
+                continue;
+            }
+            // got equals no packet sent: the reads after it tell whether it was an empty read or packet n damaged
+            int resumes = -1;
+            boolean head = true;
+            for (Read r : received) {
+                if (!head && (resumes = positionOf(r)) >= 0) {
+                    break;
+                }
+                head = false;
+            }
+            if (resumes == 0) {
+                emptyRead(); // the device had nothing queued for this read; packet n comes later
+                continue;
+            }
+            if (resumes < 0 && !settle && received.size() < UNDECIDED_LIMIT) {
+                return; // wait for the next packets to tell
+            }
+            delivered.poll();
+            received.poll();
+            if (!uncertain.remove(n)) { // a damaged packet whose OUT frame failed is lost in that frame's error
+                mismatchCount++;
+                mismatch(new Mismatch(n, got.busFrame, got.usbError, compare(n, got.data)));
+            }
+        }
+    }
+
+    /**
+     * The position among the delivered OUT packets of the first one {@code r} equals, or -1. Each delivered
+     * packet is compared with a read once: the packets' numbers only grow, so only those delivered since
+     * the last look are compared.
+     */
+    private int positionOf(Read r) {
+        int position = delivered.size();
+        int earliest = -1; // the earliest, should a subclass's pattern repeat
+        for (java.util.Iterator<Long> it = delivered.descendingIterator(); it.hasNext(); ) {
+            long n = it.next();
+            position--;
+            if (n <= r.comparedUpTo) {
+                break;
+            }
+            if (compare(n, r.data) == null) {
+                earliest = position;
+            }
+        }
+        if (earliest < 0 && !delivered.isEmpty()) {
+            r.comparedUpTo = delivered.peekLast();
+        }
+        return earliest;
+    }
+
+    private void emptyRead() {
+        received.poll();
+        emptyReads++;
+    }
+
+    private void mismatch(Mismatch m) {
+        if (mismatches.size() < 100) {
+            mismatches.add(m);
+        }
+        onMismatch(m);
+    }
+
+    @Override
+    protected void onStreamFinished(io.github.usbd4j.samples.iso.StreamStats total) {
+        synchronized (ledger) {
+            match(true);
         }
     }
 
@@ -382,14 +497,34 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
         }
     }
 
-    /** IN packets that differed from the OUT packet they loop back. */
+    /** IN packets that came back damaged: different from the OUT packet they loop back. */
     public long mismatchCount() {
         synchronized (ledger) {
             return mismatchCount;
         }
     }
 
-    /** The first 100 mismatches. */
+    /**
+     * OUT packets whose frame reported no error that never came back: a later packet came back in their
+     * place (the device dropped them).
+     */
+    public long neverCameBack() {
+        synchronized (ledger) {
+            return neverCameBack;
+        }
+    }
+
+    /**
+     * IN packets read while the device had none of the OUT packets queued: they equal no packet sent, and
+     * the expected packet came next. Nothing sent is lost by them.
+     */
+    public long emptyReads() {
+        synchronized (ledger) {
+            return emptyReads;
+        }
+    }
+
+    /** The first 100 packets that came back damaged or never came back. */
     public List<Mismatch> mismatches() {
         synchronized (ledger) {
             return List.copyOf(mismatches);

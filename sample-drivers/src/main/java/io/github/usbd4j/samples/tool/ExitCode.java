@@ -28,7 +28,7 @@ public enum ExitCode {
     PACKETS_LOST(
             5,
             "packets lost: more packets failed, were missed or never ran (loopback-test: also came"
-                    + " back different) than --max-errors allows; the summary counts them"),
+                    + " back different or never came back) than --max-errors allows; the summary counts them"),
     /** {@code devfile}: a CE call failed. */
     CALL_FAILED(6, "devfile: a CE call on the device name failed (its Win32 error is printed beside it)"),
     /** SIGINT. */

@@ -211,14 +211,23 @@ final class LoopbackCommands {
                 out.printf(
                         Locale.ROOT,
                         "  IN  0x%02X: %d frames, %d bytes read; %d packets (%d bytes) verified byte-exact, %d came"
-                                + " back with an error status, %d mismatched%n",
+                                + " back with an error status, %d came back different, %d never came back%n",
                         i.endpointAddress(),
                         in1.frames(),
                         in1.bytes(),
                         d.verifiedPackets(),
                         d.verifiedBytes(),
                         d.errorPackets(),
-                        d.mismatchCount());
+                        d.mismatchCount(),
+                        d.neverCameBack());
+                if (d.emptyReads() > 0) {
+                    out.printf(
+                            Locale.ROOT,
+                            "  %d IN reads found none of the OUT packets queued (the OUT stream fell behind; nothing"
+                                    + " sent was lost by them), %d OUT packets were still queued at the end%n",
+                            d.emptyReads(),
+                            d.unmatchedDelivered());
+                }
                 List<LoopbackTestDriver.FrameError> errors = d.frameErrors();
                 if (!errors.isEmpty()) {
                     out.println("frames with errors"
@@ -229,14 +238,15 @@ final class LoopbackCommands {
                         d.mismatches().subList(0, Math.min(5, d.mismatches().size()))) {
                     out.printf(
                             Locale.ROOT,
-                            "  mismatch: packet %d read in frame %d: %s%n",
+                            "  packet %d, read in frame %d: %s%n",
                             m.packet(),
                             m.busFrame(),
                             m.description());
                 }
                 Tally tally = new Tally()
                         .streams(d, frames(), run.interrupted())
-                        .lose("came back different", d.mismatchCount());
+                        .lose("came back different", d.mismatchCount())
+                        .lose("never came back", d.neverCameBack());
                 if (faultsExpected()) {
                     tally.explained(injected.get(), "injected by the demo");
                 }
