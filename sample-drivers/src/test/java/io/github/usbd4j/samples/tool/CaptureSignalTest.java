@@ -28,17 +28,8 @@ class CaptureSignalTest {
     @ValueSource(strings = {"INT", "KILL"})
     void theCaptureIsValid_afterTheProcessIsStopped(String signal) throws Exception {
         Path capture = dir.resolve("run.pcapng");
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process p = new ProcessBuilder(
-                        java.toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        UsbdTool.class.getName(),
-                        "demo",
-                        "--seconds",
-                        "3600",
-                        "--capture",
-                        capture.toString())
+                        UsbdSignalTest.toolCommand("demo", "--seconds", "3600", "--capture", capture.toString()))
                 .redirectOutput(dir.resolve("out.txt").toFile())
                 .redirectError(dir.resolve("err.txt").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -32,14 +32,26 @@ import org.junit.jupiter.params.provider.CsvSource;
 class UsbdSignalTest {
     private static final Duration BOUND = Duration.ofSeconds(90);
 
-    private static Process start(Path dir, String... args) throws IOException {
+    /**
+     * The command that runs the tool in a child JVM with {@code args}, with SIGINT and SIGTERM at their
+     * default handling: a build started in the background of a script (as CI may start it) ignores SIGINT,
+     * and a child inherits that, so its JVM would never see the signal these tests send. {@code env} execs
+     * the JVM in the same process, so the child's pid is the JVM's.
+     */
+    static List<String> toolCommand(String... args) {
         List<String> cmd = new java.util.ArrayList<>(List.of(
+                "env",
+                "--default-signal=INT,TERM",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 System.getProperty("java.class.path"),
                 UsbdTool.class.getName()));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd)
+        return cmd;
+    }
+
+    private static Process start(Path dir, String... args) throws IOException {
+        return new ProcessBuilder(toolCommand(args))
                 .directory(dir.toFile())
                 .redirectOutput(dir.resolve("out.txt").toFile())
                 .redirectError(dir.resolve("err.txt").toFile())
