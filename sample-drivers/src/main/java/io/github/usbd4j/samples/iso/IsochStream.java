@@ -43,8 +43,6 @@ public final class IsochStream {
     private boolean done;
     private int framesPerTransfer;
     private int transfersInFlight;
-    /** Transfers waiting for the driver's issue limit to grow. */
-    private final List<Slot> waiting = new ArrayList<>();
 
     IsochStream(IsochStreamingDriver driver, UsbEndpointDescriptor descriptor, UsbPipe pipe) {
         this.driver = driver;
@@ -143,23 +141,9 @@ public final class IsochStream {
             slots.add(new Slot(frames));
         }
         for (Slot s : slots) {
-            s.issue(); // each issues, waits for the issue limit, or finds the stream over
-        }
-        checkDone();
-    }
-
-    /** Issues the transfers that waited for the driver's issue limit, as far as it now allows. */
-    void resume() {
-        List<Slot> go;
-        synchronized (this) {
-            if (waiting.isEmpty()) {
-                return;
+            if (!s.issue()) {
+                break;
             }
-            go = new ArrayList<>(waiting);
-            waiting.clear();
-        }
-        for (Slot s : go) {
-            s.issue();
         }
         checkDone();
     }
@@ -173,7 +157,6 @@ public final class IsochStream {
             }
         }
         if (nowDone) {
-            driver.onStreamDone(this);
             driver.streamDone();
         }
     }
@@ -196,10 +179,7 @@ public final class IsochStream {
             errors = new int[capacity];
         }
 
-        /**
-         * Issues the next transfer; {@code false} if it issued none: the stream issues no more, or the
-         * transfer waits for the driver's issue limit to grow.
-         */
+        /** Issues the next transfer; {@code false} if the stream issues no more. */
         synchronized boolean issue() {
             synchronized (issueOrder) {
                 return issueInOrder();
@@ -216,10 +196,6 @@ public final class IsochStream {
                     return false;
                 }
                 frames = (int) Math.min(lengths.length, limit - issued);
-                if (driver.issueLimit(IsochStream.this) - issued < frames) {
-                    waiting.add(this); // a whole transfer once the limit allows it (resume)
-                    return false;
-                }
                 first = issued;
                 for (int k = 0; k < frames; k++) {
                     int len = driver.frameLength(IsochStream.this, first + k);

@@ -265,16 +265,6 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         stream.start();
     }
 
-    /**
-     * Issues the transfers of {@code stream} that waited for its {@link #issueLimit} to grow, as far as it
-     * now allows; call it after the limit grew. Not from a hook that holds the stream's results.
-     *
-     * @param stream one of {@link #streams()}
-     */
-    protected void resumeIssuing(IsochStream stream) {
-        stream.resume();
-    }
-
     /** Starts every stream that is not running yet, in {@link #streams()} order. */
     public void startStreaming() {
         for (IsochStream s : streams) {
@@ -560,16 +550,6 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
     }
 
     /**
-     * How many frames the stream may have issued so far, at most {@link #frameLimit}: a transfer that would
-     * go past it waits, and the stream goes on once {@link #resumeIssuing} is called and the limit has
-     * grown. For a stream paced by another (a loopback test reads only what was written). Default: the
-     * frame limit, i.e. no waiting.
-     */
-    protected long issueLimit(IsochStream stream) {
-        return frameLimit(stream);
-    }
-
-    /**
      * The explicit {@code dwStartingFrame} of the stream's first transfer, or -1 for
      * {@code USB_START_ISOCH_ASAP}. Later transfers always use ASAP, which continues the stream. Default -1.
      */
@@ -627,9 +607,6 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
      * @param usbError its {@code USB_ERROR} ({@code USB_NOT_ACCESSED_ERROR}: never reached the device)
      */
     protected void onOutFrame(IsochStream stream, long index, long busFrame, int length, int usbError) {}
-
-    /** One stream ended: issued its last frame and has nothing in flight, or was stopped. Default: nothing. */
-    protected void onStreamDone(IsochStream stream) {}
 
     /** Every stream ended (or was stopped or unplugged). Default: nothing. */
     protected void onStreamFinished(StreamStats total) {}

@@ -45,9 +45,7 @@ import java.util.List;
  *       device had nothing queued (the OUT stream fell behind the IN stream, e.g. on a busy host): it is
  *       counted in {@link #emptyReads()}, and nothing sent was lost by it.
  *   <li>A packet read that equals no OUT packet sent, followed by the packet after the expected one, is
- *       the expected packet damaged: {@link #mismatchCount()}. When the reads after it do not tell (a
- *       later packet follows, or the stream ends first), it is the expected packet damaged if it has that
- *       packet's length, and an empty read if not.
+ *       the expected packet damaged: {@link #mismatchCount()}. So is one the stream's end leaves undecided.
  * </ul>
  *
  * <p>Hooks: {@link #packetLength(long, int)} and {@link #patternByte(long, int)} define packet {@code n};
@@ -107,10 +105,6 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     private long verifiedBytes;
     private long errorPackets;
     private long deliveredCount;
-    /** OUT frames reported, whatever their status: how far the IN stream may read when paced by packets. */
-    private long outFramesReported;
-
-    private volatile boolean outEnded;
     private boolean inStarted;
     private long mismatchCount;
     private long neverCameBack;
@@ -270,7 +264,6 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
     protected void onOutFrame(IsochStream stream, long index, long busFrame, int length, int usbError) {
         boolean startIn;
         synchronized (ledger) {
-            outFramesReported++;
             if (usbError != USB_NOT_ACCESSED_ERROR) {
                 delivered.add(index);
                 deliveredCount++;
@@ -290,34 +283,6 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
         }
         if (startIn) {
             startStreaming(inStream());
-        } else if (inLagPackets > 0) {
-            resumeIssuing(inStream());
-        }
-    }
-
-    /**
-     * Paced by packets ({@link #inLagPackets(int)}), the IN stream reads no frame whose OUT frame has not
-     * been reported: on a bus whose streams are not frame-locked (USB/IP, a busy host) an IN stream that ran
-     * ahead would read an empty queue, and one that fell far behind would let the device's queue overflow.
-     */
-    @Override
-    protected long issueLimit(IsochStream stream) {
-        if (!stream.isIn() || inLagPackets <= 0 || outEnded) {
-            return frameLimit(stream);
-        }
-        synchronized (ledger) {
-            return outFramesReported;
-        }
-    }
-
-    @Override
-    protected void onStreamDone(IsochStream stream) {
-        if (!stream.isIn()) {
-            outEnded = true; // however the OUT stream ended, the IN stream no longer waits for it
-            IsochStream in = inStream();
-            if (in != null) {
-                resumeIssuing(in);
-            }
         }
     }
 
@@ -417,17 +382,12 @@ public class LoopbackTestDriver extends IsochStreamingDriver {
                 }
                 head = false;
             }
+            if (resumes == 0) {
+                emptyRead(); // the device had nothing queued for this read; packet n comes later
+                continue;
+            }
             if (resumes < 0 && !settle && received.size() < UNDECIDED_LIMIT) {
                 return; // wait for the next packets to tell
-            }
-            // the read after it is packet n: it was an empty read; n + 1: it was n, damaged; a later one
-            // or none: it was n damaged if it has n's length, else an empty read (and n was dropped)
-            boolean damaged = resumes == 1
-                    || (resumes != 0
-                            && got.data.length == packetLength(n, outStream().maxFrameLength()));
-            if (!damaged) {
-                emptyRead(); // the device had nothing queued for this read
-                continue;
             }
             delivered.poll();
             received.poll();

@@ -183,10 +183,7 @@ final class LoopbackCommands {
                         o.queueShape()[1],
                         o.queueShape()[0],
                         UsbTypes.flagNames(IsochStreamingDriver.BASE_FLAGS),
-                        real
-                                ? ", IN starts after " + REAL_IN_LAG_PACKETS
-                                        + " OUT packets and reads no frame before its OUT frame completed"
-                                : "");
+                        real ? ", IN starts after " + REAL_IN_LAG_PACKETS + " OUT packets" : "");
                 if (rate > 0 || missed.length > 0) {
                     out.printf(
                             Locale.ROOT,
