@@ -344,4 +344,33 @@ class LoopbackTestDriverTest {
             }
         }
     }
+
+    /**
+     * An OUT stream that keeps falling behind its IN stream (one transfer in flight, so each ASAP reissue
+     * leaves a gap, against four on IN) makes the IN stream read the device's queue empty again and again,
+     * up to its last reads, which no later read can explain: they are empty reads by their length, not
+     * damaged packets, and every read and every packet is accounted for.
+     */
+    @Test
+    void anOutStreamThatKeepsFallingBehind_givesEmptyReads_notDamagedPackets() {
+        LoopbackTestDriver d = new LoopbackTestDriver(1, 2_000) {
+            @Override
+            protected int transfersInFlight(io.github.usbd4j.samples.iso.IsochStream stream) {
+                return stream.isIn() ? 4 : 1;
+            }
+        }.inLagPackets(8);
+        try (SimBus bus = new SimBus(UsbSpeed.FULL, 7)) {
+            bus.register("LoopbackTest", LoopbackTestDriver.settings(), d);
+            bus.attach(LoopbackDevice.fullSpeed());
+            assertThat(bus.runUntil(d::isFinished, 20_000)).isTrue();
+
+            assertThat(d.emptyReads()).isGreaterThan(100);
+            assertThat(d.mismatchCount())
+                    .as("came back different: %s", d.mismatches())
+                    .isZero();
+            assertThat(d.neverCameBack()).isZero();
+            assertThat(d.verifiedPackets() + d.emptyReads()).isEqualTo(2_000);
+            assertThat(d.verifiedPackets() + d.unmatchedDelivered()).isEqualTo(2_000);
+        }
+    }
 }
