@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,8 +46,8 @@ class CaptureCutShortTest {
     void pcap_cutAnywhereAfterTheFileHeader_readsTheWholePacketsBeforeTheCut() throws Exception {
         for (boolean nanos : new boolean[] {false, true}) {
             byte[] pcap = CaptureReaderFuzzTest.toPcap(pcapng, nanos);
-            TreeSet<Integer> ends = packetEnds(pcap);
-            TreeSet<Integer> blocks = new TreeSet<>(ends);
+            NavigableSet<Integer> ends = packetEnds(pcap);
+            NavigableSet<Integer> blocks = new TreeSet<>(ends);
             blocks.add(24);
             everyCut(pcap, blocks, ends, 24);
         }
@@ -57,11 +58,12 @@ class CaptureCutShortTest {
      * seeded random bytes, and checks what the reader returns: the whole packets before the cut, and a
      * cut-short note exactly when the cut is not at a block end.
      */
-    private static void everyCut(byte[] file, TreeSet<Integer> blockEnds, TreeSet<Integer> packetEnds, int firstEnd)
+    private static void everyCut(
+            byte[] file, NavigableSet<Integer> blockEnds, NavigableSet<Integer> packetEnds, int firstEnd)
             throws Exception {
         List<UsbmonRecord> all = CaptureReader.read(file);
         assertThat(all).hasSize(packetEnds.size()).hasSizeGreaterThan(30);
-        TreeSet<Integer> cuts = new TreeSet<>();
+        NavigableSet<Integer> cuts = new TreeSet<>();
         int early = blockEnds.higher(blockEnds.higher(blockEnds.higher(firstEnd)));
         for (int c = firstEnd; c <= early; c++) {
             cuts.add(c);
@@ -104,7 +106,7 @@ class CaptureCutShortTest {
 
     @Test
     void aLengthNoBlockMayHave_isDamageNotACut() throws Exception {
-        TreeSet<Integer> ends = blockEnds(pcapng);
+        NavigableSet<Integer> ends = blockEnds(pcapng);
         int third = ends.higher(ends.higher(ends.first()));
         byte[] damaged = Arrays.copyOf(pcapng, pcapng.length);
         ByteBuffer.wrap(damaged).order(ByteOrder.LITTLE_ENDIAN).putInt(third + 4, 64 << 20);
@@ -116,7 +118,7 @@ class CaptureCutShortTest {
 
     @Test
     void aWholeBlockWhoseTrailingLengthDiffers_isStillAnError() throws Exception {
-        TreeSet<Integer> ends = blockEnds(pcapng);
+        NavigableSet<Integer> ends = blockEnds(pcapng);
         int last = ends.lower(ends.last());
         byte[] damaged = Arrays.copyOf(pcapng, pcapng.length);
         ByteBuffer.wrap(damaged).order(ByteOrder.LITTLE_ENDIAN).putInt(pcapng.length - 4, 12);
@@ -129,7 +131,7 @@ class CaptureCutShortTest {
     @Test
     void aPcapPacketLongerThanTheSnapLength_isDamageEvenAtTheEnd() throws Exception {
         byte[] pcap = CaptureReaderFuzzTest.toPcap(pcapng, false);
-        TreeSet<Integer> ends = packetEnds(pcap);
+        NavigableSet<Integer> ends = packetEnds(pcap);
         int last = ends.lower(ends.last());
         ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN).putInt(last + 8, 262_145);
         assertThatThrownBy(() -> CaptureReader.read(pcap))
@@ -149,7 +151,7 @@ class CaptureCutShortTest {
 
     @Test
     void aReplayOfACutShortCapture_playsWhatCameBeforeTheCut_andSaysWhereItWasCut() throws Exception {
-        TreeSet<Integer> ends = blockEnds(pcapng);
+        NavigableSet<Integer> ends = blockEnds(pcapng);
         int cut = ends.lower(ends.last()) + 30;
         Path file = dir.resolve("cut.pcapng");
         Files.write(file, Arrays.copyOf(pcapng, cut));
@@ -172,9 +174,9 @@ class CaptureCutShortTest {
     }
 
     /** The byte after each pcapng block. */
-    private static TreeSet<Integer> blockEnds(byte[] file) {
+    private static NavigableSet<Integer> blockEnds(byte[] file) {
         ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        TreeSet<Integer> ends = new TreeSet<>();
+        NavigableSet<Integer> ends = new TreeSet<>();
         for (int pos = 0; pos < file.length; ) {
             pos += in.getInt(pos + 4);
             ends.add(pos);
@@ -183,9 +185,9 @@ class CaptureCutShortTest {
     }
 
     /** The byte after each packet: each enhanced packet block of a pcapng file, each record of a pcap file. */
-    private static TreeSet<Integer> packetEnds(byte[] file) {
+    private static NavigableSet<Integer> packetEnds(byte[] file) {
         ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        TreeSet<Integer> ends = new TreeSet<>();
+        NavigableSet<Integer> ends = new TreeSet<>();
         if (in.getInt(0) == 0x0A0D0D0A) {
             for (int pos = 0; pos < file.length; ) {
                 int type = in.getInt(pos);
