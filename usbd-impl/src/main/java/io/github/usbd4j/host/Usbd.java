@@ -302,8 +302,10 @@ public final class Usbd implements AutoCloseable {
         }
 
         /**
-         * How many later closes on the same pipe a closed {@code UsbTransfer} handle waits out before its
-         * object may carry a new transfer (default {@value #DEFAULT_TRANSFER_HANDLE_QUARANTINE}). Until
+         * How many later transfers of the same pipe a closed {@code UsbTransfer} handle waits out before its
+         * object may carry a new transfer (default {@value #DEFAULT_TRANSFER_HANDLE_QUARANTINE}); a handle
+         * starts its wait, and counts for the ones before it, once its transfer is closed and finished (its
+         * callback run, a pending one cancelled and back). Until
          * then every call with the closed handle answers {@code FALSE} with {@code ERROR_INVALID_HANDLE}
          * (a second {@code CloseTransfer} included) and touches no live transfer; afterwards a stale handle
          * may name a newer transfer of the same pipe, as CE's recycled memory may

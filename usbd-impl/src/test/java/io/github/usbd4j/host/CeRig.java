@@ -43,16 +43,25 @@ final class CeRig implements AutoCloseable, UsbClientDriver {
     }
 
     CeRig(UsbSpeed speed, ClockMode clock, UnaryOperator<HostController> wrap) {
+        this(speed, clock, wrap, UnaryOperator.identity());
+    }
+
+    CeRig(UsbSpeed speed, ClockMode clock, UnaryOperator<HostController> wrap, UnaryOperator<Usbd.Builder> options) {
         sim = SimulatedHostController.builder()
                 .speed(speed)
                 .clockMode(clock)
                 .seed(3)
                 .build();
-        usbd = Usbd.builder().backend(wrap.apply(sim)).build();
+        usbd = options.apply(Usbd.builder().backend(wrap.apply(sim))).build();
     }
 
     static CeRig virtual(DeviceModel model) {
         return new CeRig(model.speed(), ClockMode.VIRTUAL, UnaryOperator.identity()).plug(model);
+    }
+
+    /** On a virtual clock, with runtime options of the test's own. */
+    static CeRig virtual(DeviceModel model, UnaryOperator<Usbd.Builder> options) {
+        return new CeRig(model.speed(), ClockMode.VIRTUAL, UnaryOperator.identity(), options).plug(model);
     }
 
     static CeRig realTime(DeviceModel model, UnaryOperator<HostController> wrap) {

@@ -334,6 +334,118 @@ class TransferLifecycleTest {
         });
     }
 
+    /**
+     * The handle quarantine ([§1.7](reference/ce-usbd.html#s1-7) rule c, {@code Usbd.Builder.transferHandleQuarantine}):
+     * with room for 2, a closed handle's object names no new transfer until 2 later transfers of its pipe have been
+     * closed and finished; then the oldest is reused, in order, and every call through it before that is
+     * ERROR_INVALID_HANDLE.
+     */
+    @Test
+    void aClosedHandle_isReusedOnlyAfterTheQuarantine_oldestFirst_1_7() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed(), b -> b.transferHandleQuarantine(2))) {
+                UsbPipe out = h.open(1, 0, 0x02);
+                java.util.List<UsbTransfer> handles = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    UsbTransfer t = bulkOut(h.f, out, null);
+                    assertThat(t).isNotNull();
+                    for (int j = 0; j < handles.size(); j++) {
+                        if (j < i - 3) {
+                            continue; // reused already: it names a later transfer
+                        }
+                        if (j == i - 3) {
+                            assertThat(t)
+                                    .as("transfer %d reuses the handle of transfer %d", i, j)
+                                    .isSameAs(handles.get(j));
+                        } else {
+                            assertThat(t)
+                                    .as("transfer %d, handle of transfer %d", i, j)
+                                    .isNotSameAs(handles.get(j));
+                            assertStale(h, handles.get(j));
+                        }
+                    }
+                    handles.add(t);
+                    h.sim.advanceFrames(2);
+                    assertThat(h.f.isTransferComplete(t)).isTrue();
+                    assertThat(h.f.closeTransfer(t)).isTrue();
+                }
+            }
+        });
+    }
+
+    /**
+     * A handle closed in its own callback waits out the quarantine from when that callback has returned: its
+     * object never names a new transfer while the transfer it named is unfinished, even when the quarantine is
+     * full enough to hand out its oldest handle then ([§1.7](reference/ce-usbd.html#s1-7)).
+     */
+    @Test
+    void aHandleClosedInItsCallback_isNotReusedWhileTheCallbackRuns_1_7() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed(), b -> b.transferHandleQuarantine(1))) {
+                UsbPipe out = h.open(1, 0, 0x02);
+                UsbTransfer done = bulkOut(h.f, out, null); // complete and not closed: closed in the callback below
+                UsbTransfer[] self = new UsbTransfer[1];
+                UsbTransfer[] issued = new UsbTransfer[1];
+                boolean[] steps = new boolean[3];
+                self[0] = bulkOut(h.f, out, p -> {
+                    steps[0] = h.f.isTransferComplete(done);
+                    steps[1] = h.f.closeTransfer(self[0]);
+                    steps[2] = h.f.closeTransfer(done); // finished at once: it waits in the quarantine
+                    issued[0] = bulkOut(h.f, out, null);
+                    return 0;
+                });
+                h.sim.advanceFrames(4);
+                assertThat(steps).as("done complete, self and done closed").containsExactly(true, true, true);
+                assertThat(issued[0]).isNotNull().isNotSameAs(self[0]).isNotSameAs(done);
+                assertStale(h, self[0]);
+                assertThat(h.f.closeTransfer(issued[0])).isTrue();
+            }
+        });
+    }
+
+    /**
+     * A callback that throws an Error (not an exception the runtime can report and go on from) ends its own
+     * callback thread's drain; the pipe's later callbacks still run, once each and in completion order, on
+     * another task of the executor ([§1.7](reference/ce-usbd.html#s1-7)).
+     */
+    @Test
+    void anErrorEscapingACallback_leavesThePipesLaterCallbacksToRun_inOrder_1_7() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            CeRig.bounded(DEADLOCK, () -> {
+                try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed(), b -> b.callbackExecutor(pool))) {
+                    UsbPipe out = h.open(1, 0, 0x02);
+                    java.util.List<Integer> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+                    UsbTransfer[] t = new UsbTransfer[4];
+                    for (int i = 0; i < t.length; i++) {
+                        int n = i;
+                        t[i] = bulkOut(h.f, out, p -> {
+                            ran.add(n);
+                            if (n == 0) {
+                                throw new StackOverflowError("test: an Error escapes the first callback");
+                            }
+                            return 0;
+                        });
+                    }
+                    h.sim.advanceFrames(8);
+                    org.awaitility.Awaitility.await()
+                            .dontCatchUncaughtExceptions() // the Error ends the pool's thread, as it should
+                            .atMost(DEADLOCK)
+                            .untilAsserted(() -> assertThat(ran).containsExactly(0, 1, 2, 3));
+                    for (UsbTransfer x : t) {
+                        assertThat(h.f.closeTransfer(x)).isTrue();
+                    }
+                }
+            });
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static UsbTransfer bulkOut(UsbFuncs f, UsbPipe out, TransferNotifyRoutine cb) {
+        return f.issueBulkTransfer(out, cb, null, USB_NO_WAIT, 8, ByteBuffer.allocate(8), 0);
+    }
+
     private static void assertStale(CeRig h, UsbTransfer t) {
         assertInvalidHandle(h.f.closeTransfer(t));
         assertInvalidHandle(h.f.abortTransfer(t, 0));

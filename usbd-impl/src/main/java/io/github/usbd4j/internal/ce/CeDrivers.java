@@ -43,7 +43,7 @@ public final class CeDrivers implements DeviceLifecycle {
     /**
      * @param engine the engine
      * @param syncTimeoutMillis the synchronous-call guard (CE: 4000 ms, [§1.7](reference/ce-usbd.html#s1-7))
-     * @param handleQuarantine how many later closes on a pipe a closed transfer handle waits out before reuse
+     * @param handleQuarantine how many later finished transfers of a pipe a closed transfer handle waits out before reuse
      */
     public CeDrivers(Engine engine, long syncTimeoutMillis, int handleQuarantine) {
         this.engine = engine;

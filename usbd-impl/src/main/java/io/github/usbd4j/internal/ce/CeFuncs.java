@@ -777,11 +777,7 @@ public final class CeFuncs implements UsbFuncs {
         if (buffer == null || !bufferHolds(buffer, total, in)) {
             return fail(ERROR_INVALID_USER_BUFFER);
         }
-        Transfer t = ep.acquire();
-        if (t == null) {
-            return fail(ERROR_INVALID_HANDLE);
-        }
-        long start = ep.schedule(
+        Transfer t = ep.acquireScheduled(
                 StartFramePolicy.CE,
                 engine.now(),
                 engine.startFrameLead(),
@@ -789,6 +785,10 @@ public final class CeFuncs implements UsbFuncs {
                 false,
                 startingFrame,
                 frames);
+        if (t == null) {
+            return fail(ERROR_INVALID_HANDLE);
+        }
+        long start = t.scheduledStart();
         if (start < 0) {
             engine.giveBack(t);
             return fail(ERROR_CAN_NOT_COMPLETE);
@@ -817,6 +817,7 @@ public final class CeFuncs implements UsbFuncs {
             engine.giveBack(t);
             return fail(ERROR_BUSY);
         }
+        CeTransfer h = p.handleFor(t); // set before submission: whoever recycles the use retires it
         Engine.Submission s = engine.submit(t);
         if (s != Engine.Submission.ACCEPTED) {
             return fail(s == Engine.Submission.REFUSED ? ERROR_GEN_FAILURE : ERROR_INVALID_HANDLE);
@@ -840,7 +841,7 @@ public final class CeFuncs implements UsbFuncs {
                 return fail(ERROR_TIMEOUT);
             }
         }
-        CeTransfer h = p.handleFor(t);
+        h.bind(t);
         CeRequest.of(t).bind(h);
         return h;
     }
@@ -943,8 +944,7 @@ public final class CeFuncs implements UsbFuncs {
         if (t == null || !engine.close(t.transfer(), t.generation(), Engine.CLOSE_WAIT_MILLIS)) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        t.home.retire(t);
-        return true;
+        return true; // the pipe retires the handle into its quarantine once the transfer is back in its pool
     }
 
     // ---- 37..42 ----------------------------------------------------------------------------------

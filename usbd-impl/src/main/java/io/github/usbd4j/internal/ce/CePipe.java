@@ -2,23 +2,21 @@ package io.github.usbd4j.internal.ce;
 
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.internal.engine.EnginePipe;
-import io.github.usbd4j.internal.engine.HandleQuarantine;
 import io.github.usbd4j.internal.engine.Transfer;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
 
 /**
- * A CE pipe handle, {@code USB_PIPE} ([§1.10](reference/ce-usbd.html#s1-10)): an engine pipe, and the quarantine its
- * closed transfer handles wait in before they are reused.
+ * A CE pipe handle, {@code USB_PIPE} ([§1.10](reference/ce-usbd.html#s1-10)): an engine pipe whose transfers carry
+ * CE transfer handles, which wait out the pipe's handle quarantine once closed before they are reused.
  */
 final class CePipe implements UsbPipe {
     final CeDevice device;
     final EnginePipe pipe;
-    private final HandleQuarantine<CeTransfer> handles;
 
     CePipe(CeDevice device, EnginePipe pipe, int quarantine) {
         this.device = device;
         this.pipe = pipe;
-        this.handles = new HandleQuarantine<>(quarantine);
+        pipe.quarantineHandles(quarantine);
     }
 
     @Override
@@ -26,19 +24,19 @@ final class CePipe implements UsbPipe {
         return pipe.endpoint();
     }
 
-    /** A handle for a new use: one that has waited out its quarantine, or a new one. */
+    /**
+     * The handle a new use will have, before it is submitted: the one its pipe gave with the transfer (it has
+     * waited out its quarantine), or a new one. The pipe retires it into the quarantine once the use is closed
+     * and finished; until it is {@linkplain CeTransfer#bind bound} it still names its old, closed use.
+     */
     CeTransfer handleFor(Transfer t) {
-        CeTransfer h = handles.take();
-        if (h == null) {
-            h = new CeTransfer(this);
+        Object h = t.handle();
+        if (h instanceof CeTransfer ct && ct.home == this) {
+            return ct;
         }
-        h.bind(t);
-        return h;
-    }
-
-    /** A handle its client closed goes to the back of the quarantine. */
-    void retire(CeTransfer h) {
-        handles.retire(h);
+        CeTransfer fresh = new CeTransfer(this);
+        t.setHandle(fresh);
+        return fresh;
     }
 
     @Override

@@ -200,12 +200,8 @@ public final class DesktopIsoch {
         public long submit(
                 boolean asap, boolean continueOnly, int startFrame, ByteBuffer buffer, int base, boolean synchronous) {
             Engine engine = iso.engine;
-            Transfer t = pipe.acquire();
-            if (t == null) {
-                return PIPE_GONE;
-            }
-            submittedMicroframe = engine.clock().currentMicroframe();
-            long s = pipe.schedule(
+            long microframe = engine.clock().currentMicroframe();
+            Transfer t = pipe.acquireScheduled(
                     StartFramePolicy.DESKTOP,
                     engine.now(),
                     engine.startFrameLead(),
@@ -213,6 +209,11 @@ public final class DesktopIsoch {
                     continueOnly,
                     startFrame,
                     packets);
+            if (t == null) {
+                return PIPE_GONE;
+            }
+            submittedMicroframe = microframe;
+            long s = t.scheduledStart();
             if (s < 0) {
                 engine.giveBack(t);
                 return s;

@@ -16,9 +16,17 @@ final class CallbackQueue implements Runnable {
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
 
     private final Engine engine;
+    // guarded by this
     private Transfer head;
     private Transfer tail;
     private boolean draining;
+    /**
+     * The transfer that started the current drain: given to the drain with it rather than queued, so that a
+     * callback that finds the pipe idle (a stream's usual case) costs one lock to enqueue and one to find the
+     * queue empty afterwards. Written under the lock when the drain starts; read and cleared by the drain (the
+     * executor's hand-off orders the two).
+     */
+    private Transfer first;
 
     CallbackQueue(Engine engine) {
         this.engine = engine;
@@ -32,14 +40,18 @@ final class CallbackQueue implements Runnable {
     void enqueue(Transfer t) {
         synchronized (this) {
             t.nextCallback = null;
-            if (tail == null) {
-                head = t;
+            if (draining || head != null) { // head != null only if a hand-off after an Error was refused
+                if (tail == null) {
+                    head = t;
+                } else {
+                    tail.nextCallback = t;
+                }
+                tail = t;
+                if (draining) {
+                    return;
+                }
             } else {
-                tail.nextCallback = t;
-            }
-            tail = t;
-            if (draining) {
-                return;
+                first = t;
             }
             draining = true;
         }
@@ -67,8 +79,12 @@ final class CallbackQueue implements Runnable {
     }
 
     private void drain() {
+        Transfer t = first;
+        first = null;
+        if (t != null) {
+            t.runCallback();
+        }
         while (true) {
-            Transfer t;
             synchronized (this) {
                 t = head;
                 if (t == null) {

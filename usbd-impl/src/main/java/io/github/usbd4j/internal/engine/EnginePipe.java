@@ -31,6 +31,8 @@ public final class EnginePipe {
     private Transfer free;
     /** The first frame after everything scheduled so far; starts at the frame the pipe opened (CE EHCI). */
     private long nextFrame;
+    /** Closed handles waiting to be reused ({@link #quarantineHandles}), or {@code null}. */
+    private HandleQuarantine<Object> handles;
 
     private boolean streaming;
 
@@ -112,11 +114,59 @@ public final class EnginePipe {
     // ---- transfers ----------------------------------------------------------------------------------
 
     /**
+     * Makes each use of this pipe carry a handle object ({@link Transfer#handle()}) that waits out a quarantine
+     * once its use is closed and finished: how a personality whose clients hold handles (CE's
+     * {@code USB_TRANSFER}) keeps a stale handle from naming a later transfer for a while
+     * ([§1.7](reference/ce-usbd.html#s1-7)). The quarantine is kept under this pipe's lock, in the same hold that
+     * hands out and takes back transfers. A second call changes nothing.
+     *
+     * @param capacity how many later retired handles a retired handle waits out; at least 1
+     */
+    public synchronized void quarantineHandles(int capacity) {
+        if (handles == null && open) {
+            handles = new HandleQuarantine<>(capacity);
+        }
+    }
+
+    /**
      * A transfer for a new use, in state ISSUING, from the pool.
      *
      * @return the transfer, or {@code null} when the pipe is closing
      */
     public synchronized Transfer acquire() {
+        return acquireLocked();
+    }
+
+    /**
+     * {@link #acquire()} and {@link #schedule} under one hold of the pipe's lock, for an isochronous transfer:
+     * the start frame, or the policy's failure code, is in the transfer's {@link Transfer#scheduledStart()}.
+     * A transfer whose start frame could not be chosen goes back with {@link Engine#giveBack}.
+     *
+     * @param policy the personality's rule
+     * @param now the current frame
+     * @param lead the configured minimum lead in frames
+     * @param asap the stack chooses the start
+     * @param continueOnly with ASAP: fail unless the transfer can follow the stream without a gap
+     * @param startingFrame the caller's 32-bit start frame (ignored with ASAP)
+     * @param entries number of packets (service intervals)
+     * @return the transfer, or {@code null} when the pipe is closing
+     */
+    public synchronized Transfer acquireScheduled(
+            StartFramePolicy policy,
+            long now,
+            int lead,
+            boolean asap,
+            boolean continueOnly,
+            int startingFrame,
+            int entries) {
+        Transfer t = acquireLocked();
+        if (t != null) {
+            t.scheduledStart = scheduleLocked(policy, now, lead, asap, continueOnly, startingFrame, entries);
+        }
+        return t;
+    }
+
+    private Transfer acquireLocked() {
         if (!open) {
             return null;
         }
@@ -128,6 +178,7 @@ public final class EnginePipe {
             t = new Transfer(this);
         }
         t.fire(Transfer.Event.ACQUIRE, Transfer.ANY);
+        t.handle = handles == null ? null : handles.take();
         t.prevLive = liveTail;
         t.nextLive = null;
         if (liveTail == null) {
@@ -155,6 +206,11 @@ public final class EnginePipe {
         t.prevLive = null;
         t.nextLive = null;
         live--;
+        Object h = t.handle;
+        t.handle = null;
+        if (h != null && handles != null) {
+            handles.retire(h);
+        }
         if (open) {
             t.nextFree = free;
             free = t;
@@ -217,6 +273,7 @@ public final class EnginePipe {
         boolean was = open;
         open = false;
         free = null;
+        handles = null;
         if (live == 0) {
             engine.pipes.remove(this);
         }
@@ -260,6 +317,17 @@ public final class EnginePipe {
      *     {@link StartFramePolicy#OUT_OF_WINDOW}, {@link StartFramePolicy#CANNOT_CONTINUE}
      */
     public synchronized long schedule(
+            StartFramePolicy policy,
+            long now,
+            int lead,
+            boolean asap,
+            boolean continueOnly,
+            int startingFrame,
+            int entries) {
+        return scheduleLocked(policy, now, lead, asap, continueOnly, startingFrame, entries);
+    }
+
+    private long scheduleLocked(
             StartFramePolicy policy,
             long now,
             int lead,

@@ -2,10 +2,14 @@ package io.github.usbd4j.internal.engine;
 
 /**
  * Where closed handles wait before they are handed out again: a first-in first-out queue that gives back its
- * oldest handle only while more than {@link #capacity()} others wait behind it. A handle closed now is
- * therefore not reused before {@code capacity} later handles have been closed, so a stale reference to it
- * (a driver that closes twice, or keeps using a closed handle) finds a closed handle for at least that long;
- * and a steady stream, once the queue is full, reuses its handles and allocates none.
+ * oldest handle only while more than {@link #capacity()} others wait behind it. A pipe retires a handle when the
+ * transfer it named is closed and finished (back in the pipe's pool), so the handle is not reused before
+ * {@code capacity} later transfers of that pipe have been retired too, and a stale reference to it (a driver that
+ * closes twice, or keeps using a closed handle) finds a closed handle for at least that long; a steady stream,
+ * once the queue is full, reuses its handles and allocates none.
+ *
+ * <p>Not thread-safe: the pipe that owns it ({@link EnginePipe}) uses it under its own lock, in the same hold that
+ * hands out or takes back a transfer, so a stream pays no lock of its own for its handles.
  *
  * <p>Java cannot tell whether a stale reference still exists, so this is the one residual limit: after
  * {@code capacity} further closes, the same object may carry a newer transfer, and a call through the stale
@@ -31,7 +35,7 @@ public final class HandleQuarantine<T> {
         this.ring = new Object[Math.min(16, capacity + 1)];
     }
 
-    /** How many later closes a closed handle waits out before it may be reused. */
+    /** How many later retired handles a retired handle waits out before it may be reused. */
     public int capacity() {
         return capacity;
     }
@@ -42,7 +46,7 @@ public final class HandleQuarantine<T> {
      * @return the handle to reuse, or {@code null}: make a new one
      */
     @SuppressWarnings("unchecked") // only T goes in
-    public synchronized T take() {
+    public T take() {
         if (size <= capacity) {
             return null;
         }
@@ -58,7 +62,7 @@ public final class HandleQuarantine<T> {
      *
      * @param handle the handle
      */
-    public synchronized void retire(T handle) {
+    public void retire(T handle) {
         if (size == ring.length && ring.length < capacity + 1) {
             Object[] bigger = new Object[Math.min(ring.length * 2, capacity + 1)];
             for (int i = 0; i < size; i++) {
@@ -76,12 +80,12 @@ public final class HandleQuarantine<T> {
     }
 
     /** Handles waiting now. */
-    public synchronized int size() {
+    public int size() {
         return size;
     }
 
     @Override
-    public synchronized String toString() {
+    public String toString() {
         return "HandleQuarantine[" + size + "/" + capacity + "]";
     }
 }

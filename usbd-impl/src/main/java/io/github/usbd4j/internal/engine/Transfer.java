@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * client closes it; then it goes back to the pipe's pool for the next use.
  *
  * <p><b>One state machine.</b> The whole lifecycle is one state word (state, generation, pins), changed only
- * by {@link #fire}, with a compare-and-set. Every transition not in the table below throws
+ * by {@link #fire}, with a compare-and-set (ACQUIRE, which no other event can race, with an ordered write). Every transition not in the table below throws
  * {@link IllegalStateException}: a second completion, a completion before submission, a second callback.
  *
  * <pre>
@@ -130,6 +130,10 @@ public final class Transfer implements BackendTransfer.Listener {
     private TransferOwner owner;
     private boolean withCallback;
     private Object personalityState;
+    /** Set by {@link EnginePipe#acquireScheduled}: the start frame, or a {@link StartFramePolicy} failure code. */
+    long scheduledStart;
+    /** The personality's handle object for this use: set by the pipe under its lock, or by the issuer before SUBMIT. */
+    Object handle;
 
     // links, guarded by the pipe (live list, pool) or by the callback queue
     Transfer prevLive;
@@ -190,6 +194,9 @@ public final class Transfer implements BackendTransfer.Listener {
      * @throws IllegalStateException for an event the state machine does not allow in the current state
      */
     long fire(Event e, int gen) {
+        if (e == Event.ACQUIRE) {
+            return applyAcquire();
+        }
         while (true) {
             long w = word;
             if (gen != ANY && generation(w) != gen) {
@@ -204,6 +211,19 @@ public final class Transfer implements BackendTransfer.Listener {
                 return n;
             }
         }
+    }
+
+    /**
+     * ACQUIRE, the one event applied with a plain ordered write instead of a compare-and-set: it leaves FREE
+     * without pins, where every other event is STALE or illegal, so no other thread can change the word at the
+     * same time; and the pipe's lock, which hands the transfer out, orders one acquisition after another.
+     */
+    private long applyAcquire() {
+        long w = word;
+        long n = next(w, Event.ACQUIRE);
+        WORD.setRelease(this, n);
+        after(state(w), state(n));
+        return n;
     }
 
     /** The transition table. */
@@ -326,6 +346,15 @@ public final class Transfer implements BackendTransfer.Listener {
         this.withCallback = withCallback;
     }
 
+    /**
+     * The start frame {@link EnginePipe#acquireScheduled} chose for this use, or the {@link StartFramePolicy}
+     * failure code ({@link StartFramePolicy#CANNOT_MEET}, {@link StartFramePolicy#OUT_OF_WINDOW},
+     * {@link StartFramePolicy#CANNOT_CONTINUE}) when it found none.
+     */
+    public long scheduledStart() {
+        return scheduledStart;
+    }
+
     /** The request and, once complete, the neutral results (per-packet {@link PacketStatus}, lengths, start). */
     public BackendTransfer backend() {
         return backend;
@@ -366,6 +395,25 @@ public final class Transfer implements BackendTransfer.Listener {
      */
     public void setPersonalityState(Object state) {
         this.personalityState = state;
+    }
+
+    /**
+     * The handle object that names this use to its client (CE's {@code USB_TRANSFER}), when the pipe keeps a
+     * handle quarantine ({@link EnginePipe#quarantineHandles}): the oldest handle that has waited out the
+     * quarantine, given with the transfer by {@link EnginePipe#acquire()}, or {@code null} when none has (make
+     * one and {@link #setHandle set} it). The pipe retires it into the quarantine when this use is recycled.
+     */
+    public Object handle() {
+        return handle;
+    }
+
+    /**
+     * Sets the handle object of this use, between acquiring and submitting it (see {@link #handle()}).
+     *
+     * @param h the handle
+     */
+    public void setHandle(Object h) {
+        this.handle = h;
     }
 
     /** Whether this use was issued with a callback. */
