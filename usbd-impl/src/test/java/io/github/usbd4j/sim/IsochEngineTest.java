@@ -45,6 +45,37 @@ class IsochEngineTest {
         return l;
     }
 
+    /**
+     * GetIsochResults writes every frame it is asked for, whatever the arrays held: the transfer's lengths and
+     * codes, then zeros past its last frame; a call that fails (a closed handle) leaves zeros too
+     * ([§1.8](reference/ce-usbd.html#s1-8)).
+     */
+    @Test
+    void getIsochResults_writesEveryFrameAskedFor_zerosPastTheTransfersLast_1_8() {
+        plug(new SimHarness(), Usbd.builder(), UsbSpeed.FULL);
+        UsbFuncs f = fx.funcs;
+        UsbPipe out = fx.openIsoPipe(1, 0x01);
+        UsbTransfer t = f.issueIsochTransfer(
+                out, null, null, USB_START_ISOCH_ASAP | USB_NO_WAIT, 0, 4, lengths(4, 64), ByteBuffer.allocate(256), 0);
+        assertThat(t).isNotNull();
+        fx.harness.runFrames(20);
+        assertThat(f.isTransferComplete(t)).isTrue();
+        int[] got = new int[8];
+        int[] err = new int[8];
+        Arrays.fill(got, -7);
+        Arrays.fill(err, -7);
+        assertThat(f.getIsochResults(t, 8, got, err)).isTrue();
+        assertThat(got).containsExactly(64, 64, 64, 64, 0, 0, 0, 0);
+        assertThat(err).containsOnly(USB_NO_ERROR);
+        assertThat(f.closeTransfer(t)).isTrue();
+        Arrays.fill(got, -7);
+        Arrays.fill(err, -7);
+        assertThat(f.getIsochResults(t, 8, got, err)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(Win32.ERROR_INVALID_HANDLE);
+        assertThat(got).containsOnly(0);
+        assertThat(err).containsOnly(0);
+    }
+
     @Test
     void compress_packsShortAndBadFramesBackToBack_byTheirActualLength_1_8() {
         plug(

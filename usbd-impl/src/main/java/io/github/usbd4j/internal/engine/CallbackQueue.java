@@ -81,25 +81,26 @@ final class CallbackQueue implements Runnable {
     private void drain() {
         Transfer t = first;
         first = null;
-        if (t != null) {
+        while (t != null || (t = next()) != null) { // one call site of runCallback: it inlines the same way
             t.runCallback();
+            t = null;
         }
-        while (true) {
-            synchronized (this) {
-                t = head;
-                if (t == null) {
-                    tail = null;
-                    draining = false;
-                    return;
-                }
-                head = t.nextCallback;
-                if (head == null) {
-                    tail = null;
-                }
-                t.nextCallback = null;
-            }
-            t.runCallback();
+    }
+
+    /** The next queued transfer, or {@code null}: then the drain is over. */
+    private synchronized Transfer next() {
+        Transfer t = head;
+        if (t == null) {
+            tail = null;
+            draining = false;
+            return null;
         }
+        head = t.nextCallback;
+        if (head == null) {
+            tail = null;
+        }
+        t.nextCallback = null;
+        return t;
     }
 
     private void handOff() {

@@ -177,7 +177,7 @@ public final class EnginePipe {
         } else {
             t = new Transfer(this);
         }
-        t.fire(Transfer.Event.ACQUIRE, Transfer.ANY);
+        t.acquire();
         t.handle = handles == null ? null : handles.take();
         t.prevLive = liveTail;
         t.nextLive = null;

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * client closes it; then it goes back to the pipe's pool for the next use.
  *
  * <p><b>One state machine.</b> The whole lifecycle is one state word (state, generation, pins), changed only
- * by {@link #fire}, with a compare-and-set (ACQUIRE, which no other event can race, with an ordered write). Every transition not in the table below throws
+ * by {@link #fire}, with a compare-and-set (and by {@link #acquire}: ACQUIRE, which no other event can race, with
+ * an ordered write). Every transition not in the table below throws
  * {@link IllegalStateException}: a second completion, a completion before submission, a second callback.
  *
  * <pre>
@@ -194,9 +195,6 @@ public final class Transfer implements BackendTransfer.Listener {
      * @throws IllegalStateException for an event the state machine does not allow in the current state
      */
     long fire(Event e, int gen) {
-        if (e == Event.ACQUIRE) {
-            return applyAcquire();
-        }
         while (true) {
             long w = word;
             if (gen != ANY && generation(w) != gen) {
@@ -214,11 +212,11 @@ public final class Transfer implements BackendTransfer.Listener {
     }
 
     /**
-     * ACQUIRE, the one event applied with a plain ordered write instead of a compare-and-set: it leaves FREE
-     * without pins, where every other event is STALE or illegal, so no other thread can change the word at the
-     * same time; and the pipe's lock, which hands the transfer out, orders one acquisition after another.
+     * Applies ACQUIRE, the one event with a plain ordered write instead of {@link #fire}'s compare-and-set: it
+     * leaves FREE without pins, where every other event is STALE or illegal, so no other thread can change the
+     * word at the same time; and the pipe's lock, under which it runs, orders one acquisition after another.
      */
-    private long applyAcquire() {
+    long acquire() {
         long w = word;
         long n = next(w, Event.ACQUIRE);
         WORD.setRelease(this, n);
