@@ -67,10 +67,10 @@ public final class Usbd implements AutoCloseable {
     public static final int DEFAULT_START_FRAME_LEAD = 6;
 
     /**
-     * How many later transfer closes on a pipe a closed CE transfer handle waits out before the object may be
+     * How many later transfers of a pipe a closed CE transfer handle waits out before the object may be
      * handed out again: for that long a stale handle answers {@code ERROR_INVALID_HANDLE} (
-     * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a> rule c). 16,384 handles, about 0.45 MB per pipe once
-     * a pipe has streamed that many transfers.
+     * <a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a> rule c). 16,384 handles, about 0.45 MB per
+     * isochronous pipe (made when it opens) and per other pipe once it has carried that many transfers.
      */
     public static final int DEFAULT_TRANSFER_HANDLE_QUARANTINE = 16_384;
 
@@ -309,9 +309,11 @@ public final class Usbd implements AutoCloseable {
          * then every call with the closed handle answers {@code FALSE} with {@code ERROR_INVALID_HANDLE}
          * (a second {@code CloseTransfer} included) and touches no live transfer; afterwards a stale handle
          * may name a newer transfer of the same pipe, as CE's recycled memory may
-         * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>). Each waiting handle costs about 28 bytes; a
-         * pipe reaches the full quarantine once it has carried that many transfers, and from then on reuses its handles
-         * without allocating.
+         * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-7">§1.7</a>). Each waiting handle costs about 28 bytes.
+         * An isochronous pipe makes its whole quarantine of handles when it opens (about 0.45 MB at the default), so
+         * that its stream allocates nothing from the first transfer on: a handle per transfer until the quarantine is
+         * full would be garbage that the collector copies, with pauses, while the stream runs. Other pipes make
+         * their handles as they need them and reuse them once the quarantine is full.
          *
          * @param handles 1 to 16,777,216
          * @return this

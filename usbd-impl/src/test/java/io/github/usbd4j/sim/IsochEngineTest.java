@@ -305,11 +305,19 @@ class IsochEngineTest {
         assertThat(result.get()).isEqualTo("ERROR_OPERATION_ABORTED interrupted=true");
     }
 
-    @Test
-    void steadyStateStreaming_allocatesNothingPerTransfer() {
-        // closed handles wait out a quarantine before reuse (a stale handle must stay invalid): a small one
-        // here, so that the warm-up below fills it
-        plug(new SimHarness(), Usbd.builder().transferHandleQuarantine(256), UsbSpeed.FULL);
+    /**
+     * A stream allocates nothing per transfer, with a small handle quarantine and with the default one (16,384
+     * handles a pipe, far more than the warm-up's transfers): an isochronous pipe makes its handles when it
+     * opens, so a stale handle stays invalid without a new handle per transfer while the quarantine fills.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "quarantine {0} (0: the default)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {256, 0})
+    void steadyStateStreaming_allocatesNothingPerTransfer(int quarantine) {
+        Usbd.Builder b = Usbd.builder();
+        if (quarantine > 0) {
+            b.transferHandleQuarantine(quarantine);
+        }
+        plug(new SimHarness(), b, UsbSpeed.FULL);
         UsbFuncs f = fx.funcs;
         UsbPipe out = fx.openIsoPipe(1, 0x01);
         UsbPipe in = fx.openIsoPipe(1, 0x81);

@@ -1,6 +1,7 @@
 package io.github.usbd4j.internal.ce;
 
 import io.github.usbd4j.ce.UsbPipe;
+import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.internal.engine.EnginePipe;
 import io.github.usbd4j.internal.engine.Transfer;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
@@ -16,7 +17,8 @@ final class CePipe implements UsbPipe {
     CePipe(CeDevice device, EnginePipe pipe, int quarantine) {
         this.device = device;
         this.pipe = pipe;
-        pipe.quarantineHandles(quarantine);
+        // an isochronous pipe streams: its handles are made now, so that its stream allocates nothing
+        pipe.quarantineHandles(quarantine, pipe.type() == TransferType.ISOCHRONOUS ? () -> new CeTransfer(this) : null);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
+import java.util.function.Supplier;
 
 /**
  * One open endpoint: the engine's side of CE's {@code USB_PIPE} ([§1.10](reference/ce-usbd.html#s1-10)), which WinUSB
@@ -121,10 +122,16 @@ public final class EnginePipe {
      * hands out and takes back transfers. A second call changes nothing.
      *
      * @param capacity how many later retired handles a retired handle waits out; at least 1
+     * @param make makes the quarantine's handles now, a full quarantine of them (for a pipe that streams: it
+     *     then allocates nothing per transfer from its first one on), or {@code null}: the client makes them as
+     *     transfers need them, until the quarantine is full
      */
-    public synchronized void quarantineHandles(int capacity) {
+    public synchronized void quarantineHandles(int capacity, Supplier<?> make) {
         if (handles == null && open) {
             handles = new HandleQuarantine<>(capacity);
+            if (make != null) {
+                handles.fill(make);
+            }
         }
     }
 

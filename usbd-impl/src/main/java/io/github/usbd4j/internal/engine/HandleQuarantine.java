@@ -1,5 +1,7 @@
 package io.github.usbd4j.internal.engine;
 
+import java.util.function.Supplier;
+
 /**
  * Where closed handles wait before they are handed out again: a first-in first-out queue that gives back its
  * oldest handle only while more than {@link #capacity()} others wait behind it. A pipe retires a handle when the
@@ -33,6 +35,29 @@ public final class HandleQuarantine<T> {
         }
         this.capacity = capacity;
         this.ring = new Object[Math.min(16, capacity + 1)];
+    }
+
+    /**
+     * Fills the queue with new handles that have never named anything, as many as a full quarantine holds
+     * ({@code capacity + 1}), so that handles are reused from the first one on and nothing is allocated later:
+     * for a pipe that streams, whose handles would otherwise be made one per transfer until the queue is full,
+     * garbage that a collector copies while the stream runs.
+     *
+     * @param make makes one handle
+     */
+    public void fill(Supplier<? extends T> make) {
+        if (ring.length < capacity + 1) {
+            Object[] bigger = new Object[capacity + 1];
+            for (int i = 0; i < size; i++) {
+                bigger[i] = ring[(head + i) % ring.length];
+            }
+            ring = bigger;
+            head = 0;
+        }
+        while (size < capacity + 1) {
+            ring[(head + size) % ring.length] = make.get();
+            size++;
+        }
     }
 
     /** How many later retired handles a retired handle waits out before it may be reused. */
