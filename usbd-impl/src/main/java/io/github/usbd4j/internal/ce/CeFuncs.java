@@ -882,23 +882,21 @@ public final class CeFuncs implements UsbFuncs {
                 || (errors != null && errors.length < frames)) {
             return failed(ERROR_INVALID_PARAMETER);
         }
+        if (bytesTransferred != null) {
+            Arrays.fill(bytesTransferred, 0, frames, 0);
+        }
+        if (errors != null) {
+            Arrays.fill(errors, 0, frames, 0);
+        }
         CeTransfer t = transfer(transfer);
-        if (t == null || !t.isComplete()) {
-            zero(frames, bytesTransferred, errors, 0);
-            return failed(t == null ? ERROR_INVALID_HANDLE : ERROR_IO_INCOMPLETE);
+        if (t == null) {
+            return failed(ERROR_INVALID_HANDLE);
         }
-        // every frame the caller asked for is written: the transfer's, then zeros past its last frame
-        zero(frames, bytesTransferred, errors, t.copyIsochResults(frames, bytesTransferred, errors));
+        if (!t.isComplete()) {
+            return failed(ERROR_IO_INCOMPLETE);
+        }
+        t.copyIsochResults(frames, bytesTransferred, errors);
         return true;
-    }
-
-    private static void zero(int frames, int[] bytesTransferred, int[] errors, int from) {
-        if (bytesTransferred != null && from < frames) {
-            Arrays.fill(bytesTransferred, from, frames, 0);
-        }
-        if (errors != null && from < frames) {
-            Arrays.fill(errors, from, frames, 0);
-        }
     }
 
     @Override

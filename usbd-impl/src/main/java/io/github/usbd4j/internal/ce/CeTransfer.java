@@ -7,8 +7,6 @@ import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.internal.engine.Transfer;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -19,16 +17,6 @@ import java.util.concurrent.CompletableFuture;
  * the engine's neutral ones, translated into CE codes when asked.
  */
 final class CeTransfer implements UsbTransfer {
-    private static final VarHandle GENERATION;
-
-    static {
-        try {
-            GENERATION = MethodHandles.lookup().findVarHandle(CeTransfer.class, "generation", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final CePipe home;
     private Transfer transfer;
     private volatile int generation;
@@ -37,14 +25,10 @@ final class CeTransfer implements UsbTransfer {
         this.home = home;
     }
 
-    /**
-     * Makes this handle name a new use. A release store, not a volatile one (no fence per transfer): the
-     * handle reaches its client through the call that returns it, and a stale reference read on another thread
-     * while the handle is rebound names either use, both of which the generation check handles.
-     */
+    /** Makes this handle name a new use. */
     void bind(Transfer t) {
         transfer = t;
-        GENERATION.setRelease(this, t.generation());
+        generation = t.generation();
     }
 
     Transfer transfer() {
@@ -118,9 +102,9 @@ final class CeTransfer implements UsbTransfer {
 
     /**
      * {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries
-     * ([§1.8](reference/ce-usbd.html#s1-8)); returns that count.
+     * ([§1.8](reference/ce-usbd.html#s1-8)).
      */
-    int copyIsochResults(int n, int[] lengths, int[] errors) {
+    void copyIsochResults(int n, int[] lengths, int[] errors) {
         BackendTransfer b = transfer.backend();
         boolean shortOk = shortOk();
         int m = Math.min(n, frameCount());
@@ -132,7 +116,6 @@ final class CeTransfer implements UsbTransfer {
                 errors[k] = CeStatus.frameError(b, k, shortOk);
             }
         }
-        return m;
     }
 
     private void checkFrame(int frame) {

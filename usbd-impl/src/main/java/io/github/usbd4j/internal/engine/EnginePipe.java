@@ -145,13 +145,14 @@ public final class EnginePipe {
     }
 
     /**
-     * {@link #acquire()} and {@link #schedule} under one hold of the pipe's lock, for an isochronous transfer:
-     * the start frame, or the policy's failure code, is in the transfer's {@link Transfer#scheduledStart()}.
+     * {@link #acquire()} and the choice of its start frame under one hold of the pipe's lock, for an isochronous
+     * transfer: the pipe's stream is advanced past it, and the start frame, or the policy's failure code, is in the
+     * transfer's {@link Transfer#scheduledStart()}.
      * A transfer whose start frame could not be chosen goes back with {@link Engine#giveBack}.
      *
      * @param policy the personality's rule
      * @param now the current frame
-     * @param lead the configured minimum lead in frames
+     * @param lead the configured minimum lead in frames (CE EHCI's MIN_ADVANCED_FRAME = 6)
      * @param asap the stack chooses the start
      * @param continueOnly with ASAP: fail unless the transfer can follow the stream without a gap
      * @param startingFrame the caller's 32-bit start frame (ignored with ASAP)
@@ -311,29 +312,11 @@ public final class EnginePipe {
 
     /**
      * Chooses the start frame of an isochronous transfer under a personality's rule and advances the
-     * pipe's stream past it.
+     * pipe's stream past it; the caller holds this pipe's lock ({@link #acquireScheduled}).
      *
-     * @param policy the personality's rule
-     * @param now the current frame
-     * @param lead the configured minimum lead in frames (CE EHCI's MIN_ADVANCED_FRAME = 6)
-     * @param asap the stack chooses the start
-     * @param continueOnly with ASAP: fail unless the transfer can follow the stream without a gap
-     * @param startingFrame the caller's 32-bit start frame (ignored with ASAP)
-     * @param entries number of packets (service intervals)
      * @return the start frame, or one of {@link StartFramePolicy#CANNOT_MEET},
      *     {@link StartFramePolicy#OUT_OF_WINDOW}, {@link StartFramePolicy#CANNOT_CONTINUE}
      */
-    public synchronized long schedule(
-            StartFramePolicy policy,
-            long now,
-            int lead,
-            boolean asap,
-            boolean continueOnly,
-            int startingFrame,
-            int entries) {
-        return scheduleLocked(policy, now, lead, asap, continueOnly, startingFrame, entries);
-    }
-
     private long scheduleLocked(
             StartFramePolicy policy,
             long now,
