@@ -8,12 +8,14 @@
 #   benchmarks/real-stack.sh                     3 rounds (+1 warm-up) of 2000 packets per run
 #   ROUNDS=5 PACKETS=4000 benchmarks/real-stack.sh
 #   JFR=1 benchmarks/real-stack.sh               record each counted run with JDK Flight Recorder
+#   PERF=1 benchmarks/real-stack.sh              profile each counted run with the host's perf, in the guest
+#                                                (<path>-<kind>-<round>.perf.txt: by thread, library, symbol)
 #   INLINE=1 benchmarks/real-stack.sh            add a CE run whose callbacks run on the event thread
 #   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
 #
 # Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
 # packet of every run was delivered and both usb-audio captures are bit-exact. The guest's files (console,
-# results, captures, JFR recordings) stay in usbd-impl/target/realkernel/RealStackBench/.
+# results, captures, JFR recordings, perf reports) stay in usbd-impl/target/realkernel/RealStackBench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -27,5 +29,6 @@ cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$c
 
 exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
   -Drounds="${ROUNDS:-3}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
+  -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" \
   -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
   -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

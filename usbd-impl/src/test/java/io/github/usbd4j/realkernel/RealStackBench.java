@@ -49,7 +49,7 @@ public final class RealStackBench {
                 .args(
                         Integer.toString(rounds),
                         Integer.toString(packets),
-                        jfr ? "jfr" : "nojfr",
+                        Boolean.getBoolean("perf") ? "perf" : jfr ? "jfr" : "nojfr",
                         inline ? "inline" : "")
                 .uhciAudio()
                 .usbIpServer("--device", "loopback", "--seconds", "3600")

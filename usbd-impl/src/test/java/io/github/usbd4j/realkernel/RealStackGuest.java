@@ -20,6 +20,7 @@ import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.usb.UsbDeviceRequest;
 import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,9 +69,11 @@ import org.usb4java.TransferCallback;
  * and tear-down are outside it. For each run it reports one line {@code RESULT run INFO path=… kind=…
  * round=… packets=… failed=… lost=… cpuNs=… …}, which the host side ({@link RealStackBench}) tabulates.
  *
- * <p>Arguments: {@code rounds packets jfr|nojfr [inline]}; with {@code jfr}, each measured run is recorded by
- * JDK Flight Recorder ({@code profile} settings) into the share as {@code <path>-<kind>-<round>.jfr}; with
- * {@code inline}, a third kind, {@code ce-inline}, runs the CE driver with
+ * <p>Arguments: {@code rounds packets jfr|perf|nojfr [inline]}; with {@code jfr}, each measured run is
+ * recorded by JDK Flight Recorder ({@code profile} settings) into the share as
+ * {@code <path>-<kind>-<round>.jfr}; with {@code perf}, it is sampled by the host's {@code perf} (run in the
+ * guest, CPU clock at 2 kHz) and reported by thread, library and symbol, JIT-compiled Java methods named, as
+ * {@code <path>-<kind>-<round>.perf.txt}; with {@code inline}, a third kind, {@code ce-inline}, runs the CE driver with
  * {@code Usbd.builder().callbackExecutor(Runnable::run)}: callbacks run on whichever thread completes the
  * transfer. The default ({@code ce}) already runs them on the backend's event thread, with no hand-off.
  */
@@ -103,6 +106,31 @@ public final class RealStackGuest {
         BenchStream open() throws Exception;
     }
 
+    /** The guest kernel's clock source: {@code System.nanoTime()} is a vDSO read only with {@code tsc}. */
+    private static String clocksource() {
+        try {
+            return Files.readString(Path.of("/sys/devices/system/clocksource/clocksource0/current_clocksource"))
+                    .strip();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** What one {@code System.nanoTime()} costs here, in ns (median of 5 batches of 20,000). */
+    private static long nanoTimeCost() {
+        long[] batches = new long[5];
+        long sink = 0;
+        for (int b = 0; b < batches.length; b++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 20_000; i++) {
+                sink += System.nanoTime();
+            }
+            batches[b] = (System.nanoTime() - t0) / 20_000;
+        }
+        java.util.Arrays.sort(batches);
+        return sink == 42 ? -1 : batches[2];
+    }
+
     /**
      * Entry point.
      *
@@ -112,13 +140,15 @@ public final class RealStackGuest {
         int rounds = Integer.parseInt(args[0]);
         int packets = Integer.parseInt(args[1]) / PER_TRANSFER * PER_TRANSFER;
         boolean jfr = args.length > 2 && args[2].equals("jfr");
+        boolean perf = args.length > 2 && args[2].equals("perf");
         boolean inline = args.length > 3 && args[3].equals("inline");
         Path share = Path.of(System.getProperty(GuestMain.RESULTS_PROPERTY)).getParent();
         boolean ok = GuestMain.run(SCENARIO, r -> {
             int xhci = busOf("xHCI");
             int uhci = busOf("UHCI");
             r.info("machine cpus=" + Runtime.getRuntime().availableProcessors() + " loadavg="
-                    + ProcessMeter.loadAverage() + " xhciBus=" + xhci + " uhciBus=" + uhci);
+                    + ProcessMeter.loadAverage() + " xhciBus=" + xhci + " uhciBus=" + uhci + " clocksource="
+                    + clocksource() + " nanoTimeNs=" + nanoTimeCost());
             int port = GuestUsbIp.attach("1-1");
             Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
             List<String> kinds = inline ? List.of("raw", "ce", "ce-inline") : List.of("raw", "ce");
@@ -147,8 +177,16 @@ public final class RealStackGuest {
                 for (Object[] p : paths) {
                     for (int i = 0; i < kinds.size(); i++) {
                         int k = (i + kinds.size() - round % kinds.size()) % kinds.size();
-                        measure(r, share, jfr && round > 0, (String) p[0], kinds.get(k), round, packets, (Opener)
-                                p[1 + k]);
+                        measure(
+                                r,
+                                share,
+                                jfr && round > 0,
+                                perf && round > 0,
+                                (String) p[0],
+                                kinds.get(k),
+                                round,
+                                packets,
+                                (Opener) p[1 + k]);
                     }
                 }
             }
@@ -158,8 +196,91 @@ public final class RealStackGuest {
         GuestMain.exit(ok);
     }
 
+    /**
+     * {@code perf record} of this process for exactly the measured window (started disabled, enabled and
+     * disabled through its control FIFO, each acknowledged), then {@code perf report} by thread, library
+     * and symbol, run in the guest while usb4java's unpacked native library is still there.
+     */
+    static final class Perf {
+        private static final Path CTL = Path.of("/tmp/usbd4j-perf.ctl");
+        private static final Path ACK = Path.of("/tmp/usbd4j-perf.ack");
+
+        static Process record(Path data, Path log) throws Exception {
+            for (Path fifo : List.of(CTL, ACK)) {
+                Files.deleteIfExists(fifo);
+                check(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo " + fifo);
+            }
+            Process p = new ProcessBuilder(
+                            "perf",
+                            "record",
+                            "-q",
+                            "-D",
+                            "-1",
+                            "--control",
+                            "fifo:" + CTL + "," + ACK,
+                            "-e",
+                            "cpu-clock",
+                            "-F",
+                            "2000",
+                            "-p",
+                            Long.toString(ProcessHandle.current().pid()),
+                            "-o",
+                            data.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            command("enable");
+            return p;
+        }
+
+        static void stop(Process p, Path data, Path report) throws Exception {
+            command("disable");
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            p.waitFor();
+            // /tmp/perf-<pid>.map names the JIT-compiled Java methods for perf report
+            java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "compilerPerfmap",
+                            new Object[] {new String[0]},
+                            new String[] {String[].class.getName()});
+            new ProcessBuilder(
+                            "perf",
+                            "report",
+                            "-i",
+                            data.toString(),
+                            "--stdio",
+                            "--no-children",
+                            "--sort",
+                            "comm,dso,sym",
+                            "--percent-limit",
+                            "0.02")
+                    .redirectErrorStream(true)
+                    .redirectOutput(report.toFile())
+                    .start()
+                    .waitFor();
+        }
+
+        /** Sends a control command and waits for perf's acknowledgement. */
+        private static void command(String c) throws IOException {
+            Files.writeString(CTL, c + "\n");
+            try (var in = Files.newBufferedReader(ACK)) {
+                String a = in.readLine();
+                check("ack".equals(a), "perf acknowledged " + c + " (" + a + ")");
+            }
+        }
+    }
+
     private static void measure(
-            GuestMain.Report r, Path share, boolean jfr, String path, String kind, int round, int packets, Opener o)
+            GuestMain.Report r,
+            Path share,
+            boolean jfr,
+            boolean perf,
+            String path,
+            String kind,
+            int round,
+            int packets,
+            Opener o)
             throws Exception {
         try (BenchStream s = o.open()) {
             System.gc(); // the previous run's garbage is not this run's cost
@@ -169,9 +290,17 @@ public final class RealStackGuest {
                 rec.setDestination(share.resolve(path + "-" + kind + "-" + round + ".jfr"));
                 rec.start();
             }
+            Process perfRecord = null;
+            Path perfData = share.resolve(path + "-" + kind + "-" + round + ".perf.data");
+            if (perf) {
+                perfRecord = Perf.record(perfData, share.resolve(path + "-" + kind + "-" + round + ".perf.log"));
+            }
             ProcessMeter.Snapshot a = ProcessMeter.start();
             Outcome out = s.stream(packets);
             ProcessMeter.Snapshot b = ProcessMeter.end();
+            if (perfRecord != null) {
+                Perf.stop(perfRecord, perfData, share.resolve(path + "-" + kind + "-" + round + ".perf.txt"));
+            }
             if (rec != null) {
                 rec.stop();
                 rec.close();
