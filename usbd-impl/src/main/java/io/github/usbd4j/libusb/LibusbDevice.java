@@ -406,9 +406,12 @@ final class LibusbDevice implements BackendDevice {
      * is the frame the runtime chose.
      */
     private void submitIsochronous(EndpointQueue q, BackendTransfer t) throws BackendException {
-        long now = controller.currentFrame();
+        // the clock only for an idle endpoint: a streaming one needs none (a clock read is a system call
+        // where the kernel's clock source is not the TSC, as in many virtual machines)
         t.setActualStartFrame(
-                q.inFlight == 0 ? Math.max(t.startFrame(), now + controller.submitLead()) : t.startFrame());
+                q.inFlight == 0
+                        ? Math.max(t.startFrame(), controller.currentFrame() + controller.submitLead())
+                        : t.startFrame());
         submitNow(nativeOf(t));
         q.inFlight++;
     }

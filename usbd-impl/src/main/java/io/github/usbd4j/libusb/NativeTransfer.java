@@ -27,13 +27,16 @@ import org.usb4java.TransferCallback;
  * 1.0.24). The segments of one transfer are submitted back to back and usbfs queues them in order (ASAP),
  * exactly where libusb's own URBs would have gone; the transfer completes when its last segment is back.
  *
- * <p>Data: a direct caller buffer is handed to libusb as is (views starting at the transfer's offset,
- * cached while the caller reuses the same buffer and offset); a heap buffer is bounce-copied into a
- * direct buffer owned by this object, before submission for OUT and after completion for IN. Control
- * transfers always go through the bounce buffer, which holds the setup packet in front of the data.
+ * <p>Data: a direct caller buffer is handed to libusb as is: itself when the data starts at its index 0, else
+ * a slice starting there (the last few slices are kept, so a stream that reuses its buffers makes none). A
+ * heap buffer is bounce-copied into a direct buffer owned by this object, before submission for OUT and after
+ * completion for IN. Control transfers always go through the bounce buffer, which holds the setup packet in
+ * front of the data.
  */
 final class NativeTransfer {
     private static final int SETUP = 8;
+    /** Views cached per segment: enough for a stream that rotates this many buffers through its transfers. */
+    private static final int VIEWS = 8;
 
     private final LibusbDevice device;
     private final BackendTransfer owner;
@@ -277,6 +280,11 @@ final class NativeTransfer {
         return owner;
     }
 
+    /** The libusb transfer of segment {@code i} (for tests). */
+    Transfer nativeTransfer(int i) {
+        return segments[i].transfer;
+    }
+
     /** Frees the native transfers; only when none is submitted. */
     void free() {
         for (Segment s : segments) {
@@ -300,10 +308,18 @@ final class NativeTransfer {
         private IsoPacketDescriptor[] iso = new IsoPacketDescriptor[0];
         private int firstPacket;
         private int packets;
-        private ByteBuffer viewSource;
-        private int viewOffset;
-        private int viewLength = -1;
-        private ByteBuffer view;
+        // Views of recently used buffers, reused round-robin: a pooled transfer is handed the buffers of a
+        // stream's requests in turn (its driver's slots rotate through the pool), so one cached view would
+        // be made anew for nearly every transfer.
+        private final ByteBuffer[] viewSource = new ByteBuffer[VIEWS];
+        private final int[] viewOffset = new int[VIEWS];
+        private final int[] viewLength = new int[VIEWS];
+        private final ByteBuffer[] view = new ByteBuffer[VIEWS];
+        private int nextView;
+        /** The buffer object the native transfer points at, and its length there. */
+        private ByteBuffer setBuffer;
+
+        private int setLength = -1;
         /** libusb's status of the last completion, read once in {@link #readResults}. */
         private int status;
 
@@ -350,9 +366,8 @@ final class NativeTransfer {
             setType = -1;
             setEndpoint = -1;
             setIsoPackets = -1;
-            viewSource = null;
-            viewLength = -1;
-            view = null;
+            setBuffer = null;
+            setLength = -1;
         }
 
         void packetLength(int k, int length) {
@@ -388,21 +403,42 @@ final class NativeTransfer {
             }
         }
 
-        /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}, through a cached view. */
-        @SuppressWarnings("ReferenceEquality") // the view is cached per buffer object, not per buffer content
+        /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}. */
+        @SuppressWarnings("ReferenceEquality") // the native transfer holds the address of this very buffer object
         void buffer(ByteBuffer b, int offset, int length) {
-            if (b != viewSource || offset != viewOffset || length != viewLength) {
-                view = b.duplicate()
-                        .clear()
-                        .position(offset)
-                        .limit(offset + length)
-                        .slice();
-                viewSource = b;
-                viewOffset = offset;
-                viewLength = length;
-                transfer.setBuffer(view);
-                transfer.setLength(length);
+            ByteBuffer v = view(b, offset, length);
+            if (v != setBuffer) {
+                transfer.setBuffer(v); // also sets the native length to the view's capacity
+                setBuffer = v;
+                setLength = v.capacity();
             }
+            if (length != setLength) {
+                transfer.setLength(length);
+                setLength = length;
+            }
+        }
+
+        /**
+         * A direct buffer whose address is that of byte {@code offset} of {@code b}: {@code b} itself at
+         * offset 0 (libusb takes a buffer's start address, whatever its position), else a cached slice.
+         */
+        @SuppressWarnings("ReferenceEquality") // views are cached per buffer object, not per buffer content
+        private ByteBuffer view(ByteBuffer b, int offset, int length) {
+            if (offset == 0) {
+                return b;
+            }
+            for (int i = 0; i < VIEWS; i++) {
+                if (viewSource[i] == b && viewOffset[i] == offset && viewLength[i] == length) {
+                    return view[i];
+                }
+            }
+            int i = nextView;
+            nextView = (i + 1) % VIEWS;
+            viewSource[i] = b;
+            viewOffset[i] = offset;
+            viewLength[i] = length;
+            view[i] = b.slice(offset, length);
+            return view[i];
         }
 
         @Override
