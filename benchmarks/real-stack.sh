@@ -11,6 +11,9 @@
 #   PERF=1 benchmarks/real-stack.sh              profile each counted run with the host's perf, in the guest
 #                                                (<path>-<kind>-<round>.perf.txt: by thread, library, symbol)
 #   INLINE=1 benchmarks/real-stack.sh            add a CE run whose callbacks run on the event thread
+#   ICOUNT=0 benchmarks/real-stack.sh            count instructions instead of time (QEMU -icount shift=0:
+#                                                1 ns of guest time per instruction; one guest CPU, TSC
+#                                                clock): the same figures whatever the host's load
 #   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
 #
 # Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
@@ -29,6 +32,6 @@ cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$c
 
 exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
   -Drounds="${ROUNDS:-3}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
-  -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" \
+  -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" -Dicount="${ICOUNT:--1}" \
   -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
   -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

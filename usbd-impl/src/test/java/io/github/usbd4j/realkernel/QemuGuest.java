@@ -47,6 +47,7 @@ public final class QemuGuest {
     private final int memoryMb;
     private final boolean uhciAudio;
     private final List<String> jvmArgs;
+    private final int icountShift;
 
     private QemuGuest(Builder b) {
         this.runDir = b.runDir;
@@ -58,6 +59,7 @@ public final class QemuGuest {
         this.memoryMb = b.memoryMb;
         this.uhciAudio = b.uhciAudio;
         this.jvmArgs = List.copyOf(b.jvmArgs);
+        this.icountShift = b.icountShift;
     }
 
     /**
@@ -116,11 +118,11 @@ public final class QemuGuest {
                 "-nodefaults",
                 "-no-user-config",
                 "-accel",
-                "tcg,thread=multi",
+                icountShift < 0 ? "tcg,thread=multi" : "tcg",
                 "-m",
                 Integer.toString(memoryMb),
                 "-smp",
-                "2",
+                icountShift < 0 ? "2" : "1", // QEMU hangs bringing up a second CPU with -icount
                 "-display",
                 "none",
                 "-no-reboot",
@@ -164,6 +166,9 @@ public final class QemuGuest {
                     "user,id=net0,restrict=on,guestfwd=tcp:" + USBIP_HOST + ":3240-cmd:/bin/sh " + qemuOpt(script),
                     "-device",
                     "virtio-net-pci,netdev=net0"));
+        }
+        if (icountShift >= 0) {
+            cmd.addAll(List.of("-icount", "shift=" + icountShift + ",align=off,sleep=on"));
         }
         Files.writeString(runDir.resolve("qemu.cmd"), String.join(" ", cmd) + "\n", StandardCharsets.UTF_8);
 
@@ -341,6 +346,7 @@ public final class QemuGuest {
         private int memoryMb = 1536;
         private boolean uhciAudio;
         private final List<String> jvmArgs = new ArrayList<>();
+        private int icountShift = -1;
 
         private Builder(Path runDir) {
             this.runDir = runDir;
@@ -387,6 +393,17 @@ public final class QemuGuest {
         /** The hard limit for the whole boot. */
         public Builder timeout(Duration t) {
             this.timeout = t;
+            return this;
+        }
+
+        /**
+         * Runs the guest with QEMU's instruction counting: each guest instruction takes 2<sup>shift</sup> ns
+         * of guest time, so a guest thread's CPU time counts the instructions it ran, whatever the host's load.
+         * The guest then has one CPU (QEMU hangs starting a second one in this mode), its clock source is the
+         * TSC, and it runs slower than real time.
+         */
+        public Builder icount(int shift) {
+            this.icountShift = shift;
             return this;
         }
 

@@ -22,8 +22,11 @@ import java.util.TreeMap;
  * {@code packets} per run (default 2000), {@code jfr=true} to record each counted run with JDK Flight
  * Recorder (in {@code target/realkernel/RealStackBench/share/}; recording costs CPU, so use those runs for
  * the profile, not for the figures), {@code inline=true} to add the {@code ce-inline} kind (see
- * {@link RealStackGuest}), {@code guestJvmArgs} (space-separated, added to the guest JVM's options). Exit code 0 only when the guest ran every stream, no packet failed or was lost and both
- * captures are bit-exact.
+ * {@link RealStackGuest}), {@code perf=true} to profile each counted run with {@code perf} in the guest,
+ * {@code icount=N} to run QEMU with {@code -icount shift=N} (guest CPU time then counts instructions, so the
+ * figures do not depend on the host's load; see {@link QemuGuest.Builder#icount}), {@code guestJvmArgs}
+ * (space-separated, added to the guest JVM's options). Exit code 0 only when the guest ran every stream, no
+ * packet failed or was lost and both captures are bit-exact.
  */
 public final class RealStackBench {
     private RealStackBench() {}
@@ -54,6 +57,10 @@ public final class RealStackBench {
                 .uhciAudio()
                 .usbIpServer("--device", "loopback", "--seconds", "3600")
                 .timeout(Duration.ofMinutes(10 + (long) kinds * rounds * packets / 800));
+        int icount = Integer.getInteger("icount", -1);
+        if (icount >= 0) {
+            b.icount(icount).timeout(Duration.ofMinutes(30 + (long) kinds * rounds * packets / 200));
+        }
         String extra = System.getProperty("guestJvmArgs", "").trim();
         if (!extra.isEmpty()) {
             b.jvmArgs(extra.split("\\s+"));
@@ -86,6 +93,12 @@ public final class RealStackBench {
         System.out.printf(
                 "guest boot to power-off %d ms, GUEST_RC=%d; guest JVM options: defaults of QemuGuest %s%n",
                 res.wallMillis(), res.guestRc(), extra.isEmpty() ? "" : "+ " + extra);
+        if (icount >= 0) {
+            System.out.printf(
+                    "QEMU -icount shift=%d: guest time counts instructions (%d ns each); with shift 0, read µs per"
+                            + " packet as thousands of instructions per packet%n",
+                    icount, 1 << icount);
+        }
 
         int bad = 0;
         System.out.println();
