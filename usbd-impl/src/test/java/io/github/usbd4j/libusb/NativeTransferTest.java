@@ -122,6 +122,23 @@ class NativeTransferTest {
         }
     }
 
+    /** More buffers than a segment keeps views of: each is handed over right, in every round. */
+    @Test
+    void moreBuffersThanViewsKept_areStillEachHandedOverRight() {
+        ByteBuffer[] slots = new ByteBuffer[13];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = ByteBuffer.allocateDirect(PACKETS * PACKET + 16);
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < slots.length; i++) {
+                int offset = i % 2 == 0 ? 0 : 16;
+                prepare(slots[i], offset, PACKETS);
+                assertThat(n.nativeTransfer(0).length()).isEqualTo(PACKETS * PACKET);
+                assertAliases(n.nativeTransfer(0), slots[i], offset);
+            }
+        }
+    }
+
     private void rotate(ByteBuffer[] slots, int[] lengths, int rounds) {
         for (int round = 0; round < rounds; round++) {
             for (ByteBuffer b : slots) {
