@@ -93,7 +93,7 @@ class NativeTransferTest {
      * A driver that closes a finished transfer and issues the next from its callback gets a different
      * pooled transfer each time (its own is still in the callback), so each pooled transfer sees the
      * driver's buffers in turn: the native transfer follows every change, and nothing is allocated for it
-     * once each buffer has been seen (before, each change made a new view: about 100 B per transfer).
+     * once each buffer has been seen (before, each change made a new view: about 120 B per transfer).
      */
     @Test
     void buffersRotatingThroughAPooledTransfer_areFollowed_withNothingAllocatedInSteadyState() {
