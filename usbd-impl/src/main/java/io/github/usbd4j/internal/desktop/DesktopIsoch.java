@@ -200,10 +200,10 @@ public final class DesktopIsoch {
         public long submit(
                 boolean asap, boolean continueOnly, int startFrame, ByteBuffer buffer, int base, boolean synchronous) {
             Engine engine = iso.engine;
-            long microframe = engine.clock().currentMicroframe();
+            long microframe = engine.clock().currentMicroframe(); // one clock read: its frame is "now"
             Transfer t = pipe.acquireScheduled(
                     StartFramePolicy.DESKTOP,
-                    engine.now(),
+                    microframe / 8,
                     engine.startFrameLead(),
                     asap,
                     continueOnly,

@@ -168,9 +168,15 @@ public final class EnginePipe {
             int startingFrame,
             int entries) {
         Transfer t = acquireLocked();
-        if (t != null) {
-            t.scheduledStart = scheduleLocked(policy, now, lead, asap, continueOnly, startingFrame, entries);
+        if (t == null) {
+            return null;
         }
+        long start = policy.start(nextFrame, streaming, now, lead, asap, continueOnly, startingFrame);
+        if (start >= 0) { // the stream advances past it
+            streaming = true;
+            nextFrame = Math.max(nextFrame, start + framesUsed(entries));
+        }
+        t.scheduledStart = start;
         return t;
     }
 
@@ -309,30 +315,6 @@ public final class EnginePipe {
     }
 
     // ---- isochronous scheduling ---------------------------------------------------------------------
-
-    /**
-     * Chooses the start frame of an isochronous transfer under a personality's rule and advances the
-     * pipe's stream past it; the caller holds this pipe's lock ({@link #acquireScheduled}).
-     *
-     * @return the start frame, or one of {@link StartFramePolicy#CANNOT_MEET},
-     *     {@link StartFramePolicy#OUT_OF_WINDOW}, {@link StartFramePolicy#CANNOT_CONTINUE}
-     */
-    private long scheduleLocked(
-            StartFramePolicy policy,
-            long now,
-            int lead,
-            boolean asap,
-            boolean continueOnly,
-            int startingFrame,
-            int entries) {
-        long start = policy.start(nextFrame, streaming, now, lead, asap, continueOnly, startingFrame);
-        if (start < 0) {
-            return start;
-        }
-        streaming = true;
-        nextFrame = Math.max(nextFrame, start + framesUsed(entries));
-        return start;
-    }
 
     /** Whole frames that {@code entries} service intervals occupy (CE EHCI accounts {@code ceil(n/8)} at high speed). */
     public long framesUsed(int entries) {

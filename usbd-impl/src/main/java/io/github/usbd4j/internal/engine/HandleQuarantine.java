@@ -14,9 +14,10 @@ import java.util.function.Supplier;
  * hands out or takes back a transfer, so a stream pays no lock of its own for its handles.
  *
  * <p>Java cannot tell whether a stale reference still exists, so this is the one residual limit: after
- * {@code capacity} further closes, the same object may carry a newer transfer, and a call through the stale
+ * {@code capacity} further retired handles, the same object may carry a newer transfer, and a call through the stale
  * reference reaches that transfer (as in CE, where "the memory may be recycled", [§1.7](reference/ce-usbd.html#s1-7)).
- * Memory: up to {@code capacity + 1} handles and one array slot each, allocated as closes accumulate.
+ * Memory: up to {@code capacity + 1} handles and one array slot each, allocated as retired handles accumulate
+ * (or all at once by {@link #fill}).
  *
  * @param <T> the handle type
  */
@@ -27,7 +28,7 @@ public final class HandleQuarantine<T> {
     private int size;
 
     /**
-     * @param capacity how many closes a closed handle waits out; at least 1
+     * @param capacity how many later retired handles a retired handle waits out; at least 1
      */
     public HandleQuarantine(int capacity) {
         if (capacity < 1) {
@@ -47,12 +48,7 @@ public final class HandleQuarantine<T> {
      */
     public void fill(Supplier<? extends T> make) {
         if (ring.length < capacity + 1) {
-            Object[] bigger = new Object[capacity + 1];
-            for (int i = 0; i < size; i++) {
-                bigger[i] = ring[(head + i) % ring.length];
-            }
-            ring = bigger;
-            head = 0;
+            grow(capacity + 1);
         }
         while (size < capacity + 1) {
             ring[(head + size) % ring.length] = make.get();
@@ -89,12 +85,7 @@ public final class HandleQuarantine<T> {
      */
     public void retire(T handle) {
         if (size == ring.length && ring.length < capacity + 1) {
-            Object[] bigger = new Object[Math.min(ring.length * 2, capacity + 1)];
-            for (int i = 0; i < size; i++) {
-                bigger[i] = ring[(head + i) % ring.length];
-            }
-            ring = bigger;
-            head = 0;
+            grow(Math.min(ring.length * 2, capacity + 1));
         }
         if (size == ring.length) { // full at capacity + 1: nobody took the oldest; let it go
             head = (head + 1) % ring.length;
@@ -102,6 +93,16 @@ public final class HandleQuarantine<T> {
         }
         ring[(head + size) % ring.length] = handle;
         size++;
+    }
+
+    /** Moves the waiting handles, oldest first, into a ring of {@code length} slots. */
+    private void grow(int length) {
+        Object[] bigger = new Object[length];
+        for (int i = 0; i < size; i++) {
+            bigger[i] = ring[(head + i) % ring.length];
+        }
+        ring = bigger;
+        head = 0;
     }
 
     /** Handles waiting now. */

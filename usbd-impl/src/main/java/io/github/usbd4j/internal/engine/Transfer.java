@@ -216,12 +216,11 @@ public final class Transfer implements BackendTransfer.Listener {
      * leaves FREE without pins, where every other event is STALE or illegal, so no other thread can change the
      * word at the same time; and the pipe's lock, under which it runs, orders one acquisition after another.
      */
-    long acquire() {
+    void acquire() {
         long w = word;
         long n = next(w, Event.ACQUIRE);
         WORD.setRelease(this, n);
         after(state(w), state(n));
-        return n;
     }
 
     /** The transition table. */
