@@ -27,9 +27,14 @@ import org.usb4java.TransferCallback;
  * 1.0.24). The segments of one transfer are submitted back to back and usbfs queues them in order (ASAP),
  * exactly where libusb's own URBs would have gone; the transfer completes when its last segment is back.
  *
- * <p>Data: a direct caller buffer is handed to libusb as is: itself when the data starts at its index 0, else
- * a slice starting there (the last few slices are kept, so a stream that reuses its buffers makes none). A
- * heap buffer is bounce-copied into a direct buffer owned by this object, before submission for OUT and after
+ * <p>Fields: where {@link TransferStruct} may be used, the per-transfer fields (buffer, lengths, results) are
+ * read and written in place, and a transfer's only JNI call is its submission; otherwise through usb4java's
+ * accessors, one JNI call each, and only the fields that changed are written.
+ *
+ * <p>Data: a direct caller buffer is handed to libusb as is: libusb gets the address of the data's first
+ * byte. Through usb4java's accessors that takes a buffer object starting there: the caller's own when the
+ * data starts at its index 0, else a slice (the last few slices are kept, so a stream that reuses its
+ * buffers makes none). A heap buffer is bounce-copied into a direct buffer owned by this object, before submission for OUT and after
  * completion for IN. Control transfers always go through the bounce buffer, which holds the setup packet in
  * front of the data.
  */
@@ -40,6 +45,9 @@ final class NativeTransfer {
 
     private final LibusbDevice device;
     private final BackendTransfer owner;
+    /** Fields in place ({@link TransferStruct}) rather than through usb4java's accessors. */
+    private final boolean inPlace;
+
     private Segment[] segments = new Segment[0];
     /** Segments this transfer uses now (the array may hold more, kept for reuse). */
     private int used;
@@ -63,8 +71,14 @@ final class NativeTransfer {
     NativeTransfer nextCompleted;
 
     NativeTransfer(LibusbDevice device, BackendTransfer owner) {
+        this(device, owner, TransferStruct.available());
+    }
+
+    /** With {@code inPlace} false, every field goes through usb4java's accessors (for tests of both ways). */
+    NativeTransfer(LibusbDevice device, BackendTransfer owner, boolean inPlace) {
         this.device = device;
         this.owner = owner;
+        this.inPlace = inPlace && TransferStruct.available();
     }
 
     LibusbDevice device() {
@@ -218,7 +232,7 @@ final class NativeTransfer {
         int ran = submittedSegments;
         for (int i = 0; i < used; i++) {
             Segment s = segments[i];
-            s.status = i < ran ? s.transfer.status() : LibUsb.TRANSFER_COMPLETED; // one JNI read per segment
+            s.status = i < ran ? s.transferStatus() : LibUsb.TRANSFER_COMPLETED;
             if (status == LibUsb.TRANSFER_COMPLETED) {
                 status = s.status;
             }
@@ -238,9 +252,9 @@ final class NativeTransfer {
                         // usbcore marks every packet -EXDEV when the URB is submitted, so a packet that never
                         // ran reads as an error: NOT_ACCESSED in a cancelled transfer.
                         PacketStatus ps = segmentRan
-                                ? LibusbCodes.ofTransferStatus(s.iso[k].status(), cancelled)
+                                ? LibusbCodes.ofTransferStatus(s.packetStatus(k), cancelled)
                                 : PacketStatus.NOT_ACCESSED;
-                        int actual = ps == PacketStatus.NOT_ACCESSED ? 0 : s.iso[k].actualLength();
+                        int actual = ps == PacketStatus.NOT_ACCESSED ? 0 : s.packetActualLength(k);
                         int packet = s.firstPacket + k;
                         t.setPacketResult(packet, actual, ps);
                         if (bounced && t.isIn() && actual > 0) {
@@ -253,14 +267,14 @@ final class NativeTransfer {
                 t.setResult(overall, total);
             }
             case CONTROL -> {
-                int actual = Math.min(Math.max(segments[0].transfer.actualLength(), 0), t.length());
+                int actual = Math.min(Math.max(segments[0].actualLength(), 0), t.length());
                 if (t.isIn() && actual > 0) {
                     copy(bounce, SETUP, t.buffer(), t.offset(), actual);
                 }
                 t.setResult(overall, actual);
             }
             case BULK, INTERRUPT -> {
-                int actual = Math.max(segments[0].transfer.actualLength(), 0);
+                int actual = Math.max(segments[0].actualLength(), 0);
                 if (bounced && t.isIn() && actual > 0) {
                     copy(bounce, 0, t.buffer(), t.offset(), actual);
                 }
@@ -285,6 +299,16 @@ final class NativeTransfer {
         return segments[i].transfer;
     }
 
+    /** For tests: as if {@link #submit} had handed every segment to libusb (no device is needed). */
+    void assumeSubmitted() {
+        submittedSegments = used;
+    }
+
+    /** Whether fields are read and written in place (for tests). */
+    boolean inPlace() {
+        return inPlace;
+    }
+
     /** Frees the native transfers; only when none is submitted. */
     void free() {
         for (Segment s : segments) {
@@ -304,6 +328,9 @@ final class NativeTransfer {
     /** One libusb transfer: at most {@value KernelLimits#MAX_PACKETS_PER_URB} packets, one URB. */
     private final class Segment implements TransferCallback {
         private Transfer transfer;
+        /** The native {@code struct libusb_transfer}, for {@link TransferStruct}. */
+        private long struct;
+
         private int isoCapacity = -1;
         private IsoPacketDescriptor[] iso = new IsoPacketDescriptor[0];
         private int firstPacket;
@@ -316,8 +343,10 @@ final class NativeTransfer {
         private final int[] viewLength = new int[VIEWS];
         private final ByteBuffer[] view = new ByteBuffer[VIEWS];
         private int nextView;
-        /** The buffer object the native transfer points at, and its length there. */
+        /** The buffer object the native transfer points into, the address it holds, and its length there. */
         private ByteBuffer setBuffer;
+
+        private long setAddress;
 
         private int setLength = -1;
         /** libusb's status of the last completion, read once in {@link #readResults}. */
@@ -344,6 +373,7 @@ final class NativeTransfer {
             if (transfer == null) {
                 throw new OutOfMemoryError("libusb could not allocate a transfer with " + capacity + " packets");
             }
+            struct = transfer.getPointer();
             isoCapacity = capacity;
             forgetFields();
             // Set once: usb4java keeps a global reference to the callback and user data.
@@ -367,14 +397,37 @@ final class NativeTransfer {
             setEndpoint = -1;
             setIsoPackets = -1;
             setBuffer = null;
+            setAddress = 0;
             setLength = -1;
         }
 
         void packetLength(int k, int length) {
             if (setLengths[k] != length) {
-                iso[k].setLength(length);
+                if (inPlace) {
+                    TransferStruct.setPacketLength(struct, k, length);
+                } else {
+                    iso[k].setLength(length);
+                }
                 setLengths[k] = length;
             }
+        }
+
+        /** libusb's status of the segment (after completion). */
+        int transferStatus() {
+            return inPlace ? TransferStruct.status(struct) : transfer.status();
+        }
+
+        /** The segment's actual length (bulk, interrupt, control; after completion). */
+        int actualLength() {
+            return inPlace ? TransferStruct.actualLength(struct) : transfer.actualLength();
+        }
+
+        int packetStatus(int k) {
+            return inPlace ? TransferStruct.packetStatus(struct, k) : iso[k].status();
+        }
+
+        int packetActualLength(int k) {
+            return inPlace ? TransferStruct.packetActualLength(struct, k) : iso[k].actualLength();
         }
 
         @SuppressWarnings("ReferenceEquality") // the same usb4java handle object is the same native handle
@@ -398,7 +451,11 @@ final class NativeTransfer {
                 setEndpoint = endpoint;
             }
             if (packets != setIsoPackets) {
-                transfer.setNumIsoPackets(packets);
+                if (inPlace) {
+                    TransferStruct.setNumIsoPackets(struct, packets);
+                } else {
+                    transfer.setNumIsoPackets(packets);
+                }
                 setIsoPackets = packets;
             }
         }
@@ -406,6 +463,19 @@ final class NativeTransfer {
         /** Points the transfer at {@code length} bytes of {@code b} from {@code offset}. */
         @SuppressWarnings("ReferenceEquality") // the native transfer holds the address of this very buffer object
         void buffer(ByteBuffer b, int offset, int length) {
+            if (inPlace) {
+                long address = TransferStruct.address(b) + offset;
+                if (address != setAddress) {
+                    TransferStruct.setBuffer(struct, address);
+                    setAddress = address;
+                }
+                setBuffer = b; // keeps the memory reachable while libusb may write it
+                if (length != setLength) {
+                    TransferStruct.setLength(struct, length);
+                    setLength = length;
+                }
+                return;
+            }
             ByteBuffer v = view(b, offset, length);
             if (v != setBuffer) {
                 transfer.setBuffer(v); // also sets the native length to the view's capacity
@@ -450,6 +520,7 @@ final class NativeTransfer {
             if (transfer != null) {
                 LibUsb.freeTransfer(transfer);
                 transfer = null;
+                struct = 0;
                 isoCapacity = -1;
             }
         }
