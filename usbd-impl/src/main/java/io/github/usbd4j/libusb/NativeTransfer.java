@@ -34,9 +34,9 @@ import org.usb4java.TransferCallback;
  * <p>Data: a direct caller buffer is handed to libusb as is: libusb gets the address of the data's first
  * byte. Through usb4java's accessors that takes a buffer object starting there: the caller's own when the
  * data starts at its index 0, else a slice (the last few slices are kept, so a stream that reuses its
- * buffers makes none). A heap buffer is bounce-copied into a direct buffer owned by this object, before submission for OUT and after
- * completion for IN. Control transfers always go through the bounce buffer, which holds the setup packet in
- * front of the data.
+ * buffers makes none). A heap buffer is bounce-copied into a direct buffer owned by this object, before
+ * submission for OUT and after completion for IN. Control transfers always go through the bounce buffer,
+ * which holds the setup packet in front of the data.
  */
 final class NativeTransfer {
     private static final int SETUP = 8;
