@@ -593,6 +593,7 @@ public final class RealStackGuest {
         volatile UsbHandle device;
         volatile UsbFuncs funcs;
         UsbPipe pipe;
+        final List<Slot> slots = new ArrayList<>();
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger completed = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
@@ -633,20 +634,20 @@ public final class RealStackGuest {
                     funcs, funcs.setInterface(device, null, null, 0, iface, alternate), "SetInterface");
         }
 
+        /** Opens the stream's pipe and makes its slots: before the measured window, as the raw loop does. */
         void openPipe(int iface, int endpoint) {
             UsbInterface i = funcs.findInterface(funcs.getDeviceInfo(device), iface, 1);
             pipe = funcs.openPipe(device, i.findEndpoint(endpoint).descriptor());
             check(pipe != null, "OpenPipe: " + Win32.getLastError());
+            for (int k = 0; k < IN_FLIGHT; k++) {
+                slots.add(new Slot());
+            }
         }
 
         @Override
         public Outcome stream(int packets) throws Exception {
             this.packets = packets;
             finished = new CountDownLatch(IN_FLIGHT);
-            List<Slot> slots = new ArrayList<>();
-            for (int i = 0; i < IN_FLIGHT; i++) {
-                slots.add(new Slot());
-            }
             for (Slot s : slots) {
                 s.issue();
             }
