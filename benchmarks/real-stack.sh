@@ -7,6 +7,7 @@
 #
 #   benchmarks/real-stack.sh                     3 rounds (+1 warm-up) of 2000 packets per run
 #   ROUNDS=5 PACKETS=4000 benchmarks/real-stack.sh
+#   WARMUPS=3 benchmarks/real-stack.sh           3 warm-up rounds (not counted) instead of 1
 #   JFR=1 benchmarks/real-stack.sh               record each counted run with JDK Flight Recorder
 #   PERF=1 benchmarks/real-stack.sh              profile each counted run with the host's perf, in the guest
 #                                                (<path>-<kind>-<round>.perf.txt: by thread, library, symbol)
@@ -31,7 +32,7 @@ fi
 cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$cpfile")"
 
 exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
-  -Drounds="${ROUNDS:-3}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
+  -Drounds="${ROUNDS:-3}" -DwarmUps="${WARMUPS:-1}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
   -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" -Dicount="${ICOUNT:--1}" \
   -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
   -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * and its median per path, lost and failed packets, and the load of this machine and of the guest. It
  * also checks both usb-audio captures bit-exact (one {@link WavPattern#CE} segment per OUT run).
  *
- * <p>System properties: {@code rounds} (default 3, plus one warm-up round that is not counted),
+ * <p>System properties: {@code rounds} (default 3), {@code warmUps} (warm-up rounds before them, run and
+ * checked but not counted: default 1; more let the JIT's C2 settle when the guest runs it),
  * {@code packets} per run (default 2000), {@code jfr=true} to record each counted run with JDK Flight
  * Recorder (in {@code target/realkernel/RealStackBench/share/}; recording costs CPU, so use those runs for
  * the profile, not for the figures), {@code inline=true} to add the {@code ce-inline} kind (see
@@ -42,6 +43,7 @@ public final class RealStackBench {
         boolean jfr = Boolean.getBoolean("jfr");
         boolean inline = Boolean.getBoolean("inline");
         int kinds = inline ? 3 : 2;
+        int warmUps = Math.max(1, Integer.getInteger("warmUps", 1));
         List<String> missing = RealKernel.missing(true);
         if (!missing.isEmpty()) {
             System.out.println("cannot run: " + missing);
@@ -56,11 +58,12 @@ public final class RealStackBench {
                         inline ? "inline" : "")
                 .uhciAudio()
                 .usbIpServer("--device", "loopback", "--seconds", "3600")
-                .timeout(Duration.ofMinutes(10 + (long) kinds * rounds * packets / 800));
+                .timeout(Duration.ofMinutes(10 + (long) kinds * (rounds + warmUps) * packets / 800));
         int icount = Integer.getInteger("icount", -1);
         if (icount >= 0) {
-            b.icount(icount).timeout(Duration.ofMinutes(30 + (long) kinds * rounds * packets / 200));
+            b.icount(icount).timeout(Duration.ofMinutes(30 + (long) kinds * (rounds + warmUps) * packets / 200));
         }
+        b.jvmArgs("-D" + RealStackGuest.WARM_UPS_PROPERTY + "=" + warmUps);
         String extra = System.getProperty("guestJvmArgs", "").trim();
         if (!extra.isEmpty()) {
             b.jvmArgs(extra.split("\\s+"));
@@ -114,7 +117,7 @@ public final class RealStackBench {
                     Locale.ROOT,
                     "%-9s %5s %-9s %8.1f µs %11.2f %12.1f %8d %6d %4d  %-14s %s%s%n",
                     r.get("path"),
-                    r.get("round").equals("0") ? "warm" : r.get("round"),
+                    Integer.parseInt(r.get("round")) <= 0 ? "warm" : r.get("round"),
                     r.get("kind"),
                     Long.parseLong(r.get("cpuNs")) / 1000.0 / n,
                     Double.parseDouble(r.get("wakeups")) / n,
@@ -129,7 +132,7 @@ public final class RealStackBench {
         // per path and round: CPU per packet by kind
         Map<String, Map<String, Map<String, Double>>> byPathRound = new LinkedHashMap<>();
         for (Map<String, String> r : runs) {
-            if (r.get("round").equals("0")) {
+            if (Integer.parseInt(r.get("round")) <= 0) {
                 continue;
             }
             double perPacket = Long.parseLong(r.get("cpuNs")) / 1000.0 / Integer.parseInt(r.get("packets"));
@@ -172,8 +175,8 @@ public final class RealStackBench {
 
         System.out.println();
         long segmentFrames = (long) packets * RealStackGuest.AUDIO_FRAMES;
-        ok &= checkWav("xHCI", g.wav(), kinds * (rounds + 1), segmentFrames);
-        ok &= checkWav("UHCI", g.uhciWav(), kinds * (rounds + 1), segmentFrames);
+        ok &= checkWav("xHCI", g.wav(), kinds * (rounds + warmUps), segmentFrames);
+        ok &= checkWav("UHCI", g.uhciWav(), kinds * (rounds + warmUps), segmentFrames);
         if (bad > 0) {
             System.out.println("FAILED: " + bad + " packets failed or were lost");
         }

@@ -80,6 +80,9 @@ import org.usb4java.TransferCallback;
 @SuppressWarnings("try") // the streams' close() waits for their transfers, so it may be interrupted
 public final class RealStackGuest {
     static final String SCENARIO = "run";
+
+    /** System property: how many warm-up rounds run before the counted ones (default 1). */
+    static final String WARM_UPS_PROPERTY = "usbd4j.bench.warmUps";
     /** Meter readings before the first run: enough for the JIT to compile the meter's code. */
     private static final int METER_WARM_UP = 300;
 
@@ -179,12 +182,13 @@ public final class RealStackGuest {
             for (int i = 0; i < METER_WARM_UP; i++) {
                 var unused = ProcessMeter.between(ProcessMeter.start(), ProcessMeter.end());
             }
-            // round 0 is the warm-up (class loading, JIT): run, checked, not counted; the order of the kinds
-            // rotates from round to round
-            for (int round = 0; round <= rounds; round++) {
+            // rounds up to 0 are the warm-up (class loading, JIT; several when C2 is to settle): run, checked,
+            // not counted; the order of the kinds rotates from round to round
+            int warmUps = Integer.getInteger(WARM_UPS_PROPERTY, 1);
+            for (int round = 1 - warmUps; round <= rounds; round++) {
                 for (Object[] p : paths) {
                     for (int i = 0; i < kinds.size(); i++) {
-                        int k = (i + kinds.size() - round % kinds.size()) % kinds.size();
+                        int k = Math.floorMod(i - round, kinds.size());
                         measure(
                                 r,
                                 share,
