@@ -397,7 +397,7 @@ final class LibusbDevice implements BackendDevice {
             controller.releaseAt(due, () -> releaseHeld(q));
             return;
         }
-        submitIsochronous(q, t);
+        submitIsochronous(q, t, n);
     }
 
     /**
@@ -405,14 +405,14 @@ final class LibusbDevice implements BackendDevice {
      * about {@code submitLead} frames from now; behind batches in flight it continues their stream, which
      * is the frame the runtime chose.
      */
-    private void submitIsochronous(EndpointQueue q, BackendTransfer t) throws BackendException {
+    private void submitIsochronous(EndpointQueue q, BackendTransfer t, NativeTransfer n) throws BackendException {
         // the clock only for an idle endpoint: a streaming one needs none (a clock read is a system call
         // where the kernel's clock source is not the TSC, as in many virtual machines)
         t.setActualStartFrame(
                 q.inFlight == 0
                         ? Math.max(t.startFrame(), controller.currentFrame() + controller.submitLead())
                         : t.startFrame());
-        submitNow(nativeOf(t));
+        submitNow(n);
         q.inFlight++;
     }
 
@@ -494,7 +494,7 @@ final class LibusbDevice implements BackendDevice {
                 q.held.poll();
                 try {
                     openHandle();
-                    submitIsochronous(q, t);
+                    submitIsochronous(q, t, nativeOf(t));
                 } catch (BackendException e) {
                     LOG.debug("Held transfer failed on submission: {}", e.getMessage());
                     controller.execute(() -> finish(t, e.status())); // its completion, outside the lock

@@ -379,7 +379,7 @@ final class NativeTransfer {
             // Set once: usb4java keeps a global reference to the callback and user data.
             transfer.setCallback(this);
             transfer.setTimeout(0); // the runtime owns timeouts (CE's synchronous guard); it cancels
-            if (capacity > 0) {
+            if (capacity > 0 && !inPlace) { // the accessors' packet descriptors; in place they are offsets
                 transfer.setNumIsoPackets(capacity);
                 iso = transfer.isoPacketDesc(); // allocates: do it once per native transfer
             } else {

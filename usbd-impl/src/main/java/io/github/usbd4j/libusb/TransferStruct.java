@@ -43,8 +43,10 @@ final class TransferStruct {
 
     private static final MethodHandle GET_INT;
     private static final MethodHandle PUT_INT;
-    private static final MethodHandle GET_LONG;
-    private static final MethodHandle PUT_LONG;
+    /** {@code Unsafe.getAddress} / {@code putAddress}: a native pointer, whatever its size. */
+    private static final MethodHandle GET_ADDRESS;
+
+    private static final MethodHandle PUT_ADDRESS;
     /** {@code Unsafe.getLong(Object, long)}: a direct buffer's address field. */
     private static final MethodHandle GET_OBJECT_LONG;
 
@@ -67,8 +69,8 @@ final class TransferStruct {
     static {
         MethodHandle getInt = null;
         MethodHandle putInt = null;
-        MethodHandle getLong = null;
-        MethodHandle putLong = null;
+        MethodHandle getAddress = null;
+        MethodHandle putAddress = null;
         MethodHandle getObjectLong = null;
         long addressField = -1;
         int pointer = 8;
@@ -89,10 +91,11 @@ final class TransferStruct {
                 putInt = lookup.findVirtual(
                                 unsafeClass, "putInt", MethodType.methodType(void.class, long.class, int.class))
                         .bindTo(unsafe);
-                getLong = lookup.findVirtual(unsafeClass, "getLong", MethodType.methodType(long.class, long.class))
+                getAddress = lookup.findVirtual(
+                                unsafeClass, "getAddress", MethodType.methodType(long.class, long.class))
                         .bindTo(unsafe);
-                putLong = lookup.findVirtual(
-                                unsafeClass, "putLong", MethodType.methodType(void.class, long.class, long.class))
+                putAddress = lookup.findVirtual(
+                                unsafeClass, "putAddress", MethodType.methodType(void.class, long.class, long.class))
                         .bindTo(unsafe);
                 getObjectLong = lookup.findVirtual(
                                 unsafeClass, "getLong", MethodType.methodType(long.class, Object.class, long.class))
@@ -108,8 +111,8 @@ final class TransferStruct {
         }
         GET_INT = getInt;
         PUT_INT = putInt;
-        GET_LONG = getLong;
-        PUT_LONG = putLong;
+        GET_ADDRESS = getAddress;
+        PUT_ADDRESS = putAddress;
         GET_OBJECT_LONG = getObjectLong;
         BUFFER_ADDRESS_FIELD = addressField;
         STATUS = pointer + 8L;
@@ -168,7 +171,7 @@ final class TransferStruct {
                 iso[k].setLength(1001 + k);
             }
             // what usb4java wrote is where the layout says
-            if (getLong(p + BUFFER) != address(b)) {
+            if (buffer(p) != address(b)) {
                 return "the buffer address is not at offset " + BUFFER;
             }
             if (getInt(p + LENGTH) != 77 || getInt(p + NUM_ISO_PACKETS) != 3) {
@@ -179,15 +182,13 @@ final class TransferStruct {
                     return "iso packet " + k + "'s length is not at offset " + iso(p, k);
                 }
             }
-            // what is written here is what usb4java reads
-            putInt(p + STATUS, 4);
-            putInt(p + ACTUAL_LENGTH, 55);
-            putInt(p + LENGTH, 66);
-            putInt(p + NUM_ISO_PACKETS, 2);
+            // what is written here, by the same methods the backend and its tests use, is what usb4java reads
+            complete(p, 4, 55);
+            setLength(p, 66);
+            setNumIsoPackets(p, 2);
             for (int k = 0; k < 3; k++) {
-                putInt(iso(p, k), 2001 + k);
-                putInt(iso(p, k) + 4, 3001 + k);
-                putInt(iso(p, k) + 8, k + 1);
+                setPacketLength(p, k, 2001 + k);
+                completePacket(p, k, 3001 + k, k + 1);
             }
             if (t.status() != 4 || t.actualLength() != 55 || t.length() != 66 || t.numIsoPackets() != 2) {
                 return "status, actual_length, length or num_iso_packets is not where the layout says";
@@ -231,12 +232,12 @@ final class TransferStruct {
 
     /** Sets the transfer's {@code buffer}; the caller keeps the memory alive while it is submitted. */
     static void setBuffer(long transfer, long address) {
-        putLong(transfer + BUFFER, address);
+        putAddress(transfer + BUFFER, address);
     }
 
     /** The transfer's {@code buffer}. */
     static long buffer(long transfer) {
-        return getLong(transfer + BUFFER);
+        return getAddress(transfer + BUFFER);
     }
 
     /** Sets packet {@code k}'s {@code length}. */
@@ -254,13 +255,13 @@ final class TransferStruct {
         return getInt(iso(transfer, k) + 8);
     }
 
-    /** Writes a transfer's results as libusb does on completion (for tests, which have no device). */
+    /** Writes a transfer's results as libusb does on completion (the layout check; tests, which have no device). */
     static void complete(long transfer, int status, int actualLength) {
         putInt(transfer + STATUS, status);
         putInt(transfer + ACTUAL_LENGTH, actualLength);
     }
 
-    /** Writes packet {@code k}'s results as libusb does on completion (for tests). */
+    /** Writes packet {@code k}'s results as libusb does on completion (the layout check; tests). */
     static void completePacket(long transfer, int k, int actualLength, int status) {
         putInt(iso(transfer, k) + 4, actualLength);
         putInt(iso(transfer, k) + 8, status);
@@ -291,17 +292,17 @@ final class TransferStruct {
         }
     }
 
-    private static long getLong(long address) {
+    private static long getAddress(long address) {
         try {
-            return (long) GET_LONG.invokeExact(address);
+            return (long) GET_ADDRESS.invokeExact(address);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }
     }
 
-    private static void putLong(long address, long value) {
+    private static void putAddress(long address, long value) {
         try {
-            PUT_LONG.invokeExact(address, value);
+            PUT_ADDRESS.invokeExact(address, value);
         } catch (Throwable e) {
             throw new AssertionError(e);
         }

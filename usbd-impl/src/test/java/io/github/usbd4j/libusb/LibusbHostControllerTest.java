@@ -2,7 +2,6 @@ package io.github.usbd4j.libusb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.HostListener;
@@ -65,10 +64,7 @@ class LibusbHostControllerTest {
 
     @Test
     void startsAndStops_onThisHost_reportingOnlyNonHubDevices() {
-        assumeTrue(
-                LibusbHostController.isAvailable(),
-                () -> "usb4java cannot load here: "
-                        + LibusbHostController.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeNativeLibrary();
         List<BackendDevice> attached = new ArrayList<>();
         try (LibusbHostController backend = LibusbHostController.builder().build()) {
             backend.start(new HostListener() {

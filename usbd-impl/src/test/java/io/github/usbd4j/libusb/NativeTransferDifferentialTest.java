@@ -1,7 +1,6 @@
 package io.github.usbd4j.libusb;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.usbd4j.host.spi.BackendTransfer;
 import java.nio.ByteBuffer;
@@ -34,10 +33,7 @@ class NativeTransferDifferentialTest {
 
     @Test
     void inPlaceAndThroughUsb4java_agreeOnEveryFieldAndResult() {
-        assumeTrue(LibusbHostController.isAvailable(), "usb4java's native library");
-        assumeTrue(
-                TransferStruct.available(),
-                () -> TransferStruct.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeFieldsInPlace();
         long seed = Long.getLong("usbd4j.fuzz.seed", 0x1B05_13L);
         SplittableRandom random = new SplittableRandom(seed);
         BackendTransfer a = new BackendTransfer(t -> {});

@@ -29,18 +29,13 @@ class NativeTransferTest {
 
     @BeforeEach
     void nativeLibrary() {
-        assumeTrue(
-                LibusbHostController.isAvailable(),
-                () -> "usb4java cannot load here: "
-                        + LibusbHostController.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeNativeLibrary();
     }
 
     /** A native transfer that works {@code inPlace} or through usb4java; in place only where possible. */
     private void create(boolean inPlace) {
         if (inPlace) {
-            assumeTrue(
-                    TransferStruct.available(),
-                    () -> TransferStruct.unavailabilityCause().orElseThrow());
+            Usb4javaAssumptions.assumeFieldsInPlace();
         }
         n = new NativeTransfer(null, owner, inPlace);
         assertThat(n.inPlace()).isEqualTo(inPlace);

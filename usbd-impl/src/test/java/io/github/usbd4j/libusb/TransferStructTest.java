@@ -18,10 +18,7 @@ class TransferStructTest {
 
     @BeforeEach
     void nativeLibrary() {
-        assumeTrue(
-                LibusbHostController.isAvailable(),
-                () -> "usb4java cannot load here: "
-                        + LibusbHostController.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeNativeLibrary();
     }
 
     @Test
@@ -33,9 +30,7 @@ class TransferStructTest {
 
     @Test
     void everyField_agreesWithUsb4javasAccessors_bothWays() {
-        assumeTrue(
-                TransferStruct.available(),
-                () -> TransferStruct.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeFieldsInPlace();
         for (int packets : new int[] {0, 1, 8, 128}) {
             Transfer t = LibUsb.allocTransfer(packets);
             try {
@@ -83,9 +78,7 @@ class TransferStructTest {
 
     @Test
     void aBuffersAddress_isThatOfItsIndexZero_whateverItsPosition() {
-        assumeTrue(
-                TransferStruct.available(),
-                () -> TransferStruct.unavailabilityCause().orElseThrow());
+        Usb4javaAssumptions.assumeFieldsInPlace();
         ByteBuffer b = ByteBuffer.allocateDirect(64);
         long at = TransferStruct.address(b);
         b.position(10);
