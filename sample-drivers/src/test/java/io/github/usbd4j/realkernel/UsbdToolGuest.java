@@ -126,6 +126,18 @@ public final class UsbdToolGuest {
                 "--max-errors",
                 Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS),
                 "rec.wav");
+        // Ctrl-C halfway, as a user stops a recording: exit 130, and the file holds what the summary says
+        ok &= usbdInterrupted(
+                "tool-record-interrupted",
+                UsbdToolRealKernelIT.INTERRUPT_AFTER_MS,
+                "--backend",
+                "libusb",
+                "record",
+                "--device",
+                "1209:0003",
+                "--seconds",
+                "600",
+                "rec-interrupted.wav");
         ok &= GuestMain.run("usbip-attach-camera", r -> GuestUsbIp.attach(CAMERA_BUS_ID));
         ok &= usbd(
                 "tool-camera",
@@ -180,6 +192,18 @@ public final class UsbdToolGuest {
      * @param saveAs a share file to keep its standard output in, or {@code null}
      */
     private static boolean usbd(String step, String saveAs, String... args) {
+        return usbd(step, saveAs, -1, args);
+    }
+
+    /**
+     * The step: {@code usbd args...}, sent SIGINT {@code afterMillis} after it started streaming; passes if
+     * it exits 130 (the tool's code for SIGINT) with no stack trace.
+     */
+    private static boolean usbdInterrupted(String step, long afterMillis, String... args) {
+        return usbd(step, null, afterMillis, args);
+    }
+
+    private static boolean usbd(String step, String saveAs, long interruptAfterMillis, String... args) {
         return GuestMain.run(step, r -> {
             List<String> cmd = new ArrayList<>();
             cmd.add(usbd.toString());
@@ -197,6 +221,9 @@ public final class UsbdToolGuest {
                 for (String line; (line = out.readLine()) != null; ) {
                     if (attached < 0 && ATTACHED.matcher(line).find()) {
                         attached = System.nanoTime();
+                        if (interruptAfterMillis >= 0) {
+                            interrupt(p, interruptAfterMillis);
+                        }
                     }
                     lines.add(line);
                 }
@@ -220,9 +247,29 @@ public final class UsbdToolGuest {
                     r.info(line.trim());
                 }
             }
-            if (p.exitValue() != 0 || err.contains("\tat ")) {
-                throw new AssertionError("usbd exited with " + p.exitValue() + ": " + err.trim());
+            int expected = interruptAfterMillis >= 0 ? 130 : 0;
+            if (p.exitValue() != expected || err.contains("\tat ")) {
+                throw new AssertionError(
+                        "usbd exited with " + p.exitValue() + " (expected " + expected + "): " + err.trim());
             }
         });
+    }
+
+    /** Sends SIGINT to {@code p} after {@code millis}, from another thread (the caller reads its output). */
+    private static void interrupt(Process p, long millis) {
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(millis);
+                        new ProcessBuilder("kill", "-INT", Long.toString(p.pid()))
+                                .start()
+                                .waitFor();
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot send SIGINT to usbd", e);
+                    }
+                },
+                "sigint");
+        t.setDaemon(true);
+        t.start();
     }
 }

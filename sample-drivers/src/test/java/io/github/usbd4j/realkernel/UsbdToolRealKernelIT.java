@@ -57,6 +57,8 @@ class UsbdToolRealKernelIT {
     static final int LOOPBACK_FRAMES = 2000;
     /** Seconds {@code usbd record} records. */
     static final double RECORD_SECONDS = 2;
+    /** {@code usbd record} of 600 s gets SIGINT this long after it started streaming. */
+    static final long INTERRUPT_AFTER_MS = 1500;
     /** Video frames {@code usbd camera} captures. */
     static final int CAMERA_FRAMES = 3;
 
@@ -219,11 +221,51 @@ class UsbdToolRealKernelIT {
         assertThat(lost).isLessThanOrEqualTo(USBIP_MAX_ERRORS);
         int packets = (int) (RECORD_SECONDS * 1000 - lost);
         assertThat(wav.pcm()).hasSize(packets * Uac1Microphone.BYTES_PER_FRAME);
+        long skipped = assertPacketsTheMicrophoneSent(wav.pcm(), packets);
+        System.out.println("  record: " + packets + " packets as sent, in order; " + lost
+                + " lost; frames the host did not ask for: " + skipped);
+    }
+
+    /**
+     * {@code usbd record} stopped by SIGINT (Ctrl-C) halfway, on the libusb backend: exit 130, a result line
+     * that says a signal stopped it, and a WAV that holds exactly the packets the summary counted as
+     * delivered, each one the microphone sent, in order.
+     */
+    @Test
+    void record_stoppedByCtrlC_exits130_andTheFileHoldsWhatTheSummarySays() throws Exception {
+        run.assertPassed("tool-record-interrupted"); // the guest step requires exit 130 and no stack trace
+        List<String> info = run.info("tool-record-interrupted");
+        assertThat(info).anyMatch(l -> l.startsWith("result: stopped by a signal; "));
+        String result =
+                info.stream().filter(l -> l.startsWith("result: ")).findFirst().orElseThrow();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:(\\d+) of )?(\\d+) packets(?:, none)? lost")
+                .matcher(result);
+        assertThat(m.find()).as(result).isTrue();
+        long counted = Long.parseLong(m.group(2));
+        long lost = m.group(1) == null ? 0 : Long.parseLong(m.group(1));
+        assertThat(counted - lost)
+                .as("stopped halfway: some packets, far fewer than 600 s worth")
+                .isPositive()
+                .isLessThan(600_000);
+        WavFile wav = WavFile.read(share.resolve("rec-interrupted.wav"));
+        assertThat(wav.pcm()).hasSize((int) (counted - lost) * Uac1Microphone.BYTES_PER_FRAME);
+        assertThat(info)
+                .anyMatch(l -> l.startsWith("recorded rec-interrupted.wav: "
+                        + (counted - lost) * (Uac1Microphone.BYTES_PER_FRAME / 2) + " samples"));
+        assertPacketsTheMicrophoneSent(wav.pcm(), (int) (counted - lost));
+    }
+
+    /**
+     * Each of the first {@code packets} 1 ms packets of {@code pcm} is one the microphone sent, in frame order.
+     *
+     * @return the frames between them that the host did not ask for
+     */
+    private static long assertPacketsTheMicrophoneSent(byte[] pcm, int packets) {
         long previous = -1;
         long skipped = 0;
         for (int k = 0; k < packets; k++) {
             byte[] got = Arrays.copyOfRange(
-                    wav.pcm(), k * Uac1Microphone.BYTES_PER_FRAME, (k + 1) * Uac1Microphone.BYTES_PER_FRAME);
+                    pcm, k * Uac1Microphone.BYTES_PER_FRAME, (k + 1) * Uac1Microphone.BYTES_PER_FRAME);
             // the packet of frame f starts with f * 48 (mod 2^16): find the f after the previous one
             long f = previous + 1;
             while (!Arrays.equals(got, Uac1Microphone.expectedPacket(f)) && f < previous + 70_000) {
@@ -235,8 +277,7 @@ class UsbdToolRealKernelIT {
             skipped += previous < 0 ? 0 : f - previous - 1;
             previous = f;
         }
-        System.out.println("  record: " + packets + " packets as sent, in order; " + lost
-                + " lost; frames the host did not ask for: " + skipped);
+        return skipped;
     }
 
     /** {@code usbd camera} from the simulated camera over USB/IP: every saved frame is one the camera sent. */
