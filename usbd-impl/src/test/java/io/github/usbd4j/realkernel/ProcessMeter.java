@@ -28,14 +28,15 @@ final class ProcessMeter {
     record Task(String name, long cpuNanos, long voluntary, long involuntary) {}
 
     /** The process's counters at one moment. */
-    record Snapshot(long wallNanos, Map<Long, Task> tasks, long allocatedBytes, long processCpuNanos) {}
+    record Snapshot(long wallNanos, Map<Long, Task> tasks, Map<Long, Long> allocatedByThread, long processCpuNanos) {}
 
     /** A thread group's share of a {@link Delta}. */
     record Share(String name, long cpuNanos, long voluntary, long involuntary) {}
 
     /**
      * What happened between two snapshots. Threads that ended in between are missing from the per-thread
-     * figures (the whole-process CPU still counts them).
+     * figures and from the allocated bytes (the whole-process CPU still counts them); the allocated bytes are
+     * -1 where the JVM does not count them.
      */
     record Delta(
             long wallNanos,
@@ -67,17 +68,17 @@ final class ProcessMeter {
 
     /** Taken at the start of a window: the allocation counter last, after reading /proc (which allocates). */
     static Snapshot start() {
-        Snapshot s = read(0);
+        Snapshot s = read(null);
         return new Snapshot(s.wallNanos(), s.tasks(), allocated(), s.processCpuNanos());
     }
 
     /** Taken at the end of a window: the allocation counter first. */
     static Snapshot end() {
-        long allocated = allocated();
+        Map<Long, Long> allocated = allocated();
         return read(allocated);
     }
 
-    private static Snapshot read(long allocated) {
+    private static Snapshot read(Map<Long, Long> allocated) {
         long wall = System.nanoTime();
         long processCpu = processCpu();
         Map<Long, Task> tasks = new HashMap<>();
@@ -137,7 +138,7 @@ final class ProcessMeter {
                 b.processCpuNanos() - a.processCpuNanos(),
                 vol,
                 invol,
-                b.allocatedBytes() - a.allocatedBytes(),
+                allocatedBetween(a.allocatedByThread(), b.allocatedByThread()),
                 shares);
     }
 
@@ -150,16 +151,36 @@ final class ProcessMeter {
         return name.replaceAll("[0-9]+", "#");
     }
 
-    private static long allocated() {
-        java.lang.management.ThreadMXBean m = ManagementFactory.getThreadMXBean();
-        if (!(m instanceof com.sun.management.ThreadMXBean x) || !x.isThreadAllocatedMemoryEnabled()) {
+    /**
+     * What the threads alive at the end allocated since the start (a thread that started in between: all of
+     * it). Per thread, because a sum over the live threads drops when one ends, and could go negative.
+     */
+    private static long allocatedBetween(Map<Long, Long> start, Map<Long, Long> end) {
+        if (start == null || end == null) {
             return -1;
         }
         long sum = 0;
-        for (long v : x.getThreadAllocatedBytes(m.getAllThreadIds())) {
-            sum += Math.max(v, 0);
+        for (Map.Entry<Long, Long> e : end.entrySet()) {
+            sum += e.getValue() - start.getOrDefault(e.getKey(), 0L);
         }
         return sum;
+    }
+
+    /** Bytes allocated so far by each live Java thread, by thread id; null where the JVM does not count them. */
+    private static Map<Long, Long> allocated() {
+        java.lang.management.ThreadMXBean m = ManagementFactory.getThreadMXBean();
+        if (!(m instanceof com.sun.management.ThreadMXBean x) || !x.isThreadAllocatedMemoryEnabled()) {
+            return null;
+        }
+        long[] ids = m.getAllThreadIds();
+        long[] bytes = x.getThreadAllocatedBytes(ids);
+        Map<Long, Long> byThread = new HashMap<>();
+        for (int i = 0; i < ids.length; i++) {
+            if (bytes[i] >= 0) { // -1: the thread ended meanwhile
+                byThread.put(ids[i], bytes[i]);
+            }
+        }
+        return byThread;
     }
 
     private static long processCpu() {

@@ -1,0 +1,78 @@
+package io.github.usbd4j.realkernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+
+/** The real-stack benchmark's meter: a run's allocated bytes count what the run allocated, whatever threads end. */
+class ProcessMeterTest {
+    private static volatile byte[] sink;
+
+    private static boolean countsAllocation() {
+        return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean x
+                && x.isThreadAllocatedMemoryEnabled();
+    }
+
+    @Test
+    void aThreadThatEndsInsideTheWindowDoesNotTakeItsEarlierAllocationAway() throws Exception {
+        assumeTrue(countsAllocation(), "this JVM counts heap bytes per thread");
+        CountDownLatch allocated = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread before = new Thread(() -> {
+            for (int i = 0; i < 64; i++) {
+                sink = new byte[256 * 1024]; // 16 MiB before the window opens
+            }
+            allocated.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        before.start();
+        allocated.await();
+
+        ProcessMeter.Snapshot start = ProcessMeter.start();
+        release.countDown();
+        before.join(); // it ends inside the window
+        for (int i = 0; i < 16; i++) {
+            sink = new byte[64 * 1024]; // 1 MiB inside it, on this thread
+        }
+        ProcessMeter.Snapshot end = ProcessMeter.end();
+
+        long bytes = ProcessMeter.between(start, end).allocatedBytes();
+        // a sum over the live threads would have dropped by the ended thread's 16 MiB and gone negative
+        assertThat(bytes).isBetween(1L << 20, 4L << 20);
+        assertThat(sink).hasSize(64 * 1024);
+    }
+
+    @Test
+    void aThreadThatStartsInsideTheWindowCountsAllItAllocates() throws Exception {
+        assumeTrue(countsAllocation(), "this JVM counts heap bytes per thread");
+        CountDownLatch allocated = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ProcessMeter.Snapshot start = ProcessMeter.start();
+        Thread inside = new Thread(() -> {
+            for (int i = 0; i < 32; i++) {
+                sink = new byte[256 * 1024]; // 8 MiB
+            }
+            allocated.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        inside.start();
+        allocated.await();
+        ProcessMeter.Snapshot end = ProcessMeter.end();
+        release.countDown();
+        inside.join();
+
+        assertThat(ProcessMeter.between(start, end).allocatedBytes()).isBetween(8L << 20, 11L << 20);
+        assertThat(sink).hasSize(256 * 1024);
+    }
+}
