@@ -15,7 +15,11 @@
 #   ICOUNT=0 benchmarks/real-stack.sh            count instructions instead of time (QEMU -icount shift=0:
 #                                                1 ns of guest time per instruction; one guest CPU, TSC
 #                                                clock): the same figures whatever the host's load
-#   GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' benchmarks/real-stack.sh
+#   CPUS=1 benchmarks/real-stack.sh              one guest CPU on one QEMU thread (default 2, multi-threaded TCG)
+#   CPUS=1 GUEST_JVM_ARGS='-XX:TieredStopAtLevel=4' WARMUPS=3 benchmarks/real-stack.sh
+#                                                the JVM's default compilers, as users run it (C2 replacing
+#                                                code that another guest CPU runs has crashed the guest JVM
+#                                                under multi-threaded TCG: use one CPU or ICOUNT)
 #
 # Prints one line per run and the CE/raw ratio per pair with its median; exit code 0 only when every
 # packet of every run was delivered and both usb-audio captures are bit-exact. The guest's files (console,
@@ -33,6 +37,6 @@ cp="$root/usbd-impl/target/test-classes:$root/usbd-impl/target/classes:$(cat "$c
 
 exec "${JAVA:-java}" -Dbasedir="$root/usbd-impl" \
   -Drounds="${ROUNDS:-3}" -DwarmUps="${WARMUPS:-1}" -Dpackets="${PACKETS:-2000}" -Djfr="$([[ "${JFR:-0}" == 1 ]] && echo true || echo false)" \
-  -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" -Dicount="${ICOUNT:--1}" \
+  -Dperf="$([[ "${PERF:-0}" == 1 ]] && echo true || echo false)" -Dicount="${ICOUNT:--1}" -Dcpus="${CPUS:-2}" \
   -Dinline="$([[ "${INLINE:-0}" == 1 ]] && echo true || echo false)" -DguestJvmArgs="${GUEST_JVM_ARGS:-}" \
   -cp "$cp" io.github.usbd4j.realkernel.RealStackBench

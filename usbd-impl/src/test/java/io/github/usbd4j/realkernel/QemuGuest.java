@@ -48,6 +48,7 @@ public final class QemuGuest {
     private final boolean uhciAudio;
     private final List<String> jvmArgs;
     private final int icountShift;
+    private final int cpus;
 
     private QemuGuest(Builder b) {
         this.runDir = b.runDir;
@@ -60,6 +61,7 @@ public final class QemuGuest {
         this.uhciAudio = b.uhciAudio;
         this.jvmArgs = List.copyOf(b.jvmArgs);
         this.icountShift = b.icountShift;
+        this.cpus = b.icountShift >= 0 ? 1 : b.cpus; // QEMU hangs bringing up a second CPU with -icount
     }
 
     /**
@@ -118,11 +120,11 @@ public final class QemuGuest {
                 "-nodefaults",
                 "-no-user-config",
                 "-accel",
-                icountShift < 0 ? "tcg,thread=multi" : "tcg",
+                cpus > 1 ? "tcg,thread=multi" : "tcg",
                 "-m",
                 Integer.toString(memoryMb),
                 "-smp",
-                icountShift < 0 ? "2" : "1", // QEMU hangs bringing up a second CPU with -icount
+                Integer.toString(cpus),
                 "-display",
                 "none",
                 "-no-reboot",
@@ -347,6 +349,7 @@ public final class QemuGuest {
         private boolean uhciAudio;
         private final List<String> jvmArgs = new ArrayList<>();
         private int icountShift = -1;
+        private int cpus = 2;
 
         private Builder(Path runDir) {
             this.runDir = runDir;
@@ -404,6 +407,18 @@ public final class QemuGuest {
          */
         public Builder icount(int shift) {
             this.icountShift = shift;
+            return this;
+        }
+
+        /**
+         * The guest's CPUs (default 2, each on a host thread of QEMU's multi-threaded TCG). With one, QEMU
+         * runs the guest on a single thread. Under {@link #icount} the guest always has one.
+         */
+        public Builder cpus(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("cpus must be at least 1: " + n);
+            }
+            this.cpus = n;
             return this;
         }
 

@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * the profile, not for the figures), {@code inline=true} to add the {@code ce-inline} kind (see
  * {@link RealStackGuest}), {@code perf=true} to profile each counted run with {@code perf} in the guest,
  * {@code icount=N} to run QEMU with {@code -icount shift=N} (guest CPU time then counts instructions, so the
- * figures do not depend on the host's load; see {@link QemuGuest.Builder#icount}), {@code guestJvmArgs}
+ * figures do not depend on the host's load; see {@link QemuGuest.Builder#icount}), {@code cpus} (the guest's
+ * CPUs without {@code icount}, default 2; see {@link QemuGuest.Builder#cpus}), {@code guestJvmArgs}
  * (space-separated, added to the guest JVM's options). Exit code 0 only when the guest ran every stream, no
  * packet failed or was lost and both captures are bit-exact.
  */
@@ -59,6 +60,7 @@ public final class RealStackBench {
                 .uhciAudio()
                 .usbIpServer("--device", "loopback", "--seconds", "3600")
                 .timeout(Duration.ofMinutes(10 + (long) kinds * (rounds + warmUps) * packets / 800));
+        b.cpus(Integer.getInteger("cpus", 2));
         int icount = Integer.getInteger("icount", -1);
         if (icount >= 0) {
             b.icount(icount).timeout(Duration.ofMinutes(30 + (long) kinds * (rounds + warmUps) * packets / 200));
