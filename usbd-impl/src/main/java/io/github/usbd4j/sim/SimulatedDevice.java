@@ -461,6 +461,34 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
+    /**
+     * {@link #runMicroframe} for microframes {@code mf} up to {@code end} (exclusive) of one frame, none the
+     * first of its frame, when this is a high-speed device whose only busy endpoint is isochronous: what each
+     * of them does is then that endpoint's packet, so the checks are made once for the stretch. Stops after
+     * the microframe that completes a transfer, as the controller's loop does. The controller's clock moves on
+     * after each microframe, as it would with one call per microframe (a model may read it).
+     *
+     * @return the microframe after the last one run; {@code mf} when the stretch does not apply
+     */
+    long runIsochronousStretch(long mf, long end, Bus bus) {
+        int busy = busyEndpoints & ~1;
+        if (gone || suspended || !highSpeed || busy == 0 || (busy & (busy - 1)) != 0) {
+            return mf;
+        }
+        EndpointState ep = endpoints[Integer.numberOfTrailingZeros(busy)];
+        if (ep.queue.isEmpty() || ep.descriptor == null || ep.type() != TransferType.ISOCHRONOUS) {
+            return mf;
+        }
+        // nothing in these microframes can change the endpoint's setting, halt or the device's presence:
+        // control requests and frame-start events run in microframe 0, submissions wait for the lock
+        long frame = mf >>> 3;
+        do {
+            runIsochronous(ep, mf, frame, (int) (mf & 7), bus);
+            host.reached(++mf);
+        } while (mf < end && bus.completed.isEmpty());
+        return mf;
+    }
+
     // ---- isochronous ----------------------------------------------------------------------------
 
     /**
