@@ -462,9 +462,10 @@ public final class SimulatedDevice implements BackendDevice {
     }
 
     /**
-     * {@link #runMicroframe} for microframes {@code mf} up to {@code end} (exclusive) of one frame, none the
-     * first of its frame, when this is a high-speed device whose only busy endpoint is isochronous: what each
-     * of them does is then that endpoint's packet, so the checks are made once for the stretch. Stops after
+     * {@link #runMicroframe} for microframes {@code mf} up to {@code end} (exclusive) of one frame (its
+     * frame-start events already run), when this is a high-speed device whose only busy endpoint is
+     * isochronous and, from the frame's first microframe, no control transfer is queued: what each of them
+     * does is then that endpoint's packet, so the checks are made once for the stretch. Stops after
      * the microframe that completes a transfer, as the controller's loop does. The controller's clock moves on
      * after each microframe, as it would with one call per microframe (a model may read it).
      *
@@ -472,7 +473,12 @@ public final class SimulatedDevice implements BackendDevice {
      */
     long runIsochronousStretch(long mf, long end, Bus bus) {
         int busy = busyEndpoints & ~1;
-        if (gone || suspended || !highSpeed || busy == 0 || (busy & (busy - 1)) != 0) {
+        if (gone
+                || suspended
+                || !highSpeed
+                || busy == 0
+                || (busy & (busy - 1)) != 0
+                || ((mf & 7) == 0 && !endpoints[0].queue.isEmpty())) {
             return mf;
         }
         EndpointState ep = endpoints[Integer.numberOfTrailingZeros(busy)];
@@ -480,7 +486,8 @@ public final class SimulatedDevice implements BackendDevice {
             return mf;
         }
         // nothing in these microframes can change the endpoint's setting, halt or the device's presence:
-        // control requests and frame-start events run in microframe 0, submissions wait for the lock
+        // control requests run in microframe 0 (none is queued), frame-start events before it, and
+        // submissions wait for the lock
         long frame = mf >>> 3;
         do {
             runIsochronous(ep, mf, frame, (int) (mf & 7), bus);

@@ -696,7 +696,8 @@ public final class SimulatedHostController implements HostController, BusClock {
                 int sub = (int) (mf & 7);
                 if (sub == 0) {
                     startFrame(frame);
-                } else if (devices.size() == 1) {
+                }
+                if (devices.size() == 1 && stepDetached.isEmpty() && stepCallback == null) {
                     // the rest of the frame in one call while the sole device streams on one isochronous endpoint
                     long reached = devices.get(0).runIsochronousStretch(mf, Math.min(limit, (mf | 7) + 1), bus);
                     if (reached != mf) {

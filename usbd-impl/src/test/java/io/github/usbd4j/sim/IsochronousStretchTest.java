@@ -7,6 +7,7 @@ import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.usb.UsbDeviceDescriptor;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,9 @@ import org.junit.jupiter.api.Test;
  * The bus runs the microframes of a sole high-speed device streaming on one isochronous endpoint in one call
  * per frame; what a device model and a listener see must be exactly what the one-call-per-microframe path
  * gives. The same seeded schedule (IN and OUT streams, late and spaced packets, injected faults, a stall,
- * resubmissions from completions) runs once on the device alone and once with an idle second device on the
- * bus, which keeps the bus on the per-microframe path; the two logs must be equal.
+ * resubmissions from completions, control requests between them) runs once on the device alone and once with
+ * an idle second device on the bus, which keeps the bus on the per-microframe path; the two logs must be
+ * equal.
  */
 class IsochronousStretchTest {
     private static final int SEEDS = 20;
@@ -55,6 +57,13 @@ class IsochronousStretchTest {
         for (int step = 0; step < 120; step++) {
             if (r.nextInt(3) != 0) {
                 submit(d, r, b.host, log, resubmits);
+            }
+            if (r.nextInt(8) == 0) { // a control request queued mid-stream runs in the next frame's microframe 0
+                SimulatedHostController host = b.host;
+                BackendTransfer c = new BackendTransfer(done -> log.add(String.format(
+                        "control done at %d: %s %d", host.currentMicroframe(), done.status(), done.actualLength())));
+                d.submit(c.control(
+                        0, new UsbDeviceRequest(0x80, 0x00, 0, 0, 2).toBytes(), ByteBuffer.allocate(2), 0, 2));
             }
             b.host.advanceMicroframes(r.nextInt(24));
         }
