@@ -708,8 +708,7 @@ public final class SimulatedHostController implements HostController, BusClock {
                 for (int i = 0; i < devices.size(); i++) {
                     devices.get(i).runMicroframe(frame, sub, bus);
                 }
-                mf++;
-                MICROFRAME.setRelease(this, mf); // readers on other threads read it volatile
+                reached(++mf);
             } while (mf < limit && stepCompleted.isEmpty() && stepDetached.isEmpty() && stepCallback == null);
         }
         BackendTransfer t;
