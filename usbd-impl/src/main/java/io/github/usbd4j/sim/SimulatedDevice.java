@@ -461,6 +461,41 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
+    /**
+     * {@link #runMicroframe} for microframes {@code mf} up to {@code end} (exclusive) of one frame (its
+     * frame-start events already run), when this is a high-speed device whose only busy endpoint is
+     * isochronous and, from the frame's first microframe, no control transfer is queued: what each of them
+     * does is then that endpoint's packet, so the checks are made once for the stretch. Stops after
+     * the microframe that completes a transfer, as the controller's loop does. The controller's clock moves on
+     * after each microframe, as it would with one call per microframe (a model may read it).
+     *
+     * @return the microframe after the last one run; {@code mf} when the stretch does not apply
+     */
+    long runIsochronousStretch(long mf, long end, Bus bus) {
+        int busy = busyEndpoints & ~1;
+        if (gone
+                || suspended
+                || !highSpeed
+                || busy == 0
+                || (busy & (busy - 1)) != 0
+                || ((mf & 7) == 0 && !endpoints[0].queue.isEmpty())) {
+            return mf;
+        }
+        EndpointState ep = endpoints[Integer.numberOfTrailingZeros(busy)];
+        if (ep.queue.isEmpty() || ep.descriptor == null || ep.type() != TransferType.ISOCHRONOUS) {
+            return mf;
+        }
+        // nothing in these microframes can change the endpoint's setting, halt or the device's presence:
+        // control requests run in microframe 0 (none is queued), frame-start events before it, and
+        // submissions wait for the lock
+        long frame = mf >>> 3;
+        do {
+            runIsochronous(ep, mf, frame, (int) (mf & 7), bus);
+            host.reached(++mf);
+        } while (mf < end && bus.completed.isEmpty());
+        return mf;
+    }
+
     // ---- isochronous ----------------------------------------------------------------------------
 
     /**
@@ -474,18 +509,23 @@ public final class SimulatedDevice implements BackendDevice {
         while ((t = ep.queue.peekFirst()) != null) {
             SimTransfer st = SimTransfer.of(t);
             long first = t.startFrame() * perFrame;
-            while (st.next < t.packets()) {
-                long due = first + (long) st.next * t.period();
+            int packets = t.packets();
+            int period = t.period();
+            int k = st.next; // in locals: the packet's call into the model does not make them be read again
+            int offset = st.nextOffset;
+            for (; k < packets; k++) {
+                long due = first + (long) k * period;
                 if (due > interval) {
                     break;
                 }
                 if (due == interval) {
-                    runIsoPacket(ep, t, st, frame, microframe);
+                    runIsoPacket(ep, t, st, k, offset, frame, microframe);
                 }
-                st.nextOffset += t.packetLength(st.next);
-                st.next++;
+                offset += t.packetLength(k);
             }
-            if (st.next < t.packets()) {
+            st.next = k;
+            st.nextOffset = offset;
+            if (k < packets) {
                 return;
             }
             ep.queue.pollFirst();
@@ -494,8 +534,9 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
-    private void runIsoPacket(EndpointState ep, BackendTransfer t, SimTransfer st, long frame, int microframe) {
-        int k = st.next;
+    /** Runs packet {@code k} of {@code t}, whose data is at {@code offset} in the buffer. */
+    private void runIsoPacket(
+            EndpointState ep, BackendTransfer t, SimTransfer st, int k, int offset, long frame, int microframe) {
         int length = t.packetLength(k);
         PacketStatus fault = ep.halted ? PacketStatus.STALL : injectedFault(ep.address, frame, microframe);
         boolean in = (ep.address & 0x80) != 0;
@@ -506,14 +547,14 @@ public final class SimulatedDevice implements BackendDevice {
                 actual = 0;
                 status = fault;
             } else {
-                int produced = receive(ep, t, st.nextOffset, length, frame, microframe);
+                int produced = receive(ep, t, offset, length, frame, microframe);
                 if (produced == MODEL_FAILED) {
                     actual = 0;
                     status = PacketStatus.DEVICE_NOT_RESPONDING;
                 } else {
                     actual = Math.min(Math.max(produced, 0), length);
                     status = fault != null ? fault : produced > length ? PacketStatus.DATA_OVERRUN : replayed(ep);
-                    if (!carriesData(status) && status != PacketStatus.OK) {
+                    if (status != PacketStatus.OK && !carriesData(status)) {
                         actual = 0;
                     }
                 }
@@ -521,7 +562,7 @@ public final class SimulatedDevice implements BackendDevice {
         } else {
             boolean answered = true;
             if (fault == null && ep.handler != null) {
-                answered = send(ep, t, st.nextOffset, length, frame, microframe);
+                answered = send(ep, t, offset, length, frame, microframe);
             }
             actual = answered ? length : 0;
             status = !answered

@@ -697,11 +697,18 @@ public final class SimulatedHostController implements HostController, BusClock {
                 if (sub == 0) {
                     startFrame(frame);
                 }
+                if (devices.size() == 1 && stepDetached.isEmpty() && stepCallback == null) {
+                    // the rest of the frame in one call while the sole device streams on one isochronous endpoint
+                    long reached = devices.get(0).runIsochronousStretch(mf, Math.min(limit, (mf | 7) + 1), bus);
+                    if (reached != mf) {
+                        mf = reached;
+                        continue;
+                    }
+                }
                 for (int i = 0; i < devices.size(); i++) {
                     devices.get(i).runMicroframe(frame, sub, bus);
                 }
-                mf++;
-                MICROFRAME.setRelease(this, mf); // readers on other threads read it volatile
+                reached(++mf);
             } while (mf < limit && stepCompleted.isEmpty() && stepDetached.isEmpty() && stepCallback == null);
         }
         BackendTransfer t;
@@ -720,6 +727,11 @@ public final class SimulatedHostController implements HostController, BusClock {
             stepCallback = null;
             r.run();
         }
+    }
+
+    /** The bus has run every microframe before {@code mf}; the caller holds the lock. */
+    void reached(long mf) {
+        MICROFRAME.setRelease(this, mf); // readers on other threads read it volatile
     }
 
     /** Frame-start events: frame-length slewing, scheduled departures, injected stalls. */
