@@ -21,6 +21,7 @@ import java.util.stream.Stream;
  */
 final class ProcessMeter {
     private static final Path TASKS = Path.of("/proc/self/task");
+    private static final Path THREAD_SELF = Path.of("/proc/thread-self");
 
     private ProcessMeter() {}
 
@@ -66,19 +67,61 @@ final class ProcessMeter {
         }
     }
 
-    /** Taken at the start of a window: the allocation counter last, after reading /proc (which allocates). */
+    /**
+     * Taken at the start of a window. What the calling thread spends taking it (reading a few files per thread
+     * of the process) stays outside the window: the allocation counter, its own CPU time, the process's and the
+     * clock are read last, after /proc.
+     */
     static Snapshot start() {
-        Snapshot s = read(null);
-        return new Snapshot(s.wallNanos(), s.tasks(), allocated(), s.processCpuNanos());
-    }
-
-    /** Taken at the end of a window: the allocation counter first. */
-    static Snapshot end() {
+        Map<Long, Task> tasks = new HashMap<>(read().tasks());
+        long tid = ownTid();
+        Task own = tasks.get(tid);
         Map<Long, Long> allocated = allocated();
-        return read(allocated);
+        long ownCpu = ownCpu();
+        long processCpu = processCpu();
+        long wall = System.nanoTime();
+        if (own != null) {
+            tasks.put(tid, new Task(own.name(), ownCpu, own.voluntary(), own.involuntary()));
+        }
+        return new Snapshot(wall, tasks, allocated, processCpu);
     }
 
-    private static Snapshot read(Map<Long, Long> allocated) {
+    /**
+     * Taken at the end of a window: the clock, the process's CPU time, the calling thread's and the allocation
+     * counter first, before /proc.
+     */
+    static Snapshot end() {
+        long wall = System.nanoTime();
+        long processCpu = processCpu();
+        long ownCpu = ownCpu();
+        Map<Long, Long> allocated = allocated();
+        Map<Long, Task> tasks = new HashMap<>(read().tasks());
+        tasks.computeIfPresent(ownTid(), (tid, t) -> new Task(t.name(), ownCpu, t.voluntary(), t.involuntary()));
+        return new Snapshot(wall, tasks, allocated, processCpu);
+    }
+
+    /** The calling thread's id in /proc. */
+    private static long ownTid() {
+        try {
+            return Long.parseLong(
+                    Files.readSymbolicLink(THREAD_SELF).getFileName().toString());
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + THREAD_SELF, e);
+        }
+    }
+
+    /** The calling thread's CPU time, nanoseconds (schedstat's first field). */
+    private static long ownCpu() {
+        try {
+            return Long.parseLong(Files.readString(THREAD_SELF.resolve("schedstat"), StandardCharsets.US_ASCII)
+                    .trim()
+                    .split(" ")[0]);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + THREAD_SELF, e);
+        }
+    }
+
+    private static Snapshot read() {
         long wall = System.nanoTime();
         long processCpu = processCpu();
         Map<Long, Task> tasks = new HashMap<>();
@@ -110,7 +153,7 @@ final class ProcessMeter {
         } catch (IOException e) {
             throw new AssertionError("cannot read " + TASKS, e);
         }
-        return new Snapshot(wall, tasks, allocated, processCpu);
+        return new Snapshot(wall, tasks, null, processCpu);
     }
 
     static Delta between(Snapshot a, Snapshot b) {

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +51,52 @@ class ProcessMeterTest {
         // a sum over the live threads would have dropped by the ended thread's 16 MiB and gone negative
         assertThat(bytes).isBetween(1L << 20, 4L << 20);
         assertThat(sink).hasSize(64 * 1024);
+    }
+
+    @Test
+    void theMetersOwnReadingIsNotInTheWindow() throws Exception {
+        // many threads make a reading of /proc long: one file or three per thread
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> idle = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            idle.add(t);
+        }
+        try {
+            ProcessMeter.start(); // warm: class loading and first compilation out of the way
+            ProcessMeter.end();
+
+            // the name /proc gives this thread (the launcher's main thread is "java", not "main")
+            String ownGroup = ProcessMeter.group(
+                    Files.readString(Path.of("/proc/thread-self/comm")).trim());
+            java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadCpuTime();
+            ProcessMeter.Snapshot start = ProcessMeter.start();
+            ProcessMeter.Snapshot end = ProcessMeter.end();
+            long taking = mx.getCurrentThreadCpuTime() - before; // both snapshots, in full
+
+            long inWindow = ProcessMeter.between(start, end).threads().stream()
+                    .filter(s -> s.name().equals(ownGroup))
+                    .mapToLong(ProcessMeter.Share::cpuNanos)
+                    .sum();
+            // an empty window: what the calling thread spent in it is a small part of taking the two snapshots
+            assertThat(ProcessMeter.between(start, end).threads())
+                    .extracting(ProcessMeter.Share::name)
+                    .contains(ownGroup);
+            assertThat(inWindow).isLessThan(taking / 4);
+        } finally {
+            release.countDown();
+            for (Thread t : idle) {
+                t.join();
+            }
+        }
     }
 
     @Test
