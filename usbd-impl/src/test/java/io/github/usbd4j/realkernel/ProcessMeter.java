@@ -30,7 +30,21 @@ final class ProcessMeter {
     record Task(String name, long cpuNanos, long voluntary, long involuntary) {}
 
     /** The process's counters at one moment. */
-    record Snapshot(long wallNanos, Map<Long, Task> tasks, Map<Long, Long> allocatedByThread, long processCpuNanos) {}
+    record Snapshot(long wallNanos, Map<Long, Task> tasks, Allocation allocation, long processCpuNanos) {}
+
+    /**
+     * Heap bytes allocated so far by each live Java thread ({@code bytes[i]} by thread {@code ids[i]}, -1 for
+     * one that ended meanwhile), kept as the JVM returns them: nothing more is allocated after the read.
+     */
+    static final class Allocation {
+        private final long[] ids;
+        private final long[] bytes;
+
+        Allocation(long[] ids, long[] bytes) {
+            this.ids = ids;
+            this.bytes = bytes;
+        }
+    }
 
     /** A thread group's share of a {@link Delta}. */
     record Share(String name, long cpuNanos, long voluntary, long involuntary) {}
@@ -77,7 +91,7 @@ final class ProcessMeter {
         Map<Long, Task> tasks = new HashMap<>(read().tasks());
         long tid = ownTid();
         Task own = tasks.get(tid);
-        Map<Long, Long> allocated = allocated();
+        Allocation allocated = allocated();
         long ownCpu = ownCpu();
         long processCpu = processCpu();
         long wall = System.nanoTime();
@@ -95,7 +109,7 @@ final class ProcessMeter {
         long wall = System.nanoTime();
         long processCpu = processCpu();
         long ownCpu = ownCpu();
-        Map<Long, Long> allocated = allocated();
+        Allocation allocated = allocated();
         Map<Long, Task> tasks = new HashMap<>(read().tasks());
         tasks.computeIfPresent(ownTid(), (tid, t) -> new Task(t.name(), ownCpu, t.voluntary(), t.involuntary()));
         return new Snapshot(wall, tasks, allocated, processCpu);
@@ -189,7 +203,7 @@ final class ProcessMeter {
                 b.processCpuNanos() - a.processCpuNanos(),
                 vol,
                 invol,
-                allocatedBetween(a.allocatedByThread(), b.allocatedByThread()),
+                allocatedBetween(a.allocation(), b.allocation()),
                 shares);
     }
 
@@ -206,32 +220,31 @@ final class ProcessMeter {
      * What the threads alive at the end allocated since the start (a thread that started in between: all of
      * it). Per thread, because a sum over the live threads drops when one ends, and could go negative.
      */
-    private static long allocatedBetween(Map<Long, Long> start, Map<Long, Long> end) {
+    private static long allocatedBetween(Allocation start, Allocation end) {
         if (start == null || end == null) {
             return -1;
         }
+        Map<Long, Long> before = new HashMap<>();
+        for (int i = 0; i < start.ids.length; i++) {
+            before.put(start.ids[i], Math.max(start.bytes[i], 0));
+        }
         long sum = 0;
-        for (Map.Entry<Long, Long> e : end.entrySet()) {
-            sum += e.getValue() - start.getOrDefault(e.getKey(), 0L);
+        for (int i = 0; i < end.ids.length; i++) {
+            if (end.bytes[i] >= 0) { // -1: the thread ended meanwhile
+                sum += end.bytes[i] - before.getOrDefault(end.ids[i], 0L);
+            }
         }
         return sum;
     }
 
-    /** Bytes allocated so far by each live Java thread, by thread id; null where the JVM does not count them. */
-    private static Map<Long, Long> allocated() {
+    /** What each live Java thread has allocated so far; null where the JVM does not count it. */
+    private static Allocation allocated() {
         java.lang.management.ThreadMXBean m = ManagementFactory.getThreadMXBean();
         if (!(m instanceof com.sun.management.ThreadMXBean x) || !x.isThreadAllocatedMemoryEnabled()) {
             return null;
         }
         long[] ids = m.getAllThreadIds();
-        long[] bytes = x.getThreadAllocatedBytes(ids);
-        Map<Long, Long> byThread = new HashMap<>();
-        for (int i = 0; i < ids.length; i++) {
-            if (bytes[i] >= 0) { // -1: the thread ended meanwhile
-                byThread.put(ids[i], bytes[i]);
-            }
-        }
-        return byThread;
+        return new Allocation(ids, x.getThreadAllocatedBytes(ids));
     }
 
     private static long processCpu() {

@@ -91,6 +91,9 @@ class ProcessMeterTest {
                     .extracting(ProcessMeter.Share::name)
                     .contains(ownGroup);
             assertThat(inWindow).isLessThan(taking / 4);
+            // and its allocations are not either: only what the JVM allocates to list the threads and their
+            // counts at the end (a few arrays of 8 bytes per thread) comes before its read of the counters
+            assertThat(ProcessMeter.between(start, end).allocatedBytes()).isBetween(0L, 96L * mx.getThreadCount());
         } finally {
             release.countDown();
             for (Thread t : idle) {
