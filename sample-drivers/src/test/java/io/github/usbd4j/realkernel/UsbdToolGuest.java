@@ -116,28 +116,16 @@ public final class UsbdToolGuest {
         ok &= usbd(
                 "tool-record",
                 null,
-                "--backend",
-                "libusb",
-                "record",
-                "--device",
-                "1209:0003",
-                "--seconds",
-                Double.toString(UsbdToolRealKernelIT.RECORD_SECONDS),
-                "--max-errors",
-                Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS),
-                "rec.wav");
+                recordMicrophone(
+                        Double.toString(UsbdToolRealKernelIT.RECORD_SECONDS),
+                        "--max-errors",
+                        Integer.toString(UsbdToolRealKernelIT.USBIP_MAX_ERRORS),
+                        "rec.wav"));
         // Ctrl-C halfway, as a user stops a recording: exit 130, and the file holds what the summary says
         ok &= usbdInterrupted(
                 "tool-record-interrupted",
                 UsbdToolRealKernelIT.INTERRUPT_AFTER_MS,
-                "--backend",
-                "libusb",
-                "record",
-                "--device",
-                "1209:0003",
-                "--seconds",
-                "600",
-                "rec-interrupted.wav");
+                recordMicrophone("600", "rec-interrupted.wav"));
         ok &= GuestMain.run("usbip-attach-camera", r -> GuestUsbIp.attach(CAMERA_BUS_ID));
         ok &= usbd(
                 "tool-camera",
@@ -191,6 +179,14 @@ public final class UsbdToolGuest {
      *
      * @param saveAs a share file to keep its standard output in, or {@code null}
      */
+    /** {@code usbd --backend libusb record} from the USB/IP microphone for {@code seconds}, then {@code rest}. */
+    private static String[] recordMicrophone(String seconds, String... rest) {
+        List<String> a = new ArrayList<>(
+                List.of("--backend", "libusb", "record", "--device", "1209:0003", "--seconds", seconds));
+        a.addAll(List.of(rest));
+        return a.toArray(String[]::new);
+    }
+
     private static boolean usbd(String step, String saveAs, String... args) {
         return usbd(step, saveAs, -1, args);
     }

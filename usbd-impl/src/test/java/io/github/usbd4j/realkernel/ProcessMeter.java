@@ -88,17 +88,13 @@ final class ProcessMeter {
      * clock are read last, after /proc.
      */
     static Snapshot start() {
-        Map<Long, Task> tasks = new HashMap<>(read().tasks());
+        Map<Long, Task> tasks = readTasks();
         long tid = ownTid();
-        Task own = tasks.get(tid);
         Allocation allocated = allocated();
         long ownCpu = ownCpu();
         long processCpu = processCpu();
         long wall = System.nanoTime();
-        if (own != null) {
-            tasks.put(tid, new Task(own.name(), ownCpu, own.voluntary(), own.involuntary()));
-        }
-        return new Snapshot(wall, tasks, allocated, processCpu);
+        return new Snapshot(wall, withOwnCpu(tasks, tid, ownCpu), allocated, processCpu);
     }
 
     /**
@@ -110,9 +106,13 @@ final class ProcessMeter {
         long processCpu = processCpu();
         long ownCpu = ownCpu();
         Allocation allocated = allocated();
-        Map<Long, Task> tasks = new HashMap<>(read().tasks());
-        tasks.computeIfPresent(ownTid(), (tid, t) -> new Task(t.name(), ownCpu, t.voluntary(), t.involuntary()));
-        return new Snapshot(wall, tasks, allocated, processCpu);
+        return new Snapshot(wall, withOwnCpu(readTasks(), ownTid(), ownCpu), allocated, processCpu);
+    }
+
+    /** The tasks, with the calling thread's CPU time as read at the window's edge. */
+    private static Map<Long, Task> withOwnCpu(Map<Long, Task> tasks, long tid, long cpu) {
+        tasks.computeIfPresent(tid, (k, t) -> new Task(t.name(), cpu, t.voluntary(), t.involuntary()));
+        return tasks;
     }
 
     /** The calling thread's id in /proc. */
@@ -131,21 +131,14 @@ final class ProcessMeter {
      */
     private static long ownCpu() {
         long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-        if (cpu >= 0) {
-            return cpu;
+        if (cpu < 0) {
+            throw new AssertionError("the JVM's thread CPU clock is off");
         }
-        try { // the JVM's thread CPU clock turned off
-            return Long.parseLong(Files.readString(THREAD_SELF.resolve("schedstat"), StandardCharsets.US_ASCII)
-                    .trim()
-                    .split(" ")[0]);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + THREAD_SELF, e);
-        }
+        return cpu;
     }
 
-    private static Snapshot read() {
-        long wall = System.nanoTime();
-        long processCpu = processCpu();
+    /** Every thread's name, CPU time and context switches, by thread id, from /proc. */
+    private static Map<Long, Task> readTasks() {
         Map<Long, Task> tasks = new HashMap<>();
         try (Stream<Path> s = Files.list(TASKS)) {
             for (Path t : s.toList()) {
@@ -175,7 +168,7 @@ final class ProcessMeter {
         } catch (IOException e) {
             throw new AssertionError("cannot read " + TASKS, e);
         }
-        return new Snapshot(wall, tasks, null, processCpu);
+        return tasks;
     }
 
     static Delta between(Snapshot a, Snapshot b) {

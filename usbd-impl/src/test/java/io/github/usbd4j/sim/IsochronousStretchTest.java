@@ -6,7 +6,6 @@ import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
-import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -124,29 +123,14 @@ class IsochronousStretchTest {
     }
 
     /** The probe's descriptors; every packet is logged with the clock the model reads during it. */
-    private static final class Recorder extends DeviceModel {
-        private final ProbeDevice probe = new ProbeDevice(UsbSpeed.HIGH, 1024, 1, 1);
+    private static final class Recorder extends ProbeDevice {
         private final SimulatedHostController host;
         private final List<String> log;
 
         Recorder(SimulatedHostController host, List<String> log) {
+            super(UsbSpeed.HIGH, 1024, 1, 1);
             this.host = host;
             this.log = log;
-        }
-
-        @Override
-        public UsbSpeed speed() {
-            return probe.speed();
-        }
-
-        @Override
-        public UsbDeviceDescriptor deviceDescriptor() {
-            return probe.deviceDescriptor();
-        }
-
-        @Override
-        public List<byte[]> configurationDescriptors() {
-            return probe.configurationDescriptors();
         }
 
         @Override

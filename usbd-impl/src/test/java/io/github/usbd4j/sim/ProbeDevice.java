@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * A test model that records where each packet ran: iso OUT 0x01 and iso IN 0x81 (interface 0 alt 1),
- * interrupt IN 0x83 (interface 1). An IN packet is {@code [frame low byte, microframe, 0xA5...]}.
+ * interrupt IN 0x83 (interface 1). An IN packet is {@code [frame low byte, microframe, 0xA5...]}. Tests that
+ * need other handlers or failures extend it and keep its descriptors.
  */
-final class ProbeDevice extends DeviceModel {
+class ProbeDevice extends DeviceModel {
     /** (frame, microframe, length) of each packet the device saw. */
     record Seen(long frame, int microframe, int length) {}
 

@@ -10,10 +10,8 @@ import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
-import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,24 +23,12 @@ import org.junit.jupiter.api.Test;
 class ThrowingModelTest {
 
     /** The probe device, except that its handlers and its control requests throw when told to. */
-    private static final class Faulty extends DeviceModel {
-        final ProbeDevice probe = new ProbeDevice(UsbSpeed.FULL, 64, 1, 1);
+    private static final class Faulty extends ProbeDevice {
         long throwAtFrame = -1;
         boolean controlThrows;
 
-        @Override
-        public UsbSpeed speed() {
-            return probe.speed();
-        }
-
-        @Override
-        public UsbDeviceDescriptor deviceDescriptor() {
-            return probe.deviceDescriptor();
-        }
-
-        @Override
-        public List<byte[]> configurationDescriptors() {
-            return probe.configurationDescriptors();
+        Faulty() {
+            super(UsbSpeed.FULL, 64, 1, 1);
         }
 
         @Override
@@ -50,12 +36,12 @@ class ThrowingModelTest {
             if (controlThrows) {
                 throw new IllegalStateException("model bug in control");
             }
-            return probe.control(setup, dataOut);
+            return super.control(setup, dataOut);
         }
 
         @Override
         public EndpointHandler endpoint(int address) {
-            EndpointHandler inner = probe.endpoint(address);
+            EndpointHandler inner = super.endpoint(address);
             return new EndpointHandler() {
                 @Override
                 public void out(long frame, int microframe, ByteBuffer data) {
