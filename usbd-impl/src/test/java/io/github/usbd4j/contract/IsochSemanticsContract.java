@@ -151,6 +151,36 @@ public abstract class IsochSemanticsContract {
     }
 
     @Test
+    void isochResults_fillTheTransfersFrames_zeroTheRestAsked_andLeaveWhatWasNotAsked_1_8() {
+        UsbTransfer t = issueOut(null, USB_START_ISOCH_ASAP | USB_NO_WAIT, 0, 4);
+        runUntil(() -> f.isTransferComplete(t));
+        int[] frameLens = new int[4];
+        int[] frameErrs = new int[4];
+        assertThat(f.getIsochResults(t, 4, frameLens, frameErrs)).isTrue();
+        // 6 entries asked of a 4-frame transfer, in arrays of 7: the 7th is the caller's
+        int[] lens = lengths(7, 77);
+        int[] errs = lengths(7, 77);
+        assertThat(f.getIsochResults(t, 6, lens, errs)).isTrue();
+        assertThat(lens).containsExactly(frameLens[0], frameLens[1], frameLens[2], frameLens[3], 0, 0, 77);
+        assertThat(errs).containsExactly(frameErrs[0], frameErrs[1], frameErrs[2], frameErrs[3], 0, 0, 77);
+        // either array may be left out
+        int[] only = lengths(4, 77);
+        assertThat(f.getIsochResults(t, 4, null, only)).isTrue();
+        assertThat(only).containsExactly(frameErrs);
+        assertThat(f.getIsochResults(t, 4, only, null)).isTrue();
+        assertThat(only).containsExactly(frameLens);
+        assertThat(f.closeTransfer(t)).isTrue();
+        // a closed handle: false, and the entries asked are zeroed all the same
+        Arrays.fill(lens, 77);
+        Arrays.fill(errs, 77);
+        Win32.setLastError(0);
+        assertThat(f.getIsochResults(t, 6, lens, errs)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_HANDLE);
+        assertThat(lens).containsExactly(0, 0, 0, 0, 0, 0, 77);
+        assertThat(errs).containsExactly(0, 0, 0, 0, 0, 0, 77);
+    }
+
+    @Test
     void framesNeverReached_keepNotComplete_afterAbort_1_8() {
         assumeTrue(fx.harness.isVirtual(), "needs exact frame timing");
         AtomicInteger calls = new AtomicInteger();

@@ -882,21 +882,31 @@ public final class CeFuncs implements UsbFuncs {
                 || (errors != null && errors.length < frames)) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        if (bytesTransferred != null) {
-            Arrays.fill(bytesTransferred, 0, frames, 0);
-        }
-        if (errors != null) {
-            Arrays.fill(errors, 0, frames, 0);
-        }
         CeTransfer t = transfer(transfer);
         if (t == null) {
+            clearIsochResults(0, frames, bytesTransferred, errors);
             return failed(ERROR_INVALID_HANDLE);
         }
         if (!t.isComplete()) {
+            clearIsochResults(0, frames, bytesTransferred, errors);
             return failed(ERROR_IO_INCOMPLETE);
         }
-        t.copyIsochResults(frames, bytesTransferred, errors);
+        int copied = t.copyIsochResults(frames, bytesTransferred, errors);
+        clearIsochResults(copied, frames, bytesTransferred, errors); // entries past the transfer's frames
         return true;
+    }
+
+    /** Zeroes entries {@code from .. to-1} of {@code GetIsochResults}' arrays: what a call leaves that it did not fill. */
+    private static void clearIsochResults(int from, int to, int[] bytesTransferred, int[] errors) {
+        if (from >= to) {
+            return;
+        }
+        if (bytesTransferred != null) {
+            Arrays.fill(bytesTransferred, from, to, 0);
+        }
+        if (errors != null) {
+            Arrays.fill(errors, from, to, 0);
+        }
     }
 
     @Override

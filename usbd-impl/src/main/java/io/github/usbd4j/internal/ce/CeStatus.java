@@ -56,11 +56,34 @@ final class CeStatus {
      * @param shortOk {@code USB_SHORT_TRANSFER_OK} was given
      */
     static int frameError(BackendTransfer t, int k, boolean shortOk) {
-        int err = of(t.packetStatus(k), isCancellation(t.status()));
-        if (err == USB_NO_ERROR && t.isIn() && !shortOk && t.packetActual(k) < t.packetLength(k)) {
-            err = USB_DATA_UNDERRUN_ERROR;
+        return frameError(
+                t.packetStatus(k),
+                t.packetActual(k),
+                t.packetLength(k),
+                isCancellation(t.status()),
+                underrunIsError(t, shortOk));
+    }
+
+    /**
+     * Frame {@code k}'s code from its parts, as {@link #frameError(BackendTransfer, int, boolean)} gives it; for a
+     * loop over the frames, which reads the transfer-wide inputs once (small, so that every compiler inlines it).
+     *
+     * @param status the frame's status
+     * @param actual its bytes transferred
+     * @param length its requested length
+     * @param cancelled {@link #isCancellation} of the transfer's status
+     * @param underrunIsError {@link #underrunIsError} of the transfer
+     */
+    static int frameError(PacketStatus status, int actual, int length, boolean cancelled, boolean underrunIsError) {
+        if (status != PacketStatus.OK) {
+            return of(status, cancelled);
         }
-        return err;
+        return underrunIsError && actual < length ? USB_DATA_UNDERRUN_ERROR : USB_NO_ERROR;
+    }
+
+    /** Whether a short frame of {@code t} is {@code USB_DATA_UNDERRUN_ERROR}: IN, without USB_SHORT_TRANSFER_OK. */
+    static boolean underrunIsError(BackendTransfer t, boolean shortOk) {
+        return !shortOk && t.isIn();
     }
 
     /**

@@ -103,19 +103,25 @@ final class CeTransfer implements UsbTransfer {
     /**
      * {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries
      * ([§1.8](reference/ce-usbd.html#s1-8)).
+     *
+     * @return the entries written; the caller zeroes the rest
      */
-    void copyIsochResults(int n, int[] lengths, int[] errors) {
+    int copyIsochResults(int n, int[] lengths, int[] errors) {
         BackendTransfer b = transfer.backend();
-        boolean shortOk = shortOk();
+        boolean cancelled = CeStatus.isCancellation(b.status());
+        boolean underrunIsError = CeStatus.underrunIsError(b, shortOk());
         int m = Math.min(n, frameCount());
         for (int k = 0; k < m; k++) {
+            int actual = b.packetActual(k);
             if (lengths != null) {
-                lengths[k] = b.packetActual(k);
+                lengths[k] = actual;
             }
             if (errors != null) {
-                errors[k] = CeStatus.frameError(b, k, shortOk);
+                errors[k] =
+                        CeStatus.frameError(b.packetStatus(k), actual, b.packetLength(k), cancelled, underrunIsError);
             }
         }
+        return m;
     }
 
     private void checkFrame(int frame) {
