@@ -20,8 +20,12 @@ final class LibusbCodes {
      * @param cancelled the transfer as a whole was cancelled
      */
     static PacketStatus ofTransferStatus(int status, boolean cancelled) {
+        // the common case first, in a method small enough for every compiler to inline per packet
+        return status == LibUsb.TRANSFER_COMPLETED ? PacketStatus.OK : ofFailedTransferStatus(status, cancelled);
+    }
+
+    private static PacketStatus ofFailedTransferStatus(int status, boolean cancelled) {
         return switch (status) {
-            case LibUsb.TRANSFER_COMPLETED -> PacketStatus.OK;
             case LibUsb.TRANSFER_ERROR -> cancelled ? PacketStatus.NOT_ACCESSED : PacketStatus.HOST_ERROR;
             case LibUsb.TRANSFER_TIMED_OUT -> PacketStatus.DEVICE_NOT_RESPONDING;
             case LibUsb.TRANSFER_CANCELLED -> PacketStatus.CANCELED;

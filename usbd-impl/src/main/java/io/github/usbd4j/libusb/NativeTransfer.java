@@ -243,6 +243,7 @@ final class NativeTransfer {
         switch (t.type()) {
             case ISOCHRONOUS -> {
                 int total = 0;
+                boolean copyIn = bounced && t.isIn();
                 int slot = 0;
                 for (int i = 0; i < used; i++) {
                     Segment s = segments[i];
@@ -257,11 +258,11 @@ final class NativeTransfer {
                         int actual = ps == PacketStatus.NOT_ACCESSED ? 0 : s.packetActualLength(k);
                         int packet = s.firstPacket + k;
                         t.setPacketResult(packet, actual, ps);
-                        if (bounced && t.isIn() && actual > 0) {
-                            copy(bounce, slot, t.buffer(), t.offset() + slot, actual);
-                        }
                         total += actual;
-                        slot += t.packetLength(packet);
+                        if (copyIn) {
+                            copy(bounce, slot, t.buffer(), t.offset() + slot, actual);
+                            slot += t.packetLength(packet);
+                        }
                     }
                 }
                 t.setResult(overall, total);
