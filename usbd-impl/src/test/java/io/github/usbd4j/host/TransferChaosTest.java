@@ -15,6 +15,7 @@ import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.win32.Win32;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -54,6 +55,8 @@ class TransferChaosTest {
         final AtomicInteger callbacks = new AtomicInteger();
         final AtomicBoolean closed = new AtomicBoolean();
         volatile UsbTransfer handle;
+        /** Isochronous frames, else 0. */
+        int frames;
 
         Ticket(Plug plug, UsbPipe pipe) {
             this.plug = plug;
@@ -174,6 +177,7 @@ class TransferChaosTest {
             UsbTransfer t;
             if (pipe.endpoint().isIsochronous()) {
                 int frames = 1 + (int) (callbackSeed & 7) * (p.highSpeed ? 8 : 1);
+                k.frames = frames;
                 int len = Math.min(64, pipe.endpoint().maxPacketPayload());
                 int[] lengths = new int[frames];
                 Arrays.fill(lengths, len);
@@ -206,6 +210,43 @@ class TransferChaosTest {
             return k;
         }
 
+        /**
+         * GetIsochResults, asked for one entry more than the transfer has, agrees frame by frame with the
+         * handle's own per-frame answers, and zeroes the extra entry; unless a sibling's callback closed the
+         * transfer meanwhile, which only an invalid handle may show.
+         */
+        private void checkIsochResults(Ticket k) {
+            UsbTransfer t = k.handle;
+            if (k.frames == 0 || t == null) {
+                return;
+            }
+            int[] lens = new int[k.frames + 1];
+            int[] errs = new int[k.frames + 1];
+            Arrays.fill(lens, -1);
+            Arrays.fill(errs, -1);
+            if (!f.getIsochResults(t, k.frames + 1, lens, errs)) {
+                int e = Win32.getLastError();
+                if (e != Win32.ERROR_INVALID_HANDLE) {
+                    violation("GetIsochResults in the callback failed: " + e + " for " + t + ", ticket callbacks "
+                            + k.callbacks.get() + ", closed by the test " + k.closed.get());
+                }
+                return;
+            }
+            if (lens[k.frames] != 0 || errs[k.frames] != 0) {
+                violation("GetIsochResults left the entry past the transfer's frames unzeroed");
+            }
+            try {
+                for (int i = 0; i < k.frames; i++) {
+                    if (lens[i] != t.frameLength(i) || errs[i] != t.frameError(i)) {
+                        violation("GetIsochResults frame " + i + ": " + lens[i] + " bytes, error " + errs[i]
+                                + "; the handle says " + t.frameLength(i) + ", " + t.frameError(i));
+                    }
+                }
+            } catch (IllegalStateException closedMeanwhile) {
+                // a sibling's callback closed it between the two answers
+            }
+        }
+
         private int callback(Ticket k, long s) {
             int n = k.callbacks.incrementAndGet();
             if (n != 1) {
@@ -216,6 +257,7 @@ class TransferChaosTest {
             }
             SplittableRandom r = new SplittableRandom(s);
             try {
+                checkIsochResults(k);
                 int what = r.nextInt(10);
                 if (what < 4 && !k.plug.closeDevice.get() && !stopping) {
                     issue(k.plug, k.pipe, r.nextLong()); // issue from the callback
@@ -257,7 +299,7 @@ class TransferChaosTest {
             UsbTransfer h = k.handle;
             if (h != null && k.closed.compareAndSet(false, true)) {
                 if (!f.closeTransfer(h)) {
-                    violation("CloseTransfer of a valid handle failed: " + io.github.usbd4j.win32.Win32.getLastError());
+                    violation("CloseTransfer of a valid handle failed: " + Win32.getLastError());
                 }
                 if (f.closeTransfer(h)) {
                     violation("a second CloseTransfer succeeded");

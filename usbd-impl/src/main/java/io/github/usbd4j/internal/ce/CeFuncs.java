@@ -872,6 +872,9 @@ public final class CeFuncs implements UsbFuncs {
         if (error != null) {
             error[0] = t.error();
         }
+        if (!t.isOpen()) { // another thread closed it meanwhile: what was read may be a later use's
+            return failed(ERROR_INVALID_HANDLE);
+        }
         return true;
     }
 
@@ -889,9 +892,14 @@ public final class CeFuncs implements UsbFuncs {
         }
         if (!t.isComplete()) {
             clearIsochResults(0, frames, bytesTransferred, errors);
-            return failed(ERROR_IO_INCOMPLETE);
+            // not complete, or closed by another thread since the handle was checked: a closed use stays closed
+            return failed(t.isOpen() ? ERROR_IO_INCOMPLETE : ERROR_INVALID_HANDLE);
         }
         int copied = t.copyIsochResults(frames, bytesTransferred, errors);
+        if (copied < 0) { // another thread closed it meanwhile: what was copied may be a later use's
+            clearIsochResults(0, frames, bytesTransferred, errors);
+            return failed(ERROR_INVALID_HANDLE);
+        }
         clearIsochResults(copied, frames, bytesTransferred, errors); // entries past the transfer's frames
         return true;
     }

@@ -7,6 +7,7 @@ import static io.github.usbd4j.ce.UsbTypes.USB_SHORT_TRANSFER_OK;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.internal.engine.Transfer;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -45,6 +46,17 @@ final class CeTransfer implements UsbTransfer {
         return t != null && t.isOpen(generation);
     }
 
+    /**
+     * Whether what was read of the transfer since {@link #isComplete()} last answered true is this use's. Another
+     * thread may close this handle at any time, and its pooled transfer then serves a later use. So a result is
+     * read first and checked after: the close is a compare-and-set that comes before every write of a later use,
+     * so a read that saw such a write sees the close here.
+     */
+    private boolean stillComplete() {
+        VarHandle.acquireFence(); // the reads before stay before the check
+        return isComplete();
+    }
+
     private CeRequest request() {
         return CeRequest.of(transfer);
     }
@@ -75,36 +87,54 @@ final class CeTransfer implements UsbTransfer {
 
     @Override
     public int bytesTransferred() {
-        return isComplete() ? transfer.backend().actualLength() : 0;
+        if (!isComplete()) {
+            return 0;
+        }
+        int bytes = transfer.backend().actualLength();
+        return stillComplete() ? bytes : 0;
     }
 
     @Override
     public int error() {
-        return isComplete() ? CeStatus.transferError(transfer.backend(), shortOk()) : USB_NO_ERROR;
+        if (!isComplete()) {
+            return USB_NO_ERROR;
+        }
+        int error = CeStatus.transferError(transfer.backend(), shortOk());
+        return stillComplete() ? error : USB_NO_ERROR;
     }
 
     @Override
     public int frameCount() {
-        return isOpen() && transfer.isIsochronous() ? transfer.backend().packets() : 0;
+        if (!isOpen() || !transfer.isIsochronous()) {
+            return 0;
+        }
+        int frames = transfer.backend().packets();
+        VarHandle.acquireFence(); // as in stillComplete: the count is this use's if the handle is still open
+        return isOpen() ? frames : 0;
     }
 
     @Override
     public int frameLength(int frame) {
         checkFrame(frame);
-        return transfer.backend().packetActual(frame);
+        int length = transfer.backend().packetActual(frame);
+        requireStillComplete();
+        return length;
     }
 
     @Override
     public int frameError(int frame) {
         checkFrame(frame);
-        return CeStatus.frameError(transfer.backend(), frame, shortOk());
+        int error = CeStatus.frameError(transfer.backend(), frame, shortOk());
+        requireStillComplete();
+        return error;
     }
 
     /**
      * {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries
      * ([§1.8](reference/ce-usbd.html#s1-8)).
      *
-     * @return the entries written; the caller zeroes the rest
+     * @return the entries written, the caller zeroing the rest; -1 if another thread closed the handle meanwhile
+     *     (what was written may then be a later use's)
      */
     int copyIsochResults(int n, int[] lengths, int[] errors) {
         BackendTransfer b = transfer.backend();
@@ -121,7 +151,7 @@ final class CeTransfer implements UsbTransfer {
                         CeStatus.frameError(b.packetStatus(k), actual, b.packetLength(k), cancelled, underrunIsError);
             }
         }
-        return m;
+        return stillComplete() ? m : -1;
     }
 
     private void checkFrame(int frame) {
@@ -131,14 +161,27 @@ final class CeTransfer implements UsbTransfer {
         if (!transfer.isComplete(generation)) {
             throw new IllegalStateException("the transfer is still pending");
         }
-        if (frame < 0 || frame >= frameCount()) {
-            throw new IndexOutOfBoundsException("frame " + frame + " of " + frameCount());
+        int frames = frameCount();
+        if (frame < 0 || frame >= frames) {
+            requireStillComplete(); // closed meanwhile: say so, not that the frame is out of range
+            throw new IndexOutOfBoundsException("frame " + frame + " of " + frames);
+        }
+    }
+
+    private void requireStillComplete() {
+        if (!stillComplete()) {
+            throw new IllegalStateException("the transfer is closed");
         }
     }
 
     @Override
     public int startFrame() {
-        return isOpen() && transfer.isIsochronous() ? (int) transfer.backend().actualStartFrame() : -1;
+        if (!isOpen() || !transfer.isIsochronous()) {
+            return -1;
+        }
+        int frame = (int) transfer.backend().actualStartFrame();
+        VarHandle.acquireFence(); // as in frameCount
+        return isOpen() ? frame : -1;
     }
 
     @Override
