@@ -47,13 +47,19 @@ final class CeTransfer implements UsbTransfer {
     }
 
     /**
-     * Whether what was read of the transfer since {@link #isComplete()} last answered true is this use's. Another
+     * Whether what was read of the transfer since {@link #isOpen()} last answered true is this use's. Another
      * thread may close this handle at any time, and its pooled transfer then serves a later use. So a result is
      * read first and checked after: the close is a compare-and-set that comes before every write of a later use,
      * so a read that saw such a write sees the close here.
      */
-    private boolean stillComplete() {
+    private boolean stillOpen() {
         VarHandle.acquireFence(); // the reads before stay before the check
+        return isOpen();
+    }
+
+    /** {@link #stillOpen()} for results, which a use has only once complete. */
+    private boolean stillComplete() {
+        VarHandle.acquireFence();
         return isComplete();
     }
 
@@ -109,8 +115,7 @@ final class CeTransfer implements UsbTransfer {
             return 0;
         }
         int frames = transfer.backend().packets();
-        VarHandle.acquireFence(); // as in stillComplete: the count is this use's if the handle is still open
-        return isOpen() ? frames : 0;
+        return stillOpen() ? frames : 0;
     }
 
     @Override
@@ -180,8 +185,7 @@ final class CeTransfer implements UsbTransfer {
             return -1;
         }
         int frame = (int) transfer.backend().actualStartFrame();
-        VarHandle.acquireFence(); // as in frameCount
-        return isOpen() ? frame : -1;
+        return stillOpen() ? frame : -1;
     }
 
     @Override
