@@ -212,8 +212,9 @@ class TransferChaosTest {
 
         /**
          * GetIsochResults, asked for one entry more than the transfer has, agrees frame by frame with the
-         * handle's own per-frame answers, and zeroes the extra entry; unless a sibling's callback closed the
-         * transfer meanwhile, which only an invalid handle may show.
+         * handle's own per-frame answers and zeroes the extra entry, and GetTransferStatus's bytes are the sum of
+         * the frames'; unless a sibling's callback closed the transfer meanwhile, which only an invalid handle
+         * may show.
          */
         private void checkIsochResults(Ticket k) {
             UsbTransfer t = k.handle;
@@ -244,6 +245,20 @@ class TransferChaosTest {
                 }
             } catch (IllegalStateException closedMeanwhile) {
                 // a sibling's callback closed it between the two answers
+            }
+            int[] bytes = {-1};
+            int[] error = {-1};
+            if (f.getTransferStatus(t, bytes, error)) {
+                // both answered, so both of this use: a closed handle stays invalid for the rest of the round
+                int sum = 0;
+                for (int i = 0; i < k.frames; i++) {
+                    sum += lens[i];
+                }
+                if (bytes[0] != sum) {
+                    violation("GetTransferStatus " + bytes[0] + " bytes, GetIsochResults' frames " + sum);
+                }
+            } else if (Win32.getLastError() != Win32.ERROR_INVALID_HANDLE) {
+                violation("GetTransferStatus in the callback failed: " + Win32.getLastError());
             }
         }
 
