@@ -886,22 +886,22 @@ public final class CeFuncs implements UsbFuncs {
             return failed(ERROR_INVALID_PARAMETER);
         }
         CeTransfer t = transfer(transfer);
+        int error;
         if (t == null) {
-            clearIsochResults(0, frames, bytesTransferred, errors);
-            return failed(ERROR_INVALID_HANDLE);
-        }
-        if (!t.isComplete()) {
-            clearIsochResults(0, frames, bytesTransferred, errors);
+            error = ERROR_INVALID_HANDLE;
+        } else if (!t.isComplete()) {
             // not complete, or closed by another thread since the handle was checked: a closed use stays closed
-            return failed(t.isOpen() ? ERROR_IO_INCOMPLETE : ERROR_INVALID_HANDLE);
+            error = t.isOpen() ? ERROR_IO_INCOMPLETE : ERROR_INVALID_HANDLE;
+        } else {
+            int copied = t.copyIsochResults(frames, bytesTransferred, errors);
+            if (copied >= 0) {
+                clearIsochResults(copied, frames, bytesTransferred, errors); // entries past the transfer's frames
+                return true;
+            }
+            error = ERROR_INVALID_HANDLE; // closed by another thread meanwhile: what was copied may be a later use's
         }
-        int copied = t.copyIsochResults(frames, bytesTransferred, errors);
-        if (copied < 0) { // another thread closed it meanwhile: what was copied may be a later use's
-            clearIsochResults(0, frames, bytesTransferred, errors);
-            return failed(ERROR_INVALID_HANDLE);
-        }
-        clearIsochResults(copied, frames, bytesTransferred, errors); // entries past the transfer's frames
-        return true;
+        clearIsochResults(0, frames, bytesTransferred, errors);
+        return failed(error);
     }
 
     /** Zeroes entries {@code from .. to-1} of {@code GetIsochResults}' arrays: what a call leaves that it did not fill. */

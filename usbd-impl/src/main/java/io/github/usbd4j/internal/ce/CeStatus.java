@@ -97,8 +97,9 @@ final class CeStatus {
         if (t.type() != TransferType.ISOCHRONOUS || isCancellation(t.status())) {
             return of(t.status(), false);
         }
-        for (int k = 0; k < t.packets(); k++) {
-            int err = frameError(t, k, shortOk);
+        boolean underrunIsError = underrunIsError(t, shortOk);
+        for (int k = 0; k < t.packets(); k++) { // not cancelled: that returned above
+            int err = frameError(t.packetStatus(k), t.packetActual(k), t.packetLength(k), false, underrunIsError);
             if (err != USB_NO_ERROR && err != USB_NOT_COMPLETE_ERROR) {
                 return err;
             }

@@ -59,8 +59,7 @@ final class CeTransfer implements UsbTransfer {
 
     /** {@link #stillOpen()} for results, which a use has only once complete. */
     private boolean stillComplete() {
-        VarHandle.acquireFence();
-        return isComplete();
+        return stillOpen() && transfer.isComplete(generation);
     }
 
     private CeRequest request() {
@@ -135,8 +134,8 @@ final class CeTransfer implements UsbTransfer {
     }
 
     /**
-     * {@code GetIsochResults}' copy of a complete transfer: {@code min(n, dwFrames)} entries
-     * ([§1.8](reference/ce-usbd.html#s1-8)).
+     * {@code GetIsochResults}' copy of a transfer that {@link #isComplete()} found complete: {@code min(n,
+     * dwFrames)} entries ([§1.8](reference/ce-usbd.html#s1-8)).
      *
      * @return the entries written, the caller zeroing the rest; -1 if another thread closed the handle meanwhile
      *     (what was written may then be a later use's)
@@ -145,7 +144,8 @@ final class CeTransfer implements UsbTransfer {
         BackendTransfer b = transfer.backend();
         boolean cancelled = CeStatus.isCancellation(b.status());
         boolean underrunIsError = CeStatus.underrunIsError(b, shortOk());
-        int m = Math.min(n, frameCount());
+        // read unchecked, like the frames: the check after the copy covers them all
+        int m = Math.min(n, transfer.isIsochronous() ? b.packets() : 0);
         for (int k = 0; k < m; k++) {
             int actual = b.packetActual(k);
             if (lengths != null) {
