@@ -60,6 +60,7 @@ public final class GuestMain {
         SCENARIOS.put("ce-loopback-in", () -> UsbIpScenarios::ceLoopbackIn);
         SCENARIOS.put("winusb-loopback-in", () -> UsbIpScenarios::winUsbLoopbackIn);
         SCENARIOS.put("contract", () -> ContractScenario::run);
+        SCENARIOS.put("transfer-chaos", () -> ChaosScenario::run);
     }
 
     private GuestMain() {}

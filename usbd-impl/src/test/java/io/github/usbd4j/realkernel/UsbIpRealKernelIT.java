@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
  * Iso IN on a real Linux kernel: one QEMU boot whose guest attaches this project's simulated loopback
  * device (served by {@code UsbIpMain --stdio} behind a restricted guestfwd) to its vhci-hcd and runs the
  * usb4java backend against it: CE iso IN with and without USB_COMPRESS_ISOCH (b), the WinUSB
- * personality (issue 6), and the whole backend contract suite (c), which ends with unplugs. Skips without QEMU, a kernel and
+ * personality (issue 6), the whole backend contract suite (c), which ends with unplugs, and seeded
+ * transfer-lifecycle chaos (d). Skips without QEMU, a kernel and
  * usbip unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbIpRealKernelIT {
@@ -19,11 +20,14 @@ class UsbIpRealKernelIT {
     @BeforeAll
     static void boot() throws Exception {
         RealKernel.assumeReady(true);
+        // the chaos scenario's budget; -Dusbd4j.chaos.seconds=N runs it longer
+        long chaosSeconds = Long.getLong("usbd4j.chaos.seconds", 30);
         QemuGuest g = QemuGuest.builder("UsbIpRealKernelIT")
-                .args("usbip-warm-up", "ce-loopback-in", "winusb-loopback-in", "contract")
+                .args("usbip-warm-up", "ce-loopback-in", "winusb-loopback-in", "contract", "transfer-chaos")
+                .jvmArgs("-Dusbd4j.chaos.seconds=" + chaosSeconds)
                 // the two contract suites plug and unplug the device for each of their ~30 tests: 150 s under TCG
-                .usbIpServer("--device", "loopback", "--seconds", "420")
-                .timeout(Duration.ofMinutes(7))
+                .usbIpServer("--device", "loopback", "--seconds", Long.toString(420 + chaosSeconds))
+                .timeout(Duration.ofMinutes(7).plusSeconds(chaosSeconds))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
@@ -87,5 +91,21 @@ class UsbIpRealKernelIT {
                 .anyMatch(l -> l.startsWith("deviceGoneMidTransfer_") && l.contains(" SUCCESSFUL"))
                 .anyMatch(l -> l.startsWith("lateIsochronousBatch_") && l.contains(" ABORTED"))
                 .noneMatch(l -> l.contains(" FAILED"));
+    }
+
+    /**
+     * Scenario d: seeded transfer-lifecycle chaos on the usb4java backend ([§1.5](reference/ce-usbd.html#s1-5),
+     * [§1.7](reference/ce-usbd.html#s1-7), [§1.10](reference/ce-usbd.html#s1-10)): worker threads abort, close,
+     * reopen pipes and issue synchronously while callbacks on the backend's event thread resubmit and close
+     * themselves and their siblings, and every other round unplugs the device mid-stream. Every issued transfer's
+     * callback runs exactly once, none after {@code USB_CLOSE_DEVICE}, no call throws, and each round's runtime
+     * leaves no transfer out of its pool and no thread behind.
+     */
+    @Test
+    void transferChaos_everyCallbackOnce_noneAfterCloseDevice_nothingLeft_withUnplugs_1_5_1_7() {
+        run.assertPassed("transfer-chaos");
+        assertThat(run.info("transfer-chaos"))
+                .anyMatch(l -> l.matches("seed \\d+: \\d+ transfers issued, 1 unplugs, .*"))
+                .anyMatch(l -> l.startsWith("chaos on the usb4java backend: "));
     }
 }

@@ -1,0 +1,130 @@
+package io.github.usbd4j.realkernel;
+
+import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.ChaosRound;
+import io.github.usbd4j.sim.LoopbackDevice;
+
+/**
+ * Scenario d: the seeded transfer-lifecycle chaos of {@link ChaosRound} on the usb4java backend and a real
+ * kernel: the loopback device, served by the host's USB/IP server and attached to the guest's vhci-hcd,
+ * streamed by worker threads that abort, close, abort pipes, reopen pipes and issue synchronously, while
+ * callbacks (on the backend's event thread) resubmit, close themselves and close siblings. Every other round
+ * ends with {@code usbip detach} in its last quarter, mid-stream, and the next round attaches the device
+ * again. Each round builds and closes its own runtime, and must leave no transfer out of its pool; after the
+ * last one no thread is left. Rounds start until {@code -Dusbd4j.chaos.seconds} (default 30; a round takes a few
+ * seconds under TCG) have passed. Reports one line per round and the totals.
+ */
+final class ChaosScenario {
+
+    private static final int THREADS = 3;
+    private static final int OPS_PER_THREAD = 150;
+
+    /** The vhci port the device is attached to, or {@code null}; kept across rounds. */
+    private static volatile Integer port;
+
+    private ChaosScenario() {}
+
+    /** One round on the real stack; the only device is the one USB/IP attaches. */
+    private static final class GuestRound extends ChaosRound {
+        private final boolean unplugLate;
+
+        GuestRound(boolean unplugLate) {
+            super(new RealKernelHarness().newBackend(UsbSpeed.FULL));
+            this.unplugLate = unplugLate;
+        }
+
+        @Override
+        protected void advance(int frames) {
+            try {
+                Thread.sleep(frames);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Attaches the device unless it is attached, and waits until the driver has it. */
+        @Override
+        protected void plug(boolean highSpeed) {
+            try {
+                if (port == null) {
+                    port = GuestUsbIp.attach("1-1");
+                    Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
+                }
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (live.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                throw new AssertionError("usbip attach failed", e);
+            }
+            if (live.isEmpty()) {
+                throw new AssertionError("the runtime did not attach the loopback device to the chaos driver in 30 s");
+            }
+        }
+
+        @Override
+        protected void attached(Plug p) {
+            live.add(p);
+        }
+
+        @Override
+        protected void unplug(Plug p) {
+            try {
+                GuestUsbIp.detach(port);
+                port = null;
+            } catch (Exception e) {
+                throw new AssertionError("usbip detach failed", e);
+            }
+        }
+
+        /** Only in an unplug round, in its last quarter, so that most of the round streams. */
+        @Override
+        protected boolean mayUnplug() {
+            return unplugLate && port != null && operations() > THREADS * OPS_PER_THREAD * 3L / 4;
+        }
+
+        /** A replug takes seconds under TCG: the next round does it. */
+        @Override
+        protected boolean mayPlug() {
+            return false;
+        }
+    }
+
+    static void run(GuestMain.Report r) throws Exception {
+        long budget = Long.getLong("usbd4j.chaos.seconds", 30) * 1_000_000_000L;
+        long threadsBefore = ChaosRound.threadCount();
+        long start = System.nanoTime();
+        long rounds = 0;
+        long issued = 0;
+        long unplugs = 0;
+        for (long seed = 1; rounds < 2 || System.nanoTime() - start < budget; seed++) {
+            long t0 = System.nanoTime();
+            GuestRound round = new GuestRound(seed % 2 == 0);
+            round.plug(false);
+            round.run(seed, THREADS, OPS_PER_THREAD, 200);
+            rounds++;
+            issued += round.issued();
+            unplugs += round.unplugs();
+            r.info(String.format(
+                    "seed %d: %d transfers issued, %d unplugs, %d ms",
+                    seed, round.issued(), round.unplugs(), (System.nanoTime() - t0) / 1_000_000));
+            if (!round.violations().isEmpty()) {
+                throw new AssertionError("seed " + seed + ": " + round.violations());
+            }
+        }
+        if (port != null) {
+            GuestUsbIp.detach(port);
+            port = null;
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (ChaosRound.threadCount() > threadsBefore && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        if (ChaosRound.threadCount() > threadsBefore) {
+            throw new AssertionError(
+                    "threads after every Usbd.close(): " + ChaosRound.threadCount() + ", before " + threadsBefore);
+        }
+        r.info("chaos on the usb4java backend: " + rounds + " seeds, " + issued + " transfers issued, " + unplugs
+                + " unplugs mid-stream, every callback exactly once, nothing left");
+    }
+}
