@@ -96,6 +96,17 @@ final class UsbIpConnection {
     private final int[] streamPending = new int[32];
     private boolean closed;
 
+    // the reader thread's own
+    /** The highest seqnum a CMD_SUBMIT has carried so far (vhci-hcd numbers its requests upwards). */
+    private int lastSubmitted;
+    /**
+     * Unlinks that came before the CMD_SUBMIT of their URB, by the URB's seqnum: vhci-hcd sends queued
+     * unlinks after the submissions of the same round, so a URB queued and unlinked while that round was
+     * under way has its CMD_UNLINK go out first. Answered when the URB arrives (it is then not run). Each
+     * holds a share of the budget, so they are bounded like everything else.
+     */
+    private final Map<Integer, Integer> unlinkedBeforeSubmit = new HashMap<>();
+
     private volatile ExportedDevice exported;
     private volatile long lastTraffic;
     /** When the write under way started, 0 when none is. */
@@ -400,6 +411,18 @@ final class UsbIpConnection {
                 throw new ProtocolException("seqnum " + seqnum + " is already pending");
             }
         }
+        if (seqnum - lastSubmitted > 0) { // wraps as vhci-hcd's 32-bit counter does
+            lastSubmitted = seqnum;
+        }
+        Integer unlink = unlinkedBeforeSubmit.remove(seqnum);
+        if (unlink != null) {
+            // unlinked before it ran: only the unlink is answered, as for a pending URB cancelled in time
+            LOG.debug("{}: seqnum {} was unlinked before it arrived", name, seqnum);
+            synchronized (lock) {
+                queue(retUnlink(unlink, UsbIpStatus.ECONNRESET, 2, u.charge));
+            }
+            return;
+        }
         int refused = prepare(u, flags, interval, setup, data);
         if (refused != 0) {
             queueRefusal(u, refused);
@@ -516,6 +539,12 @@ final class UsbIpConnection {
 
     private void unlink(int seqnum, int target) throws ProtocolException {
         acquire(1, 0);
+        if (target - lastSubmitted > 0 && seqnum - target > 0) {
+            // its CMD_SUBMIT is still on the way (see unlinkedBeforeSubmit); a repeated one is answered now
+            if (unlinkedBeforeSubmit.putIfAbsent(target, seqnum) == null) {
+                return;
+            }
+        }
         Urb victim = null;
         synchronized (lock) {
             Urb u = pending.get(target);

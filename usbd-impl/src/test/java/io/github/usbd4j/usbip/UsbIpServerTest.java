@@ -287,6 +287,47 @@ class UsbIpServerTest {
         }
     }
 
+    /**
+     * vhci-hcd sends the unlinks queued during one round of its sender after that round's submissions, so a URB
+     * queued and unlinked meanwhile has its CMD_UNLINK arrive first. Answering that unlink at once (status 0, "already
+     * done") made vhci give the URB back, and the RET_SUBMIT that followed for it broke the connection ("cannot find a
+     * urb of seqnum"). Now the unlink is answered when the URB arrives, with -ECONNRESET, and the URB never runs.
+     */
+    @Test
+    void unlinkThatArrivesBeforeItsSubmit_isAnsweredWhenTheUrbArrives_andTheUrbNeverRuns() throws Exception {
+        try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+            int devid = c.importDevice("1-1").devid();
+            c.control(1, devid, GET_STATUS, null);
+            assertThat(awaitReply(c).seqnum()).isEqualTo(1);
+
+            c.unlink(3, devid, 2); // before URB 2 itself
+            c.control(4, devid, GET_STATUS, null);
+            UsbIpTestClient.Reply meanwhile = awaitReply(c);
+            assertThat(meanwhile.command())
+                    .as("nothing answers the early unlink yet")
+                    .isEqualTo(3);
+            assertThat(meanwhile.seqnum()).isEqualTo(4);
+
+            c.submit(2, devid, 0, 2, 0, 3, 0, 0, null, new byte[] {7, 8, 9}, null); // bulk OUT to 0x02
+            UsbIpTestClient.Reply u = awaitReply(c);
+            assertThat(u.command()).isEqualTo(4);
+            assertThat(u.seqnum()).isEqualTo(3);
+            assertThat(u.status()).isEqualTo(UsbIpStatus.ECONNRESET);
+
+            // URB 2 did not run: no RET_SUBMIT for it, and the loopback device holds nothing to read back
+            c.submit(5, devid, 1, 2, 0, 64, 0, 0, null, null, null); // bulk IN 0x82
+            sim.advanceFrames(10);
+            c.control(6, devid, GET_STATUS, null);
+            UsbIpTestClient.Reply next = awaitReply(c);
+            assertThat(next.command()).isEqualTo(3);
+            assertThat(next.seqnum())
+                    .as("the bulk IN waits: nothing was written")
+                    .isEqualTo(6);
+            c.unlink(7, devid, 5);
+            assertThat(awaitReply(c).status()).isEqualTo(UsbIpStatus.ECONNRESET);
+        }
+    }
+
     @Test
     void bulkOutThenInLoopsBack() throws Exception {
         try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
