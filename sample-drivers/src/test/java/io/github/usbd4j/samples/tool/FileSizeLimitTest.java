@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -72,5 +74,22 @@ class FileSizeLimitTest {
         assertThat(read.cutShort()).as("the file ends with a whole block").isNull();
         assertThat((long) read.records().size()).isEqualTo(Long.parseLong(held.group(1)));
         assertThat(read.records()).isNotEmpty();
+    }
+
+    @Test
+    void theCameraCountsTheFilesItSavedAndNamesTheOneItCouldNotWrite() throws Exception {
+        // a PGM (19,215 bytes) fits under 30 KiB, the raw YUY2 frame (38,400 bytes) does not
+        Result r = run(30, "camera", "--out", "frames", "--frames", "5", "--raw");
+        assertThat(r.exit()).as("exit code; out: %s err: %s", r.out(), r.err()).isEqualTo(4);
+        List<String> saved;
+        try (Stream<Path> s = Files.list(dir.resolve("frames"))) {
+            saved = s.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+        assertThat(saved)
+                .as("the frame whose raw file failed keeps its PGM; no later frame is saved")
+                .containsExactly("frame-0000.pgm");
+        assertThat(r.out())
+                .contains(", 1 files saved to frames")
+                .containsPattern("result: cannot write \\S+/frames/frame-0000\\.yuy2: File too large; ");
     }
 }
