@@ -63,6 +63,9 @@ final class LoopbackCommands {
 
         abstract long frames();
 
+        /** Checks the option that sets {@link #frames()}. */
+        abstract void checkLength(CommandLine cl);
+
         abstract double errorRate();
 
         abstract long[] missedFrames();
@@ -75,9 +78,7 @@ final class LoopbackCommands {
         @Override
         public Integer call() {
             CommandLine cl = spec.commandLine();
-            if (frames() < 1) {
-                throw new ParameterException(cl, "--seconds/--frames must be positive");
-            }
+            checkLength(cl);
             boolean real = root.backend == UsbdTool.Backend.libusb;
             double rate = errorRate();
             long[] missed = missedFrames();
@@ -289,6 +290,11 @@ final class LoopbackCommands {
         }
 
         @Override
+        void checkLength(CommandLine cl) {
+            StreamRun.checkSeconds(cl, secondsOfBusTime);
+        }
+
+        @Override
         double errorRate() {
             return noFaults ? 0 : 0.001;
         }
@@ -379,6 +385,11 @@ final class LoopbackCommands {
         @Override
         long frames() {
             return frameCount;
+        }
+
+        @Override
+        void checkLength(CommandLine cl) {
+            StreamRun.checkCount(cl, "--frames", frameCount);
         }
 
         @Override
