@@ -402,6 +402,12 @@ final class LoopbackCommands {
 
         @Override
         long[] missedFrames() {
+            for (long m : missed) {
+                if (m < 0) {
+                    throw new ParameterException(
+                            spec.commandLine(), "--missed-frame must be a bus frame number >= 0, was " + m);
+                }
+            }
             return missed;
         }
     }

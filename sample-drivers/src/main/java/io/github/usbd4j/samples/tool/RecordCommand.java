@@ -170,9 +170,12 @@ final class RecordCommand implements Callable<Integer> {
                         frames * (d.streams().isEmpty() ? 1 : d.streams().get(0).entriesPerFrame());
                 tally.streams(d, due, run.interrupted());
                 WavWriter w = null;
+                boolean writeFailed =
+                        d.failure().filter(t -> t instanceof IOException).isPresent();
                 try {
                     w = d.finishFile();
                 } catch (IOException e) {
+                    writeFailed = true;
                     tally.io("cannot write " + file + ": " + StreamRun.Files2.reason(e));
                 }
                 if (w != null) {
@@ -187,6 +190,9 @@ final class RecordCommand implements Callable<Integer> {
                             target.id(),
                             UsbdTool.seconds(busFrames),
                             run.wall());
+                } else if (writeFailed) {
+                    out.println(
+                            "the recording could not be written (the result line says why); " + file + " is as it was");
                 } else {
                     out.println("nothing was recorded; " + file + " is as it was");
                 }

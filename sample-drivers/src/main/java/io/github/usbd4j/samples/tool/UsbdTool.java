@@ -353,7 +353,15 @@ public final class UsbdTool implements Runnable {
                     t.start();
                     out.println("usbd serve-usbip: serving " + String.join(", ", described) + " on stdin/stdout");
                 } else {
-                    server.start();
+                    try {
+                        server.start();
+                    } catch (java.net.BindException e) {
+                        // its message ("Address already in use") names neither the address nor the port
+                        throw new ToolException(
+                                ExitCode.IO_ERROR,
+                                "cannot listen on " + address.getHostAddress() + ":" + port + ": " + e.getMessage(),
+                                e);
+                    }
                     out.printf(
                             Locale.ROOT,
                             "usbd serve-usbip: USB/IP server on %s:%d (real-time simulated bus) exporting:%n",

@@ -92,4 +92,19 @@ class FileSizeLimitTest {
                 .contains(", 1 files saved to frames")
                 .containsPattern("result: cannot write \\S+/frames/frame-0000\\.yuy2: File too large; ");
     }
+
+    @Test
+    void aRecordingCutByTheLimitLeavesTheTargetAsItWasAndSaysWhy() throws Exception {
+        Files.writeString(dir.resolve("rec.wav"), "the previous recording");
+        Result r = run(LIMIT_BLOCKS, "record", "rec.wav", "--seconds", "5");
+        assertThat(r.exit()).as("exit code; out: %s err: %s", r.out(), r.err()).isEqualTo(4);
+        assertThat(r.out())
+                .as("samples arrived: it is not that nothing was recorded")
+                .contains("the recording could not be written (the result line says why); rec.wav is as it was")
+                .containsPattern("result: cannot write \\S+/rec\\.wav: File too large; ");
+        assertThat(Files.readString(dir.resolve("rec.wav"))).isEqualTo("the previous recording");
+        try (Stream<Path> s = Files.list(dir)) {
+            assertThat(s.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+        }
+    }
 }

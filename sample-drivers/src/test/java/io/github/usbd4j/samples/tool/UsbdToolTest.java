@@ -258,6 +258,8 @@ class UsbdToolTest {
                 run("camera", "--out", "/tmp", "--frames", "10000000000000000"), 2, "--frames must be 1..1000000000");
         assertOneLineError(run("record", "x.wav", "--seconds", "86401"), 2, "--seconds must be 0.001..86400");
         assertOneLineError(run("record", "x.wav", "--rate", "0"), 2, "--rate must be positive");
+        assertOneLineError(
+                run("loopback-test", "--missed-frame", "-1"), 2, "--missed-frame must be a bus frame number >= 0");
     }
 
     @Test
@@ -300,6 +302,16 @@ class UsbdToolTest {
         Run r = run("play", streamed.toString());
         assertThat(r.exit()).as(r.out()).isZero();
         assertThat(r.out()).contains("received 4800 bytes in 25 packets, byte-exact with the file");
+    }
+
+    @Test
+    void aPortInUseIsAnIoErrorThatNamesTheAddressAndPort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Run r = run("serve-usbip", "--port", Integer.toString(port), "--seconds", "1");
+            // before: "usbd serve-usbip: Address already in use"
+            assertOneLineError(r, 4, "cannot listen on 127.0.0.1:" + port + ": Address already in use");
+        }
     }
 
     @Test
