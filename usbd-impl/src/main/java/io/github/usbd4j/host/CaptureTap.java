@@ -38,7 +38,12 @@ public final class CaptureTap implements AutoCloseable {
     private CaptureTap(UsbmonPcapngWriter writer) {
         this.writer = writer;
         this.onExit = new Thread(this::closeOnExit, "usbd-capture-exit");
-        Runtime.getRuntime().addShutdownHook(onExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(onExit);
+        } catch (IllegalStateException e) {
+            // the JVM is already exiting (a signal came while the program started): no hook can be added;
+            // the Usbd the capture is given writes it when it closes, as the program stops
+        }
     }
 
     /**

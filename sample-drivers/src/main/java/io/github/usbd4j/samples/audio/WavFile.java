@@ -43,8 +43,18 @@ public record WavFile(int sampleRate, int channels, int bitsPerSample, byte[] pc
      * @throws IOException if it cannot be read or is not PCM WAV (the message says why)
      */
     public static WavFile read(Path file) throws IOException {
+        if (Files.size(file) > MAX_FILE_BYTES) {
+            throw new IOException("too large: " + Files.size(file) + " bytes, more than the " + (MAX_FILE_BYTES >> 20)
+                    + " MiB read at most");
+        }
         return parse(Files.readAllBytes(file));
     }
+
+    /** The largest file {@link #read} takes: it reads the file whole, into one array. */
+    public static final long MAX_FILE_BYTES = 1L << 30;
+
+    /** The data chunk length of a file written as a stream, its length unknown when the header was written. */
+    private static final long UNKNOWN_LENGTH = 0xFFFF_FFFFL;
 
     /**
      * Parses WAV bytes.
@@ -84,12 +94,24 @@ public record WavFile(int sampleRate, int channels, int bitsPerSample, byte[] pc
                 if (!fmt) {
                     throw new IOException("data chunk before fmt chunk");
                 }
-                int end = (int) Math.min(bytes.length, body + size);
+                long held = bytes.length - (long) body;
+                if (size > held && size != UNKNOWN_LENGTH) {
+                    throw new IOException("cut short: its data chunk says " + size + " bytes, the file holds " + held);
+                }
+                WavFile wav;
                 try {
-                    return new WavFile(rate, channels, bits, Arrays.copyOfRange(bytes, body, end));
+                    wav = new WavFile(rate, channels, bits, new byte[0]);
                 } catch (IllegalArgumentException e) {
                     throw new IOException(e.getMessage());
                 }
+                long length = Math.min(size, held);
+                if (size == UNKNOWN_LENGTH) {
+                    length -= length % wav.blockAlign(); // the samples up to the last whole frame
+                } else if (length % wav.blockAlign() != 0) {
+                    throw new IOException("its data chunk of " + length + " bytes is not a whole number of "
+                            + wav.blockAlign() + "-byte sample frames");
+                }
+                return new WavFile(rate, channels, bits, Arrays.copyOfRange(bytes, body, body + (int) length));
             }
             pos = (int) Math.min(Integer.MAX_VALUE, body + size + (size & 1));
         }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -130,9 +131,27 @@ public final class AtomicFile implements AutoCloseable {
      * @throws IOException if they cannot be written
      */
     public synchronized void write(ByteBuffer data) throws IOException {
-        while (data.hasRemaining()) {
-            channel.write(data);
+        try {
+            while (data.hasRemaining()) {
+                channel.write(data);
+            }
+        } catch (IOException e) {
+            throw naming(e);
         }
+    }
+
+    /**
+     * A write error that names the target: the channel's own (a full disk, a file size limit) says only
+     * what went wrong, not with which file.
+     */
+    private IOException naming(IOException e) {
+        if (e instanceof FileSystemException) {
+            return e;
+        }
+        FileSystemException named = new FileSystemException(
+                target.toString(), null, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        named.initCause(e);
+        return named;
     }
 
     /**
@@ -144,8 +163,12 @@ public final class AtomicFile implements AutoCloseable {
      */
     public synchronized void writeAt(ByteBuffer data, long position) throws IOException {
         long p = position;
-        while (data.hasRemaining()) {
-            p += channel.write(data, p);
+        try {
+            while (data.hasRemaining()) {
+                p += channel.write(data, p);
+            }
+        } catch (IOException e) {
+            throw naming(e);
         }
     }
 
@@ -164,8 +187,12 @@ public final class AtomicFile implements AutoCloseable {
             throw new IllegalStateException("already committed or closed");
         }
         try {
-            channel.force(true);
-            channel.close();
+            try {
+                channel.force(true);
+                channel.close();
+            } catch (IOException e) {
+                throw naming(e);
+            }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -43,6 +43,12 @@ public class GenericStreamDriver extends IsochStreamingDriver {
             long startFrame,
             boolean compress) {}
 
+    /**
+     * The most buffer memory the transfers in flight may take (each transfer has a buffer of its frames
+     * times the endpoint's bytes per interval): far more than a stream needs, little enough to allocate.
+     */
+    public static final long MAX_BUFFER_BYTES = 64L << 20;
+
     private final Spec spec;
     private final InputStream source;
     private final OutputStream sink;
@@ -87,6 +93,18 @@ public class GenericStreamDriver extends IsochStreamingDriver {
                     spec.frameLength(),
                     spec.endpointAddress(),
                     max);
+        }
+        long buffers = (long) spec.inFlight() * spec.framesPerTransfer() * max;
+        if (buffers > MAX_BUFFER_BYTES) {
+            return String.format(
+                    Locale.ROOT,
+                    "%d transfers in flight of %d frames of up to %d bytes need %d bytes of buffers, more than the"
+                            + " %d MiB this driver allocates at most",
+                    spec.inFlight(),
+                    spec.framesPerTransfer(),
+                    max,
+                    buffers,
+                    MAX_BUFFER_BYTES >> 20);
         }
         return null;
     }

@@ -220,7 +220,12 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
         acceptControl[0] = true;
         attached = true;
         attachment.complete(true);
-        onAttached();
+        try {
+            onAttached();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // thrown into USBD it would only be logged, and the device held with nothing streaming
+            fail(e);
+        }
         return true;
     }
 

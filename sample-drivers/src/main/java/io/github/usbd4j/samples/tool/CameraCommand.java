@@ -56,9 +56,7 @@ final class CameraCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        if (frames < 1) {
-            throw new ParameterException(cl, "--frames must be positive, was " + frames);
-        }
+        StreamRun.checkCount(cl, "--frames", frames);
         if (alt < 0) {
             throw new ParameterException(cl, "--alt must be >= 0, was " + alt);
         }

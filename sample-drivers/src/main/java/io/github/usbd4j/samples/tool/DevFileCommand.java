@@ -338,10 +338,20 @@ final class DevFileCommand implements Callable<Integer> {
                 default:
                     throw new IllegalArgumentException("unknown operation");
             }
-        } catch (IllegalArgumentException e) {
+        } catch (NumberFormatException e) {
+            // its message is Java's ("For input string: ..."): say which number, in the user's terms
             throw new ParameterException(
-                    cl, "operation '" + text + "': " + e.getMessage() + " (see 'usbd devfile --help')");
+                    cl, "operation '" + text + "': not a number, or out of range: " + numberIn(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, "operation '" + text + "': " + e.getMessage());
         }
+    }
+
+    /** The text a {@link NumberFormatException} message quotes, or the message. */
+    private static String numberIn(String message) {
+        int q = message == null ? -1 : message.indexOf('"');
+        int end = q < 0 ? -1 : message.indexOf('"', q + 1);
+        return end < 0 ? String.valueOf(message) : "'" + message.substring(q + 1, end) + "'";
     }
 
     private static Op ioctl(String arg) {

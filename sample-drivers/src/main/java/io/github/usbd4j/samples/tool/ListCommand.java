@@ -33,7 +33,10 @@ final class ListCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     UsbdTool root;
 
-    @Option(names = "--json", description = "Print JSON for scripts instead of text.")
+    @Option(
+            names = "--json",
+            description = "Print JSON for scripts instead of text; a failure too ({\"error\": ..., \"exitCode\": N}"
+                    + " on stdout, the message on stderr).")
     boolean json;
 
     @CommandLine.Mixin

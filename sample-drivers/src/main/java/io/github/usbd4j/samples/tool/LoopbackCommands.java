@@ -63,6 +63,9 @@ final class LoopbackCommands {
 
         abstract long frames();
 
+        /** Checks the option that sets {@link #frames()}. */
+        abstract void checkLength(CommandLine cl);
+
         abstract double errorRate();
 
         abstract long[] missedFrames();
@@ -75,9 +78,7 @@ final class LoopbackCommands {
         @Override
         public Integer call() {
             CommandLine cl = spec.commandLine();
-            if (frames() < 1) {
-                throw new ParameterException(cl, "--seconds/--frames must be positive");
-            }
+            checkLength(cl);
             boolean real = root.backend == UsbdTool.Backend.libusb;
             double rate = errorRate();
             long[] missed = missedFrames();
@@ -289,6 +290,11 @@ final class LoopbackCommands {
         }
 
         @Override
+        void checkLength(CommandLine cl) {
+            StreamRun.checkSeconds(cl, secondsOfBusTime);
+        }
+
+        @Override
         double errorRate() {
             return noFaults ? 0 : 0.001;
         }
@@ -382,6 +388,11 @@ final class LoopbackCommands {
         }
 
         @Override
+        void checkLength(CommandLine cl) {
+            StreamRun.checkCount(cl, "--frames", frameCount);
+        }
+
+        @Override
         double errorRate() {
             if (!(rate >= 0 && rate <= 1)) {
                 throw new ParameterException(spec.commandLine(), "--error-rate must be 0..1, was " + rate);
@@ -391,6 +402,12 @@ final class LoopbackCommands {
 
         @Override
         long[] missedFrames() {
+            for (long m : missed) {
+                if (m < 0) {
+                    throw new ParameterException(
+                            spec.commandLine(), "--missed-frame must be a bus frame number >= 0, was " + m);
+                }
+            }
             return missed;
         }
     }

@@ -122,17 +122,14 @@ final class RecordCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        if (!(secondsToRecord > 0) || secondsToRecord > 86_400) {
-            throw new ParameterException(cl, "--seconds must be > 0 and <= 86400, was " + secondsToRecord);
-        }
-        if (rate < 0) {
+        long frames = StreamRun.checkSeconds(cl, secondsToRecord);
+        if (rate < 0 || (rate == 0 && cl.getParseResult().hasMatchedOption("--rate"))) {
             throw new ParameterException(cl, "--rate must be positive, was " + rate);
         }
         StreamRun.Files2.checkOutputFile(cl, "FILE.wav", file);
         streaming.validate(cl);
         boolean real = root.backend == UsbdTool.Backend.libusb;
         replay.validate(cl, real);
-        long frames = Math.round(secondsToRecord * 1000);
         Recorder d = new Recorder(file, frames);
         d.rate(rate);
         Target target = replay.active()
@@ -173,9 +170,12 @@ final class RecordCommand implements Callable<Integer> {
                         frames * (d.streams().isEmpty() ? 1 : d.streams().get(0).entriesPerFrame());
                 tally.streams(d, due, run.interrupted());
                 WavWriter w = null;
+                boolean writeFailed =
+                        d.failure().filter(t -> t instanceof IOException).isPresent();
                 try {
                     w = d.finishFile();
                 } catch (IOException e) {
+                    writeFailed = true;
                     tally.io("cannot write " + file + ": " + StreamRun.Files2.reason(e));
                 }
                 if (w != null) {
@@ -190,6 +190,9 @@ final class RecordCommand implements Callable<Integer> {
                             target.id(),
                             UsbdTool.seconds(busFrames),
                             run.wall());
+                } else if (writeFailed) {
+                    out.println(
+                            "the recording could not be written (the result line says why); " + file + " is as it was");
                 } else {
                     out.println("nothing was recorded; " + file + " is as it was");
                 }

@@ -150,9 +150,10 @@ final class StreamCommand implements Callable<Integer> {
     @SuppressWarnings("try") // the sink is closed early, unwritten, when the stream failed
     public Integer call() throws IOException {
         CommandLine cl = spec.commandLine();
-        if (packets < 1 || framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
+        StreamRun.checkCount(cl, "--packets", packets);
+        if (framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
             throw new ParameterException(
-                    cl, "--packets and --in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
+                    cl, "--in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
         }
         boolean in = (endpoint & 0x80) != 0;
         if (compress && !in) {

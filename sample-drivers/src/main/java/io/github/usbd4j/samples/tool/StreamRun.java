@@ -105,6 +105,35 @@ final class StreamRun implements AutoCloseable {
         }
     }
 
+    /**
+     * The most frames, packets or video frames a run can be asked for: a billion, more than eleven days of
+     * bus time at full speed, and few enough that no count or bound the run computes from it overflows.
+     */
+    static final long MAX_COUNT = 1_000_000_000L;
+
+    /** The longest run {@code --seconds} can ask for: a day. */
+    static final double MAX_SECONDS = 86_400;
+
+    /** Checks a count option ({@code --frames}, {@code --packets}): 1 to {@link #MAX_COUNT}. */
+    static void checkCount(CommandLine cl, String option, long n) {
+        if (n < 1 || n > MAX_COUNT) {
+            throw new ParameterException(cl, option + " must be 1.." + MAX_COUNT + ", was " + n);
+        }
+    }
+
+    /**
+     * Checks a {@code --seconds} value of bus time: at least one frame (1 ms), at most {@link #MAX_SECONDS}.
+     *
+     * @return the frames it asks for
+     */
+    static long checkSeconds(CommandLine cl, double seconds) {
+        if (!(seconds >= 0.001 && seconds <= MAX_SECONDS)) {
+            throw new ParameterException(
+                    cl, "--seconds must be 0.001.." + (long) MAX_SECONDS + " (1 ms to a day), was " + seconds);
+        }
+        return Math.round(seconds * 1000);
+    }
+
     /** Checks a {@code --wait} value. */
     static void checkWait(CommandLine cl, double waitSeconds) {
         if (!(waitSeconds > 0) || waitSeconds > 86_400) {

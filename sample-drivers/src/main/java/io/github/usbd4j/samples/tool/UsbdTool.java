@@ -100,6 +100,7 @@ public final class UsbdTool implements Runnable {
             c.getErr()
                     .println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see '"
                             + c.getCommandSpec().qualifiedName() + " --help')");
+            jsonFailure(c, args, ex.getMessage(), ExitCode.USAGE);
             if (root.debug) {
                 ex.printStackTrace(c.getErr());
             }
@@ -109,6 +110,7 @@ public final class UsbdTool implements Runnable {
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             ToolException failure = asToolException(ex);
             c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + failure.getMessage());
+            jsonFailure(c, parsed.originalArgs().toArray(String[]::new), failure.getMessage(), failure.exitCode());
             if (root.debug) {
                 ex.printStackTrace(c.getErr());
             }
@@ -131,6 +133,22 @@ public final class UsbdTool implements Runnable {
         });
         exitCodes(cl);
         return cl;
+    }
+
+    /**
+     * With {@code --json}, a failure is JSON on stdout too ({@code error}, {@code exitCode}), so that a script
+     * reading stdout always gets a JSON document; stderr has the same one-line message as without it.
+     */
+    private static void jsonFailure(CommandLine c, String[] args, String message, ExitCode code) {
+        if (c.getCommandSpec().findOption("--json") == null
+                || !Arrays.asList(args).contains("--json")) {
+            return;
+        }
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("error", message);
+        m.put("exitCode", code.code());
+        c.getOut().print(Json.write(m));
+        c.getOut().flush();
     }
 
     private static void exitCodes(CommandLine cl) {
@@ -335,7 +353,15 @@ public final class UsbdTool implements Runnable {
                     t.start();
                     out.println("usbd serve-usbip: serving " + String.join(", ", described) + " on stdin/stdout");
                 } else {
-                    server.start();
+                    try {
+                        server.start();
+                    } catch (java.net.BindException e) {
+                        // its message ("Address already in use") names neither the address nor the port
+                        throw new ToolException(
+                                ExitCode.IO_ERROR,
+                                "cannot listen on " + address.getHostAddress() + ":" + port + ": " + e.getMessage(),
+                                e);
+                    }
                     out.printf(
                             Locale.ROOT,
                             "usbd serve-usbip: USB/IP server on %s:%d (real-time simulated bus) exporting:%n",

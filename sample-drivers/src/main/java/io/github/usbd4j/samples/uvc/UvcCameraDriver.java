@@ -110,8 +110,8 @@ public class UvcCameraDriver extends IsochStreamingDriver {
      * @param complete see the class comment
      */
     protected void onVideoFrame(long n, byte[] frame, boolean complete) {
-        if (outDir == null || !complete) {
-            return;
+        if (outDir == null || !complete || failure().isPresent()) {
+            return; // after a file could not be written, no more are (the stream is ending)
         }
         UvcDescriptors.Format f = format;
         String name = String.format(Locale.ROOT, "frame-%04d", n);
@@ -120,20 +120,24 @@ public class UvcCameraDriver extends IsochStreamingDriver {
                 Files.createDirectories(outDir);
             }
             if (f.mjpeg()) {
-                AtomicFile.write(outDir.resolve(name + ".jpg"), frame);
+                save(outDir.resolve(name + ".jpg"), frame);
             } else if (f.fourcc().equals("YUY2")) {
-                AtomicFile.write(outDir.resolve(name + ".pgm"), toPgm(frame, width, height));
+                save(outDir.resolve(name + ".pgm"), toPgm(frame, width, height));
                 if (saveRaw) {
-                    AtomicFile.write(outDir.resolve(name + ".yuy2"), frame);
-                    savedFiles.incrementAndGet();
+                    save(outDir.resolve(name + ".yuy2"), frame);
                 }
             } else {
-                AtomicFile.write(outDir.resolve(name + "." + f.fourcc().toLowerCase(Locale.ROOT)), frame);
+                save(outDir.resolve(name + "." + f.fourcc().toLowerCase(Locale.ROOT)), frame);
             }
-            savedFiles.incrementAndGet();
         } catch (IOException e) {
             fail(e);
         }
+    }
+
+    /** Writes one file whole and counts it. */
+    private void save(Path file, byte[] bytes) throws IOException {
+        AtomicFile.write(file, bytes);
+        savedFiles.incrementAndGet();
     }
 
     /** The luma (every even byte of YUY2) as a binary PGM image. */

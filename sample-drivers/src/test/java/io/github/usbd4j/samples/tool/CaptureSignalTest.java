@@ -63,4 +63,41 @@ class CaptureSignalTest {
             p.destroyForcibly();
         }
     }
+
+    /**
+     * A signal that comes while a command is starting finds its capture not yet open: the capture is then
+     * opened while the JVM is exiting, when no shutdown hook can be added any more. It once threw there, so
+     * the run ended with no summary and no error (the JVM halted before either was printed); now it opens
+     * and its owner writes it.
+     */
+    @org.junit.jupiter.api.Test
+    void aCaptureOpenedWhileTheJvmExitsIsWritten() throws Exception {
+        Path capture = dir.resolve("late.pcapng");
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        OpenWhileExiting.class.getName(),
+                        capture.toString())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(out).contains("opened and closed").doesNotContain("Exception");
+        assertThat(CaptureReader.readCapture(capture).records()).isEmpty();
+        assertThat(CaptureReader.readCapture(capture).cutShort()).isNull();
+    }
+
+    /** Opens and closes a capture from a shutdown hook: as the JVM exits. */
+    static final class OpenWhileExiting {
+        public static void main(String[] args) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (io.github.usbd4j.host.CaptureTap tap = io.github.usbd4j.host.CaptureTap.toFile(Path.of(args[0]))) {
+                    System.out.println("opened and closed " + tap.file());
+                } catch (Exception | Error e) {
+                    System.out.println(e);
+                }
+            }));
+        }
+    }
 }

@@ -101,4 +101,17 @@ class DevFileCommandTest {
             assertThat(r.out()).isEmpty();
         }
     }
+
+    @Test
+    void aBadOperationIsOneLineThatNamesTheBadNumber() {
+        Run r = run("devfile", "LBK1:", "read:99999999999");
+        UsbdToolTest.assertOneLineError(
+                r, 2, "operation 'read:99999999999': not a number, or out of range: '99999999999'");
+        assertThat(r.err()).as("the hint once came twice").containsOnlyOnce("see 'usbd devfile --help'");
+        assertThat(r.err()).doesNotContain("For input string");
+
+        Run hex = run("devfile", "LBK1:", "ioctl:0xZZ");
+        UsbdToolTest.assertOneLineError(hex, 2, "operation 'ioctl:0xZZ': not a number, or out of range: 'ZZ'");
+        assertThat(hex.err()).containsOnlyOnce("see 'usbd devfile --help'");
+    }
 }

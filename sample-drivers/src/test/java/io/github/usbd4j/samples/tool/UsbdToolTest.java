@@ -245,6 +245,95 @@ class UsbdToolTest {
     }
 
     @Test
+    void countsAndDurationsBeyondTheirRangeAreUsageErrors() {
+        // these once overflowed the run's bounds: an instant "did not end within" and negative packet counts
+        assertOneLineError(run("demo", "--seconds", "Infinity"), 2, "--seconds must be 0.001..86400");
+        assertOneLineError(run("demo", "--seconds", "1e300"), 2, "--seconds must be 0.001..86400");
+        assertOneLineError(run("demo", "--seconds", "0.0001"), 2, "--seconds must be 0.001..86400");
+        assertOneLineError(
+                run("loopback-test", "--frames", "9223372036854775807"), 2, "--frames must be 1..1000000000");
+        assertOneLineError(run("loopback-test", "--frames", "0"), 2, "--frames must be 1..1000000000");
+        assertOneLineError(run("stream", "--packets", "4611686018427387904"), 2, "--packets must be 1..1000000000");
+        assertOneLineError(
+                run("camera", "--out", "/tmp", "--frames", "10000000000000000"), 2, "--frames must be 1..1000000000");
+        assertOneLineError(run("record", "x.wav", "--seconds", "86401"), 2, "--seconds must be 0.001..86400");
+        assertOneLineError(run("record", "x.wav", "--rate", "0"), 2, "--rate must be positive");
+        assertOneLineError(
+                run("loopback-test", "--missed-frame", "-1"), 2, "--missed-frame must be a bus frame number >= 0");
+    }
+
+    @Test
+    void transferBuffersTooLargeToAllocateAreAUsageErrorBeforeAnythingIsOpened() {
+        // 100,000,000 frames x 512 bytes once overflowed the buffer size: USBDeviceAttach threw, the device was
+        // held with nothing streaming, and the run waited 18 s of bus time to report an I/O error
+        Run r = run("stream", "--frames-per-transfer", "100000000");
+        assertOneLineError(r, 2, "4 transfers in flight of 100000000 frames of up to 512 bytes need");
+        assertThat(r.err()).contains("more than the 64 MiB this driver allocates at most");
+        assertThat(r.out()).isEmpty();
+
+        Run fits = run("stream", "--frames-per-transfer", "1000", "--packets", "3000");
+        assertThat(fits.exit()).as(fits.out()).isZero();
+    }
+
+    @Test
+    void aWavFileCutShortOrEndingInAPartOfASampleFrameIsRefused(@TempDir Path dir) throws Exception {
+        byte[] whole = new WavFile(48_000, 2, 16, new byte[19_200]).toBytes();
+        Path cut = dir.resolve("cut.wav");
+        Files.write(cut, java.util.Arrays.copyOf(whole, 44 + 9_600));
+        // before: played the half that is there, exit 0, "byte-exact with the file"
+        assertOneLineError(
+                run("play", cut.toString()), 2, "cut short: its data chunk says 19200 bytes, the file holds 9600");
+
+        Path odd = dir.resolve("odd.wav");
+        byte[] oddBytes = new WavFile(48_000, 2, 16, new byte[4_801]).toBytes();
+        Files.write(odd, oddBytes);
+        // before: played 4,800 bytes, said "DIFFERENT from the file", and exited 0
+        assertOneLineError(
+                run("play", odd.toString()),
+                2,
+                "its data chunk of 4801 bytes is not a whole number of 4-byte sample frames");
+
+        // a header written as a stream (length unknown) plays the whole sample frames there are
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(oddBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(4, -1).putInt(40, -1);
+        Path streamed = dir.resolve("streamed.wav");
+        Files.write(streamed, oddBytes);
+        assertThat(WavFile.read(streamed).pcm()).hasSize(4_800);
+        Run r = run("play", streamed.toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out()).contains("received 4800 bytes in 25 packets, byte-exact with the file");
+    }
+
+    @Test
+    void aPortInUseIsAnIoErrorThatNamesTheAddressAndPort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Run r = run("serve-usbip", "--port", Integer.toString(port), "--seconds", "1");
+            // before: "usbd serve-usbip: Address already in use"
+            assertOneLineError(r, 4, "cannot listen on 127.0.0.1:" + port + ": Address already in use");
+        }
+    }
+
+    @Test
+    void listJsonIsJsonOnStdoutAlsoWhenItFails(@TempDir Path dir) throws Exception {
+        Path notACapture = dir.resolve("x.pcapng");
+        Files.writeString(notACapture, "not a capture");
+        Run r = run("list", "--json", "--replay", notACapture.toString());
+        assertOneLineError(r, 2, "not a pcap or pcapng file");
+        assertThat(r.out())
+                .startsWith("{\n  \"error\": \"--replay: ")
+                .contains("not a pcap or pcapng file")
+                .endsWith(",\n  \"exitCode\": 2\n}\n");
+
+        Run bad = run("list", "--json", "--loop");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.out()).contains("\"error\": \"--replay-device and --loop go with --replay CAPTURE\"");
+
+        Run noJson = run("list", "--loop");
+        assertThat(noJson.out()).as("without --json, stdout stays empty").isEmpty();
+    }
+
+    @Test
     void aRecordingToADirectoryThatDoesNotExistFailsAtOnce() {
         long t0 = System.nanoTime();
         Run r = run("record", "/nonexistent/dir/x.wav", "--seconds", "600");

@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * (usbmon too caps a record's data), and once the file would exceed its size cap, records are counted as
  * dropped instead of written; {@link #close()} then records the drop count in an Interface Statistics
  * Block, which Wireshark shows. Nothing here throws into the engine: a write error is logged once and
- * stops the capture.
+ * stops the capture, and the file is cut back to the last whole block the disk took (a full disk or a
+ * file size limit takes part of a buffer), so that it stays a valid capture of the records {@link
+ * #records()} counts.
  */
 public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UsbmonPcapngWriter.class);
@@ -70,6 +72,9 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
     private long startMicroframe;
     private long fileBytes;
     private long records;
+    /** Records in the file on disk: {@link #records} less those still buffered. */
+    private long recordsWritten;
+
     private long dropped;
     private long lastFlushNanos;
     private int sinceFlushCheck;
@@ -128,7 +133,10 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
         return file;
     }
 
-    /** Records written so far (submissions, completions, errors, enumeration records). */
+    /**
+     * Records written so far (submissions, completions, errors, enumeration records); after a write error,
+     * the records the file holds.
+     */
     public synchronized long records() {
         return records;
     }
@@ -197,7 +205,12 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
         try {
             if (!failed) {
                 writeStatistics();
-                flushBuffer();
+                try {
+                    flushBuffer();
+                } catch (IOException e) {
+                    fail(e); // the capture says so, as after any other write error
+                    throw e;
+                }
             }
         } finally {
             channel.close();
@@ -637,11 +650,49 @@ public final class UsbmonPcapngWriter implements TransferTap, AutoCloseable {
 
     private void flushBuffer() throws IOException {
         buf.flip();
-        while (buf.hasRemaining()) {
-            fileBytes += channel.write(buf);
+        long base = fileBytes;
+        try {
+            while (buf.hasRemaining()) {
+                fileBytes += channel.write(buf);
+            }
+        } catch (IOException e) {
+            keepWholeBlocks(base);
+            throw e;
         }
         buf.clear();
+        recordsWritten = records;
         lastFlushNanos = System.nanoTime();
+    }
+
+    /**
+     * After a write that the disk took only part of: cuts the file back to the end of the last whole block
+     * it received, and counts the records up to there as the ones written, the rest as never written.
+     *
+     * @param base the file's length before the write (the buffer's first block starts there)
+     */
+    private void keepWholeBlocks(long base) {
+        long taken = fileBytes - base;
+        int end = 0;
+        long whole = 0;
+        while (end + 8 <= buf.limit()) {
+            int length = buf.getInt(end + 4);
+            if (length < 12 || end + (long) length > taken) {
+                break;
+            }
+            if (buf.getInt(end) == 6) {
+                whole++;
+            }
+            end += length;
+        }
+        recordsWritten += whole;
+        records = recordsWritten;
+        buf.clear();
+        try {
+            channel.truncate(base + end);
+            fileBytes = base + end;
+        } catch (IOException e) {
+            // the file then ends in a cut-short block, which readers (Wireshark, usbd replay) read up to
+        }
     }
 
     private void fail(Exception e) {
