@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *       listed by {@link #unansweredRequests()}.
  *   <li>It replays isochronous, interrupt and bulk IN data packet by packet, with the captured lengths and
  *       statuses ({@code -EXDEV} a missed packet, {@code -EILSEQ} a CRC error, {@code -EOVERFLOW} babble...;
- *       a short packet is replayed short and the host judges it), once or in a loop. Interrupt IN
- *       completions keep their captured spacing.
+ *       a short packet is replayed short and the host judges it), once or in a loop. A packet the capture
+ *       kept only in part (taken with a snap length) replays with the bytes it kept, and building the
+ *       replay logs how many there are. Interrupt IN completions keep their captured spacing.
  *   <li>It accepts OUT data on every OUT endpoint and keeps the first {@link #OUT_BYTES_KEPT} bytes of
  *       each ({@link #receivedOut(int)}).
  * </ul>
@@ -179,7 +180,17 @@ public final class ReplayDevice extends DeviceModel {
             if (capture.isCutShort()) {
                 LOG.warn("{}: {}", source, capture.cutShort());
             }
-            return new ReplayDevice(this, select(capture.records(), bus, address, source), capture.cutShort());
+            Selected s = select(capture.records(), bus, address, source);
+            if (s.incomplete > 0) {
+                LOG.warn(
+                        "{}: {} IN packet(s) of device {}.{} hold fewer bytes than their recorded length (captured with"
+                                + " a snap length?); they replay with the bytes the capture kept",
+                        source,
+                        s.incomplete,
+                        s.bus,
+                        s.address);
+            }
+            return new ReplayDevice(this, s, capture.cutShort());
         }
     }
 
@@ -194,6 +205,8 @@ public final class ReplayDevice extends DeviceModel {
         Map<Integer, String> strings = new TreeMap<>();
         Map<Long, List<Answer>> answers = new HashMap<>();
         Map<Integer, List<Packet>> inPackets = new TreeMap<>();
+        /** IN packets whose bytes the capture holds only in part (a snap length cut the record). */
+        int incomplete;
     }
 
     /** A captured transfer: its submission and its completion. */
@@ -364,12 +377,30 @@ public final class ReplayDevice extends DeviceModel {
                     continue; // the transfer was cancelled or its device left before this packet's frame
                 }
                 byte[] data = c.isoPacketData(k);
-                packets.add(
-                        new Packet(data == null ? new byte[0] : data, replayStatus(d.status()), c.timestampMicros()));
+                if (data == null) {
+                    data = keptPart(c, d);
+                    s.incomplete++;
+                }
+                packets.add(new Packet(data, replayStatus(d.status()), c.timestampMicros()));
             }
         } else if (!cut) {
+            if (c.isTruncated()) {
+                s.incomplete++;
+            }
             packets.add(new Packet(c.data(), replayStatus(c.status()), c.timestampMicros()));
         }
+    }
+
+    /**
+     * The part of an isochronous packet the record kept when it does not hold all its bytes (a snap length
+     * cut the record, or a descriptor points past its data): the packet replays with its recorded status and
+     * those bytes, not as an empty packet.
+     */
+    private static byte[] keptPart(UsbmonRecord c, UsbmonRecord.IsoDescriptor d) {
+        long end = Math.min((long) d.offset() + Math.max(0, d.length()), c.capturedDataLength());
+        return d.offset() < 0 || d.offset() >= end
+                ? new byte[0]
+                : java.util.Arrays.copyOfRange(c.data(), d.offset(), (int) end);
     }
 
     private static boolean neverRan(int errno) {

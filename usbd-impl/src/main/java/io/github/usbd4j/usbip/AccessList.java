@@ -18,7 +18,11 @@ import java.util.stream.Collectors;
  */
 final class AccessList {
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+    /**
+     * The shape of an IPv6 literal, starting as one does (a hex digit or a colon): {@link InetAddress}
+     * takes text that starts otherwise for a host name and asks the resolver.
+     */
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:][0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     /** The default: loopback only ({@code 127.0.0.0/8} and {@code ::1}). */
     static final AccessList LOOPBACK = parse("127.0.0.0/8,::1/128");
@@ -139,8 +143,8 @@ final class AccessList {
             return b;
         }
         try {
-            // a literal with a colon: InetAddress parses it without a name lookup
-            return InetAddress.getByName(host).getAddress();
+            // in brackets InetAddress accepts an IPv6 literal only, and never asks the resolver
+            return InetAddress.getByName("[" + host + "]").getAddress();
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("'" + spec + "' is not an IPv6 address block", e);
         }

@@ -48,18 +48,33 @@ final class ExportedDevice {
         return device.speed().usesMicroframes();
     }
 
-    /** Claims the device for one connection and opens it; {@code false} if taken or not openable. */
-    boolean tryImport() {
+    /**
+     * Claims the device for one connection and opens it.
+     *
+     * @return {@code null}, or why it cannot be imported now (taken, detached, not openable)
+     */
+    String tryImport() {
+        if (!device.isAttached()) {
+            return DETACHED;
+        }
         if (!imported.compareAndSet(false, true)) {
-            return false;
+            return "busy";
         }
         try {
             device.open();
-            return true;
+            return null;
         } catch (BackendException e) {
             imported.set(false);
-            return false;
+            return device.isAttached() ? "cannot be opened: " + e.getMessage() : DETACHED;
         }
+    }
+
+    /** Why a device that left the simulated bus is neither listed nor importable, and ends its import. */
+    static final String DETACHED = "detached from the bus";
+
+    /** {@code false} once the device has left the simulated bus: it is no longer listed or served. */
+    boolean isAttached() {
+        return device.isAttached();
     }
 
     /** Ends an import: pending transfers are cancelled, the device can be imported again. */

@@ -165,12 +165,18 @@ final class UsbIpConnection {
 
     /**
      * Why the watchdog should end this connection now, or {@code null}: the handshake deadline passed, a
-     * reply has waited too long for the peer to read it, or the import is idle.
+     * reply has waited too long for the peer to read it, the import is idle, or the imported device left
+     * the bus (as usbip-host closes the connection when its device is unplugged, so that the client sees
+     * the device go instead of failing every URB).
      */
     String overdue(long now) {
         long w = writingSince;
         if (w != 0 && now - w > limits.writeTimeoutNanos()) {
             return "the peer does not read (a reply waited " + millis(now - w) + " ms)";
+        }
+        ExportedDevice d = exported;
+        if (d != null && !d.isAttached()) {
+            return "device " + d + " was " + ExportedDevice.DETACHED;
         }
         if (exported == null) {
             return now - connectedAt > limits.handshakeTimeoutNanos()
@@ -286,7 +292,10 @@ final class UsbIpConnection {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         try {
-            List<ExportedDevice> devices = server.exportedDevices();
+            // a device that left the bus is not offered (usbipd lists only the devices bound now)
+            List<ExportedDevice> devices = server.exportedDevices().stream()
+                    .filter(ExportedDevice::isAttached)
+                    .toList();
             out.writeShort(UsbIpProtocol.VERSION);
             out.writeShort(UsbIpProtocol.OP_REP_DEVLIST);
             out.writeInt(UsbIpProtocol.ST_OK);
@@ -314,8 +323,8 @@ final class UsbIpConnection {
             refusal = "no such device";
         } else if (!server.enterUrbPhase(this)) {
             refusal = "the connection is closing";
-        } else if (!d.tryImport()) {
-            refusal = "busy";
+        } else {
+            refusal = d.tryImport();
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);

@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Peers are untrusted. Only allowed addresses are served (loopback unless configured); every
  * connection is bounded in time, memory and slots, as the table on {@link Builder} lists; a peer that
- * does not read, idles or hogs slots is dropped or evicted. A malformed request gets an error status
+ * does not read, idles or hogs slots is dropped or evicted. A device detached from the bus is no longer
+ * listed or importable, and its import is closed (as usbip-host does on unplug). A malformed request gets an error status
  * ({@code -EINVAL}, {@code -ENOENT}) when the stream is still in step, and otherwise closes the
  * connection; nothing escapes a server thread. Refused, evicted and dropped peers are logged (WARN for
  * refusals and protocol violations, INFO for timeouts and evictions), at most a burst of 20 lines and

@@ -128,6 +128,14 @@ class AccessListTest {
         }) {
             assertThatThrownBy(() -> AccessList.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
+        // text with a colon that does not start like an IPv6 literal: InetAddress would take it for a host
+        // name and ask the resolver, so it is refused by its shape before InetAddress sees it
+        for (String name : new String[] {".:", "..:", ".1:2", ".::1/128", ".:,127.0.0.1"}) {
+            assertThatThrownBy(() -> AccessList.parse(name))
+                    .as(name)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("host names are not accepted");
+        }
     }
 
     @Test

@@ -171,6 +171,47 @@ class UsbIpServerTest {
         }
     }
 
+    @Test
+    void aDeviceDetachedFromTheBusEndsItsImportAndIsNeitherListedNorImportable() throws Exception {
+        try (LogCapture log = new LogCapture();
+                UsbIpTestClient a = UsbIpTestClient.connect(server.port());
+                UsbIpTestClient other = UsbIpTestClient.connect(server.port())) {
+            int devid = a.importDevice("1-1").devid();
+            int micDevid = other.importDevice("1-2").devid();
+            a.submit(1, devid, 1, 2, 0, 64, 0, 0, null, null, null); // a bulk IN that waits for data
+            sim.detach(loopback);
+            // the connection goes, as usbip-host closes it when its device is unplugged: the client sees the
+            // device leave instead of failing every URB it sends to an import that lives on (the pending
+            // URB's -ESHUTDOWN may go out first)
+            UsbIpTestClient.Reply r = a.poll(5_000);
+            if (r != null && !r.closed()) {
+                assertThat(r.seqnum()).isEqualTo(1);
+                assertThat(r.status()).isEqualTo(UsbIpStatus.of(PacketStatus.DEVICE_GONE));
+                r = a.poll(5_000);
+            }
+            assertThat(r).as("the server closes the import").isNotNull();
+            assertThat(r.closed()).isTrue();
+            assertThat(log.lines()).anyMatch(l -> l.contains("1-1") && l.contains("detached from the bus"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.activeConnections() == 1);
+            assertThat(server.bufferedBytes()).isZero();
+
+            try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+                assertThat(c.devlist())
+                        .extracting(UsbIpTestClient.Device::busId)
+                        .containsExactly("1-2");
+            }
+            try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+                assertThat(c.importDevice("1-1")).isNull();
+            }
+            assertThat(log.lines()).anyMatch(l -> l.contains("import of '1-1' refused (detached from the bus)"));
+            // the other import goes on
+            other.control(2, micDevid, GET_DEVICE_DESCRIPTOR, null);
+            r = awaitReply(other);
+            assertThat(r.status()).isZero();
+            assertThat(r.actualLength()).isEqualTo(18);
+        }
+    }
+
     // ---- isochronous ----------------------------------------------------------------------------
 
     @Test
