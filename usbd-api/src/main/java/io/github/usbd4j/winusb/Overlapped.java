@@ -98,22 +98,20 @@ public final class Overlapped {
 
     /**
      * Records the I/O's result and signals it, as the system writes {@code OVERLAPPED.Internal} and sets
-     * {@code hEvent}: {@link #hasOverlappedIoCompleted()} turns {@code true} and {@link #completion()} completes (its
-     * dependents run on this thread). The runtime calls this on the thread that completes the I/O, and {@link
-     * #runCallback()} afterwards on its callback executor; applications do not.
+     * {@code hEvent}: {@link #hasOverlappedIoCompleted()} turns {@code true}. The runtime calls this on the thread that
+     * completes the I/O, then completes the returned future (whose dependents run there), then {@link #runCallback()}
+     * on its callback executor; applications do not.
      *
      * @param win32Error {@code ERROR_SUCCESS} or the failure
+     * @return the I/O's {@link #completion()} future if one was asked for, else {@code null}: the caller completes it
+     *     with this OVERLAPPED
      */
-    public void complete(int win32Error) {
-        CompletableFuture<Overlapped> c;
+    public CompletableFuture<Overlapped> complete(int win32Error) {
         synchronized (this) {
             internal = win32Error;
             inUse = false;
             signalled = true;
-            c = completion;
-        }
-        if (c != null) {
-            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
+            return completion;
         }
     }
 
@@ -128,12 +126,16 @@ public final class Overlapped {
     }
 
     /**
-     * {@link #complete(int)} then {@link #runCallback()} on this thread. The runtime calls this; applications do not.
+     * {@link #complete(int)}, its future, then {@link #runCallback()}, all on this thread. The runtime calls this;
+     * applications do not.
      *
      * @param win32Error {@code ERROR_SUCCESS} or the failure
      */
     public void signal(int win32Error) {
-        complete(win32Error);
+        CompletableFuture<Overlapped> c = complete(win32Error);
+        if (c != null) {
+            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
+        }
         runCallback();
     }
 }

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -82,8 +83,6 @@ public final class WinUsbFuncs implements WinUsb {
         final Registered registered;
         UsbdIsoPacketDescriptor[] descriptors;
         Overlapped overlapped;
-        /** The thread signalling this I/O now, if any: an unregistration there must not wait for itself. */
-        volatile Thread signaller;
 
         Io(DesktopIsoch.Pool home, Registered registered) {
             super(iso, home, registered.pipe);
@@ -102,16 +101,16 @@ public final class WinUsbFuncs implements WinUsb {
                 settled(this);
                 return;
             }
-            int error = results(this);
-            signaller = Thread.currentThread();
-            Engine.beginClientCode(); // the future's dependents run here
-            try {
-                o.complete(error);
-            } finally {
-                Engine.endClientCode();
-                signaller = null;
+            CompletableFuture<Overlapped> future = o.complete(results(this));
+            settled(this); // before any client code runs here: an unregistration waits for no client code
+            if (future != null) {
+                Engine.beginClientCode(); // the future's dependents run here
+                try {
+                    future.complete(o);
+                } finally {
+                    Engine.endClientCode();
+                }
             }
-            settled(this);
         }
 
         @Override
@@ -125,7 +124,6 @@ public final class WinUsbFuncs implements WinUsb {
         protected void forget() {
             descriptors = null;
             overlapped = null;
-            signaller = null;
         }
     }
 
@@ -305,16 +303,15 @@ public final class WinUsbFuncs implements WinUsb {
         }
         // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer have completed, that is
         // until their OVERLAPPEDs are signalled
-        Thread me = Thread.currentThread();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_LIMIT_MILLIS);
         try {
             for (Io b : pending) {
-                while (b.signaller != me && isPending(r, b) && System.nanoTime() < deadline) {
+                while (isPending(r, b) && System.nanoTime() < deadline) {
                     if (!b.awaitCompletion(WAIT_LIMIT_MILLIS)) {
                         break; // this thread cannot wait for the bus (or the limit passed)
                     }
                     synchronized (r) { // complete: its completing thread is signalling it
-                        if (b.signaller != me && r.pending.contains(b)) {
+                        if (r.pending.contains(b)) {
                             r.wait(1);
                         }
                     }
