@@ -28,7 +28,9 @@ public final class Overlapped {
     }
 
     /**
-     * An OVERLAPPED whose callback runs when the I/O completes, on the runtime's callback executor.
+     * An OVERLAPPED whose callback runs when the I/O completes, on the runtime's callback executor, after the
+     * OVERLAPPED was signalled: by then {@link #hasOverlappedIoCompleted()} is {@code true}, so a callback may wait
+     * for another I/O.
      *
      * @param callback called once per I/O; may be {@code null}
      */
@@ -38,7 +40,8 @@ public final class Overlapped {
 
     /**
      * Completes when the current I/O is done (before any I/O: when the first one is); never exceptionally.
-     * The same future until the next I/O begins.
+     * The same future until the next I/O begins. It completes as {@code hEvent} is set, on the thread that completes
+     * the I/O, before the callback runs: chain long work with the {@code ...Async} methods.
      */
     public synchronized CompletableFuture<Overlapped> completion() {
         CompletableFuture<Overlapped> c = completion;
@@ -81,24 +84,58 @@ public final class Overlapped {
     }
 
     /**
+     * The call that {@link #begin() claimed} this OVERLAPPED failed at once (it did not answer {@code
+     * ERROR_IO_PENDING}), so no I/O was started: the OVERLAPPED is free again, nothing is signalled and the callback
+     * does not run, as Windows queues no completion for a call that fails synchronously. The runtime calls this;
+     * applications do not.
+     *
+     * @param win32Error the call's error, kept in {@link #internal()}
+     */
+    public synchronized void refuse(int win32Error) {
+        internal = win32Error;
+        inUse = false;
+    }
+
+    /**
      * Records the I/O's result and signals it, as the system writes {@code OVERLAPPED.Internal} and sets
-     * {@code hEvent}. The runtime calls this; applications do not.
+     * {@code hEvent}: {@link #hasOverlappedIoCompleted()} turns {@code true}. The runtime calls this on the thread that
+     * completes the I/O, then completes the returned future (whose dependents run there), then {@link #runCallback()}
+     * on its callback executor; applications do not.
      *
      * @param win32Error {@code ERROR_SUCCESS} or the failure
+     * @return the I/O's {@link #completion()} future if one was asked for, else {@code null}: the caller completes it
+     *     with this OVERLAPPED
      */
-    public void signal(int win32Error) {
-        CompletableFuture<Overlapped> c;
+    public CompletableFuture<Overlapped> complete(int win32Error) {
         synchronized (this) {
             internal = win32Error;
             inUse = false;
             signalled = true;
-            c = completion;
+            return completion;
         }
-        if (c != null) {
-            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
-        }
+    }
+
+    /**
+     * Runs the callback, if there is one, for the I/O {@link #complete(int) completed} last. The runtime calls this;
+     * applications do not.
+     */
+    public void runCallback() {
         if (callback != null) {
             callback.accept(this);
         }
+    }
+
+    /**
+     * {@link #complete(int)}, its future, then {@link #runCallback()}, all on this thread. The runtime calls this;
+     * applications do not.
+     *
+     * @param win32Error {@code ERROR_SUCCESS} or the failure
+     */
+    public void signal(int win32Error) {
+        CompletableFuture<Overlapped> c = complete(win32Error);
+        if (c != null) {
+            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
+        }
+        runCallback();
     }
 }

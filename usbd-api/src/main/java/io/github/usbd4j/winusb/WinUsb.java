@@ -45,7 +45,8 @@ public interface WinUsb {
             WinUsbInterfaceHandle[] associatedInterfaceHandle);
 
     /**
-     * {@code WinUsb_Free}.
+     * {@code WinUsb_Free}: the handle is bad from then on ({@code ERROR_INVALID_HANDLE}); buffers registered through
+     * it stay registered (<a href="{@docRoot}/../reference/winusb.html#s2-6">§2.6</a>).
      *
      * @param interfaceHandle the handle
      * @return {@code false} for a bad handle
@@ -96,7 +97,9 @@ public interface WinUsb {
             WinUsbIsochBufferHandle[] isochBufferHandle);
 
     /**
-     * {@code WinUsb_UnregisterIsochBuffer}: blocks until the transfers on the buffer complete.
+     * {@code WinUsb_UnregisterIsochBuffer}: blocks until the transfers on the buffer complete, their OVERLAPPEDs
+     * signalled (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>); later ones are refused with {@code
+     * ERROR_INVALID_HANDLE}.
      *
      * @param isochBufferHandle the handle
      * @return {@code false} for a bad handle
@@ -212,7 +215,8 @@ public interface WinUsb {
 
     /**
      * {@code WinUsb_AbortPipe}: cancels every transfer on the pipe; they complete with
-     * {@code ERROR_OPERATION_ABORTED}.
+     * {@code ERROR_OPERATION_ABORTED}, and are signalled when it returns
+     * (<a href="{@docRoot}/../reference/winusb.html#s2-3">§2.3</a>).
      *
      * @param interfaceHandle the interface
      * @param pipeId the endpoint address

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,13 @@ public final class SimulatedHostController implements HostController, BusClock {
     private int frameLengthTarget = 12000;
     private Runnable frameLengthReached;
     private boolean closed;
+
+    /**
+     * Completions decided off the bus (an unplug, a device close): the deciding thread delivers them, and so does a
+     * wait that runs the bus ({@link #runUntil}), whichever gets to each first. A callback of one of them on the
+     * deciding thread may wait for the next one, which that thread alone would deliver only after it returned.
+     */
+    private final ConcurrentLinkedQueue<BackendTransfer> offBusCompleted = new ConcurrentLinkedQueue<>();
 
     // guarded by stepLock
     private final ArrayDeque<BackendTransfer> stepCompleted = new ArrayDeque<>();
@@ -229,9 +237,18 @@ public final class SimulatedHostController implements HostController, BusClock {
             if (!removeLocked(device, done)) {
                 return;
             }
+            offBusCompleted.addAll(done); // under the lock: in the order the bus would have completed them
         }
-        done.forEach(SimulatedHostController::complete);
+        deliverOffBus();
         notifyDetached(device);
+    }
+
+    /** Delivers the completions decided off the bus that no other thread has taken yet. */
+    private void deliverOffBus() {
+        BackendTransfer t;
+        while ((t = offBusCompleted.poll()) != null) {
+            complete(t);
+        }
     }
 
     /**
@@ -590,8 +607,10 @@ public final class SimulatedHostController implements HostController, BusClock {
         stepLock.lock();
         try {
             long limit = microframe + maxFrames * 8;
+            deliverOffBus();
             while (!done.getAsBoolean() && microframe < limit) {
                 step();
+                deliverOffBus();
             }
             return done.getAsBoolean();
         } finally {
@@ -913,8 +932,9 @@ public final class SimulatedHostController implements HostController, BusClock {
         synchronized (lock) {
             device.setOpen(false);
             device.cancelAll(done);
+            offBusCompleted.addAll(done);
         }
-        done.forEach(SimulatedHostController::complete);
+        deliverOffBus();
     }
 
     boolean reservePeriodic(

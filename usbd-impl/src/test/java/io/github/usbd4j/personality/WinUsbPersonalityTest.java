@@ -9,6 +9,7 @@ import io.github.usbd4j.contract.CeDriverFixture;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.sim.SimHarness;
+import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
@@ -17,6 +18,9 @@ import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
 import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
 import io.github.usbd4j.winusb.WinUsbPipeInformationEx;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -213,5 +217,96 @@ class WinUsbPersonalityTest {
         assertThat(w.getOverlappedResult(h, o, null, false)).isFalse();
         assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
         assertThat(UsbTypes.errorName(UsbTypes.USB_CANCELED_ERROR)).isEqualTo("USB_CANCELED_ERROR");
+    }
+
+    /**
+     * A call that fails at once started no I/O ([§2.6](reference/winusb.html#s2-6)): its OVERLAPPED is free again but
+     * not signalled, and its callback does not run; the failure is the call's last error only.
+     */
+    @Test
+    void aRefusedOverlappedCall_signalsNothing_andRunsNoCallback_2_6() {
+        AtomicInteger callbacks = new AtomicInteger();
+        Overlapped o = new Overlapped(x -> callbacks.incrementAndGet());
+        Win32.setLastError(0);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, true, o))
+                .as("no stream to continue")
+                .isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_GEN_FAILURE);
+        fx.harness.runFrames(20);
+        assertThat(callbacks).hasValue(0);
+        assertThat(o.completion()).isNotDone();
+        assertThat(o.hasOverlappedIoCompleted()).as("free for the next call").isTrue();
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, o)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_PENDING);
+        assertThat(w.getOverlappedResult(h, o, null, true)).isTrue();
+        fx.harness.runFrames(1);
+        assertThat(callbacks).hasValue(1);
+    }
+
+    /** {@code WinUsb_Free} closes the handle: from then on it is a bad handle, a second free included. */
+    @Test
+    void aFreedInterfaceHandle_answersInvalidHandle_2_6() {
+        assertThat(w.free(h)).isTrue();
+        Win32.setLastError(0);
+        assertThat(w.getCurrentFrameNumber(h, new int[1], new long[1])).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_HANDLE);
+        Win32.setLastError(0);
+        assertThat(w.abortPipe(h, 0x01)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_HANDLE);
+        Win32.setLastError(0);
+        assertThat(w.free(h)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_HANDLE);
+        assertThat(w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, null))
+                .as("a buffer registered through it stays usable")
+                .isTrue();
+    }
+
+    /**
+     * In the callback of one I/O, a sibling on the same pipe has completed too once {@code WinUsb_UnregisterIsochBuffer}
+     * returned ([§2.3](reference/winusb.html#s2-3)), and {@code GetOverlappedResult} can wait for it: the OVERLAPPED
+     * is signalled where the I/O completes, not in its callback, which is queued behind this one.
+     */
+    @Test
+    void inACallback_unregisterAndGetOverlappedResult_waitForASiblingOnTheSamePipe_2_3() {
+        Overlapped second = new Overlapped();
+        List<String> seen = new ArrayList<>();
+        Overlapped first = new Overlapped(o -> {
+            seen.add("unregistered " + w.unregisterIsochBuffer(out));
+            seen.add("sibling complete " + second.hasOverlappedIoCompleted());
+            seen.add("sibling result " + w.getOverlappedResult(h, second, null, true));
+        });
+        w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, first);
+        w.writeIsochPipeAsap(out, FRAME_BYTES, FRAME_BYTES, true, second);
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_PENDING);
+        assertThat(w.getOverlappedResult(h, first, null, true)).isTrue();
+        fx.harness.runFrames(1);
+        assertThat(seen).containsExactly("unregistered true", "sibling complete true", "sibling result true");
+    }
+
+    /**
+     * An unplug completes the device's I/Os one after the other on the unplugging thread; the callback of the first
+     * may wait for the next ({@code GetOverlappedResult}), which completes aborted, without the bus having to run.
+     */
+    @Test
+    void anUnplug_letsTheFirstAbortedIosCallbackWaitForTheNext_2_3() {
+        Overlapped second = new Overlapped();
+        AtomicInteger waitedError = new AtomicInteger(-1);
+        long[] frames = new long[2];
+        Overlapped first = new Overlapped(o -> {
+            frames[0] = ((SimHarness) fx.harness).sim().currentFrame();
+            Win32.setLastError(0);
+            w.getOverlappedResult(h, second, null, true);
+            waitedError.set(Win32.getLastError());
+            frames[1] = ((SimHarness) fx.harness).sim().currentFrame();
+        });
+        w.writeIsochPipeAsap(out, 0, 2 * FRAME_BYTES, false, first);
+        w.writeIsochPipeAsap(out, 2 * FRAME_BYTES, 2 * FRAME_BYTES, true, second);
+        SimulatedHostController sim = ((SimHarness) fx.harness).sim();
+        sim.detach(sim.devices().get(0));
+        assertThat(first.internal()).isEqualTo(ERROR_OPERATION_ABORTED);
+        assertThat(waitedError).hasValue(ERROR_OPERATION_ABORTED);
+        assertThat(second.hasOverlappedIoCompleted()).isTrue();
+        assertThat(second.internal()).isEqualTo(ERROR_OPERATION_ABORTED);
+        assertThat(frames[1]).as("no bus time ran").isEqualTo(frames[0]);
     }
 }

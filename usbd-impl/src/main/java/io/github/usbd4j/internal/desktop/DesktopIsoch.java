@@ -141,7 +141,9 @@ public final class DesktopIsoch {
         private long start;
         private long submittedMicroframe;
         private boolean asap;
-        private Transfer transfer;
+        /** The current use; volatile, and written after {@link #generation}, for another thread's wait. */
+        private volatile Transfer transfer;
+
         private int generation;
 
         /**
@@ -220,8 +222,8 @@ public final class DesktopIsoch {
             }
             start = s;
             this.asap = asap;
-            transfer = t;
             generation = t.generation();
+            transfer = t;
             t.begin(this, !synchronous);
             t.backend().isochronous(pipe.address(), buffer, base, s, pipe.period(), lengths, packets);
             if (engine.submit(t) != Engine.Submission.ACCEPTED) {
@@ -252,9 +254,20 @@ public final class DesktopIsoch {
         }
 
         @Override
+        public void completed(Transfer t) {
+            onComplete();
+        }
+
+        @Override
         public void callback(Transfer t) {
             completed();
         }
+
+        /**
+         * The transfer is complete, on the thread that completed it, before its callback is queued (the transfer
+         * cannot be recycled meanwhile): what a waiter must see without waiting for a callback. Nothing by default.
+         */
+        protected void onComplete() {}
 
         // ---- for a capture: what the WinUSB or WDM caller asked for and is told ----------------------
 
@@ -290,7 +303,10 @@ public final class DesktopIsoch {
             }
         }
 
-        /** Translates the results for the personality; must end with {@link #release()}. */
+        /**
+         * Translates the results for the personality, in the transfer's callback (or, synchronously, on the issuing
+         * thread); must end with {@link #release()}.
+         */
         protected abstract void completed();
 
         /** Drops the personality's references to the request. */

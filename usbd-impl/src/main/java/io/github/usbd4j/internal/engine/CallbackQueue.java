@@ -37,6 +37,16 @@ final class CallbackQueue implements Runnable {
         return DEPTH.get()[0] > 0;
     }
 
+    /** The current thread runs client code as a callback does, until {@link #exit()}. */
+    static void enter() {
+        DEPTH.get()[0]++;
+    }
+
+    /** Ends {@link #enter()}. */
+    static void exit() {
+        DEPTH.get()[0]--;
+    }
+
     void enqueue(Transfer t) {
         synchronized (this) {
             t.nextCallback = null;

@@ -404,6 +404,37 @@ public final class Engine implements HostListener, AutoCloseable {
         }
     }
 
+    /**
+     * Cancels every live transfer of a pipe, newest first, and returns once each has completed and, where this thread
+     * may wait for callbacks, its callback has run: the desktop personalities' abort, whose caller is told that the
+     * pipe's requests are done ({@code WinUsb_AbortPipe}, {@code URB_FUNCTION_ABORT_PIPE},
+     * [§3.6](reference/wdm.html#s3-6)), completion routines included. Each wait is bounded by CE's 10 s.
+     *
+     * @param p the pipe
+     */
+    public void abortPipeAndSettle(EnginePipe p) {
+        EnginePipe.Snapshot s = p.newestFirst();
+        cancelAll(s);
+        awaitAll(s, ABORT_WAIT_MILLIS);
+        if (!mayWaitForCallbacks()) {
+            return; // inside a callback: the others may be queued behind it
+        }
+        boolean interrupted = false;
+        for (int i = 0; i < s.size; i++) {
+            while (true) {
+                try {
+                    s.transfers[i].awaitSettled(s.generations[i], TimeUnit.MILLISECONDS.toNanos(ABORT_WAIT_MILLIS));
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void cancelAll(EnginePipe.Snapshot s) {
         for (int i = 0; i < s.size; i++) {
             cancel(s.transfers[i], s.generations[i]);
@@ -650,6 +681,21 @@ public final class Engine implements HostListener, AutoCloseable {
      */
     public boolean canBlock() {
         return clock.isVirtual() || !backend.isCompletionThread() || backend.canRunCompletionsHere();
+    }
+
+    /**
+     * Marks the current thread as running client code on a transfer's completion path outside its callback (a
+     * personality that signals its client where the transfer completes, as WinUSB's {@code OVERLAPPED}): until {@link
+     * #endClientCode()} the engine treats it as inside a callback, and waits for no callback, which could be the one
+     * queued behind this completion. Pair the two in a {@code try}/{@code finally}.
+     */
+    public static void beginClientCode() {
+        CallbackQueue.enter();
+    }
+
+    /** Ends {@link #beginClientCode()}. */
+    public static void endClientCode() {
+        CallbackQueue.exit();
     }
 
     /** Whether the current thread may wait for callbacks: not inside one, and able to block at all. */

@@ -274,7 +274,7 @@ public final class WdmFuncs implements Wdm {
         if (device(usbdHandle) == null || !(pipeHandle instanceof Pipe p)) {
             return STATUS_INVALID_PARAMETER;
         }
-        engine.abortPipe(p.pipe, true);
+        engine.abortPipeAndSettle(p.pipe);
         return STATUS_SUCCESS;
     }
 }

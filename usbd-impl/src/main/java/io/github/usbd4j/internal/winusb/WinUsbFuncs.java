@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -44,17 +46,30 @@ public final class WinUsbFuncs implements WinUsb {
         this.iso = new DesktopIsoch(engine);
     }
 
-    /** An interface of a device, as {@code WinUsb_Initialize} returns it. */
-    private record Iface(EngineDevice device, int interfaceNumber) implements WinUsbInterfaceHandle {}
+    /** An interface of a device, as {@code WinUsb_Initialize} returns it; {@code WinUsb_Free} invalidates it. */
+    private static final class Iface implements WinUsbInterfaceHandle {
+        final EngineDevice device;
+        final int interfaceNumber;
+        /** Set by {@code WinUsb_Free} (guarded by this for the setting; read without). */
+        volatile boolean freed;
+
+        Iface(EngineDevice device, int interfaceNumber) {
+            this.device = device;
+            this.interfaceNumber = interfaceNumber;
+        }
+    }
 
     /** A registered buffer, with the batches of the I/Os on it: pending ones, and free ones to reuse. */
     private final class Registered implements WinUsbIsochBufferHandle {
         final EnginePipe pipe;
         final ByteBuffer buffer;
         final int length;
+        /** The I/Os accepted on it and not yet signalled (guarded by this, which their signalling notifies). */
         final List<Io> pending = new ArrayList<>();
+
         final DesktopIsoch.Pool batches = new DesktopIsoch.Pool(pool -> new Io(pool, this));
-        boolean valid = true;
+        /** Cleared by {@code WinUsb_UnregisterIsochBuffer} (under this; read without for a quick refusal). */
+        volatile boolean valid = true;
 
         Registered(EnginePipe pipe, ByteBuffer buffer, int length) {
             this.pipe = pipe;
@@ -74,9 +89,35 @@ public final class WinUsbFuncs implements WinUsb {
             this.registered = registered;
         }
 
+        /**
+         * An overlapped I/O is signalled where it completes, not in its callback: a waiter ({@code
+         * GetOverlappedResult}, {@code UnregisterIsochBuffer}), in a callback too, must not wait for a callback
+         * queued behind its own.
+         */
+        @Override
+        protected void onComplete() {
+            Overlapped o = overlapped;
+            if (o == null) { // synchronous: complete for an unregistration; its caller reads the results
+                settled(this);
+                return;
+            }
+            CompletableFuture<Overlapped> future = o.complete(results(this));
+            settled(this); // before any client code runs here: an unregistration waits for no client code
+            if (future != null) {
+                Engine.beginClientCode(); // the future's dependents run here
+                try {
+                    future.complete(o);
+                } finally {
+                    Engine.endClientCode();
+                }
+            }
+        }
+
         @Override
         protected void completed() {
-            finish(this);
+            Overlapped o = overlapped;
+            release(); // before the callback, which may issue the next I/O with this very batch
+            o.runCallback();
         }
 
         @Override
@@ -118,7 +159,7 @@ public final class WinUsbFuncs implements WinUsb {
     }
 
     private Iface iface(WinUsbInterfaceHandle h) {
-        return h instanceof Iface i && engine.device(i.device()) != null ? i : null;
+        return h instanceof Iface i && !i.freed && engine.device(i.device) != null ? i : null;
     }
 
     private static List<Integer> interfaceNumbers(EngineDevice d) {
@@ -154,18 +195,28 @@ public final class WinUsbFuncs implements WinUsb {
         if (out == null || out.length == 0 || associatedInterfaceIndex < 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        List<Integer> numbers = interfaceNumbers(i.device());
-        int at = numbers.indexOf(i.interfaceNumber()) + 1 + associatedInterfaceIndex;
+        List<Integer> numbers = interfaceNumbers(i.device);
+        int at = numbers.indexOf(i.interfaceNumber) + 1 + associatedInterfaceIndex;
         if (at >= numbers.size()) {
             return failed(ERROR_NO_MORE_ITEMS);
         }
-        out[0] = new Iface(i.device(), numbers.get(at));
+        out[0] = new Iface(i.device, numbers.get(at));
         return true;
     }
 
+    /** A freed handle answers {@code ERROR_INVALID_HANDLE} from then on; buffers registered through it stay. */
     @Override
     public boolean free(WinUsbInterfaceHandle interfaceHandle) {
-        return interfaceHandle instanceof Iface || failed(ERROR_INVALID_HANDLE);
+        if (!(interfaceHandle instanceof Iface i)) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        synchronized (i) {
+            if (i.freed) {
+                return failed(ERROR_INVALID_HANDLE);
+            }
+            i.freed = true;
+        }
+        return true;
     }
 
     @Override
@@ -174,7 +225,7 @@ public final class WinUsbFuncs implements WinUsb {
         if (i == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        return iso.selectAlternateSetting(i.device(), i.interfaceNumber(), settingNumber)
+        return iso.selectAlternateSetting(i.device, i.interfaceNumber, settingNumber)
                 || failed(ERROR_INVALID_PARAMETER);
     }
 
@@ -188,7 +239,7 @@ public final class WinUsbFuncs implements WinUsb {
         if (i == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        UsbInterface alt = i.device().info().findInterface(i.interfaceNumber(), alternateSettingNumber);
+        UsbInterface alt = i.device.info().findInterface(i.interfaceNumber, alternateSettingNumber);
         if (alt == null || out == null || out.length == 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
@@ -197,7 +248,7 @@ public final class WinUsbFuncs implements WinUsb {
         }
         UsbEndpoint e = alt.endpoints().get(pipeIndex);
         var d = e.descriptor();
-        if (Endpoints.problem(d, i.device().speed()) != null) { // e.g. isochronous on a low-speed device
+        if (Endpoints.problem(d, i.device.speed()) != null) { // e.g. isochronous on a low-speed device
             return failed(ERROR_INVALID_PARAMETER);
         }
         boolean periodic =
@@ -207,7 +258,7 @@ public final class WinUsbFuncs implements WinUsb {
                 d.bEndpointAddress(),
                 d.wMaxPacketSize(),
                 d.bInterval(),
-                periodic ? Endpoints.bytesPerServiceInterval(e, i.device().speed()) : 0);
+                periodic ? Endpoints.bytesPerServiceInterval(e, i.device.speed()) : 0);
         return true;
     }
 
@@ -229,7 +280,7 @@ public final class WinUsbFuncs implements WinUsb {
                 || isochBufferHandle.length == 0) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        EnginePipe p = iso.isochPipe(i.device(), pipeId);
+        EnginePipe p = iso.isochPipe(i.device, pipeId);
         if (p == null || (p.isIn() && buffer.isReadOnly())) { // the device writes an IN pipe's buffer
             return failed(ERROR_INVALID_PARAMETER);
         }
@@ -239,23 +290,53 @@ public final class WinUsbFuncs implements WinUsb {
 
     @Override
     public boolean unregisterIsochBuffer(WinUsbIsochBufferHandle isochBufferHandle) {
-        if (!(isochBufferHandle instanceof Registered r) || !r.valid) {
+        if (!(isochBufferHandle instanceof Registered r)) {
             return failed(ERROR_INVALID_HANDLE);
         }
         List<Io> pending;
-        synchronized (r) {
+        synchronized (r) { // one unregistration wins; an I/O is accepted before it, or refused
+            if (!r.valid) {
+                return failed(ERROR_INVALID_HANDLE);
+            }
             r.valid = false;
             pending = List.copyOf(r.pending);
         }
-        for (Io b : pending) { // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer complete
-            try {
-                b.awaitCompletion(WAIT_LIMIT_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return failed(ERROR_OPERATION_ABORTED);
+        // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer have completed, that is
+        // until their OVERLAPPEDs are signalled
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_LIMIT_MILLIS);
+        try {
+            for (Io b : pending) {
+                while (isPending(r, b) && System.nanoTime() < deadline) {
+                    if (!b.awaitCompletion(WAIT_LIMIT_MILLIS)) {
+                        break; // this thread cannot wait for the bus (or the limit passed)
+                    }
+                    synchronized (r) { // complete: its completing thread is signalling it
+                        if (r.pending.contains(b)) {
+                            r.wait(1);
+                        }
+                    }
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed(ERROR_OPERATION_ABORTED);
         }
         return true;
+    }
+
+    private static boolean isPending(Registered r, Io b) {
+        synchronized (r) {
+            return r.pending.contains(b);
+        }
+    }
+
+    /** An overlapped I/O was signalled: it no longer holds up its buffer's unregistration. */
+    private static void settled(Io b) {
+        Registered r = b.registered;
+        synchronized (r) {
+            r.pending.remove(b);
+            r.notifyAll();
+        }
     }
 
     @Override
@@ -339,7 +420,7 @@ public final class WinUsbFuncs implements WinUsb {
             int numberOfPackets,
             UsbdIsoPacketDescriptor[] descriptors,
             Overlapped overlapped) {
-        if (!(bufferHandle instanceof Registered r) || !r.valid || !r.pipe.isOpen()) {
+        if (!(bufferHandle instanceof Registered r) || !r.valid || !r.pipe.isOpen()) { // quick; checked again below
             return failed(ERROR_INVALID_HANDLE);
         }
         EnginePipe p = r.pipe;
@@ -366,22 +447,37 @@ public final class WinUsbFuncs implements WinUsb {
         io.descriptors = descriptors;
         io.overlapped = overlapped;
         synchronized (r) {
-            r.pending.add(io);
+            if (r.valid) { // else unregistered meanwhile: it does not wait for this I/O, so it is refused
+                r.pending.add(io);
+            } else {
+                io.giveBack();
+                io = null;
+            }
         }
-        long start = io.submit(
-                asap, continueStream, frameNumber == null ? 0 : frameNumber[0], r.buffer, offset, overlapped == null);
+        long start = io == null
+                ? DesktopIsoch.PIPE_GONE
+                : io.submit(
+                        asap,
+                        continueStream,
+                        frameNumber == null ? 0 : frameNumber[0],
+                        r.buffer,
+                        offset,
+                        overlapped == null);
         if (start < 0) {
-            synchronized (r) {
-                r.pending.remove(io);
+            int error = start == StartFramePolicy.CANNOT_CONTINUE
+                    ? ERROR_GEN_FAILURE
+                    : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
+            if (io != null) {
+                synchronized (r) {
+                    r.pending.remove(io);
+                    r.notifyAll();
+                }
+                io.giveBack();
             }
-            io.giveBack();
             if (overlapped != null) {
-                overlapped.signal(ERROR_INVALID_PARAMETER);
+                overlapped.refuse(error); // no I/O was started: nothing is signalled
             }
-            return failed(
-                    start == StartFramePolicy.CANNOT_CONTINUE
-                            ? ERROR_GEN_FAILURE
-                            : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER);
+            return failed(error);
         }
         if (frameNumber != null) {
             // the frame after the last one used ([§2.3](reference/winusb.html#s2-3))
@@ -390,18 +486,14 @@ public final class WinUsbFuncs implements WinUsb {
         if (overlapped != null) {
             return failed(ERROR_IO_PENDING);
         }
-        int error = finish(io); // the synchronous I/O is complete
+        int error = results(io); // the synchronous I/O is complete (and settled where it completed)
+        io.release();
         return error == ERROR_SUCCESS || failed(error);
     }
 
-    /**
-     * Translates a completed I/O into descriptors and a Win32 result, gives its batch back, and signals the
-     * OVERLAPPED.
-     */
-    private static int finish(Io b) {
-        Registered r = b.registered;
+    /** Translates a completed I/O into its descriptors and a Win32 result. */
+    private static int results(Io b) {
         UsbdIsoPacketDescriptor[] descriptors = b.descriptors;
-        Overlapped overlapped = b.overlapped;
         boolean read = b.pipe().isIn();
         int perPacket = b.pipe().maxBytesPerEntry();
         int error = ERROR_SUCCESS;
@@ -419,13 +511,6 @@ public final class WinUsbFuncs implements WinUsb {
             error = ERROR_OPERATION_ABORTED;
         } else if (!read && anyFailed) {
             error = ERROR_GEN_FAILURE; // a write has no descriptors: any packet not sent fails the I/O
-        }
-        synchronized (r) {
-            r.pending.remove(b);
-        }
-        b.release(); // before the signal, whose callback may issue the next I/O with this very batch
-        if (overlapped != null) {
-            overlapped.signal(error);
         }
         return error;
     }
@@ -496,11 +581,11 @@ public final class WinUsbFuncs implements WinUsb {
         if (i == null) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        EnginePipe p = i.device().pipe(pipeId);
+        EnginePipe p = i.device.pipe(pipeId);
         if (p == null) {
             return failed(ERROR_INVALID_PARAMETER);
         }
-        engine.abortPipe(p, true);
+        engine.abortPipeAndSettle(p);
         return true;
     }
 }
