@@ -8,13 +8,20 @@ import io.github.usbd4j.sim.LoopbackDevice;
  * Scenario d: the seeded transfer-lifecycle chaos of {@link ChaosRound} on the usb4java backend and a real
  * kernel: the loopback device, served by the host's USB/IP server and attached to the guest's vhci-hcd,
  * streamed by worker threads that abort, close, abort pipes, reopen pipes and issue synchronously, while
- * callbacks (on the backend's event thread) resubmit, close themselves and close siblings. Every other round
- * ends with {@code usbip detach} in its last quarter, mid-stream, and the next round attaches the device
- * again. Each round builds and closes its own runtime, and must leave no transfer out of its pool; after the
- * last one no thread is left. Rounds start until {@code -Dusbd4j.chaos.seconds} (default 30; a round takes a few
+ * callbacks (on the backend's event thread) resubmit, close themselves and close siblings. Each round builds
+ * and closes its own runtime, and must leave no transfer out of its pool; after the last one no thread is left.
+ *
+ * <p>With {@code -Dusbd4j.chaos.unplug=true} every other round also ends with {@code usbip detach} in its last
+ * quarter, mid-stream, and the next round attaches the device again. Not by default: within a few minutes of
+ * such rounds the guest kernel's detach itself hangs (its hung-task detector reports the hub's kworker, and a
+ * thread in a usbfs ioctl waiting behind it, blocked for minutes), which is vhci-hcd's disconnect under way,
+ * not the runtime; the contract suite covers an unplug mid-stream once, deterministically. Rounds start until {@code -Dusbd4j.chaos.seconds} (default 30; a round takes a few
  * seconds under TCG) have passed. Reports one line per round and the totals.
  */
 final class ChaosScenario {
+
+    /** Whether every other round unplugs the device mid-stream (see the class comment). */
+    private static final boolean UNPLUG = Boolean.getBoolean("usbd4j.chaos.unplug");
 
     private static final int THREADS = 3;
     private static final int OPS_PER_THREAD = 150;
@@ -99,7 +106,7 @@ final class ChaosScenario {
         long unplugs = 0;
         for (long seed = 1; rounds < 2 || System.nanoTime() - start < budget; seed++) {
             long t0 = System.nanoTime();
-            GuestRound round = new GuestRound(seed % 2 == 0);
+            GuestRound round = new GuestRound(UNPLUG && seed % 2 == 0);
             round.plug(false);
             round.run(seed, THREADS, OPS_PER_THREAD, 200);
             rounds++;
