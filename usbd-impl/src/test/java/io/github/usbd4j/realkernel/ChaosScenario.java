@@ -15,7 +15,8 @@ import io.github.usbd4j.sim.LoopbackDevice;
  * quarter, mid-stream, and the next round attaches the device again. Not by default: within a few minutes of
  * such rounds the guest kernel's detach itself hangs (its hung-task detector reports the hub's kworker, and a
  * thread in a usbfs ioctl waiting behind it, blocked for minutes), which is vhci-hcd's disconnect under way,
- * not the runtime; the contract suite covers an unplug mid-stream once, deterministically. Rounds start until {@code -Dusbd4j.chaos.seconds} (default 30; a round takes a few
+ * not the runtime ([libraries §2](reference/linux-peers.html#p2-usbip)); the contract suite covers an unplug
+ * mid-stream once, deterministically. Rounds start until {@code -Dusbd4j.chaos.seconds} (default 30; a round takes a few
  * seconds under TCG) have passed. Reports one line per round and the totals.
  */
 final class ChaosScenario {

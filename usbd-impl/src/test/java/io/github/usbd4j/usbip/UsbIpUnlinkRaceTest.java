@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seeded races between completions and USBIP_CMD_UNLINK, checked the way Linux's vhci-hcd checks the replies
- * ([USB/IP §5](reference/usbip.html)): a RET_SUBMIT must answer a URB that is still outstanding, since vhci gives
+ * ([libraries §2](reference/linux-peers.html#p2-usbip)): a RET_SUBMIT must answer a URB that is still outstanding, since vhci gives
  * a URB back on its RET_SUBMIT or on the RET_UNLINK of its unlink, whichever comes first, and treats a RET_SUBMIT
  * for a URB it no longer has as a broken connection; and every URB and every unlink gets its answer. vhci-hcd
  * may send a URB's CMD_UNLINK before its CMD_SUBMIT (both queued in one round of its sender, which sends
