@@ -423,7 +423,8 @@ final class UsbIpConnection {
         if (seqnum - lastSubmitted > 0) { // wraps as vhci-hcd's 32-bit counter does
             lastSubmitted = seqnum;
         }
-        Integer unlink = unlinkedBeforeSubmit.remove(seqnum);
+        // nearly always empty: no boxed seqnum per URB
+        Integer unlink = unlinkedBeforeSubmit.isEmpty() ? null : unlinkedBeforeSubmit.remove(seqnum);
         if (unlink != null) {
             // unlinked before it ran: only the unlink is answered, as for a pending URB cancelled in time
             LOG.debug("{}: seqnum {} was unlinked before it arrived", name, seqnum);

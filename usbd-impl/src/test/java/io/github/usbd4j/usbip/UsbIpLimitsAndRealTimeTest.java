@@ -1,5 +1,6 @@
 package io.github.usbd4j.usbip;
 
+import static io.github.usbd4j.usbip.UsbIpTestClient.GET_STATUS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -15,7 +16,6 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class UsbIpLimitsAndRealTimeTest {
-    private static final byte[] GET_STATUS = {(byte) 0x80, 0, 0, 0, 0, 0, 2, 0};
     private static final HostListener QUIET = new HostListener() {
         @Override
         public void deviceAttached(BackendDevice device) {}

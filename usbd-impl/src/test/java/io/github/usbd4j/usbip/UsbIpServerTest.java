@@ -1,5 +1,7 @@
 package io.github.usbd4j.usbip;
 
+import static io.github.usbd4j.usbip.UsbIpTestClient.GET_STATUS;
+import static io.github.usbd4j.usbip.UsbIpTestClient.setup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,7 +28,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class UsbIpServerTest {
     private static final byte[] GET_DEVICE_DESCRIPTOR = {(byte) 0x80, 6, 0, 1, 0, 0, 18, 0};
-    private static final byte[] GET_STATUS = {(byte) 0x80, 0, 0, 0, 0, 0, 2, 0};
 
     private SimulatedHostController sim;
     private SimulatedDevice loopback;
@@ -73,19 +74,6 @@ class UsbIpServerTest {
             sim.advanceFrames(1);
         }
         throw new AssertionError("no reply");
-    }
-
-    private static byte[] setup(int type, int request, int value, int index, int length) {
-        return new byte[] {
-            (byte) type,
-            (byte) request,
-            (byte) value,
-            (byte) (value >> 8),
-            (byte) index,
-            (byte) (index >> 8),
-            (byte) length,
-            (byte) (length >> 8)
-        };
     }
 
     // ---- device list and import ---------------------------------------------------------------

@@ -23,6 +23,23 @@ import java.util.concurrent.TimeUnit;
 final class UsbIpTestClient implements Closeable {
     static final int VERSION = 0x0111;
 
+    /** GET_STATUS of the device: a control request every device answers with 2 bytes. */
+    static final byte[] GET_STATUS = {(byte) 0x80, 0, 0, 0, 0, 0, 2, 0};
+
+    /** A setup packet. */
+    static byte[] setup(int type, int request, int value, int index, int length) {
+        return new byte[] {
+            (byte) type,
+            (byte) request,
+            (byte) value,
+            (byte) (value >> 8),
+            (byte) index,
+            (byte) (index >> 8),
+            (byte) length,
+            (byte) (length >> 8)
+        };
+    }
+
     /** A usb_device record plus its interface triples. */
     record Device(
             String busId,

@@ -1,5 +1,7 @@
 package io.github.usbd4j.usbip;
 
+import static io.github.usbd4j.usbip.UsbIpTestClient.GET_STATUS;
+import static io.github.usbd4j.usbip.UsbIpTestClient.setup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.host.spi.BackendDevice;
@@ -25,20 +27,6 @@ import org.junit.jupiter.api.Test;
  * submissions first but only those queued when the round began), so the client here does that too.
  */
 class UsbIpUnlinkRaceTest {
-    private static final byte[] GET_STATUS = {(byte) 0x80, 0, 0, 0, 0, 0, 2, 0};
-
-    private static byte[] setup(int type, int request, int value, int index, int length) {
-        return new byte[] {
-            (byte) type,
-            (byte) request,
-            (byte) value,
-            (byte) (value >>> 8),
-            (byte) index,
-            (byte) (index >>> 8),
-            (byte) length,
-            (byte) (length >>> 8)
-        };
-    }
 
     @Test
     void everyUrbIsAnsweredOnce_neverAfterItsUnlinkWasAnswered() throws Exception {

@@ -370,7 +370,7 @@ public final class Engine implements HostListener, AutoCloseable {
         }
         EnginePipe.Snapshot s = p.newestFirst();
         cancelAll(s);
-        awaitAll(s, ABORT_WAIT_MILLIS);
+        awaitAll(s, ABORT_WAIT_MILLIS, false);
         if (mayWaitForCallbacks()) {
             awaitQuiet(p::isQuiescent, p, QUIET_WAIT_MILLIS);
         }
@@ -397,11 +397,7 @@ public final class Engine implements HostListener, AutoCloseable {
      * @param wait whether to wait (up to CE's 10 s each) for each to complete
      */
     public void abortPipe(EnginePipe p, boolean wait) {
-        EnginePipe.Snapshot s = p.newestFirst();
-        cancelAll(s);
-        if (wait) {
-            awaitAll(s, ABORT_WAIT_MILLIS);
-        }
+        abort(p, wait);
     }
 
     /**
@@ -413,26 +409,19 @@ public final class Engine implements HostListener, AutoCloseable {
      * @param p the pipe
      */
     public void abortPipeAndSettle(EnginePipe p) {
+        EnginePipe.Snapshot s = abort(p, true);
+        if (mayWaitForCallbacks()) { // inside a callback, the others may be queued behind it
+            awaitAll(s, ABORT_WAIT_MILLIS, true);
+        }
+    }
+
+    private EnginePipe.Snapshot abort(EnginePipe p, boolean wait) {
         EnginePipe.Snapshot s = p.newestFirst();
         cancelAll(s);
-        awaitAll(s, ABORT_WAIT_MILLIS);
-        if (!mayWaitForCallbacks()) {
-            return; // inside a callback: the others may be queued behind it
+        if (wait) {
+            awaitAll(s, ABORT_WAIT_MILLIS, false);
         }
-        boolean interrupted = false;
-        for (int i = 0; i < s.size; i++) {
-            while (true) {
-                try {
-                    s.transfers[i].awaitSettled(s.generations[i], TimeUnit.MILLISECONDS.toNanos(ABORT_WAIT_MILLIS));
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        return s;
     }
 
     private void cancelAll(EnginePipe.Snapshot s) {
@@ -441,13 +430,20 @@ public final class Engine implements HostListener, AutoCloseable {
         }
     }
 
-    /** Waits for each transfer of a snapshot to complete, keeping an interrupt for later. */
-    private void awaitAll(EnginePipe.Snapshot s, long millis) {
+    /**
+     * Waits for each transfer of a snapshot to complete or, with {@code settled}, also for its callback to have run,
+     * keeping an interrupt for later.
+     */
+    private void awaitAll(EnginePipe.Snapshot s, long millis, boolean settled) {
         boolean interrupted = false;
         for (int i = 0; i < s.size; i++) {
             while (true) {
                 try {
-                    awaitCompletion(s.transfers[i], s.generations[i], millis);
+                    if (settled) {
+                        s.transfers[i].awaitSettled(s.generations[i], TimeUnit.MILLISECONDS.toNanos(millis));
+                    } else {
+                        awaitCompletion(s.transfers[i], s.generations[i], millis);
+                    }
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;
