@@ -83,7 +83,11 @@ final class StreamCommand implements Callable<Integer> {
         @Option(names = "--asap", description = "USB_START_ISOCH_ASAP for every transfer (default).")
         boolean asap;
 
-        @Option(names = "--start-frame", description = "Explicit dwStartingFrame of the first transfer.")
+        @Option(
+                names = "--start-frame",
+                description = "Explicit dwStartingFrame (0..4294967295) of the first transfer; the others"
+                        + " follow ASAP. The run prints the bus's current frame; a frame the run would not"
+                        + " reach is refused.")
         Long startFrame;
     }
 
@@ -146,6 +150,34 @@ final class StreamCommand implements Callable<Integer> {
         }
     }
 
+    private static final long MAX_DWORD = 0xFFFF_FFFFL;
+
+    /**
+     * An explicit first start frame the run would give up before reaching (CE accepts any future frame, so the
+     * transfers would wait there): stops the stream before any packet ran and refuses the option, naming the
+     * bus's current frame.
+     */
+    private static void refuseUnreachableStart(
+            CommandLine cl, StreamRun run, GenericStreamDriver d, long startFrame, long latestStart, long packets) {
+        long now = run.bus().frame();
+        if (startFrame - now <= latestStart) {
+            return;
+        }
+        d.stop();
+        throw new ParameterException(
+                cl,
+                String.format(
+                        Locale.ROOT,
+                        "--start-frame %d is %s of bus time after the bus's current frame %d, too late for this"
+                                + " run to stream %d packets: choose a frame up to %d, or --asap (nothing was"
+                                + " streamed)",
+                        startFrame,
+                        UsbdTool.seconds(startFrame - now),
+                        now,
+                        packets,
+                        now + latestStart));
+    }
+
     @Override
     @SuppressWarnings("try") // the sink is closed early, unwritten, when the stream failed
     public Integer call() throws IOException {
@@ -170,6 +202,10 @@ final class StreamCommand implements Callable<Integer> {
         boolean real = root.backend == UsbdTool.Backend.libusb;
         replay.validate(cl, real);
         long startFrame = start != null && start.startFrame != null ? start.startFrame : -1;
+        if (start != null && start.startFrame != null && (startFrame < 0 || startFrame > MAX_DWORD)) {
+            throw new ParameterException(
+                    cl, "--start-frame must be 0.." + MAX_DWORD + " (a DWORD frame number), was " + startFrame);
+        }
         GenericStreamDriver.Spec what = new GenericStreamDriver.Spec(
                 interfaceNumber,
                 alt,
@@ -230,7 +266,11 @@ final class StreamCommand implements Callable<Integer> {
             long target1 = speed == UsbSpeed.HIGH
                     ? (packets * (1L << (Math.max(1, Math.min(16, s.descriptor().bInterval())) - 1)) + 7) / 8
                     : packets;
-            long busFrames = run.runToEnd(d, packets * 8 + 10_000, target1);
+            long maxFrames = packets * 8 + 10_000;
+            if (startFrame >= 0) {
+                refuseUnreachableStart(cl, run, d, startFrame, run.boundFrames(maxFrames) - target1, packets);
+            }
+            long busFrames = run.runToEnd(d, maxFrames, target1);
             Tally tally = new Tally();
             long due = packets;
             if (!in && file != null) {

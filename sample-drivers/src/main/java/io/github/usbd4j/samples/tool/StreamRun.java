@@ -337,7 +337,7 @@ final class StreamRun implements AutoCloseable {
      */
     long runToEnd(IsochStreamingDriver d, long maxFrames, long targetFrames) {
         boolean real = !(bus instanceof SimBus);
-        long bound = real ? 10 * maxFrames : maxFrames;
+        long bound = boundFrames(maxFrames);
         long start = bus.frame();
         long lastProgress = start;
         long lastTransfers = -1;
@@ -363,6 +363,11 @@ final class StreamRun implements AutoCloseable {
             d.stop();
         }
         return bus.frame() - start;
+    }
+
+    /** The frames {@link #runToEnd} waits at most for a stream given {@code maxFrames}. */
+    long boundFrames(long maxFrames) {
+        return bus instanceof SimBus ? maxFrames : 10 * maxFrames;
     }
 
     /** {@code "1.234 s"} of wall time since {@link #open}. */

@@ -376,6 +376,33 @@ class UsbdToolTest {
                         + " (never ran 1000): exit 4 (io error)");
     }
 
+    /**
+     * {@code --start-frame} is a DWORD {@code dwStartingFrame}: a negative value used to stream ASAP as if the
+     * option were absent, and one above 2^32 - 1 was truncated to an early frame. A frame after the run's wait
+     * (CE takes any future frame, [§1.8](reference/ce-usbd.html#s1-8)) used to wait it out and report lost packets;
+     * it is refused at the start, with the frames the run can reach.
+     */
+    @Test
+    void aStartFrameOutsideADwordOrBeyondTheRunIsAUsageError() {
+        for (String bad : List.of("-5", "-1", "4294967296")) {
+            assertOneLineError(
+                    run("stream", "--endpoint", "0x81", "--start-frame", bad),
+                    2,
+                    "--start-frame must be 0..4294967295 (a DWORD frame number), was " + bad);
+        }
+        // 64 packets: the run waits 64 * 8 + 10,000 frames, so the last start that ends in time is 10,448
+        Run far = run("stream", "--endpoint", "0x81", "--packets", "64", "--start-frame", "10449");
+        assertOneLineError(
+                far,
+                2,
+                "--start-frame 10449 is 10.449 s of bus time after the bus's current frame 0, too late for this run"
+                        + " to stream 64 packets: choose a frame up to 10448, or --asap (nothing was streamed)");
+        assertThat(far.out()).doesNotContain("result:");
+        Run edge = run("stream", "--endpoint", "0x81", "--packets", "64", "--start-frame", "10448");
+        assertThat(edge.exit()).isZero();
+        assertThat(edge.out()).contains("IN  0x81: frames 64, bytes 32768, errors 0, late/missed 0");
+    }
+
     @Test
     void noDeviceIsExitCode3AndSaysWhatIsOnTheBus() {
         Run r = run("--backend", "libusb", "stream", "--device", "ffff:fffe", "--wait", "0.5");
