@@ -58,6 +58,9 @@ public final class ReplayDevice extends DeviceModel {
     /** OUT bytes kept per endpoint for {@link #receivedOut(int)}. */
     public static final int OUT_BYTES_KEPT = 16 << 20;
 
+    /** Distinct unanswered requests {@link #unansweredRequests()} lists at most. */
+    public static final int UNANSWERED_LISTED = 100;
+
     /** One captured IN packet: its bytes, and the status the host saw. */
     @SuppressWarnings("ArrayRecordComponent") // private; its bytes are read, the record never compared
     private record Packet(byte[] data, PacketStatus status, long micros) {}
@@ -80,6 +83,9 @@ public final class ReplayDevice extends DeviceModel {
     private final Map<Integer, Handler> handlers = new HashMap<>();
     private final Map<Integer, ByteArrayOutputStream> out = new TreeMap<>();
     private final List<String> unanswered = new ArrayList<>();
+    /** Stalled requests not in {@link #unanswered} once it holds {@link #UNANSWERED_LISTED} (a bound on memory). */
+    private long unlistedStalls;
+
     private final String cutShort;
 
     private ReplayDevice(Builder b, Selected s, String cutShort) {
@@ -506,9 +512,21 @@ public final class ReplayDevice extends DeviceModel {
         return b == null ? new byte[0] : b.toByteArray();
     }
 
-    /** The requests the capture never saw, as the driver sent them (each stalled); empty when all were answered. */
+    /**
+     * The requests the capture never saw, as the driver sent them (each stalled), each once and at most the first
+     * {@value #UNANSWERED_LISTED} of them ({@link #unlistedUnansweredRequests()} counts the rest); empty when all were
+     * answered.
+     */
     public synchronized List<String> unansweredRequests() {
         return List.copyOf(unanswered);
+    }
+
+    /**
+     * How many requests the capture never saw were stalled without a place in {@link #unansweredRequests()}, once
+     * that list was full: each time one was sent, repeats included; 0 when the list holds them all.
+     */
+    public synchronized long unlistedUnansweredRequests() {
+        return unlistedStalls;
     }
 
     @Override
@@ -553,9 +571,13 @@ public final class ReplayDevice extends DeviceModel {
                     setup.wValue(),
                     setup.wIndex(),
                     setup.wLength());
-            if (unanswered.size() < 100 && !unanswered.contains(what)) {
-                unanswered.add(what);
-                LOG.warn("Replay of {}: the capture never saw the request {}; it stalls", source, what);
+            if (!unanswered.contains(what)) {
+                if (unanswered.size() < UNANSWERED_LISTED) {
+                    unanswered.add(what);
+                    LOG.warn("Replay of {}: the capture never saw the request {}; it stalls", source, what);
+                } else {
+                    unlistedStalls++;
+                }
             }
             return ControlResponse.stall();
         }

@@ -133,6 +133,24 @@ class ReplayDeviceTest {
                 .containsExactly("bmRequestType 0xA1 bRequest 0x81 wValue 0x0100 wIndex 0x0001 wLength 2");
     }
 
+    /**
+     * The list of unanswered requests is bounded; what it leaves out is counted, so that a report built from it
+     * never says "100" when a driver sent more (it used to drop the rest without a trace).
+     */
+    @Test
+    void unansweredRequestsBeyondTheListAreCounted() throws Exception {
+        Path file = dir.resolve("mic3.pcapng");
+        recordMicrophone(new Uac1Microphone(), file, 1);
+        ReplayDevice replay = ReplayDevice.fromCapture(file);
+        for (int v = 0; v < ReplayDevice.UNANSWERED_LISTED + 30; v++) {
+            replay.control(new UsbDeviceRequest(0xC0, 0x42, v, 0, 0), ByteBuffer.allocate(0));
+        }
+        replay.control(new UsbDeviceRequest(0xC0, 0x42, 0, 0, 0), ByteBuffer.allocate(0)); // listed: not again
+        replay.control(new UsbDeviceRequest(0xC0, 0x42, 200, 0, 0), ByteBuffer.allocate(0)); // unlisted, again
+        assertThat(replay.unansweredRequests()).hasSize(ReplayDevice.UNANSWERED_LISTED);
+        assertThat(replay.unlistedUnansweredRequests()).isEqualTo(31);
+    }
+
     @Test
     void captureWithoutEnumeration_failsClearly() throws Exception {
         Path file = dir.resolve("empty.pcapng");

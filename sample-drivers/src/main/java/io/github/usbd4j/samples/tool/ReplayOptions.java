@@ -132,6 +132,14 @@ final class ReplayOptions {
             for (String m : missing) {
                 out.println("  " + m);
             }
+            long unlisted = r.unlistedUnansweredRequests();
+            if (unlisted > 0) {
+                out.printf(
+                        Locale.ROOT,
+                        "  and %d more stalled request(s) not listed (only the first %d different ones are)%n",
+                        unlisted,
+                        ReplayDevice.UNANSWERED_LISTED);
+            }
         }
         out.flush();
     }
