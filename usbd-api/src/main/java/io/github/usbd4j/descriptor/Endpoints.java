@@ -20,7 +20,7 @@ import java.util.Optional;
  * IllegalArgumentException} with the same message. Speed-independent: the endpoint number is 1..15 and
  * address bits 6:4 are 0 (endpoint 0 is the default pipe, never described); {@code bmAttributes} bits 7:6
  * are 0; {@code wMaxPacketSize} bits 12:11 are not 3; an isochronous {@code bInterval} is 1..16, an
- * interrupt one is not 0. Depending on the speed: a low-speed device has no isochronous endpoint.
+ * interrupt one is not 0. Depending on the speed: a low-speed device has no isochronous or bulk endpoint.
  *
  * <p><b>A high-speed interrupt {@code bInterval} above 16</b> is legal at full speed (frames, 1..255) and
  * out of range at high speed (an exponent, 1..16). Many devices put their full-speed value in the
@@ -28,6 +28,9 @@ import java.util.Optional;
  * as a count of frames and polls at the largest power of two microframes not above {@code bInterval × 8}
  * (32 → 256 microframes, 32 ms). This library does the same, everywhere: the parser accepts the
  * descriptor, and {@link #servicePeriod} and {@code OpenPipe} use that period.
+ *
+ * <p><b>A packet size above the speed's maximum</b> (a full-speed isochronous 1024, say) is read as that maximum
+ * ({@link #maxPacketPayload(UsbEndpointDescriptor, UsbSpeed)}), as Linux reads it when it enumerates the device.
  */
 public final class Endpoints {
     private Endpoints() {}
@@ -95,7 +98,42 @@ public final class Endpoints {
      */
     public static String problem(UsbEndpointDescriptor ep, UsbSpeed speed) {
         String p = problem(ep);
+        if (p == null && speed == UsbSpeed.LOW && ep.transferType() == Usb100.USB_ENDPOINT_TYPE_BULK) {
+            p = "low-speed devices have no bulk endpoints";
+        }
         return p != null ? p : intervalProblem(ep, speed);
+    }
+
+    /**
+     * The payload per transaction an endpoint gets at a speed: {@code wMaxPacketSize} bits 10:0, read as no more
+     * than the most its transfer type allows at that speed (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>):
+     * low speed, interrupt 8; full speed, isochronous 1023, interrupt and bulk 64; high speed, isochronous and
+     * interrupt 1024, bulk 1024 (512 by the specification; some devices announce 1024 and work); SuperSpeed, 1024.
+     * Linux reads a larger value as that maximum ({@code usb_parse_endpoint}), so a device that announces more
+     * moves the same packets on the simulator as through the kernel, and a frame length above the maximum is
+     * refused here, not by the kernel.
+     *
+     * @param ep the endpoint descriptor
+     * @param speed the speed the device runs at
+     * @return bytes per transaction
+     */
+    public static int maxPacketPayload(UsbEndpointDescriptor ep, UsbSpeed speed) {
+        return Math.min(ep.maxPacketPayload(), payloadLimit(ep.transferType(), speed));
+    }
+
+    private static int payloadLimit(int transferType, UsbSpeed speed) {
+        boolean control = transferType == Usb100.USB_ENDPOINT_TYPE_CONTROL;
+        boolean iso = transferType == Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS;
+        switch (speed) {
+            case LOW:
+                return 8;
+            case FULL:
+                return iso ? 1023 : 64;
+            case HIGH:
+                return control ? 64 : 1024;
+            default:
+                return control ? 512 : 1024;
+        }
     }
 
     static String addressProblem(UsbEndpointDescriptor ep) {
@@ -177,8 +215,9 @@ public final class Endpoints {
 
     /**
      * The most bytes a periodic endpoint moves in one service interval
-     * (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>): at low/full speed {@code wMaxPacketSize} bits 10:0;
-     * at high speed bits 10:0 times {@code 1 +} bits 12:11; at SuperSpeed the companion's {@code wBytesPerInterval},
+     * (<a href="{@docRoot}/../reference/usb-bus.html#s4">§4</a>): at low/full speed {@link #maxPacketPayload} (bits
+     * 10:0 of {@code wMaxPacketSize}, at most the speed's maximum); at high speed that times {@code 1 +} bits 12:11; at
+     * SuperSpeed the companion's {@code wBytesPerInterval},
      * and at SuperSpeedPlus the SSP isochronous companion's {@code dwBytesPerInterval} when the companion's bit 7
      * announces one. Without a companion (which USB 3 forbids, but a hand-built record may lack) it falls back to
      * {@code (bMaxBurst+1)(Mult+1)} times bits 10:0 with both fields 0, that is one packet.
@@ -197,19 +236,19 @@ public final class Endpoints {
                 if (d.isIsochronous()) {
                     throw new IllegalArgumentException("low-speed devices have no isochronous endpoints");
                 }
-                return d.maxPacketPayload();
+                return maxPacketPayload(d, speed);
             case FULL:
-                return d.maxPacketPayload(); // bits 12:11 must be 0 at full speed; ignore them as hosts do
+                return maxPacketPayload(d, speed); // bits 12:11 must be 0 at full speed; ignore them as hosts do
             case HIGH:
                 String p = packetSizeProblem(d);
                 if (p != null) {
                     throw new IllegalArgumentException(p);
                 }
-                return d.maxPacketPayload() * d.transactionsPerMicroframe();
+                return maxPacketPayload(d, speed) * d.transactionsPerMicroframe();
             default:
                 Optional<SuperSpeedEndpointCompanion> companion = superSpeedCompanion(ep);
                 if (companion.isEmpty()) {
-                    return d.maxPacketPayload();
+                    return maxPacketPayload(d, speed);
                 }
                 if (speed == UsbSpeed.SUPER_PLUS
                         && d.isIsochronous()

@@ -1,5 +1,7 @@
 package io.github.usbd4j.sim;
 
+import io.github.usbd4j.descriptor.Endpoints;
+import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.usb.UsbEndpointDescriptor;
@@ -32,10 +34,18 @@ final class EndpointState {
         return address == 0 ? TransferType.CONTROL : TransferType.of(descriptor.bmAttributes());
     }
 
-    /** Largest payload of one bus interval: bits 10:0 times the high-bandwidth multiplier (HS only). */
+    /**
+     * Largest payload of one bus interval: the packet size the speed allows ({@link Endpoints#maxPacketPayload}) times
+     * the high-bandwidth multiplier (HS only).
+     */
     int maxPerInterval(boolean highSpeed) {
-        int payload = descriptor.maxPacketPayload();
+        int payload = maxPacket(highSpeed);
         return highSpeed ? payload * descriptor.transactionsPerMicroframe() : payload;
+    }
+
+    /** Largest payload of one packet at the device's speed ({@link Endpoints#maxPacketPayload}). */
+    int maxPacket(boolean highSpeed) {
+        return Endpoints.maxPacketPayload(descriptor, highSpeed ? UsbSpeed.HIGH : UsbSpeed.FULL);
     }
 
     /**

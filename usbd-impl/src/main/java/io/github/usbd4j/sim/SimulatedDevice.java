@@ -673,7 +673,7 @@ public final class SimulatedDevice implements BackendDevice {
         PacketStatus status =
                 ep.halted || ep.handler == null ? PacketStatus.STALL : injectedFault(ep.address, frame, microframe);
         if (status == null) {
-            int maxPacket = Math.max(1, ep.descriptor.maxPacketPayload());
+            int maxPacket = Math.max(1, ep.maxPacket(highSpeed));
             boolean in = (ep.address & 0x80) != 0;
             int length = t.length();
             status = PacketStatus.OK;

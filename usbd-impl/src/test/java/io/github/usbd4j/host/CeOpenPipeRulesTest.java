@@ -106,4 +106,85 @@ class CeOpenPipeRulesTest {
             assertThat(h.f.closePipe(p)).isTrue();
         }
     }
+
+    /**
+     * A packet size above what the speed allows ([§4](reference/usb-bus.html#s4)) is read as that maximum, as Linux
+     * reads it when it enumerates the device: a full-speed isochronous endpoint announcing 1024 moves 1023 bytes, a
+     * high-speed one announcing 2047 (and 2 transactions) moves 2 × 1024. Before, the simulator and {@code OpenPipe}
+     * took bits 10:0 as they were, so a driver's 1024-byte frame passed here and would have been refused by the kernel.
+     */
+    @ParameterizedTest(name = "{0}: wMaxPacketSize {1} -> {2} bytes per frame")
+    @CsvSource({"FULL, 0x0400, 1023", "FULL, 0x07FF, 1023", "HIGH, 0x07FF, 1024", "HIGH, 0x0FFF, 2048"})
+    void aPacketSizeAboveTheSpeedsMaximumIsReadAsTheMaximum(UsbSpeed speed, String size, int perFrame)
+            throws Exception {
+        byte[] config = ConfigurationBuilder.configuration(1, 0x80, 50)
+                .iface(0, 0, 0xFF, 0, 0)
+                .endpoint(0x81, Usb100.USB_ENDPOINT_TYPE_ISOCHRONOUS, Integer.decode(size), 1)
+                .build();
+        UsbEndpointDescriptor ep = Descriptors.parseConfiguration(config)
+                .interfaces()
+                .get(0)
+                .endpoints()
+                .get(0)
+                .descriptor();
+        try (CeHost h = CeHost.with(new TestModels.Raw(speed, config))) {
+            UsbPipe p = h.f.openPipe(h.device, ep);
+            assertThat(p).as("OpenPipe (last error %d)", Win32.getLastError()).isNotNull();
+            ByteBuffer buf = ByteBuffer.allocateDirect(2 * (perFrame + 1));
+            Win32.setLastError(0);
+            assertThat(h.f.issueIsochTransfer(
+                            p,
+                            null,
+                            null,
+                            USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT,
+                            0,
+                            2,
+                            new int[] {perFrame + 1, perFrame + 1},
+                            buf,
+                            0))
+                    .isNull();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_PARAMETER);
+            UsbTransfer t = h.f.issueIsochTransfer(
+                    p,
+                    null,
+                    null,
+                    USB_IN_TRANSFER | USB_START_ISOCH_ASAP | USB_NO_WAIT | USB_SHORT_TRANSFER_OK,
+                    0,
+                    2,
+                    new int[] {perFrame, perFrame},
+                    buf,
+                    0);
+            assertThat(t)
+                    .as("IssueIsochTransfer (last error %d)", Win32.getLastError())
+                    .isNotNull();
+            assertThat(h.sim.runUntil(() -> h.f.isTransferComplete(t), 20)).isTrue();
+            int[] errors = new int[2];
+            assertThat(h.f.getIsochResults(t, 2, new int[2], errors)).isTrue();
+            assertThat(errors).containsOnly(USB_NO_ERROR);
+            assertThat(h.f.closeTransfer(t)).isTrue();
+            assertThat(h.f.closePipe(p)).isTrue();
+        }
+    }
+
+    @Test
+    void thePacketSizeTableIsLinuxs() {
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 1024, 1), UsbSpeed.FULL))
+                .isEqualTo(1023);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 2, 512, 0), UsbSpeed.FULL))
+                .isEqualTo(64);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 100, 1), UsbSpeed.FULL))
+                .isEqualTo(64);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 64, 1), UsbSpeed.LOW))
+                .isEqualTo(8);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 2, 1024, 0), UsbSpeed.HIGH))
+                .isEqualTo(1024);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 0x0FFF, 1), UsbSpeed.HIGH))
+                .isEqualTo(1024);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 0x07FF, 1), UsbSpeed.SUPER))
+                .isEqualTo(1024);
+        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 600, 1), UsbSpeed.FULL))
+                .isEqualTo(600);
+        assertThat(Endpoints.problem(UsbEndpointDescriptor.of(0x81, 2, 8, 0), UsbSpeed.LOW))
+                .isEqualTo("low-speed devices have no bulk endpoints");
+    }
 }

@@ -4,6 +4,7 @@ import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.samples.iso.ControlRequests;
 import io.github.usbd4j.samples.iso.FrameLengths;
@@ -145,7 +146,7 @@ public class Uac1SpeakerDriver extends IsochStreamingDriver {
                     : "it plays " + String.join("; ", offered) + ", not the file's " + file;
         }
         int largest = (int) Math.ceil(wav.sampleRate() / 1000.0) * wav.blockAlign();
-        int max = isoOut(alt).descriptor().maxPacketPayload();
+        int max = Endpoints.maxPacketPayload(isoOut(alt).descriptor(), speed);
         if (largest > max) {
             return "its endpoint takes " + max + " bytes per frame, the file needs " + largest;
         }

@@ -20,6 +20,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.ce.UsbTypes;
+import io.github.usbd4j.descriptor.Endpoints;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbEndpoint;
@@ -648,14 +649,15 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
     }
 
     /**
-     * The largest length one frame of a stream may request: the payload size at full speed, payload ×
-     * transactions per microframe at high speed.
+     * The largest length one frame of a stream may request: the payload size the speed allows ({@link
+     * Endpoints#maxPacketPayload}) at full speed, that × transactions per microframe at high speed.
      *
      * @param d the endpoint
      * @param speed the device's speed
      * @return bytes per frame entry
      */
     public static int maxFrameLength(UsbEndpointDescriptor d, UsbSpeed speed) {
-        return speed == UsbSpeed.HIGH ? d.maxPacketPayload() * d.transactionsPerMicroframe() : d.maxPacketPayload();
+        int payload = Endpoints.maxPacketPayload(d, speed);
+        return speed == UsbSpeed.HIGH ? payload * d.transactionsPerMicroframe() : payload;
     }
 }

@@ -76,7 +76,7 @@ final class DeviceReport {
                 d,
                 d.isIn() ? "IN" : "OUT",
                 type,
-                d.maxPacketPayload(),
+                Endpoints.maxPacketPayload(d, speed),
                 transactions,
                 period,
                 micros,
@@ -274,6 +274,10 @@ final class DeviceReport {
         }
         s.append(String.format(
                 Locale.ROOT, ": wMaxPacketSize 0x%04X = %d bytes", f.d().wMaxPacketSize(), f.packetBytes()));
+        if (f.packetBytes() < f.d().maxPacketPayload()) {
+            s.append(String.format(
+                    Locale.ROOT, " (it announces %d, more than the speed allows)", f.d().maxPacketPayload()));
+        }
         if (f.transactions() > 1) {
             s.append(" x ").append(f.transactions()).append(" transactions");
         }

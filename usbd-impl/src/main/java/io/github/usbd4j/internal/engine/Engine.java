@@ -347,7 +347,7 @@ public final class Engine implements HostListener, AutoCloseable {
                     return null;
                 }
             } else {
-                perEntry = descriptor.maxPacketPayload();
+                perEntry = Endpoints.maxPacketPayload(descriptor, d.speed());
                 period = 1;
             }
             EnginePipe p = new EnginePipe(d, descriptor, perEntry, period, clock.currentFrame());
