@@ -124,18 +124,4 @@ public final class Overlapped {
             callback.accept(this);
         }
     }
-
-    /**
-     * {@link #complete(int)}, its future, then {@link #runCallback()}, all on this thread. The runtime calls this;
-     * applications do not.
-     *
-     * @param win32Error {@code ERROR_SUCCESS} or the failure
-     */
-    public void signal(int win32Error) {
-        CompletableFuture<Overlapped> c = complete(win32Error);
-        if (c != null) {
-            c.complete(this); // first: a callback that starts the next I/O must get a fresh future from begin()
-        }
-        runCallback();
-    }
 }
