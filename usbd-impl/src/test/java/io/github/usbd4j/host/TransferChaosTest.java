@@ -16,11 +16,15 @@ import org.junit.jupiter.api.Test;
  * thread is left after the last {@code Usbd.close()}.
  *
  * <p>Bounded to a few seconds; {@code -Dusbd4j.chaos.seconds=N} runs longer, {@code -Dusbd4j.chaos.seed=S}
- * replays one seed. It prints the cases it tried, and the seed of a failure.
+ * replays one seed. It prints the cases it tried, and the seed of a failure. {@code -Dusbd4j.chaos.realtime=true} runs
+ * the same rounds on the real-time clock (the clock thread, its watchdog and the callback threads, with devices
+ * reported attached on another thread); not by default, as a round then depends on the machine's timing, not on its
+ * seed alone.
  */
 class TransferChaosTest {
     private static final int THREADS = 4;
     private static final int OPS_PER_THREAD = 400;
+    private static final boolean REAL_TIME = Boolean.getBoolean("usbd4j.chaos.realtime");
 
     /** One seed's round on a simulated high-speed bus. */
     private static final class SimRound extends ChaosRound {
@@ -36,15 +40,31 @@ class TransferChaosTest {
 
         @Override
         protected void advance(int frames) {
-            sim.advanceFrames(frames);
+            if (REAL_TIME) {
+                try {
+                    Thread.sleep(frames);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                sim.advanceFrames(frames);
+            }
         }
 
+        /** Real time: one plug at a time, so that the attach reported on another thread is this plug's. */
         @Override
-        protected void plug(boolean highSpeed) {
+        protected synchronized void plug(boolean highSpeed) {
             justAttached.remove();
             SimulatedDevice d = sim.attach(highSpeed ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed());
             Plug p = justAttached.get();
             justAttached.remove();
+            if (p == null && REAL_TIME) {
+                try {
+                    p = arrivals.poll(5, java.util.concurrent.TimeUnit.SECONDS); // reported on another thread
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (p != null) {
                 p.token = d;
                 p.highSpeed = highSpeed;
@@ -54,8 +74,15 @@ class TransferChaosTest {
 
         @Override
         protected void attached(Plug p) {
-            justAttached.set(p);
+            if (REAL_TIME) {
+                arrivals.add(p);
+            } else {
+                justAttached.set(p);
+            }
         }
+
+        private final java.util.concurrent.BlockingQueue<Plug> arrivals =
+                new java.util.concurrent.LinkedBlockingQueue<>();
 
         @Override
         protected void unplug(Plug p) {
@@ -78,6 +105,10 @@ class TransferChaosTest {
             SimRound round = new SimRound(SimulatedHostController.builder()
                     .speed(UsbSpeed.HIGH)
                     .seed(seed)
+                    .clockMode(
+                            REAL_TIME
+                                    ? SimulatedHostController.ClockMode.REAL_TIME
+                                    : SimulatedHostController.ClockMode.VIRTUAL)
                     .build());
             Random setup = new Random(seed);
             round.plug(true);
