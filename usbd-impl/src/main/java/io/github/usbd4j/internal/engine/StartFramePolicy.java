@@ -66,6 +66,9 @@ public enum StartFramePolicy {
     /** No start frame: the stream cannot continue without dropping frames ([§2.3](reference/winusb.html#s2-3)). */
     public static final long CANNOT_CONTINUE = -3;
 
+    /** Not an isochronous use, or one whose start was given back ({@link EnginePipe#unschedule}). */
+    static final long NOT_SCHEDULED = -4;
+
     /** The window of [§3.5](reference/wdm.html#s3-5), {@code USBD_ISO_START_FRAME_RANGE}. */
     static final int START_FRAME_RANGE = 1024;
 
