@@ -195,6 +195,9 @@ class CeFuncsFuzzTest {
         final Map<UsbPipe, Long> streamEnd = new IdentityHashMap<>();
 
         final Map<UsbPipe, UsbEndpointDescriptor> pipeEndpoint = new IdentityHashMap<>();
+        /** The accepted isochronous transfers and the length each frame asked for. */
+        final Map<UsbTransfer, int[]> requested = new IdentityHashMap<>();
+
         UsbSpeed speed;
         /** Callbacks per notify parameter (one fresh object per call). */
         final Map<Object, AtomicInteger> callbacks = new ConcurrentHashMap<>();
@@ -386,6 +389,7 @@ class CeFuncsFuzzTest {
                     ? earliest
                     : now + ((int) args[4] - (int) now); // CE's 32-bit frame, read near now
             if (result != null) {
+                requested.put(result, Arrays.copyOf((int[]) args[6], frames));
                 assertThat(result.startFrame())
                         .as("seed %d: start of %s (now %d, stream end %d)", seed, what, now, end)
                         .isEqualTo((int) start);
@@ -424,9 +428,44 @@ class CeFuncsFuzzTest {
                         .as("seed %d: a refused %s called back", seed, r.getValue())
                         .isNull();
             }
+            requested.forEach(this::checkFrames);
             for (UsbTransfer t : transfers) {
                 f.closeTransfer(t);
             }
+        }
+
+        /** The per-frame codes {@code GetIsochResults} may report ([§1.3](reference/ce-usbd.html#s1-3)). */
+        private static final Set<Integer> FRAME_ERRORS = Set.of(
+                0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0C, 0x0D, 0x0E, 0x100, 0x101, 0x103);
+
+        /**
+         * Nothing lost: every frame of a completed isochronous transfer that its client has not closed reports a
+         * length within what it asked for and a CE code ([§1.8](reference/ce-usbd.html#results)).
+         */
+        private void checkFrames(UsbTransfer t, int[] lengths) {
+            if (!f.isTransferComplete(t)) {
+                return; // closed by a random call
+            }
+            int n = lengths.length;
+            int[] actual = new int[n + 1];
+            int[] errors = new int[n + 1];
+            Arrays.fill(actual, -1);
+            Arrays.fill(errors, -1);
+            assertThat(f.getIsochResults(t, n + 1, actual, errors))
+                    .as("seed %d: GetIsochResults of a complete transfer", seed)
+                    .isTrue();
+            for (int k = 0; k < n; k++) {
+                assertThat(actual[k]).as("seed %d: frame %d's length", seed, k).isBetween(0, lengths[k]);
+                assertThat(FRAME_ERRORS)
+                        .as("seed %d: frame %d's error", seed, k)
+                        .contains(errors[k]);
+            }
+            assertThat(actual[n])
+                    .as("seed %d: the entry past the frames is zeroed", seed)
+                    .isZero();
+            assertThat(errors[n])
+                    .as("seed %d: the entry past the frames is zeroed", seed)
+                    .isZero();
         }
 
         private <T> T pick(List<T> from) {
