@@ -98,4 +98,22 @@ class CeIsochStreamPositionTest {
             }
         }
     }
+    /**
+     * An aborted transfer keeps the frames it was given, as CE's EHCI driver keeps {@code lastValidFrame} through an
+     * abort: the next ASAP transfer starts after them, not at now + 6.
+     */
+    @Test
+    void anAbortedTransfer_keepsItsFrames_1_8() {
+        try (CeRig h = CeRig.virtual(LoopbackDevice.fullSpeed())) {
+            UsbPipe in = h.open(0, 1, 0x81);
+            UsbTransfer a = asap(h.f, in, 100);
+            assertThat(h.f.abortTransfer(a, 0)).isTrue();
+            assertThat(h.f.isTransferComplete(a)).isTrue();
+            UsbTransfer b = asap(h.f, in, 2);
+            assertThat(b.startFrame()).as("B after the aborted A's frames").isEqualTo(a.startFrame() + 100);
+            assertThat(h.f.abortPipeTransfers(in, 0)).isTrue();
+            h.f.closeTransfer(a);
+            h.f.closeTransfer(b);
+        }
+    }
 }
