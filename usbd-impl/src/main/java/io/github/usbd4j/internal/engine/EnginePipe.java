@@ -30,7 +30,10 @@ public final class EnginePipe {
     private Transfer liveTail;
     private int live;
     private Transfer free;
-    /** The first frame after everything scheduled so far; starts at the frame the pipe opened (CE EHCI). */
+    /**
+     * The first frame after everything scheduled so far, refused transfers given back ({@link #unschedule}); starts
+     * at the frame the pipe opened (CE EHCI).
+     */
     private long nextFrame;
     /** Closed handles waiting to be reused ({@link #quarantineHandles}), or {@code null}. */
     private HandleQuarantine<Object> handles;

@@ -6,7 +6,8 @@ package io.github.usbd4j.internal.engine;
  * that report {@code NOT_ACCESSED}) is common to both.
  *
  * <p>A pipe keeps its stream position: {@code nextFrame}, the first frame after everything scheduled so far
- * (the frame it opened at, at first), and whether a stream has started.
+ * (the frame it opened at, at first; a transfer the backend refused gives its frames back), and whether a stream has
+ * started.
  */
 public enum StartFramePolicy {
     /**

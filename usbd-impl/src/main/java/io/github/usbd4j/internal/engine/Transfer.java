@@ -133,9 +133,8 @@ public final class Transfer implements BackendTransfer.Listener {
     private Object personalityState;
     /** Set by {@link EnginePipe#acquireScheduled}: the start frame, or a {@link StartFramePolicy} failure code. */
     long scheduledStart;
-    /** The pipe's stream before and after this use was scheduled, to give its frames back if it is refused. */
+    // the pipe's stream before and after this use was scheduled, to give its frames back if it is refused
     long streamBefore;
-
     long streamAfter;
     boolean streamingBefore;
     /** The personality's handle object for this use: set by the pipe under its lock, or by the issuer before SUBMIT. */
