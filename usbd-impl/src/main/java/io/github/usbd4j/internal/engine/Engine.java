@@ -492,7 +492,7 @@ public final class Engine implements HostListener, AutoCloseable {
         EnginePipe p = t.pipe;
         t.fire(Transfer.Event.SUBMIT, Transfer.ANY);
         if (!p.isOpen()) { // after SUBMIT: a closing pipe either sees this transfer pending, or we see it closed
-            t.fire(Transfer.Event.REFUSE, Transfer.ANY);
+            refuse(t);
             return Submission.PIPE_CLOSED;
         }
         TransferTap tap = this.tap; // the capture's hook, with the one in Transfer.completed
@@ -505,14 +505,14 @@ public final class Engine implements HostListener, AutoCloseable {
             if (tap != null) {
                 tap.refused(t, e.status());
             }
-            t.fire(Transfer.Event.REFUSE, Transfer.ANY);
+            refuse(t);
             return e.status() == PacketStatus.DEVICE_GONE ? Submission.DEVICE_GONE : Submission.REFUSED;
         } catch (RuntimeException e) {
             internalFailure("the backend failed a submission", e);
             if (tap != null) {
                 tap.refused(t, PacketStatus.HOST_ERROR);
             }
-            t.fire(Transfer.Event.REFUSE, Transfer.ANY);
+            refuse(t);
             return Submission.REFUSED;
         }
         if (t.isCancelling(gen)) {
@@ -522,6 +522,12 @@ public final class Engine implements HostListener, AutoCloseable {
         return Submission.ACCEPTED;
     }
 
+    /** A transfer that will not reach the backend: its frames go back to its pipe's stream, it to its pool. */
+    private static void refuse(Transfer t) {
+        t.pipe.unschedule(t);
+        t.fire(Transfer.Event.REFUSE, Transfer.ANY);
+    }
+
     /**
      * Gives back an acquired transfer that will not be submitted after all (a start frame that cannot be
      * met, say): it returns to its pool.
@@ -529,7 +535,7 @@ public final class Engine implements HostListener, AutoCloseable {
      * @param t the transfer, in state ISSUING
      */
     public void giveBack(Transfer t) {
-        t.fire(Transfer.Event.REFUSE, Transfer.ANY);
+        refuse(t);
     }
 
     /**

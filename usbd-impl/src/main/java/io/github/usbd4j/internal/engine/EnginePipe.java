@@ -30,7 +30,10 @@ public final class EnginePipe {
     private Transfer liveTail;
     private int live;
     private Transfer free;
-    /** The first frame after everything scheduled so far; starts at the frame the pipe opened (CE EHCI). */
+    /**
+     * The first frame after everything scheduled so far, refused transfers given back ({@link #unschedule}); starts
+     * at the frame the pipe opened (CE EHCI).
+     */
     private long nextFrame;
     /** Closed handles waiting to be reused ({@link #quarantineHandles}), or {@code null}. */
     private HandleQuarantine<Object> handles;
@@ -172,12 +175,29 @@ public final class EnginePipe {
             return null;
         }
         long start = policy.start(nextFrame, streaming, now, lead, asap, continueOnly, startingFrame);
+        t.streamBefore = nextFrame;
+        t.streamingBefore = streaming;
         if (start >= 0) { // the stream advances past it
             streaming = true;
             nextFrame = Math.max(nextFrame, start + framesUsed(entries));
         }
+        t.streamAfter = nextFrame;
         t.scheduledStart = start;
         return t;
+    }
+
+    /**
+     * A scheduled transfer that never reached the backend gives its frames back: the stream ends where it did before,
+     * unless a later transfer was scheduled behind it meanwhile (its start stands). CE's EHCI driver moves its stream
+     * end only for a transfer it accepted ([§1.8](reference/ce-usbd.html#lead)); a refused one never ran, and a stream
+     * continued after it would start with a gap.
+     */
+    synchronized void unschedule(Transfer t) {
+        if (t.scheduledStart >= 0 && nextFrame == t.streamAfter) {
+            nextFrame = t.streamBefore;
+            streaming = t.streamingBefore;
+        }
+        t.scheduledStart = StartFramePolicy.NOT_SCHEDULED;
     }
 
     private Transfer acquireLocked() {
@@ -192,6 +212,7 @@ public final class EnginePipe {
             t = new Transfer(this);
         }
         t.acquire();
+        t.scheduledStart = StartFramePolicy.NOT_SCHEDULED;
         t.handle = handles == null ? null : handles.take();
         t.prevLive = liveTail;
         t.nextLive = null;

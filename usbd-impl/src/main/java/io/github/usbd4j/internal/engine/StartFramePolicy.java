@@ -6,7 +6,8 @@ package io.github.usbd4j.internal.engine;
  * that report {@code NOT_ACCESSED}) is common to both.
  *
  * <p>A pipe keeps its stream position: {@code nextFrame}, the first frame after everything scheduled so far
- * (the frame it opened at, at first), and whether a stream has started.
+ * (the frame it opened at, at first; a transfer the backend refused gives its frames back), and whether a stream has
+ * started.
  */
 public enum StartFramePolicy {
     /**
@@ -65,6 +66,9 @@ public enum StartFramePolicy {
     public static final long OUT_OF_WINDOW = -2;
     /** No start frame: the stream cannot continue without dropping frames ([§2.3](reference/winusb.html#s2-3)). */
     public static final long CANNOT_CONTINUE = -3;
+
+    /** Not an isochronous use, or one whose start was given back ({@link EnginePipe#unschedule}). */
+    static final long NOT_SCHEDULED = -4;
 
     /** The window of [§3.5](reference/wdm.html#s3-5), {@code USBD_ISO_START_FRAME_RANGE}. */
     static final int START_FRAME_RANGE = 1024;

@@ -133,6 +133,10 @@ public final class Transfer implements BackendTransfer.Listener {
     private Object personalityState;
     /** Set by {@link EnginePipe#acquireScheduled}: the start frame, or a {@link StartFramePolicy} failure code. */
     long scheduledStart;
+    // the pipe's stream before and after this use was scheduled, to give its frames back if it is refused
+    long streamBefore;
+    long streamAfter;
+    boolean streamingBefore;
     /** The personality's handle object for this use: set by the pipe under its lock, or by the issuer before SUBMIT. */
     Object handle;
 
