@@ -150,6 +150,32 @@ class WdmPersonalityTest {
         assertThat(completions).isEmpty();
     }
 
+    /**
+     * Just after the bus started, a start frame a few frames back lies before frame 0; it is still a start in the past
+     * within the window: late packets fail one by one. Frame -2 used to be read as "outside the window" (the whole
+     * URB discarded with USBD_STATUS_BAD_START_FRAME) and other negative frames as a device that left.
+     */
+    @Test
+    void aStartFrameBeforeTheBussFrame0_isWithinTheWindow_andItsLatePacketsFail_3_5() {
+        open(UsbSpeed.FULL, FaultPlan.NONE);
+        int now = now();
+        assertThat(now).as("the bus has just started").isLessThan(16);
+        Urb early = urb(0x01, 8, 8, false, -2, ByteBuffer.allocate(64));
+        Urb earlier = urb(0x01, 4, 8, false, -5, ByteBuffer.allocate(32));
+        assertThat(submit(early)).isEqualTo(STATUS_PENDING);
+        assertThat(submit(earlier)).isEqualTo(STATUS_PENDING);
+        fx.harness.runFrames(20);
+        int late = now + 2; // frames -2 .. now - 1
+        for (int k = 0; k < 8; k++) {
+            assertThat(early.isoPacket[k].status)
+                    .as("packet %d (frame %d), submitted at frame %d", k, k - 2, now)
+                    .isEqualTo(k < late ? USBD_STATUS_ISO_NOT_ACCESSED_LATE : USBD_STATUS_SUCCESS);
+        }
+        assertThat(early.hdrStatus).isEqualTo(USBD_STATUS_SUCCESS);
+        assertThat(earlier.errorCount).isEqualTo(4);
+        assertThat(earlier.hdrStatus).isEqualTo(USBD_STATUS_ISO_NOT_ACCESSED_LATE);
+    }
+
     @Test
     void latePackets_failOneByOne_andTheUrbSucceeds_unlessEveryPacketWasLate_3_5_3_6() {
         open(UsbSpeed.FULL, FaultPlan.NONE);

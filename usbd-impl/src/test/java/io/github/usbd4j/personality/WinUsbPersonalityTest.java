@@ -163,6 +163,40 @@ class WinUsbPersonalityTest {
         }
     }
 
+    /**
+     * Shortly after the bus started, a start frame a few frames back is "before frame 0" (a DWORD near 2^32). It is
+     * still a start in the past: its packets fail as late one by one and the rest run, as at any other time. It used
+     * to come out as a negative frame that the engine read as one of its refusal codes (the whole call failed, with
+     * ERROR_INVALID_PARAMETER or, for frame -4, ERROR_INVALID_HANDLE).
+     */
+    @Test
+    void aStartFrameBeforeTheBussFrame0_isAStartInThePast_2_3() {
+        assertThat(frame()).as("the bus has just started").isLessThan(16);
+        for (int start : new int[] {-2, -4, -1, -3}) { // -4 was read as PIPE_GONE, -2 as OUT_OF_WINDOW
+            int now = frame();
+            UsbdIsoPacketDescriptor[] d = UsbdIsoPacketDescriptor.array(32);
+            int[] fn = {start};
+            Win32.setLastError(0);
+            assertThat(w.readIsochPipe(in, 0, 4 * FRAME_BYTES, fn, 32, d, null))
+                    .as("start frame %d at frame %d (last error %d)", start, now, Win32.getLastError())
+                    .isTrue();
+            for (int k = 0; k < 32; k++) {
+                int packetFrame = start + k / 8;
+                var status = assertThat(d[k].status)
+                        .as(
+                                "packet %d (frame %d) of a start at frame %d, read at frame %d",
+                                k, packetFrame, start, now);
+                if (packetFrame < now) {
+                    status.isEqualTo(USBD_STATUS_ISO_NOT_ACCESSED_LATE);
+                } else if (packetFrame > now) {
+                    status.isEqualTo(USBD_STATUS_SUCCESS);
+                } else { // the current frame: late for the microframes that had passed
+                    status.isIn(USBD_STATUS_ISO_NOT_ACCESSED_LATE, USBD_STATUS_SUCCESS);
+                }
+            }
+        }
+    }
+
     @Test
     void startFrame_moreThan1024FramesAway_isRefused_whereCeWouldAcceptIt_2_5_3_5() {
         int now = frame();

@@ -789,7 +789,7 @@ public final class CeFuncs implements UsbFuncs {
             return fail(ERROR_INVALID_HANDLE);
         }
         long start = t.scheduledStart();
-        if (start < 0) {
+        if (!StartFramePolicy.isFrame(start)) {
             engine.giveBack(t);
             return fail(ERROR_CAN_NOT_COMPLETE);
         }

@@ -119,8 +119,11 @@ public final class DesktopIsoch {
         return Math.max(1, p.device().speed().intervalsPerFrame() / p.period());
     }
 
-    /** {@link Batch#submit}: the pipe is closed or the engine refused the transfer. */
-    public static final long PIPE_GONE = -4;
+    /**
+     * {@link Batch#submit}: the pipe is closed or the engine refused the transfer; a code beside {@link
+     * StartFramePolicy}'s, not a frame ({@link StartFramePolicy#isFrame}).
+     */
+    public static final long PIPE_GONE = Long.MIN_VALUE + 8;
 
     /**
      * One submission of a personality's request, reused: a personality keeps its batches in a {@link Pool}
@@ -216,7 +219,7 @@ public final class DesktopIsoch {
             }
             submittedMicroframe = microframe;
             long s = t.scheduledStart();
-            if (s < 0) {
+            if (!StartFramePolicy.isFrame(s)) {
                 engine.giveBack(t);
                 return s;
             }

@@ -177,7 +177,7 @@ public final class EnginePipe {
         long start = policy.start(nextFrame, streaming, now, lead, asap, continueOnly, startingFrame);
         t.streamBefore = nextFrame;
         t.streamingBefore = streaming;
-        if (start >= 0) { // the stream advances past it
+        if (StartFramePolicy.isFrame(start)) { // the stream advances past it
             streaming = true;
             nextFrame = Math.max(nextFrame, start + framesUsed(entries));
         }
@@ -193,7 +193,7 @@ public final class EnginePipe {
      * continued after it would start with a gap.
      */
     synchronized void unschedule(Transfer t) {
-        if (t.scheduledStart >= 0 && nextFrame == t.streamAfter) {
+        if (StartFramePolicy.isFrame(t.scheduledStart) && nextFrame == t.streamAfter) {
             nextFrame = t.streamBefore;
             streaming = t.streamingBefore;
         }

@@ -60,15 +60,34 @@ public enum StartFramePolicy {
         }
     };
 
+    /*
+     * The codes for "no start frame" lie at the very bottom of the long range, apart from every frame: a start frame
+     * may be negative, when a desktop caller asks for a frame in the past shortly after the bus started at frame 0.
+     */
+
     /** No start frame: CE cannot meet the requested one ([§1.8](reference/ce-usbd.html#s1-8)). */
-    public static final long CANNOT_MEET = -1;
+    public static final long CANNOT_MEET = Long.MIN_VALUE;
     /** No start frame: outside the ±1024-frame window ([§3.5](reference/wdm.html#s3-5)). */
-    public static final long OUT_OF_WINDOW = -2;
+    public static final long OUT_OF_WINDOW = Long.MIN_VALUE + 1;
     /** No start frame: the stream cannot continue without dropping frames ([§2.3](reference/winusb.html#s2-3)). */
-    public static final long CANNOT_CONTINUE = -3;
+    public static final long CANNOT_CONTINUE = Long.MIN_VALUE + 2;
 
     /** Not an isochronous use, or one whose start was given back ({@link EnginePipe#unschedule}). */
-    static final long NOT_SCHEDULED = -4;
+    static final long NOT_SCHEDULED = Long.MIN_VALUE + 3;
+
+    /** The last value kept for codes; the personalities add their own below it. */
+    private static final long LAST_CODE = Long.MIN_VALUE + 15;
+
+    /**
+     * Whether a start from {@link #start} (or a personality's code beside them) is a frame, not a code for "no start
+     * frame".
+     *
+     * @param start a start frame or a code
+     * @return {@code true} for a frame, which may be negative (before the bus's frame 0)
+     */
+    public static boolean isFrame(long start) {
+        return start > LAST_CODE;
+    }
 
     /** The window of [§3.5](reference/wdm.html#s3-5), {@code USBD_ISO_START_FRAME_RANGE}. */
     static final int START_FRAME_RANGE = 1024;

@@ -169,14 +169,14 @@ public final class WdmFuncs implements Wdm {
         batch.routine = completionRoutine;
         batch.context = context;
         long rc = batch.submit(asap, false, urb.startFrame, urb.transferBuffer, urb.transferBuffer.position(), false);
-        if (rc < 0) {
+        if (!StartFramePolicy.isFrame(rc)) {
             batch.giveBack();
         }
         if (rc == StartFramePolicy.OUT_OF_WINDOW) {
             urb.hdrStatus = USBD_STATUS_BAD_START_FRAME; // [§3.5](reference/wdm.html#s3-5): the whole URB is discarded
             return STATUS_UNSUCCESSFUL;
         }
-        if (rc < 0) {
+        if (!StartFramePolicy.isFrame(rc)) {
             urb.hdrStatus = USBD_STATUS_DEVICE_GONE;
             return STATUS_DEVICE_NOT_CONNECTED;
         }

@@ -463,7 +463,7 @@ public final class WinUsbFuncs implements WinUsb {
                         r.buffer,
                         offset,
                         overlapped == null);
-        if (start < 0) {
+        if (!StartFramePolicy.isFrame(start)) {
             int error = start == StartFramePolicy.CANNOT_CONTINUE
                     ? ERROR_GEN_FAILURE
                     : start == DesktopIsoch.PIPE_GONE ? ERROR_INVALID_HANDLE : ERROR_INVALID_PARAMETER;
