@@ -59,7 +59,8 @@ import picocli.CommandLine.Spec;
                     + " Exit code 6 if a call failed.",
             "Operations: write:TEXT, writehex:HEX, read:N, ioctl:CODE[,in=HEX][,out=N] (CODE in hex or decimal,"
                     + " or stats, reset, transact), seek:N[,from=begin|current|end], unplug (sim: pull the device"
-                    + " with the handle open)."
+                    + " the handle is on, with the handle open; a further unplug pulls the others in the order"
+                    + " plugged)."
         })
 final class DevFileCommand implements Callable<Integer> {
     /** Exit code when a CE call failed. */
@@ -163,9 +164,14 @@ final class DevFileCommand implements Callable<Integer> {
             });
             List<SimulatedDevice> plugged = new ArrayList<>();
             if (bus instanceof SimBus sim) {
+                List<SimulatedDevice> named = new ArrayList<>(); // the ones the name opens, then the others
                 for (int i = 0; i < devices; i++) {
-                    plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
+                    SimulatedDevice d = sim.attach(LoopbackDevice.fullSpeed());
+                    List<DeviceInformation> loadedNow = dm.activeDevices(); // in activation order: d's is last
+                    boolean isNamed = !loadedNow.isEmpty() && opens(loadedNow.get(loadedNow.size() - 1), name);
+                    (isNamed ? named : plugged).add(d);
                 }
+                plugged.addAll(0, named); // "unplug" pulls the device the handle is on first
                 out.printf(
                         Locale.ROOT,
                         "usbd devfile: simulated full-speed bus (virtual clock), %d loopback device(s) 1209:0001,"
@@ -182,6 +188,12 @@ final class DevFileCommand implements Callable<Integer> {
         } finally {
             out.flush();
         }
+    }
+
+    /** {@code true} if {@code CreateFile(name)} reaches this device: its legacy or its {@code $device} name. */
+    private static boolean opens(DeviceInformation d, String name) {
+        return (!d.legacyName().isEmpty() && d.legacyName().equalsIgnoreCase(name))
+                || (!d.deviceName().isEmpty() && ("\\" + d.deviceName()).equalsIgnoreCase(name));
     }
 
     /** Waits on the backend's events until the LBK driver has loaded the device, or {@code --wait} passed. */

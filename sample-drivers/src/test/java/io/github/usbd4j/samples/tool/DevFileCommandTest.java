@@ -55,6 +55,27 @@ class DevFileCommandTest {
     }
 
     @Test
+    void unplug_pullsTheDeviceTheHandleIsOn_notTheFirstOne() {
+        Run r = run("devfile", "--devices", "2", "LBK2:", "write:x", "unplug", "read:1");
+
+        assertThat(r.out())
+                .as("LBK2: is the second device plugged")
+                .contains("unplugged sim:1-2 (the handle stays open)")
+                .contains("ReadFile(1) = FALSE, ERROR_INVALID_HANDLE_STATE (1609)");
+        assertThat(r.exit()).isEqualTo(DevFileCommand.CALL_FAILED);
+
+        Run byDeviceName = run("devfile", "--devices", "3", "\\$device\\lbk3", "unplug", "ioctl:stats");
+        assertThat(byDeviceName.out())
+                .contains("unplugged sim:1-3 (the handle stays open)")
+                .contains("= FALSE, ERROR_INVALID_HANDLE_STATE (1609)");
+
+        Run twice = run("devfile", "--devices", "2", "LBK2:", "unplug", "unplug", "read:1");
+        assertThat(twice.out())
+                .as("then the others, in the order plugged")
+                .containsSubsequence("unplugged sim:1-2", "unplugged sim:1-1");
+    }
+
+    @Test
     void accessModes_andMissingDevices_areTheDeviceManagersAndTheDriversErrors() {
         Run readOnly = run("devfile", "--access", "r", "LBK1:", "write:x", "seek:0");
         assertThat(readOnly.out())
