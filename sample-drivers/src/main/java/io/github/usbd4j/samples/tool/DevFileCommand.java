@@ -333,7 +333,7 @@ final class DevFileCommand implements Callable<Integer> {
                 case "writehex":
                     return new Op("write", HexFormat.of().parseHex(arg), 0, 0, 0, 0, null);
                 case "read":
-                    int count = Integer.parseInt(arg);
+                    int count = number(arg, 10, false);
                     if (count < 0 || count > 65536) {
                         throw new IllegalArgumentException("the count must be 0..65536");
                     }
@@ -350,24 +350,25 @@ final class DevFileCommand implements Callable<Integer> {
                 default:
                     throw new IllegalArgumentException("unknown operation");
             }
-        } catch (NumberFormatException e) {
-            // its message is Java's ("For input string: ..."): say which number, in the user's terms
-            throw new ParameterException(
-                    cl, "operation '" + text + "': not a number, or out of range: " + numberIn(e.getMessage()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "operation '" + text + "': " + e.getMessage());
         }
     }
 
-    /** The text a {@link NumberFormatException} message quotes, or the message. */
-    private static String numberIn(String message) {
-        int q = message == null ? -1 : message.indexOf('"');
-        int end = q < 0 ? -1 : message.indexOf('"', q + 1);
-        return end < 0 ? String.valueOf(message) : "'" + message.substring(q + 1, end) + "'";
+    /**
+     * A number of an operation, or an {@link IllegalArgumentException} that names it in the user's terms
+     * (Java's messages differ by method: "For input string", "exceeds range of unsigned int", ...).
+     */
+    private static int number(String text, int radix, boolean unsigned) {
+        try {
+            return unsigned ? Integer.parseUnsignedInt(text, radix) : Integer.parseInt(text, radix);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a number, or out of range: '" + text + "'", e);
+        }
     }
 
     private static Op ioctl(String arg) {
-        String[] parts = arg.split(",");
+        String[] parts = arg.split(",", -1); // a trailing comma leaves an empty part, which is refused
         int code;
         String text = parts[0];
         int outSize = 0;
@@ -387,8 +388,8 @@ final class DevFileCommand implements Callable<Integer> {
             }
             default -> {
                 code = parts[0].startsWith("0x")
-                        ? Integer.parseUnsignedInt(parts[0].substring(2), 16)
-                        : Integer.parseUnsignedInt(parts[0]);
+                        ? number(parts[0].substring(2), 16, true)
+                        : number(parts[0], 10, true);
                 text = String.format(Locale.ROOT, "0x%08X", code);
             }
         }
@@ -397,7 +398,7 @@ final class DevFileCommand implements Callable<Integer> {
             if (parts[i].startsWith("in=")) {
                 in = HexFormat.of().parseHex(parts[i].substring(3));
             } else if (parts[i].startsWith("out=")) {
-                outSize = Integer.parseInt(parts[i].substring(4));
+                outSize = number(parts[i].substring(4), 10, false);
                 if (outSize < 0 || outSize > 65536) {
                     throw new IllegalArgumentException("out must be 0..65536");
                 }
@@ -409,8 +410,8 @@ final class DevFileCommand implements Callable<Integer> {
     }
 
     private static Op seek(String arg) {
-        String[] parts = arg.split(",");
-        int amount = Integer.parseInt(parts[0]);
+        String[] parts = arg.split(",", -1);
+        int amount = number(parts[0], 10, false);
         int method = FILE_BEGIN;
         String text = "FILE_BEGIN";
         if (parts.length == 2 && parts[1].startsWith("from=")) {

@@ -107,6 +107,8 @@ class DevFileCommandTest {
             {"devfile", "LBK1:", "ioctl:0xZZ"},
             {"devfile", "LBK1:", "ioctl:stats,size=3"},
             {"devfile", "LBK1:", "seek:1,from=middle"},
+            {"devfile", "LBK1:", "seek:1,"},
+            {"devfile", "LBK1:", "ioctl:stats,"},
             {"devfile", "LBK1:", "unplug", "unplug"},
             {"devfile", "--access", "x", "LBK1:"},
             {"devfile", "--devices", "0", "LBK1:"},
@@ -130,6 +132,15 @@ class DevFileCommandTest {
                 r, 2, "operation 'read:99999999999': not a number, or out of range: '99999999999'");
         assertThat(r.err()).as("the hint once came twice").containsOnlyOnce("see 'usbd devfile --help'");
         assertThat(r.err()).doesNotContain("For input string");
+
+        for (String[] bad : new String[][] {
+            {"ioctl:4294967296", "4294967296"}, {"ioctl:-1", "-1"}, {"ioctl:transact,out=x", "x"}, {"seek:", ""}
+        }) {
+            Run r2 = run("devfile", "LBK1:", bad[0]);
+            UsbdToolTest.assertOneLineError(
+                    r2, 2, "operation '" + bad[0] + "': not a number, or out of range: '" + bad[1] + "'");
+            assertThat(r2.err()).as(bad[0]).doesNotContain("unsigned").doesNotContain("sign");
+        }
 
         Run hex = run("devfile", "LBK1:", "ioctl:0xZZ");
         UsbdToolTest.assertOneLineError(hex, 2, "operation 'ioctl:0xZZ': not a number, or out of range: 'ZZ'");
