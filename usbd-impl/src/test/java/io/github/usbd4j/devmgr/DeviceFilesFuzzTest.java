@@ -141,7 +141,8 @@ class DeviceFilesFuzzTest {
         }
         int[] accesses = {0, GENERIC_READ, GENERIC_WRITE, GENERIC_READ | GENERIC_WRITE, random.nextInt()};
         int access = accesses[random.nextInt(accesses.length)];
-        int share = random.nextInt(4) == 0 ? random.nextInt() : random.nextInt(4) & (FILE_SHARE_READ | FILE_SHARE_WRITE);
+        int share =
+                random.nextInt(4) == 0 ? random.nextInt() : random.nextInt(4) & (FILE_SHARE_READ | FILE_SHARE_WRITE);
         int disposition = random.nextInt(4) == 0 ? random.nextInt(8) : OPEN_EXISTING;
         Object security = random.nextInt(12) == 0 ? new Object() : null;
         Object template = random.nextInt(12) == 0 ? new Object() : null;
@@ -290,9 +291,8 @@ class DeviceFilesFuzzTest {
         if (overlapped != null) {
             errors.add(ERROR_NOT_SUPPORTED);
         }
-        boolean badArguments = !fits(in, inSize, false)
-                || !fits(out, outSize, true)
-                || (returned != null && returned.length == 0);
+        boolean badArguments =
+                !fits(in, inSize, false) || !fits(out, outSize, true) || (returned != null && returned.length == 0);
         if (badArguments) {
             errors.add(ERROR_INVALID_PARAMETER);
         }
@@ -300,7 +300,8 @@ class DeviceFilesFuzzTest {
             errors.add(ERROR_INSUFFICIENT_BUFFER); // the probe's own answer
         }
         boolean ok = f.dm.deviceIoControl(h.handle, code, in, inSize, out, outSize, returned, overlapped);
-        String call = "DeviceIoControl(" + h.handle + ", in " + in + " " + inSize + ", out " + out + " " + outSize + ")";
+        String call =
+                "DeviceIoControl(" + h.handle + ", in " + in + " " + inSize + ", out " + out + " " + outSize + ")";
         check(call, ok, errors);
         if (ok && returned != null && returned[0] != inSize) {
             problems.add(where() + call + " returned " + returned[0] + " bytes");
@@ -360,8 +361,8 @@ class DeviceFilesFuzzTest {
         } else if (ok) {
             problems.add(where() + call + " succeeded; expected one of " + names(errors));
         } else if (!errors.contains(error)) {
-            problems.add(where() + call + " failed with " + Win32.errorName(error) + "; expected one of "
-                    + names(errors));
+            problems.add(
+                    where() + call + " failed with " + Win32.errorName(error) + "; expected one of " + names(errors));
         }
         return ok;
     }

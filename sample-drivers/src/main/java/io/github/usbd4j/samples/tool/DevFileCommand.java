@@ -387,9 +387,7 @@ final class DevFileCommand implements Callable<Integer> {
                 text = "IOCTL_LBK_TRANSACT";
             }
             default -> {
-                code = parts[0].startsWith("0x")
-                        ? number(parts[0].substring(2), 16, true)
-                        : number(parts[0], 10, true);
+                code = parts[0].startsWith("0x") ? number(parts[0].substring(2), 16, true) : number(parts[0], 10, true);
                 text = String.format(Locale.ROOT, "0x%08X", code);
             }
         }
