@@ -234,7 +234,7 @@ class ActivationFuzzTest {
         for (String name :
                 new String[] {legacyTaken ? null : legacyName, deviceName == null ? null : "\\$device\\" + deviceName
                 }) {
-            if (name == null || !(Probe.PreDriver.class.getName().equals(key.queryString(DEVLOAD_DLLNAME_VALNAME)))) {
+            if (name == null || !Probe.PreDriver.class.getName().equals(key.queryString(DEVLOAD_DLLNAME_VALNAME))) {
                 continue;
             }
             FileHandle file = f.dm.createFile(name, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
