@@ -269,7 +269,7 @@ class LbkChaosTest {
                     }
                 }
             }
-            for (FileHandle h : open) {
+            for (FileHandle h : open.toArray(new FileHandle[0])) {
                 if (open.remove(h) && !dm.closeHandle(h)) {
                     problems.add("seed " + seed + ": CloseHandle failed: " + Win32.errorName(Win32.getLastError()));
                 }
