@@ -166,9 +166,10 @@ final class DevFileCommand implements Callable<Integer> {
             if (bus instanceof SimBus sim) {
                 List<SimulatedDevice> named = new ArrayList<>(); // the ones the name opens, then the others
                 for (int i = 0; i < devices; i++) {
+                    int before = dm.activeDevices().size();
                     SimulatedDevice d = sim.attach(LoopbackDevice.fullSpeed());
                     List<DeviceInformation> loadedNow = dm.activeDevices(); // in activation order: d's is last
-                    boolean isNamed = !loadedNow.isEmpty() && opens(loadedNow.get(loadedNow.size() - 1), name);
+                    boolean isNamed = loadedNow.size() > before && opens(loadedNow.get(loadedNow.size() - 1), name);
                     (isNamed ? named : plugged).add(d);
                 }
                 plugged.addAll(0, named); // "unplug" pulls the device the handle is on first
