@@ -65,6 +65,23 @@ class SourceLayeringTest {
                             "sim",
                             "libusb",
                             "usbip")),
+            // the registry store serves USBD and the device manager alike, and knows neither
+            Map.entry(
+                    "internal.registry",
+                    Set.of(
+                            "ce.devmgr",
+                            "internal.engine",
+                            "internal.ce",
+                            "internal.devmgr",
+                            "internal.winusb",
+                            "internal.wdm",
+                            "internal.desktop",
+                            "winusb",
+                            "wdm",
+                            "host",
+                            "sim",
+                            "libusb",
+                            "usbip")),
             Map.entry("winusb", Set.of("ce", "wdm", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("wdm", Set.of("ce", "winusb", "internal", "host", "sim", "libusb", "usbip", "capture")),
             Map.entry("host.spi", Set.of("ce", "winusb", "wdm", "internal", "sim", "libusb", "usbip", "capture")),

@@ -7,6 +7,10 @@ import java.util.Set;
  * (<a href="{@docRoot}/../reference/ce-usbd.html#s1-6">§1.6</a> member 2): a small, thread-safe, per-driver store of
  * {@code REG_DWORD} and {@code REG_SZ} values. It is also the type of every other registry key the library opens, such
  * as the device keys and Active keys of the device manager ({@code io.github.usbd4j.ce.devmgr}).
+ *
+ * <p>Value names ignore case, as the registry's do: {@code "DLL"} reads the value written as {@code "Dll"}.
+ * A {@code null} name reads as an absent value; writing with a {@code null} name or string throws
+ * {@link NullPointerException}.
  */
 public interface ClientRegistryKey extends AutoCloseable {
 

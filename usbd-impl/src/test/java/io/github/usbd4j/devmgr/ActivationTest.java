@@ -358,4 +358,38 @@ class ActivationTest {
                 .extracting(DeviceInformation::legacyName)
                 .containsExactly("CLI1:");
     }
+
+    /**
+     * Registry value names do not depend on case, in a USB client driver's key as in the device manager's own
+     * keys (reference page of the device manager, [§D2](reference/ce-devmgr.html#d2)): a driver that writes
+     * {@code DLL} and {@code PREFIX} is loaded and named, and a {@code null} name reads as absent in both.
+     */
+    @Test
+    void valueNames_ignoreCase_inAUsbClientDriversKeyToo() {
+        f.usbd.registerDriver(
+                "CaseClient", UsbDriverSettings.forVendor(0x1209, 0x7778), (d, u, i, id, accept, s, unused) -> true);
+        ClientRegistryKey usbd = f.usbd.funcs().openClientRegistryKey("CaseClient");
+        usbd.setString("DLL", Probe.PreDriver.class.getName());
+        usbd.setString("PREFIX", "CAS");
+        usbd.setDword("index", 4);
+        usbd.setDword("Index", 5); // the same value, written again
+        assertThat(usbd.valueNames()).containsExactlyInAnyOrder("DLL", "PREFIX", "index");
+        char[] path = new char[261];
+        assertThat(f.usbd.funcs().getClientRegistryPath(path, path.length, "CaseClient"))
+                .isTrue();
+        String devKey = new String(path, 0, new String(path).indexOf('\0'));
+
+        assertThat(f.dm.activateDeviceEx(devKey, null, 0, new Probe())).isNotNull();
+        assertThat(f.dm.activeDevices())
+                .extracting(DeviceInformation::legacyName)
+                .containsExactly("CAS5:");
+
+        ClientRegistryKey own = f.dm.regCreateKeyEx("Drivers\\Test\\Case");
+        for (ClientRegistryKey k : List.of(usbd, own)) {
+            assertThat(k.queryString(null)).isNull();
+            assertThat(k.queryDword(null, 7)).isEqualTo(7);
+            assertThat(k.deleteValue(null)).isFalse();
+            assertThat(k.deleteValue("prefix")).isEqualTo(k == usbd);
+        }
+    }
 }

@@ -50,7 +50,9 @@ import java.nio.ByteOrder;
  *   <li>Unplug: USBD cancels the transfer of a pending read, which fails with
  *       {@code ERROR_DEVICE_NOT_CONNECTED}; {@code LBK_PreDeinit} aborts any read still in the pipe;
  *       {@code LBK_Deinit} closes what is left. {@code CloseHandle} during a read aborts it
- *       ({@code ERROR_OPERATION_ABORTED}).
+ *       ({@code ERROR_OPERATION_ABORTED}); one that lands between the read's check of its handle and the
+ *       start of its transfer finds nothing to abort, and the read fails so when USBD's guard ends it (a
+ *       synchronous transfer cannot be aborted before it is issued).
  * </ul>
  */
 public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStream.Open> {
@@ -162,6 +164,9 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         LbkDevice d = o.device;
         d.readLock.lock();
         try {
+            // published before the checks, so that a PreClose or PreDeinit that sets its flag after them sees
+            // this read and aborts its transfer
+            d.reader = o;
             if (d.gone || o.closing) {
                 Win32.setLastError(d.gone ? ERROR_DEVICE_NOT_CONNECTED : ERROR_OPERATION_ABORTED);
                 return -1;
@@ -169,13 +174,19 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
             if (count == 0) {
                 return 0;
             }
-            d.reader = o;
             UsbTransfer t = d.funcs.issueBulkTransfer(
                     d.bulkIn, null, null, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, count, buffer, 0);
-            d.reader = null;
             int[] done = finish(d, t);
             if (done == null) {
-                return Win32.getLastError() == ERROR_TIMEOUT ? 0 : -1;
+                if (Win32.getLastError() != ERROR_TIMEOUT) {
+                    return -1;
+                }
+                if (o.closing || d.gone) {
+                    // the abort came before the transfer was in the pipe, so only USBD's guard ended it
+                    Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);
+                    return -1;
+                }
+                return 0; // nothing came within the guard
             }
             if (done[1] == USB_CANCELED_ERROR) { // our PreClose aborted it, or the device left (unplug, PreDeinit)
                 Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);

@@ -59,7 +59,8 @@ import picocli.CommandLine.Spec;
                     + " Exit code 6 if a call failed.",
             "Operations: write:TEXT, writehex:HEX, read:N, ioctl:CODE[,in=HEX][,out=N] (CODE in hex or decimal,"
                     + " or stats, reset, transact), seek:N[,from=begin|current|end], unplug (sim: pull the device"
-                    + " with the handle open)."
+                    + " the handle is on, with the handle open; a further unplug pulls the others in the order"
+                    + " plugged)."
         })
 final class DevFileCommand implements Callable<Integer> {
     /** Exit code when a CE call failed. */
@@ -163,9 +164,15 @@ final class DevFileCommand implements Callable<Integer> {
             });
             List<SimulatedDevice> plugged = new ArrayList<>();
             if (bus instanceof SimBus sim) {
+                List<SimulatedDevice> named = new ArrayList<>(); // the ones the name opens, then the others
                 for (int i = 0; i < devices; i++) {
-                    plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
+                    int before = dm.activeDevices().size();
+                    SimulatedDevice d = sim.attach(LoopbackDevice.fullSpeed());
+                    List<DeviceInformation> loadedNow = dm.activeDevices(); // in activation order: d's is last
+                    boolean isNamed = loadedNow.size() > before && opens(loadedNow.get(loadedNow.size() - 1), name);
+                    (isNamed ? named : plugged).add(d);
                 }
+                plugged.addAll(0, named); // "unplug" pulls the device the handle is on first
                 out.printf(
                         Locale.ROOT,
                         "usbd devfile: simulated full-speed bus (virtual clock), %d loopback device(s) 1209:0001,"
@@ -182,6 +189,12 @@ final class DevFileCommand implements Callable<Integer> {
         } finally {
             out.flush();
         }
+    }
+
+    /** {@code true} if {@code CreateFile(name)} reaches this device: its legacy or its {@code $device} name. */
+    private static boolean opens(DeviceInformation d, String name) {
+        return (!d.legacyName().isEmpty() && d.legacyName().equalsIgnoreCase(name))
+                || (!d.deviceName().isEmpty() && ("\\" + d.deviceName()).equalsIgnoreCase(name));
     }
 
     /** Waits on the backend's events until the LBK driver has loaded the device, or {@code --wait} passed. */
@@ -321,7 +334,7 @@ final class DevFileCommand implements Callable<Integer> {
                 case "writehex":
                     return new Op("write", HexFormat.of().parseHex(arg), 0, 0, 0, 0, null);
                 case "read":
-                    int count = Integer.parseInt(arg);
+                    int count = number(arg, 10, false);
                     if (count < 0 || count > 65536) {
                         throw new IllegalArgumentException("the count must be 0..65536");
                     }
@@ -338,24 +351,25 @@ final class DevFileCommand implements Callable<Integer> {
                 default:
                     throw new IllegalArgumentException("unknown operation");
             }
-        } catch (NumberFormatException e) {
-            // its message is Java's ("For input string: ..."): say which number, in the user's terms
-            throw new ParameterException(
-                    cl, "operation '" + text + "': not a number, or out of range: " + numberIn(e.getMessage()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "operation '" + text + "': " + e.getMessage());
         }
     }
 
-    /** The text a {@link NumberFormatException} message quotes, or the message. */
-    private static String numberIn(String message) {
-        int q = message == null ? -1 : message.indexOf('"');
-        int end = q < 0 ? -1 : message.indexOf('"', q + 1);
-        return end < 0 ? String.valueOf(message) : "'" + message.substring(q + 1, end) + "'";
+    /**
+     * A number of an operation, or an {@link IllegalArgumentException} that names it in the user's terms
+     * (Java's messages differ by method: "For input string", "exceeds range of unsigned int", ...).
+     */
+    private static int number(String text, int radix, boolean unsigned) {
+        try {
+            return unsigned ? Integer.parseUnsignedInt(text, radix) : Integer.parseInt(text, radix);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a number, or out of range: '" + text + "'", e);
+        }
     }
 
     private static Op ioctl(String arg) {
-        String[] parts = arg.split(",");
+        String[] parts = arg.split(",", -1); // a trailing comma leaves an empty part, which is refused
         int code;
         String text = parts[0];
         int outSize = 0;
@@ -374,9 +388,7 @@ final class DevFileCommand implements Callable<Integer> {
                 text = "IOCTL_LBK_TRANSACT";
             }
             default -> {
-                code = parts[0].startsWith("0x")
-                        ? Integer.parseUnsignedInt(parts[0].substring(2), 16)
-                        : Integer.parseUnsignedInt(parts[0]);
+                code = parts[0].startsWith("0x") ? number(parts[0].substring(2), 16, true) : number(parts[0], 10, true);
                 text = String.format(Locale.ROOT, "0x%08X", code);
             }
         }
@@ -385,7 +397,7 @@ final class DevFileCommand implements Callable<Integer> {
             if (parts[i].startsWith("in=")) {
                 in = HexFormat.of().parseHex(parts[i].substring(3));
             } else if (parts[i].startsWith("out=")) {
-                outSize = Integer.parseInt(parts[i].substring(4));
+                outSize = number(parts[i].substring(4), 10, false);
                 if (outSize < 0 || outSize > 65536) {
                     throw new IllegalArgumentException("out must be 0..65536");
                 }
@@ -397,8 +409,8 @@ final class DevFileCommand implements Callable<Integer> {
     }
 
     private static Op seek(String arg) {
-        String[] parts = arg.split(",");
-        int amount = Integer.parseInt(parts[0]);
+        String[] parts = arg.split(",", -1);
+        int amount = number(parts[0], 10, false);
         int method = FILE_BEGIN;
         String text = "FILE_BEGIN";
         if (parts.length == 2 && parts[1].startsWith("from=")) {

@@ -10,13 +10,16 @@ import static io.github.usbd4j.win32.Win32.ERROR_ACCESS_DENIED;
 import static io.github.usbd4j.win32.Win32.ERROR_DEVICE_NOT_CONNECTED;
 import static io.github.usbd4j.win32.Win32.ERROR_DEV_NOT_EXIST;
 import static io.github.usbd4j.win32.Win32.ERROR_INVALID_ACCESS;
+import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE;
 import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE_STATE;
 import static io.github.usbd4j.win32.Win32.ERROR_INVALID_PARAMETER;
 import static io.github.usbd4j.win32.Win32.ERROR_NOT_SUPPORTED;
+import static io.github.usbd4j.win32.Win32.ERROR_OPERATION_ABORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
 import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
@@ -27,6 +30,7 @@ import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -38,8 +42,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Seeded chaos: application threads call CreateFile, WriteFile, ReadFile, DeviceIoControl and CloseHandle
  * on LBK1: and LBK2: (some with bad arguments) while the test thread plugs and unplugs loopback devices.
- * Whatever the interleaving, no call throws, every failure carries an error CE's device manager or the
- * driver documents for that call, each unplugged device is deinitialized exactly once, and nothing is
+ * The threads share their handles, so one thread's CloseHandle races another's ReadFile or DeviceIoControl
+ * on the same handle (reference page of the device manager, [§D5](reference/ce-devmgr.html#d5) and
+ * [§D7](reference/ce-devmgr.html#d7)). Whatever the interleaving, no call throws, every failure carries an
+ * error CE's device manager or the driver documents for that call, a call that succeeds reports no more
+ * bytes than asked, a plugged device takes the lowest free index
+ * ([§D3](reference/ce-devmgr.html#d3)), each unplugged device is deinitialized exactly once, and nothing is
  * left loaded. Fixed seeds and a bounded number of rounds in CI; {@code -Dusbd4j.lbk.chaos.rounds=N} and
  * {@code -Dusbd4j.lbk.chaos.seed=S} run others. Prints how many calls it made.
  */
@@ -56,7 +64,9 @@ class LbkChaosTest {
             ERROR_DEVICE_NOT_CONNECTED,
             ERROR_INVALID_ACCESS,
             ERROR_ACCESS_DENIED,
-            ERROR_TIMEOUT);
+            ERROR_TIMEOUT,
+            ERROR_INVALID_HANDLE, // another thread closed the handle before the call
+            ERROR_OPERATION_ABORTED); // another thread closed it during the call: LBK_PreClose woke it
 
     private final AtomicLong calls = new AtomicLong();
     private final java.util.Map<String, AtomicLong> failures = new java.util.concurrent.ConcurrentSkipListMap<>();
@@ -98,9 +108,10 @@ class LbkChaosTest {
             plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
 
             List<Thread> apps = new ArrayList<>();
+            List<FileHandle> shared = new CopyOnWriteArrayList<>(); // every thread uses and closes these
             for (int i = 0; i < 3; i++) {
                 long appSeed = random.nextLong();
-                Thread t = new Thread(() -> application(dm, new Random(appSeed), seed), "lbk-app-" + i);
+                Thread t = new Thread(() -> application(dm, new Random(appSeed), seed, shared), "lbk-app-" + i);
                 t.start();
                 apps.add(t);
             }
@@ -111,6 +122,7 @@ class LbkChaosTest {
                     unplugs++;
                 } else {
                     plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
+                    checkLowestFreeIndex(dm, seed);
                 }
             }
             for (SimulatedDevice d : plugged) {
@@ -137,11 +149,31 @@ class LbkChaosTest {
         return unplugs;
     }
 
+    /** The device plugged last is named with the lowest index the others leave free. */
+    private void checkLowestFreeIndex(DeviceManager dm, long seed) {
+        List<DeviceInformation> loaded = dm.activeDevices();
+        if (loaded.isEmpty()) {
+            problems.add("seed " + seed + ": a plugged device was not loaded");
+            return;
+        }
+        Set<String> others = new HashSet<>();
+        for (DeviceInformation d : loaded.subList(0, loaded.size() - 1)) {
+            others.add(d.legacyName());
+        }
+        int lowest = 1;
+        while (others.contains("LBK" + lowest + ":")) {
+            lowest++;
+        }
+        String newest = loaded.get(loaded.size() - 1).legacyName();
+        if (!newest.equals("LBK" + lowest + ":")) {
+            problems.add("seed " + seed + ": plugged as " + newest + " beside " + others);
+        }
+    }
+
     /** 60 random calls; every failure must carry an error documented for that call. */
-    private void application(DeviceManager dm, Random random, long seed) {
+    private void application(DeviceManager dm, Random random, long seed, List<FileHandle> open) {
         int[] accesses = {GENERIC_READ | GENERIC_WRITE, GENERIC_READ, GENERIC_WRITE, 0};
         int[] shares = {FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_SHARE_READ, 0};
-        List<FileHandle> open = new ArrayList<>();
         try {
             for (int i = 0; i < 60; i++) {
                 calls.incrementAndGet();
@@ -163,18 +195,26 @@ class LbkChaosTest {
                     }
                     continue;
                 }
-                FileHandle h = open.get(random.nextInt(open.size()));
+                FileHandle[] now = open.toArray(new FileHandle[0]);
+                if (now.length == 0) {
+                    continue; // another thread closed the last one meanwhile
+                }
+                FileHandle h = now[random.nextInt(now.length)];
                 int n = 1 + random.nextInt(200);
                 int[] done = new int[1];
                 switch (op) {
                     case 1, 2 -> {
                         if (!dm.writeFile(h, ByteBuffer.allocate(n), n, done, null)) {
                             expect(seed, "WriteFile", IO_ERRORS);
+                        } else {
+                            expectCount(seed, "WriteFile", done[0], n);
                         }
                     }
                     case 3, 4 -> {
                         if (!dm.readFile(h, ByteBuffer.allocateDirect(n), n, done, null)) {
                             expect(seed, "ReadFile", IO_ERRORS);
+                        } else {
+                            expectCount(seed, "ReadFile", done[0], n);
                         }
                     }
                     case 5 -> {
@@ -195,6 +235,8 @@ class LbkChaosTest {
                                 done,
                                 null)) {
                             expect(seed, "DeviceIoControl", IO_ERRORS);
+                        } else {
+                            expectCount(seed, "IOCTL_LBK_TRANSACT", done[0], n);
                         }
                     }
                     case 7 -> {
@@ -204,30 +246,42 @@ class LbkChaosTest {
                             expect(
                                     seed,
                                     "ReadFile past the buffer",
-                                    Set.of(ERROR_INVALID_PARAMETER, ERROR_INVALID_HANDLE_STATE, ERROR_INVALID_ACCESS));
+                                    Set.of(
+                                            ERROR_INVALID_PARAMETER,
+                                            ERROR_INVALID_HANDLE_STATE,
+                                            ERROR_INVALID_ACCESS,
+                                            ERROR_INVALID_HANDLE));
                         }
                     }
                     case 8 -> {
                         if (!dm.deviceIoControl(h, 0x0022FFFC, null, 0, null, 0, null, null)) {
-                            expect(seed, "an unknown IOCTL", Set.of(ERROR_NOT_SUPPORTED, ERROR_INVALID_HANDLE_STATE));
+                            expect(
+                                    seed,
+                                    "an unknown IOCTL",
+                                    Set.of(ERROR_NOT_SUPPORTED, ERROR_INVALID_HANDLE_STATE, ERROR_INVALID_HANDLE));
                         }
                     }
                     default -> {
-                        open.remove(h);
-                        if (!dm.closeHandle(h)) {
+                        if (open.remove(h) && !dm.closeHandle(h)) { // only the thread that took it out closes it
                             problems.add(
                                     "seed " + seed + ": CloseHandle failed: " + Win32.errorName(Win32.getLastError()));
                         }
                     }
                 }
             }
-            for (FileHandle h : open) {
-                if (!dm.closeHandle(h)) {
+            for (FileHandle h : open.toArray(new FileHandle[0])) {
+                if (open.remove(h) && !dm.closeHandle(h)) {
                     problems.add("seed " + seed + ": CloseHandle failed: " + Win32.errorName(Win32.getLastError()));
                 }
             }
         } catch (Throwable e) {
             problems.add("seed " + seed + ": " + e + " escaped to the application");
+        }
+    }
+
+    private void expectCount(long seed, String call, int done, int asked) {
+        if (done < 0 || done > asked) {
+            problems.add("seed " + seed + ": " + call + " reported " + done + " bytes of " + asked);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.usbd4j.samples.lbk;
 
+import static io.github.usbd4j.ce.UsbTypes.USB_IN_TRANSFER;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_WRITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
@@ -17,10 +18,14 @@ import static io.github.usbd4j.win32.Win32.ERROR_INSUFFICIENT_BUFFER;
 import static io.github.usbd4j.win32.Win32.ERROR_INVALID_ACCESS;
 import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE_STATE;
 import static io.github.usbd4j.win32.Win32.ERROR_NOT_SUPPORTED;
+import static io.github.usbd4j.win32.Win32.ERROR_OPERATION_ABORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.ClientRegistryKey;
+import io.github.usbd4j.ce.UsbDriverSettings;
+import io.github.usbd4j.ce.UsbFuncs;
+import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
@@ -28,7 +33,10 @@ import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
@@ -248,5 +256,67 @@ class LbkDriverTest {
         assertThat(dm.readFile(h, ByteBuffer.allocate(8), 8, n, null)).isTrue();
         assertThat(n[0]).isZero();
         assertThat(bus.frame() - start).as("USBD's 4 s guard, in bus time").isBetween(4000L, 4010L);
+    }
+
+    /**
+     * CloseHandle on another thread can land after a read has checked its handle and before its transfer is in
+     * the pipe, so that LBK_PreClose finds nothing to abort (reference page of the device manager,
+     * [§D7](reference/ce-devmgr.html#d7): XXX_PreClose must wake the threads in the driver). The read must
+     * still fail as aborted, not return 0 bytes as if nothing had come. The close is made from inside
+     * IssueBulkTransfer, before it submits, which is that interleaving made deterministic.
+     */
+    @Test
+    void aCloseBetweenTheReadsCheckAndItsTransfer_stillAbortsTheRead() {
+        Runnable[] beforeIn = {null};
+        SimBus other = new SimBus(UsbSpeed.FULL, 1);
+        DeviceManager odm = other.usbd().deviceManager();
+        LbkUsbDriver hooked = new LbkUsbDriver(odm) {
+            @Override
+            public boolean usbDeviceAttach(
+                    UsbHandle hDevice,
+                    UsbFuncs usbFuncs,
+                    UsbInterface usbInterface,
+                    String uniqueDriverId,
+                    boolean[] acceptControl,
+                    UsbDriverSettings driverSettings,
+                    int unused) {
+                UsbFuncs funcs = (UsbFuncs) Proxy.newProxyInstance(
+                        UsbFuncs.class.getClassLoader(), new Class<?>[] {UsbFuncs.class}, (proxy, m, args) -> {
+                            if (m.getName().equals("issueBulkTransfer")
+                                    && ((int) args[3] & USB_IN_TRANSFER) != 0
+                                    && beforeIn[0] != null) {
+                                Runnable r = beforeIn[0];
+                                beforeIn[0] = null;
+                                r.run();
+                            }
+                            try {
+                                return m.invoke(usbFuncs, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+                return super.usbDeviceAttach(
+                        hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
+            }
+        };
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            assertThat(h).isNotEqualTo(INVALID_HANDLE_VALUE);
+            boolean[] closed = {false};
+            beforeIn[0] = () -> closed[0] = odm.closeHandle(h); // as another thread's CloseHandle would
+
+            int[] n = {-1};
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(closed[0]).isTrue();
+            assertThat(ok).as("the read of a handle closed under it").isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+            assertThat(n[0]).isZero();
+            assertThat(hooked.devices().get(0).openHandles())
+                    .as("XXX_Close ran when the read left")
+                    .isZero();
+        }
     }
 }

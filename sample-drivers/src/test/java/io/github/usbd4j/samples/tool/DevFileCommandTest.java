@@ -55,6 +55,27 @@ class DevFileCommandTest {
     }
 
     @Test
+    void unplug_pullsTheDeviceTheHandleIsOn_notTheFirstOne() {
+        Run r = run("devfile", "--devices", "2", "LBK2:", "write:x", "unplug", "read:1");
+
+        assertThat(r.out())
+                .as("LBK2: is the second device plugged")
+                .contains("unplugged sim:1-2 (the handle stays open)")
+                .contains("ReadFile(1) = FALSE, ERROR_INVALID_HANDLE_STATE (1609)");
+        assertThat(r.exit()).isEqualTo(DevFileCommand.CALL_FAILED);
+
+        Run byDeviceName = run("devfile", "--devices", "3", "\\$device\\lbk3", "unplug", "ioctl:stats");
+        assertThat(byDeviceName.out())
+                .contains("unplugged sim:1-3 (the handle stays open)")
+                .contains("= FALSE, ERROR_INVALID_HANDLE_STATE (1609)");
+
+        Run twice = run("devfile", "--devices", "2", "LBK2:", "unplug", "unplug", "read:1");
+        assertThat(twice.out())
+                .as("then the others, in the order plugged")
+                .containsSubsequence("unplugged sim:1-2", "unplugged sim:1-1");
+    }
+
+    @Test
     void accessModes_andMissingDevices_areTheDeviceManagersAndTheDriversErrors() {
         Run readOnly = run("devfile", "--access", "r", "LBK1:", "write:x", "seek:0");
         assertThat(readOnly.out())
@@ -86,6 +107,8 @@ class DevFileCommandTest {
             {"devfile", "LBK1:", "ioctl:0xZZ"},
             {"devfile", "LBK1:", "ioctl:stats,size=3"},
             {"devfile", "LBK1:", "seek:1,from=middle"},
+            {"devfile", "LBK1:", "seek:1,"},
+            {"devfile", "LBK1:", "ioctl:stats,"},
             {"devfile", "LBK1:", "unplug", "unplug"},
             {"devfile", "--access", "x", "LBK1:"},
             {"devfile", "--devices", "0", "LBK1:"},
@@ -109,6 +132,15 @@ class DevFileCommandTest {
                 r, 2, "operation 'read:99999999999': not a number, or out of range: '99999999999'");
         assertThat(r.err()).as("the hint once came twice").containsOnlyOnce("see 'usbd devfile --help'");
         assertThat(r.err()).doesNotContain("For input string");
+
+        for (String[] bad : new String[][] {
+            {"ioctl:4294967296", "4294967296"}, {"ioctl:-1", "-1"}, {"ioctl:transact,out=x", "x"}, {"seek:", ""}
+        }) {
+            Run r2 = run("devfile", "LBK1:", bad[0]);
+            UsbdToolTest.assertOneLineError(
+                    r2, 2, "operation '" + bad[0] + "': not a number, or out of range: '" + bad[1] + "'");
+            assertThat(r2.err()).as(bad[0]).doesNotContain("unsigned").doesNotContain("sign");
+        }
 
         Run hex = run("devfile", "LBK1:", "ioctl:0xZZ");
         UsbdToolTest.assertOneLineError(hex, 2, "operation 'ioctl:0xZZ': not a number, or out of range: 'ZZ'");

@@ -10,6 +10,7 @@ import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.internal.engine.DeviceLifecycle;
 import io.github.usbd4j.internal.engine.Engine;
 import io.github.usbd4j.internal.engine.EngineDevice;
+import io.github.usbd4j.internal.registry.RegistryKeyStore;
 import io.github.usbd4j.usb.UsbDevice;
 import io.github.usbd4j.usb.UsbInterface;
 import java.util.ArrayList;

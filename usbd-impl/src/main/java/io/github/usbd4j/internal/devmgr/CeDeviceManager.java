@@ -114,7 +114,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         if (path == null) {
             return fail(ERROR_INVALID_PARAMETER);
         }
-        Registry.Key active = registry.open(path);
+        ClientRegistryKey active = registry.open(path);
         String devKey = active == null ? null : active.queryString(DEVLOAD_DEVKEY_VALNAME);
         ClientRegistryKey key = devKey == null ? null : openKey(Registry.canonical(devKey), devKey);
         return key != null ? key : fail(ERROR_FILE_NOT_FOUND);
@@ -194,7 +194,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
             libraries.release(library);
             return fail(ERROR_DEVICE_IN_USE);
         }
-        Registry.Key active = registry.create(Registry.canonical(d.activeKey));
+        ClientRegistryKey active = registry.create(Registry.canonical(d.activeKey));
         for (int i = 0; i < entries; i++) {
             RegIni e = regEnts[i];
             if (e.type() == REG_DWORD) {
