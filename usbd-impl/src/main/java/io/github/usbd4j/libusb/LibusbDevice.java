@@ -356,6 +356,10 @@ final class LibusbDevice implements BackendDevice {
 
     @Override
     public void submit(BackendTransfer t) throws BackendException {
+        String misfit = t.bufferProblem(); // libusb and the kernel would read or write where the buffer ends
+        if (misfit != null) {
+            throw new BackendException(misfit, PacketStatus.HOST_ERROR);
+        }
         if (t.type() == TransferType.CONTROL && interceptStandardRequest(t)) {
             return;
         }

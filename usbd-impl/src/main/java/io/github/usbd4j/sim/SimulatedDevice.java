@@ -367,10 +367,9 @@ public final class SimulatedDevice implements BackendDevice {
         if (!open) {
             throw new BackendException(location + " is not open", PacketStatus.HOST_ERROR);
         }
-        int end = t.offset() + t.length();
-        if (t.length() > 0
-                && (t.buffer() == null || t.offset() < 0 || end > t.buffer().capacity())) {
-            throw new BackendException("the data does not fit the buffer", PacketStatus.HOST_ERROR);
+        String misfit = t.bufferProblem();
+        if (misfit != null) {
+            throw new BackendException(misfit, PacketStatus.HOST_ERROR);
         }
         if (t.type() == TransferType.CONTROL) {
             if ((t.endpointAddress() & 0x0F) != 0) {

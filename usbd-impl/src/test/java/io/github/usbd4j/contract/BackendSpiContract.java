@@ -358,6 +358,39 @@ public abstract class BackendSpiContract {
         assertThat(c.completions).hasValue(0);
     }
 
+    /**
+     * A request whose bytes do not lie within its buffer is refused before it reaches native code or a device model:
+     * packet lengths that add up to more than the buffer (as when a caller's array changed after the runtime checked
+     * it), a negative packet length, bulk data past the buffer's end. Nothing is written beyond the buffer.
+     */
+    @Test
+    void aRequestLargerThanItsBuffer_isRefused_andNothingIsWrittenPastIt() throws BackendException {
+        selectAlternateSetting(0, 1);
+        ByteBuffer whole = ByteBuffer.allocateDirect(8 * 64 + 16);
+        ByteBuffer shortBuffer = whole.slice(0, 8 * 64 - 1);
+        int[] lengths = new int[8];
+        Arrays.fill(lengths, 64);
+        long start = backend.clock().currentFrame() + 8;
+        Counted iso = new Counted();
+        iso.t.isochronous(0x81, shortBuffer, 0, start, 1, lengths, 8);
+        lengths[3] = -64;
+        Counted negative = new Counted();
+        negative.t.isochronous(0x81, ByteBuffer.allocateDirect(8 * 64), 0, start, 1, lengths, 8);
+        Counted bulk = new Counted();
+        bulk.t.bulk(TransferType.BULK, 0x82, shortBuffer, 64, 8 * 64, false);
+        for (Counted c : List.of(iso, negative, bulk)) {
+            assertThatThrownBy(() -> device.submit(c.t)).isInstanceOf(BackendException.class);
+            assertThat(c.t.phase()).isEqualTo(BackendTransfer.Phase.PREPARED);
+        }
+        harness.runFrames(20);
+        for (Counted c : List.of(iso, negative, bulk)) {
+            assertThat(c.completions).hasValue(0);
+        }
+        for (int i = shortBuffer.capacity(); i < whole.capacity(); i++) {
+            assertThat(whole.get(i)).as("byte %d, past the buffer", i).isZero();
+        }
+    }
+
     @Test
     void submittingAPendingTransferAgain_isRejected_andItStillCompletesOnce() throws BackendException {
         Counted r = data(TransferType.BULK, 0x82, ByteBuffer.allocate(64));

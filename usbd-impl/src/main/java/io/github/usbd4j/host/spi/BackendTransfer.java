@@ -87,6 +87,9 @@ public final class BackendTransfer {
     private int length;
     private boolean shortNotOk;
     private long startFrame;
+    /** The bytes the request covers, summed without overflow; -1 when a packet length is negative. */
+    private long requestedBytes;
+
     private int period = 1;
     private int packets;
     private int[] packetLengths = new int[0];
@@ -246,15 +249,20 @@ public final class BackendTransfer {
             int packets) {
         beginPreparation();
         ensurePackets(packets);
-        int total = 0;
+        long total = 0;
+        int signs = 0;
         for (int k = 0; k < packets; k++) {
-            packetLengths[k] = lengths[k];
-            total += lengths[k];
+            int len = lengths[k]; // read once: the copy is what is checked and sent
+            packetLengths[k] = len;
+            total += len;
+            signs |= len;
         }
         this.packets = packets;
         this.startFrame = startFrame;
         this.period = period;
-        return data(TransferType.ISOCHRONOUS, endpointAddress, buffer, offset, total);
+        data(TransferType.ISOCHRONOUS, endpointAddress, buffer, offset, (int) total);
+        requestedBytes = signs < 0 ? -1 : total;
+        return this;
     }
 
     private BackendTransfer data(TransferType type, int endpointAddress, ByteBuffer buffer, int offset, int length) {
@@ -263,6 +271,7 @@ public final class BackendTransfer {
         this.buffer = buffer;
         this.offset = offset;
         this.length = length;
+        this.requestedBytes = length;
         if (type != TransferType.ISOCHRONOUS) {
             packets = 0;
         }
@@ -327,6 +336,27 @@ public final class BackendTransfer {
     /** Where the data starts in {@link #buffer()}. */
     public int offset() {
         return offset;
+    }
+
+    /**
+     * Why the request's bytes do not lie within its buffer, or {@code null} when they do: a negative packet length,
+     * or data beyond the buffer's capacity (the sum of the packet lengths included, counted without overflow). A
+     * backend refuses such a transfer before any of it reaches native code or a device model. The runtime checks its
+     * callers' arguments first; this holds also when a caller's array changed between those checks and the copy made
+     * here.
+     *
+     * @return the reason, or {@code null}
+     */
+    public String bufferProblem() {
+        long bytes = requestedBytes;
+        if (bytes < 0) {
+            return "a negative length (of a packet, or of the data)";
+        }
+        if (bytes > 0 && (buffer == null || offset < 0 || offset + bytes > buffer.capacity())) {
+            return "the data (" + bytes + " bytes from " + offset + ") does not fit the buffer"
+                    + (buffer == null ? "" : " of " + buffer.capacity() + " bytes");
+        }
+        return null;
     }
 
     /** Requested bytes: the data stage, the bulk length, or the sum of the packet lengths. */
