@@ -145,6 +145,10 @@ public final class DesktopIsoch {
         private volatile Transfer transfer;
 
         private int generation;
+        /** Counts this batch's submissions. */
+        private int use;
+        /** The submission whose {@link #completed(Transfer)} has returned; a synchronous one waits for it. */
+        private volatile int completedUse;
 
         /**
          * @param iso the shared desktop part
@@ -223,6 +227,7 @@ public final class DesktopIsoch {
             start = s;
             this.asap = asap;
             generation = t.generation();
+            use++;
             transfer = t;
             t.begin(this, !synchronous);
             t.backend().isochronous(pipe.address(), buffer, base, s, pipe.period(), lengths, packets);
@@ -232,9 +237,10 @@ public final class DesktopIsoch {
             }
             if (synchronous) {
                 boolean interrupted = false;
+                boolean complete;
                 while (true) {
                     try {
-                        engine.awaitCompletion(t, generation, WAIT_LIMIT_MILLIS);
+                        complete = engine.awaitCompletion(t, generation, WAIT_LIMIT_MILLIS);
                         break;
                     } catch (InterruptedException e) {
                         interrupted = true;
@@ -242,6 +248,11 @@ public final class DesktopIsoch {
                 }
                 if (interrupted) {
                     Thread.currentThread().interrupt();
+                }
+                // complete, but the completing thread may still be in completed(): the caller releases this batch
+                // to its pool, so wait until that thread has left it, or it would finish the next use's request
+                while (complete && completedUse != use) {
+                    Thread.onSpinWait();
                 }
             }
             return s;
@@ -256,6 +267,7 @@ public final class DesktopIsoch {
         @Override
         public void completed(Transfer t) {
             onComplete();
+            completedUse = use;
         }
 
         @Override
