@@ -266,8 +266,11 @@ public final class DesktopIsoch {
 
         @Override
         public void completed(Transfer t) {
-            onComplete();
-            completedUse = use;
+            try {
+                onComplete();
+            } finally {
+                completedUse = use; // even if it failed: a synchronous submitter waits for this
+            }
         }
 
         @Override
