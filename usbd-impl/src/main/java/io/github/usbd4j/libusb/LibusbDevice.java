@@ -501,7 +501,7 @@ final class LibusbDevice implements BackendDevice {
                     submitIsochronous(q, t, nativeOf(t));
                 } catch (BackendException e) {
                     LOG.debug("Held transfer failed on submission: {}", e.getMessage());
-                    controller.execute(() -> finish(t, e.status())); // its completion, outside the lock
+                    controller.completeOnEventThread(() -> finish(t, e.status())); // its completion, outside the lock
                 }
             }
         }
@@ -510,7 +510,7 @@ final class LibusbDevice implements BackendDevice {
     private void drainHeld(EndpointQueue q, PacketStatus status) {
         while (!q.held.isEmpty()) {
             BackendTransfer t = q.held.poll();
-            controller.execute(() -> finish(t, status));
+            controller.completeOnEventThread(() -> finish(t, status));
         }
     }
 
@@ -546,9 +546,9 @@ final class LibusbDevice implements BackendDevice {
         t.complete();
     }
 
-    /** {@link #completed} from the timer thread, for a transfer that came back before its submit ended. */
+    /** {@link #completed} on the event thread, soon, for a transfer that came back before its submit ended. */
     void completedAsync(NativeTransfer n) {
-        controller.execute(() -> completed(n));
+        controller.completeOnEventThread(() -> completed(n));
     }
 
     @Override
@@ -559,7 +559,7 @@ final class LibusbDevice implements BackendDevice {
         synchronized (lock) {
             EndpointQueue q = endpoints[slot(t.endpointAddress())];
             if (q != null && q.held.remove(t)) {
-                controller.execute(() -> finish(t, PacketStatus.CANCELED));
+                controller.completeOnEventThread(() -> finish(t, PacketStatus.CANCELED));
                 return;
             }
             if (n.submitted) {

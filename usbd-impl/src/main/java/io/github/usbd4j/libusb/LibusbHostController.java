@@ -55,7 +55,7 @@ import org.usb4java.Loader;
  *
  * <p><b>Threads.</b> One event thread ({@code usbd4j-libusb-events}) runs libusb's event loop. The transfers
  * libusb hands back are completed there, right after libusb's event handling returns (outside libusb's
- * event lock), and by default the runtime runs client callbacks there too ({@link #callbackExecutor()}),
+ * event lock), and so are those that never reached libusb (a held batch cancelled or refused), and by default the runtime runs client callbacks there too ({@link #callbackExecutor()}),
  * as a hand-written usb4java loop would: no hand-off, no second thread woken per transfer. A callback that
  * makes a synchronous call waits by running the event loop itself ({@link #runCompletionsUntil}); callbacks
  * of transfers completed on other threads are passed to the event thread. A timer thread submits held
@@ -582,9 +582,20 @@ public final class LibusbHostController implements HostController {
         }
     }
 
-    /** Runs {@code task} on the timer thread soon (completions that never reached libusb). */
-    void execute(Runnable task) {
-        timer.execute(task);
+    /**
+     * Completes a transfer outside libusb's event handling (one that never reached libusb, or came back before its
+     * submission ended) on the event thread, where every other completes: client code that runs where a transfer
+     * completes (a WinUSB OVERLAPPED's waiters and future dependents) may then wait, by delivering completions. On the
+     * timer thread it could not, and a wait there for a held batch would wait for itself. While closing, on the timer
+     * thread (close runs what the event thread left).
+     */
+    void completeOnEventThread(Runnable completion) {
+        if (running) {
+            posted.add(completion);
+            LibUsb.interruptEventHandler(context);
+        } else {
+            timer.execute(completion);
+        }
     }
 
     /** Runs a blocking libusb call off the caller's and the event thread. */

@@ -10,6 +10,11 @@ import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.win32.Win32;
+import io.github.usbd4j.winusb.Overlapped;
+import io.github.usbd4j.winusb.WinUsb;
+import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
+import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -172,6 +177,112 @@ class RealTimeCallbackDispatchTest {
                 assertThat(syncErrors.get()).containsOnly(USB_NO_ERROR);
             }
         });
+    }
+
+    /**
+     * {@code WinUsb_GetOverlappedResult(…, TRUE)} in an OVERLAPPED callback on the clock thread, for a sibling I/O still
+     * pending, waits as a synchronous CE call does there: by running the bus itself, so the sibling is signalled on
+     * that very thread ([§2.3](reference/winusb.html#s2-3)). Blocking would stall the thread that delivers the
+     * sibling's completion: here the watchdog would take the clock over; the usb4java backend's event thread has none,
+     * and hung for good.
+     */
+    @Test
+    void getOverlappedResultWithWait_inACallbackOnTheClockThread_signalsTheSiblingThere_2_3() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                WinUsb w = h.usbd.winUsb();
+                WinUsbInterfaceHandle[] ih = new WinUsbInterfaceHandle[1];
+                assertThat(w.initialize(h.device, ih)).isTrue();
+                assertThat(w.setCurrentAlternateSetting(ih[0], 1)).isTrue();
+                int frames = 200; // the sibling is pending while the first I/O's callback runs, even on a busy machine
+                ByteBuffer buf = ByteBuffer.allocate((1 + frames) * 512);
+                WinUsbIsochBufferHandle[] bh = new WinUsbIsochBufferHandle[1];
+                assertThat(w.registerIsochBuffer(ih[0], 0x01, buf, buf.capacity(), bh))
+                        .isTrue();
+                Overlapped sibling = new Overlapped();
+                AtomicReference<Thread> signalledOn = new AtomicReference<>();
+                var unused = sibling.completion().thenRun(() -> signalledOn.set(Thread.currentThread()));
+                AtomicReference<Thread> waitedOn = new AtomicReference<>();
+                AtomicBoolean pendingBefore = new AtomicBoolean();
+                AtomicReference<String> answer = new AtomicReference<>();
+                Overlapped first = new Overlapped(o -> {
+                    waitedOn.set(Thread.currentThread());
+                    pendingBefore.set(!sibling.hasOverlappedIoCompleted());
+                    boolean ok = w.getOverlappedResult(ih[0], sibling, null, true);
+                    answer.set(ok ? "TRUE" : "FALSE " + Win32.getLastError());
+                });
+                assertThat(w.writeIsochPipeAsap(bh[0], 0, 512, false, first)).isFalse();
+                assertThat(w.writeIsochPipeAsap(bh[0], 512, frames * 512, false, sibling))
+                        .isFalse();
+                assertThat(Win32.getLastError()).isEqualTo(Win32.ERROR_IO_PENDING);
+                Awaitility.await().atMost(WAIT).until(() -> answer.get() != null);
+                assertThat(waitedOn.get().getName()).isEqualTo("usbd-sim-clock");
+                assertThat(pendingBefore)
+                        .as("the sibling was pending when the wait began")
+                        .isTrue();
+                assertThat(answer.get()).isEqualTo("TRUE");
+                assertThat(signalledOn.get())
+                        .as("the thread the sibling was signalled on")
+                        .isSameAs(waitedOn.get());
+            }
+        });
+    }
+
+    /**
+     * A synchronous {@code WinUsb_WriteIsochPipeAsap} returns only once the thread that completed it is done with it
+     * ([§2.3](reference/winusb.html#s2-3)): the write's batch then serves the next I/O on the buffer. Here an abort
+     * completes the write while the test holds the buffer handle's monitor, under which the completing thread settles
+     * the I/O: the write must not return before the test lets go. Before, it returned as soon as the transfer was
+     * complete, its batch went back to the pool, and the completing thread, resuming, finished the next I/O's request
+     * with the old results (a read's descriptors written twice, an I/O signalled while in flight).
+     */
+    @Test
+    void aSynchronousWinUsbWrite_returnsOnlyOnceItsCompletingThreadIsDoneWithIt_2_3() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                WinUsb w = h.usbd.winUsb();
+                WinUsbInterfaceHandle[] ih = new WinUsbInterfaceHandle[1];
+                assertThat(w.initialize(h.device, ih)).isTrue();
+                assertThat(w.setCurrentAlternateSetting(ih[0], 1)).isTrue();
+                int frames = 200;
+                ByteBuffer buf = ByteBuffer.allocate(frames * 512);
+                WinUsbIsochBufferHandle[] bh = new WinUsbIsochBufferHandle[1];
+                assertThat(w.registerIsochBuffer(ih[0], 0x01, buf, buf.capacity(), bh))
+                        .isTrue();
+                WinUsbIsochBufferHandle out = bh[0];
+                AtomicBoolean letGo = new AtomicBoolean();
+                AtomicReference<String> returned = new AtomicReference<>();
+                Thread writer = new Thread(() -> {
+                    boolean ok = w.writeIsochPipeAsap(out, 0, frames * 512, false, null);
+                    returned.set((ok ? "TRUE" : "FALSE " + Win32.getLastError()) + (letGo.get() ? "" : " early"));
+                });
+                writer.setDaemon(true);
+                writer.start();
+                Awaitility.await().atMost(WAIT).until(() -> writer.getState() == Thread.State.TIMED_WAITING);
+                synchronized (out) {
+                    Thread aborter = new Thread(() -> w.abortPipe(ih[0], 0x01));
+                    aborter.setDaemon(true);
+                    aborter.start();
+                    Awaitility.await().atMost(WAIT).until(() -> blockedOn(out));
+                    writer.join(1000); // before, it returned here; now it cannot until the completing thread is done
+                    letGo.set(true);
+                }
+                writer.join(WAIT.toMillis());
+                assertThat(returned.get()).isEqualTo("FALSE " + Win32.ERROR_OPERATION_ABORTED);
+            }
+        });
+    }
+
+    /** Whether a thread is blocked entering {@code monitor}. */
+    private static boolean blockedOn(Object monitor) {
+        for (var t : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, false)) {
+            if (t.getThreadState() == Thread.State.BLOCKED
+                    && t.getLockInfo() != null
+                    && t.getLockInfo().getIdentityHashCode() == System.identityHashCode(monitor)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test

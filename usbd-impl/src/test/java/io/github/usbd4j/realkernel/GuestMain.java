@@ -61,6 +61,7 @@ public final class GuestMain {
         SCENARIOS.put("winusb-loopback-in", () -> UsbIpScenarios::winUsbLoopbackIn);
         SCENARIOS.put("contract", () -> ContractScenario::run);
         SCENARIOS.put("transfer-chaos", () -> ChaosScenario::run);
+        SCENARIOS.put("desktop-chaos", () -> DesktopChaosScenario::run);
     }
 
     private GuestMain() {}

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
  * Iso IN on a real Linux kernel: one QEMU boot whose guest attaches this project's simulated loopback
  * device (served by {@code UsbIpMain --stdio} behind a restricted guestfwd) to its vhci-hcd and runs the
  * usb4java backend against it: CE iso IN with and without USB_COMPRESS_ISOCH (b), the WinUSB
- * personality (issue 6), the whole backend contract suite (c), which ends with unplugs, and seeded
- * transfer-lifecycle chaos (d). Skips without QEMU, a kernel and
+ * personality (issue 6), the whole backend contract suite (c), which ends with unplugs, seeded
+ * transfer-lifecycle chaos (d) and seeded WinUSB and WDM chaos (e). Skips without QEMU, a kernel and
  * usbip unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbIpRealKernelIT {
@@ -20,15 +20,22 @@ class UsbIpRealKernelIT {
     @BeforeAll
     static void boot() throws Exception {
         RealKernel.assumeReady(true);
-        // the chaos scenario's budget; -Dusbd4j.chaos.seconds=N runs it longer, -Dusbd4j.chaos.unplug=true with unplugs
+        // each chaos scenario's budget; -Dusbd4j.chaos.seconds=N runs them longer, -Dusbd4j.chaos.unplug=true with
+        // unplugs
         long chaosSeconds = Long.getLong("usbd4j.chaos.seconds", 30);
         boolean chaosUnplug = Boolean.getBoolean("usbd4j.chaos.unplug");
         QemuGuest g = QemuGuest.builder("UsbIpRealKernelIT")
-                .args("usbip-warm-up", "ce-loopback-in", "winusb-loopback-in", "contract", "transfer-chaos")
+                .args(
+                        "usbip-warm-up",
+                        "ce-loopback-in",
+                        "winusb-loopback-in",
+                        "contract",
+                        "transfer-chaos",
+                        "desktop-chaos")
                 .jvmArgs("-Dusbd4j.chaos.seconds=" + chaosSeconds, "-Dusbd4j.chaos.unplug=" + chaosUnplug)
                 // the two contract suites plug and unplug the device for each of their ~30 tests: 150 s under TCG
-                .usbIpServer("--device", "loopback", "--seconds", Long.toString(420 + chaosSeconds))
-                .timeout(Duration.ofMinutes(7).plusSeconds(chaosSeconds))
+                .usbIpServer("--device", "loopback", "--seconds", Long.toString(420 + 2 * chaosSeconds))
+                .timeout(Duration.ofMinutes(7).plusSeconds(2 * chaosSeconds))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
@@ -107,5 +114,21 @@ class UsbIpRealKernelIT {
         assertThat(run.info("transfer-chaos"))
                 .anyMatch(l -> l.matches("seed \\d+: \\d+ transfers issued, .*"))
                 .anyMatch(l -> l.startsWith("chaos on the usb4java backend: "));
+    }
+
+    /**
+     * Scenario e: seeded WinUSB and WDM chaos on the usb4java backend ([§2.3](reference/winusb.html#s2-3),
+     * [§3.6](reference/wdm.html#s3-6)): worker threads stream overlapped and synchronous isochronous I/O and URBs, wait,
+     * abort pipes, unregister buffers, free handles and select settings, while completion callbacks and routines on the
+     * backend's event thread resubmit, abort, unregister and wait for a sibling I/O. Every accepted I/O and URB
+     * completes exactly once, no call throws, and each round's runtime leaves no transfer out of its pool and no thread
+     * behind.
+     */
+    @Test
+    void desktopChaos_everyIoAndUrbOnce_waitsInCallbacksAnswered_nothingLeft_2_3_3_6() {
+        run.assertPassed("desktop-chaos");
+        assertThat(run.info("desktop-chaos"))
+                .anyMatch(l -> l.matches("seed \\d+: \\d+ WinUSB I/Os and \\d+ URBs accepted, .*"))
+                .anyMatch(l -> l.startsWith("desktop chaos on the usb4java backend: "));
     }
 }

@@ -148,6 +148,10 @@ public final class DesktopIsoch {
         private volatile Transfer transfer;
 
         private int generation;
+        /** Counts this batch's submissions. */
+        private int use;
+        /** The submission whose {@link #completed(Transfer)} has returned; a synchronous one waits for it. */
+        private volatile int completedUse;
 
         /**
          * @param iso the shared desktop part
@@ -226,6 +230,7 @@ public final class DesktopIsoch {
             start = s;
             this.asap = asap;
             generation = t.generation();
+            use++;
             transfer = t;
             t.begin(this, !synchronous);
             t.backend().isochronous(pipe.address(), buffer, base, s, pipe.period(), lengths, packets);
@@ -235,9 +240,10 @@ public final class DesktopIsoch {
             }
             if (synchronous) {
                 boolean interrupted = false;
+                boolean complete;
                 while (true) {
                     try {
-                        engine.awaitCompletion(t, generation, WAIT_LIMIT_MILLIS);
+                        complete = engine.awaitCompletion(t, generation, WAIT_LIMIT_MILLIS);
                         break;
                     } catch (InterruptedException e) {
                         interrupted = true;
@@ -245,6 +251,11 @@ public final class DesktopIsoch {
                 }
                 if (interrupted) {
                     Thread.currentThread().interrupt();
+                }
+                // complete, but the completing thread may still be in completed(): the caller releases this batch
+                // to its pool, so wait until that thread has left it, or it would finish the next use's request
+                while (complete && completedUse != use) {
+                    Thread.onSpinWait();
                 }
             }
             return s;
@@ -258,7 +269,11 @@ public final class DesktopIsoch {
 
         @Override
         public void completed(Transfer t) {
-            onComplete();
+            try {
+                onComplete();
+            } finally {
+                completedUse = use; // even if it failed: a synchronous submitter waits for this
+            }
         }
 
         @Override

@@ -643,27 +643,46 @@ public final class Engine implements HostListener, AutoCloseable {
         if (!t.isInFlight(gen)) {
             return true;
         }
-        boolean virtual = clock.isVirtual();
-        if (!virtual && !backend.isCompletionThread()) {
+        if (!waitsByRunning()) {
             return t.awaitCompletion(gen, TimeUnit.MILLISECONDS.toNanos(millis));
         }
-        if (!virtual && !backend.canRunCompletionsHere()) {
-            return false;
-        }
-        // run the bus, or deliver completions on the thread that delivers them (callbacks run there)
         Awaiting a = awaiting.get();
         Transfer outerTransfer = a.transfer; // a wait in a callback that runs inside another wait
         int outerGeneration = a.generation;
         a.transfer = t;
         a.generation = gen;
         try {
-            return virtual
-                    ? clock.runUntil(a, millis)
-                    : backend.runCompletionsUntil(a, TimeUnit.MILLISECONDS.toNanos(millis));
+            return runUntil(a, millis);
         } finally {
             a.transfer = outerTransfer;
             a.generation = outerGeneration;
         }
+    }
+
+    /**
+     * Whether a wait on the current thread has to make the awaited completion happen itself ({@link #runUntil}) rather
+     * than block: on a virtual clock, and on the backend's threads that complete transfers (callbacks run there).
+     */
+    public boolean waitsByRunning() {
+        return clock.isVirtual() || backend.isCompletionThread();
+    }
+
+    /**
+     * Waits until {@code done} holds, on a thread that {@link #waitsByRunning()}: on a virtual clock by running the bus,
+     * on the backend's event thread by delivering completions (their callbacks run here, nested in the waiting one).
+     * A completion thread that cannot deliver returns at once: it would wait for itself.
+     *
+     * @param done the condition; completions on this thread make it true
+     * @param millis the bound (bus time on a virtual clock)
+     * @return whether {@code done} holds
+     */
+    public boolean runUntil(BooleanSupplier done, long millis) {
+        if (clock.isVirtual()) {
+            return clock.runUntil(done, millis);
+        }
+        return backend.canRunCompletionsHere()
+                ? backend.runCompletionsUntil(done, TimeUnit.MILLISECONDS.toNanos(millis))
+                : done.getAsBoolean();
     }
 
     /** "This transfer is no longer in flight", reusable per thread so that waiting allocates nothing. */

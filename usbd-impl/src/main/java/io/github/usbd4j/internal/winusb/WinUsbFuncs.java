@@ -4,7 +4,6 @@ import static io.github.usbd4j.usb.UsbdStatus.USBD_STATUS_SUCCESS;
 import static io.github.usbd4j.win32.Win32.*;
 
 import io.github.usbd4j.descriptor.Endpoints;
-import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.internal.desktop.DesktopIsoch;
 import io.github.usbd4j.internal.engine.Engine;
 import io.github.usbd4j.internal.engine.EngineDevice;
@@ -128,8 +127,8 @@ public final class WinUsbFuncs implements WinUsb {
     }
 
     /**
-     * The condition "this OVERLAPPED's I/O has completed" for the virtual clock: one reusable object per
-     * thread, so that waiting allocates nothing.
+     * The condition "this OVERLAPPED's I/O has completed" for a wait that runs the bus or delivers completions
+     * ({@link Engine#runUntil}): one reusable object per thread, so that waiting allocates nothing.
      */
     private static final class OverlappedDone implements BooleanSupplier {
         private static final ThreadLocal<OverlappedDone> OF_THREAD = ThreadLocal.withInitial(OverlappedDone::new);
@@ -140,13 +139,13 @@ public final class WinUsbFuncs implements WinUsb {
             return overlapped.hasOverlappedIoCompleted();
         }
 
-        /** Runs the virtual bus until the I/O completes or the limit passes. */
-        static void await(BusClock clock, Overlapped overlapped, long maxFrames) {
+        /** Runs the bus or delivers completions until the I/O completes or the limit passes. */
+        static void await(Engine engine, Overlapped overlapped, long millis) {
             OverlappedDone done = OF_THREAD.get();
             Overlapped outer = done.overlapped; // a wait in a callback that runs inside another wait
             done.overlapped = overlapped;
             try {
-                clock.runUntil(done, maxFrames);
+                engine.runUntil(done, millis);
             } finally {
                 done.overlapped = outer;
             }
@@ -559,9 +558,8 @@ public final class WinUsbFuncs implements WinUsb {
             if (!wait) {
                 return failed(ERROR_IO_INCOMPLETE);
             }
-            var clock = engine.clock();
-            if (clock.isVirtual()) {
-                OverlappedDone.await(clock, overlapped, WAIT_LIMIT_MILLIS);
+            if (engine.waitsByRunning()) { // a callback on the event thread delivers what it waits for
+                OverlappedDone.await(engine, overlapped, WAIT_LIMIT_MILLIS);
             } else {
                 overlapped.completion().join();
             }
