@@ -192,11 +192,11 @@ class CeFuncsFuzzTest {
         final List<UsbEndpointDescriptor> endpoints = new ArrayList<>();
         final List<UsbInterface> interfaces = new ArrayList<>();
         /** The open isochronous pipes and where CE's rule says their streams end ([§1.8](reference/ce-usbd.html#lead)). */
-        final Map<UsbPipe, Long> streamEnd = new IdentityHashMap<>();
+        final IdentityHashMap<UsbPipe, Long> streamEnd = new IdentityHashMap<>();
 
-        final Map<UsbPipe, UsbEndpointDescriptor> pipeEndpoint = new IdentityHashMap<>();
+        final IdentityHashMap<UsbPipe, UsbEndpointDescriptor> pipeEndpoint = new IdentityHashMap<>();
         /** The accepted isochronous transfers and the length each frame asked for. */
-        final Map<UsbTransfer, int[]> requested = new IdentityHashMap<>();
+        final IdentityHashMap<UsbTransfer, int[]> requested = new IdentityHashMap<>();
 
         UsbSpeed speed;
         /** Callbacks per notify parameter (one fresh object per call). */

@@ -472,8 +472,9 @@ public abstract class DesktopChaosRound {
                 violation("a read wrote the descriptor past its packets");
             }
             io.atCompletion = snapshot(io.descriptors);
-            io.how +=
-                    "; completed " + internal + " on " + Thread.currentThread().getName();
+            String how = io.how; // set when the I/O was issued, before it could complete; appended to once, here
+            io.how = how + "; completed " + internal + " on "
+                    + Thread.currentThread().getName();
         }
         if (stopping) {
             return;

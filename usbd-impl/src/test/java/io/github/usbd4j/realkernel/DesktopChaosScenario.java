@@ -70,9 +70,10 @@ final class DesktopChaosScenario {
                 throw new AssertionError("usbip attach failed", e);
             }
             long deadline = System.nanoTime() + 30_000_000_000L;
-            List<UsbHandle> devices;
-            while ((devices = usbd.devices()).isEmpty() && System.nanoTime() < deadline) {
+            List<UsbHandle> devices = usbd.devices();
+            while (devices.isEmpty() && System.nanoTime() < deadline) {
                 sleep(20);
+                devices = usbd.devices();
             }
             if (devices.isEmpty()) {
                 throw new AssertionError("the runtime did not report the loopback device in 30 s");
