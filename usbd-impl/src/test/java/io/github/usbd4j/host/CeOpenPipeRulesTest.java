@@ -166,24 +166,24 @@ class CeOpenPipeRulesTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}, bmAttributes {1}, wMaxPacketSize {2}: {3} bytes")
+    @CsvSource({
+        "FULL, 1, 1024, 1023",
+        "FULL, 2, 512, 64",
+        "FULL, 3, 100, 64",
+        "LOW, 3, 64, 8",
+        "HIGH, 2, 1024, 1024",
+        "HIGH, 3, 0x0FFF, 1024",
+        "SUPER, 1, 0x07FF, 1024",
+        "FULL, 1, 600, 600"
+    })
+    void thePacketSizeTableIsLinuxs(UsbSpeed speed, int attributes, String size, int bytes) {
+        UsbEndpointDescriptor d = UsbEndpointDescriptor.of(0x81, attributes, Integer.decode(size), 1);
+        assertThat(Endpoints.maxPacketPayload(d, speed)).isEqualTo(bytes);
+    }
+
     @Test
-    void thePacketSizeTableIsLinuxs() {
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 1024, 1), UsbSpeed.FULL))
-                .isEqualTo(1023);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 2, 512, 0), UsbSpeed.FULL))
-                .isEqualTo(64);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 100, 1), UsbSpeed.FULL))
-                .isEqualTo(64);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 64, 1), UsbSpeed.LOW))
-                .isEqualTo(8);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 2, 1024, 0), UsbSpeed.HIGH))
-                .isEqualTo(1024);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 3, 0x0FFF, 1), UsbSpeed.HIGH))
-                .isEqualTo(1024);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 0x07FF, 1), UsbSpeed.SUPER))
-                .isEqualTo(1024);
-        assertThat(Endpoints.maxPacketPayload(UsbEndpointDescriptor.of(0x81, 1, 600, 1), UsbSpeed.FULL))
-                .isEqualTo(600);
+    void aLowSpeedBulkEndpointIsUnusable() {
         assertThat(Endpoints.problem(UsbEndpointDescriptor.of(0x81, 2, 8, 0), UsbSpeed.LOW))
                 .isEqualTo("low-speed devices have no bulk endpoints");
     }

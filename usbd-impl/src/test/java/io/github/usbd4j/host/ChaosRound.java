@@ -13,7 +13,6 @@ import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>A subclass says how its bus plugs, unplugs and lets time pass: {@code TransferChaosTest} on the simulator's
  * virtual clock, the real-kernel stage on the usb4java backend and a USB/IP device in a QEMU guest.
  */
-public abstract class ChaosRound implements UsbClientDriver {
+public abstract class ChaosRound extends SeededRound implements UsbClientDriver {
     /** One issued transfer: its handle, callback count, and the device plug it belongs to. */
     protected static final class Ticket {
         final Plug plug;
@@ -78,10 +77,7 @@ public abstract class ChaosRound implements UsbClientDriver {
     protected final List<Plug> live = new CopyOnWriteArrayList<>();
 
     final Queue<Ticket> tickets = new ConcurrentLinkedQueue<>();
-    final List<String> violations = new CopyOnWriteArrayList<>();
     final AtomicLong issued = new AtomicLong();
-    final AtomicLong ops = new AtomicLong();
-    final AtomicInteger unplugs = new AtomicInteger();
     /** Set when the round winds down: callbacks stop issuing. */
     volatile boolean stopping;
 
@@ -120,31 +116,9 @@ public abstract class ChaosRound implements UsbClientDriver {
         return live.size() < 4;
     }
 
-    /** Operations the workers have done so far in this round. */
-    protected final long operations() {
-        return ops.get();
-    }
-
     /** Transfers issued in this round. */
     public final long issued() {
         return issued.get();
-    }
-
-    /** Devices unplugged mid-stream in this round. */
-    public final int unplugs() {
-        return unplugs.get();
-    }
-
-    /** What went wrong in this round (at most 20), empty when nothing did. */
-    public final List<String> violations() {
-        return violations;
-    }
-
-    /** Records a broken rule. */
-    protected final void violation(String what) {
-        if (violations.size() < 20) {
-            violations.add(what);
-        }
     }
 
     // ---- the driver -------------------------------------------------------------------------
@@ -471,10 +445,5 @@ public abstract class ChaosRound implements UsbClientDriver {
         if (usbd.transfersInUse() != 0) {
             violation(usbd.transfersInUse() + " transfers still out of their pools after Usbd.close()");
         }
-    }
-
-    /** Threads of this JVM now (a round leaves none behind once its runtime is closed). */
-    public static long threadCount() {
-        return ManagementFactory.getThreadMXBean().getThreadCount();
     }
 }

@@ -54,7 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>A subclass says how its bus plugs, unplugs and lets time pass: {@code DesktopIsochChaosTest} on the simulator's
  * virtual clock, the real-kernel stage on the usb4java backend and a USB/IP device in a QEMU guest.
  */
-public abstract class DesktopChaosRound {
+public abstract class DesktopChaosRound extends SeededRound {
     /** What the test writes into a descriptor's status before the stack may: a value no stack writes. */
     private static final int UNSET = 0x5EED_0001;
 
@@ -75,11 +75,8 @@ public abstract class DesktopChaosRound {
     final Queue<Io> ios = new ConcurrentLinkedQueue<>();
     final Queue<Submission> submissions = new ConcurrentLinkedQueue<>();
     final List<Buf> allBuffers = new CopyOnWriteArrayList<>();
-    final List<String> violations = new CopyOnWriteArrayList<>();
-    final AtomicLong ops = new AtomicLong();
     final AtomicLong started = new AtomicLong();
     final AtomicLong urbsStarted = new AtomicLong();
-    final AtomicInteger unplugs = new AtomicInteger();
     /** Set when the round winds down: callbacks stop issuing. */
     volatile boolean stopping;
 
@@ -143,11 +140,6 @@ public abstract class DesktopChaosRound {
         return true;
     }
 
-    /** Operations the workers did. */
-    public final long operations() {
-        return ops.get();
-    }
-
     /** WinUSB overlapped I/Os accepted. */
     public final long ioAccepted() {
         return started.get();
@@ -156,23 +148,6 @@ public abstract class DesktopChaosRound {
     /** WDM URBs accepted. */
     public final long urbsAccepted() {
         return urbsStarted.get();
-    }
-
-    /** Devices unplugged mid-stream. */
-    public final int unplugs() {
-        return unplugs.get();
-    }
-
-    /** What went wrong in this round (at most 20), empty when nothing did. */
-    public final List<String> violations() {
-        return violations;
-    }
-
-    /** Records a broken rule. */
-    protected final void violation(String what) {
-        if (violations.size() < 20) {
-            violations.add(what);
-        }
     }
 
     /** One attached device as the round's driver sees it; {@code token} is the subclass's (what it unplugs). */
@@ -941,11 +916,6 @@ public abstract class DesktopChaosRound {
         if (usbd.transfersInUse() != 0) {
             violation(usbd.transfersInUse() + " transfers still out of their pools after Usbd.close()");
         }
-    }
-
-    /** Threads of this JVM now (a round leaves none behind once its runtime is closed). */
-    public static long threadCount() {
-        return ManagementFactory.getThreadMXBean().getThreadCount();
     }
 
     static <T> T pick(List<T> from, SplittableRandom r) {

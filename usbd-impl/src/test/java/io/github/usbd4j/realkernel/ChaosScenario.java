@@ -2,7 +2,6 @@ package io.github.usbd4j.realkernel;
 
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.ChaosRound;
-import io.github.usbd4j.sim.LoopbackDevice;
 
 /**
  * Scenario d: the seeded transfer-lifecycle chaos of {@link ChaosRound} on the usb4java backend and a real
@@ -21,14 +20,8 @@ import io.github.usbd4j.sim.LoopbackDevice;
  */
 final class ChaosScenario {
 
-    /** Whether every other round unplugs the device mid-stream (see the class comment). */
-    private static final boolean UNPLUG = Boolean.getBoolean("usbd4j.chaos.unplug");
-
     private static final int THREADS = 3;
     private static final int OPS_PER_THREAD = 150;
-
-    /** The vhci port the device is attached to, or {@code null}; kept across rounds. */
-    private static volatile Integer port;
 
     private ChaosScenario() {}
 
@@ -53,17 +46,10 @@ final class ChaosScenario {
         /** Attaches the device unless it is attached, and waits until the driver has it. */
         @Override
         protected void plug(boolean highSpeed) {
-            try {
-                if (port == null) {
-                    port = GuestUsbIp.attach("1-1");
-                    Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
-                }
-                long deadline = System.nanoTime() + 30_000_000_000L;
-                while (live.isEmpty() && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-            } catch (Exception e) {
-                throw new AssertionError("usbip attach failed", e);
+            GuestChaos.attach();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (live.isEmpty() && System.nanoTime() < deadline) {
+                advance(20);
             }
             if (live.isEmpty()) {
                 throw new AssertionError("the runtime did not attach the loopback device to the chaos driver in 30 s");
@@ -77,18 +63,13 @@ final class ChaosScenario {
 
         @Override
         protected void unplug(Plug p) {
-            try {
-                GuestUsbIp.detach(port);
-                port = null;
-            } catch (Exception e) {
-                throw new AssertionError("usbip detach failed", e);
-            }
+            GuestChaos.detach();
         }
 
         /** Only in an unplug round, in its last quarter, so that most of the round streams. */
         @Override
         protected boolean mayUnplug() {
-            return unplugLate && port != null && operations() > THREADS * OPS_PER_THREAD * 3L / 4;
+            return unplugLate && GuestChaos.attached() && operations() > THREADS * OPS_PER_THREAD * 3L / 4;
         }
 
         /** A replug takes seconds under TCG: the next round does it. */
@@ -99,40 +80,20 @@ final class ChaosScenario {
     }
 
     static void run(GuestMain.Report r) throws Exception {
-        long budget = Long.getLong("usbd4j.chaos.seconds", 30) * 1_000_000_000L;
-        long threadsBefore = ChaosRound.threadCount();
-        long start = System.nanoTime();
-        long rounds = 0;
-        long issued = 0;
-        long unplugs = 0;
-        for (long seed = 1; rounds < 2 || System.nanoTime() - start < budget; seed++) {
-            long t0 = System.nanoTime();
-            GuestRound round = new GuestRound(UNPLUG && seed % 2 == 0);
+        long[] issued = new long[1];
+        long[] unplugs = new long[1];
+        long rounds = GuestChaos.run(r, seed -> {
+            GuestRound round = new GuestRound(GuestChaos.UNPLUG && seed % 2 == 0);
             round.plug(false);
             round.run(seed, THREADS, OPS_PER_THREAD, 200);
-            rounds++;
-            issued += round.issued();
-            unplugs += round.unplugs();
-            r.info(String.format(
-                    "seed %d: %d transfers issued, %d unplugs, %d ms",
-                    seed, round.issued(), round.unplugs(), (System.nanoTime() - t0) / 1_000_000));
+            issued[0] += round.issued();
+            unplugs[0] += round.unplugs();
             if (!round.violations().isEmpty()) {
                 throw new AssertionError("seed " + seed + ": " + round.violations());
             }
-        }
-        if (port != null) {
-            GuestUsbIp.detach(port);
-            port = null;
-        }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (ChaosRound.threadCount() > threadsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        if (ChaosRound.threadCount() > threadsBefore) {
-            throw new AssertionError(
-                    "threads after every Usbd.close(): " + ChaosRound.threadCount() + ", before " + threadsBefore);
-        }
-        r.info("chaos on the usb4java backend: " + rounds + " seeds, " + issued + " transfers issued, " + unplugs
+            return round.issued() + " transfers issued, " + round.unplugs() + " unplugs";
+        });
+        r.info("chaos on the usb4java backend: " + rounds + " seeds, " + issued[0] + " transfers issued, " + unplugs[0]
                 + " unplugs mid-stream, every callback exactly once, nothing left");
     }
 }

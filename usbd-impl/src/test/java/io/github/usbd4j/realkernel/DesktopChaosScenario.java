@@ -3,7 +3,6 @@ package io.github.usbd4j.realkernel;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.DesktopChaosRound;
-import io.github.usbd4j.sim.LoopbackDevice;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -24,18 +23,12 @@ import java.util.SplittableRandom;
  */
 final class DesktopChaosScenario {
 
-    /** Whether every other round may unplug the device mid-stream (see the class comment). */
-    private static final boolean UNPLUG = Boolean.getBoolean("usbd4j.chaos.unplug");
-
     private static final int THREADS = 3;
     private static final int OPS_PER_THREAD = 150;
     /** A worker still running after this long is stuck (a round takes a few seconds under TCG). */
     private static final long HANG_MILLIS = 60_000;
     /** How long the wind-down waits for every accepted I/O and URB to complete. */
     private static final long WIND_DOWN_MILLIS = 10_000;
-
-    /** The vhci port the device is attached to, or {@code null}; kept across rounds. */
-    private static volatile Integer port;
 
     private DesktopChaosScenario() {}
 
@@ -61,14 +54,7 @@ final class DesktopChaosScenario {
         /** Attaches the device unless it is attached, and waits until the runtime has it. */
         @Override
         protected Plugged attach(boolean highSpeed) {
-            try {
-                if (port == null) {
-                    port = GuestUsbIp.attach("1-1");
-                    Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
-                }
-            } catch (Exception e) {
-                throw new AssertionError("usbip attach failed", e);
-            }
+            GuestChaos.attach();
             long deadline = System.nanoTime() + 30_000_000_000L;
             List<UsbHandle> devices = usbd.devices();
             while (devices.isEmpty() && System.nanoTime() < deadline) {
@@ -78,17 +64,12 @@ final class DesktopChaosScenario {
             if (devices.isEmpty()) {
                 throw new AssertionError("the runtime did not report the loopback device in 30 s");
             }
-            return new Plugged(devices.get(0), port, false); // the guestfwd server exports it at full speed
+            return new Plugged(devices.get(0), null, false); // the guestfwd server exports it at full speed
         }
 
         @Override
         protected void detach(Plug p) {
-            try {
-                GuestUsbIp.detach((Integer) p.token);
-                port = null;
-            } catch (Exception e) {
-                throw new AssertionError("usbip detach failed", e);
-            }
+            GuestChaos.detach();
         }
 
         /** Waits, on the wall clock, until every accepted I/O and URB has completed (or the bound passes). */
@@ -103,7 +84,7 @@ final class DesktopChaosScenario {
         /** Only in an unplug round, in its last quarter, so that most of the round streams. */
         @Override
         protected boolean mayUnplug() {
-            return unplugLate && port != null && operations() > THREADS * OPS_PER_THREAD * 3L / 4;
+            return unplugLate && GuestChaos.attached() && operations() > THREADS * OPS_PER_THREAD * 3L / 4;
         }
 
         /** A replug takes seconds under TCG: the next round does it. */
@@ -122,48 +103,22 @@ final class DesktopChaosScenario {
     }
 
     static void run(GuestMain.Report r) throws Exception {
-        long budget = Long.getLong("usbd4j.chaos.seconds", 30) * 1_000_000_000L;
-        long threadsBefore = DesktopChaosRound.threadCount();
-        long start = System.nanoTime();
-        long rounds = 0;
-        long operations = 0;
-        long ios = 0;
-        long urbs = 0;
-        long unplugs = 0;
-        for (long seed = 1; rounds < 2 || System.nanoTime() - start < budget; seed++) {
-            long t0 = System.nanoTime();
-            GuestRound round = new GuestRound(UNPLUG && seed % 2 == 0);
+        long[] totals = new long[4]; // operations, I/Os, URBs, unplugs
+        long rounds = GuestChaos.run(r, seed -> {
+            GuestRound round = new GuestRound(GuestChaos.UNPLUG && seed % 2 == 0);
             round.run(seed, THREADS, OPS_PER_THREAD, HANG_MILLIS);
-            rounds++;
-            operations += round.operations();
-            ios += round.ioAccepted();
-            urbs += round.urbsAccepted();
-            unplugs += round.unplugs();
-            r.info(String.format(
-                    "seed %d: %d WinUSB I/Os and %d URBs accepted, %d unplugs, %d ms",
-                    seed,
-                    round.ioAccepted(),
-                    round.urbsAccepted(),
-                    round.unplugs(),
-                    (System.nanoTime() - t0) / 1_000_000));
+            totals[0] += round.operations();
+            totals[1] += round.ioAccepted();
+            totals[2] += round.urbsAccepted();
+            totals[3] += round.unplugs();
             if (!round.violations().isEmpty()) {
                 throw new AssertionError("seed " + seed + ": " + round.violations());
             }
-        }
-        if (port != null) {
-            GuestUsbIp.detach(port);
-            port = null;
-        }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (DesktopChaosRound.threadCount() > threadsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        if (DesktopChaosRound.threadCount() > threadsBefore) {
-            throw new AssertionError("threads after every Usbd.close(): " + DesktopChaosRound.threadCount()
-                    + ", before " + threadsBefore);
-        }
-        r.info("desktop chaos on the usb4java backend: " + rounds + " seeds, " + operations + " operations, " + ios
-                + " WinUSB I/Os and " + urbs + " URBs accepted, " + unplugs
+            return round.ioAccepted() + " WinUSB I/Os and " + round.urbsAccepted() + " URBs accepted, "
+                    + round.unplugs() + " unplugs";
+        });
+        r.info("desktop chaos on the usb4java backend: " + rounds + " seeds, " + totals[0] + " operations, "
+                + totals[1] + " WinUSB I/Os and " + totals[2] + " URBs accepted, " + totals[3]
                 + " unplugs mid-stream, every one completed exactly once, nothing left");
     }
 }
