@@ -16,6 +16,7 @@ import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -252,9 +253,11 @@ public final class DesktopIsoch {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
-                // complete, but the completing thread may still be in completed(): the caller releases this batch
-                // to its pool, so wait until that thread has left it, or it would finish the next use's request
-                while (complete && completedUse != use) {
+                // complete, but the completing thread may still be in completed() (no client code runs there for a
+                // synchronous call): the caller releases this batch to its pool, so wait until that thread has left
+                // it, or it would finish the next use's request (it takes microseconds; a second bounds a stalled one)
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                while (complete && completedUse != use && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
             }
