@@ -255,8 +255,9 @@ public final class DesktopIsoch {
                 }
                 // complete, but the completing thread may still be in completed() (no client code runs there for a
                 // synchronous call): the caller releases this batch to its pool, so wait until that thread has left
-                // it, or it would finish the next use's request (it takes microseconds; a second bounds a stalled one)
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                // it, or it would finish the next use's request (it takes microseconds; ten seconds bound a stalled
+                // one)
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (complete && completedUse != use && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
