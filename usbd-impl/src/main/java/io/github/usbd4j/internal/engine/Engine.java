@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -680,10 +681,26 @@ public final class Engine implements HostListener, AutoCloseable {
         if (clock.isVirtual()) {
             return clock.runUntil(done, millis);
         }
-        return backend.canRunCompletionsHere()
-                ? backend.runCompletionsUntil(done, TimeUnit.MILLISECONDS.toNanos(millis))
-                : done.getAsBoolean();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (backend.canRunCompletionsHere()) {
+                return backend.runCompletionsUntil(done, Math.max(0, left));
+            }
+            if (done.getAsBoolean()) {
+                return true;
+            }
+            if (backend.isCompletionThread() || left <= 0) {
+                return false;
+            }
+            // no longer where completions happen (the real-time simulator moved its clock to another thread while
+            // this one ran a long callback): they happen elsewhere now, so wait for them here
+            LockSupport.parkNanos(this, Math.min(left, MOVED_CLOCK_POLL_NANOS));
+        }
     }
+
+    /** How often {@link #runUntil} looks again on a thread that stopped being a completion thread. */
+    private static final long MOVED_CLOCK_POLL_NANOS = 100_000;
 
     /** "This transfer is no longer in flight", reusable per thread so that waiting allocates nothing. */
     private static final class Awaiting implements BooleanSupplier {
