@@ -483,6 +483,9 @@ class UsbdToolRealKernelIT {
         run.assertPassed("tool-unplug-while-opening"); // exit 3 or 4, no stack trace
         List<String> info = run.info("tool-unplug-while-opening");
         System.out.println("  unplug while opening: " + info);
+        assertThat(unplugToExit("tool-unplug-while-opening"))
+                .as("ms from the detach to the end: at most the step's --wait 15 (exit 3), not a hang")
+                .isLessThanOrEqualTo(15_000 + UNPLUG_TO_EXIT_MAX_MS);
         if (info.stream().noneMatch(l -> l.startsWith("recorded "))) {
             assertThat(Files.readString(share.resolve("rec-opening.wav"), StandardCharsets.US_ASCII))
                     .isEqualTo(UNTOUCHED);
