@@ -1,6 +1,7 @@
 package io.github.usbd4j.realkernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.usbd4j.samples.audio.WavFile;
 import io.github.usbd4j.sim.Uac1Microphone;
@@ -62,6 +63,22 @@ class UsbdToolRealKernelIT {
     /** Video frames {@code usbd camera} captures. */
     static final int CAMERA_FRAMES = 3;
 
+    /** The unplug steps pull the device this long after the command started streaming. */
+    static final long UNPLUG_AFTER_MS = 1500;
+    /**
+     * The longest a command may take to end after its device was pulled, on TCG: the tool sees the departure
+     * in the transfers that fail and on the hot-plug events, and must not wait out a timeout (its stall
+     * timeout is 15 s).
+     */
+    static final long UNPLUG_TO_EXIT_MAX_MS = 5000;
+    /** What a target file holds before a run that must leave it as it was. */
+    static final String UNTOUCHED = "not a WAV file: a run that recorded nothing leaves it as it was\n";
+    /**
+     * {@code -Dusbd4j.toolSteps=unplug} boots the guest for the unplug steps alone (a quicker run while working
+     * on them); the other tests are then skipped.
+     */
+    static final String STEPS = System.getProperty("usbd4j.toolSteps", "all");
+
     static final WavPattern PLAY = new WavPattern(13, 3, 17, 0x1234);
     static final WavPattern STREAM = new WavPattern(9, 4, 23, 0x0f0f);
 
@@ -83,7 +100,7 @@ class UsbdToolRealKernelIT {
         share = b.runDir().resolve("share");
         QemuGuest g = b.mainClass(UsbdToolGuest.class.getName())
                 .uhciAudio()
-                .args(module.getParent().toString(), wav.toString(), raw.toString())
+                .args(module.getParent().toString(), wav.toString(), raw.toString(), STEPS)
                 .usbIpServer(
                         "--device", "loopback", "--device", "microphone", "--device", "camera", "--seconds", "1500")
                 // ten cold JVMs under TCG: about 4 min on an idle 2-core host, 10 on a busy one
@@ -106,6 +123,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void playAndStreamOut_exit0_noneLost() {
+        assumeAllSteps();
         for (String step : List.of("tool-play", "tool-stream-out")) {
             run.assertPassed(step);
             assertThat(run.info(step)).anyMatch(l -> l.startsWith("result: ") && l.contains("none lost: exit 0"));
@@ -126,6 +144,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void wavCapture_holdsThePlayedFileThenTheStreamedFileBitExact() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-play");
         run.assertPassed("tool-stream-out");
         List<String> report = WavPattern.verify(
@@ -142,6 +161,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void uhciCapture_holdsThePlayedFileBitExact() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-play-uhci");
         List<String> report = WavPattern.verify(
                 Files.readAllBytes(run.guest.uhciWav()),
@@ -157,6 +177,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void list_showsTheAudioDeviceAndTheLoopbackWithTheirIsoAlternateSettings() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-list");
         String list = Files.readString(share.resolve("list.txt"), StandardCharsets.UTF_8);
         assertThat(list)
@@ -184,6 +205,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void loopbackTest_overUsbIp_everyPacketThatWentOutComesBackAsSent() {
+        assumeAllSteps();
         run.assertPassed("tool-loopback-test");
         assertThat(run.info("tool-loopback-test"))
                 .anyMatch(l -> l.startsWith("result: ") && l.endsWith(": exit 0"))
@@ -212,6 +234,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void record_overUsbIp_holdsWhatTheMicrophoneSent() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-record");
         WavFile wav = WavFile.read(share.resolve("rec.wav"));
         assertThat(wav.sampleRate()).isEqualTo(48_000);
@@ -233,6 +256,7 @@ class UsbdToolRealKernelIT {
      */
     @Test
     void record_stoppedByCtrlC_exits130_andTheFileHoldsWhatTheSummarySays() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-record-interrupted"); // the guest step requires exit 130 and no stack trace
         List<String> info = run.info("tool-record-interrupted");
         assertThat(info).anyMatch(l -> l.startsWith("result: stopped by a signal; "));
@@ -283,6 +307,7 @@ class UsbdToolRealKernelIT {
     /** {@code usbd camera} from the simulated camera over USB/IP: every saved frame is one the camera sent. */
     @Test
     void camera_overUsbIp_savesTheFramesTheCameraSent() throws Exception {
+        assumeAllSteps();
         run.assertPassed("tool-camera");
         Path frames = share.resolve("frames");
         List<Path> raw;
@@ -291,7 +316,18 @@ class UsbdToolRealKernelIT {
         }
         assertThat(raw).hasSize(CAMERA_FRAMES);
         for (Path f : raw) {
-            byte[] got = Files.readAllBytes(f);
+            assertCameraFrame(Files.readAllBytes(f), f);
+        }
+        try (Stream<Path> s = Files.list(frames)) {
+            assertThat(s.filter(p -> p.toString().endsWith(".part")))
+                    .as("no temporary file left")
+                    .isEmpty();
+        }
+    }
+
+    /** A whole frame the camera sent, with its PGM beside it. */
+    private static void assertCameraFrame(byte[] got, Path f) throws java.io.IOException {
+        {
             assertThat(got).hasSize(UvcCamera.FRAME_SIZE);
             long n = got[1] & 0xFF; // every U sample of frame n is n & 0xFF
             boolean sent = false;
@@ -304,9 +340,173 @@ class UsbdToolRealKernelIT {
             Path pgm = Path.of(f.toString().replace(".yuy2", ".pgm"));
             assertThat(Files.readAllBytes(pgm)).startsWith("P5\n160 120\n255\n".getBytes(StandardCharsets.US_ASCII));
         }
-        try (Stream<Path> s = Files.list(frames)) {
+    }
+
+    private static void assumeAllSteps() {
+        assumeTrue(STEPS.equals("all"), "-Dusbd4j.toolSteps=" + STEPS);
+    }
+
+    /** The unplug steps of {@link UsbdToolGuest#unplugSteps}, each pulled mid-stream. */
+    static final List<String> UNPLUG_STEPS = List.of(
+            "tool-unplug-camera",
+            "tool-unplug-record",
+            "tool-unplug-loopback-test",
+            "tool-unplug-stream-in",
+            "tool-unplug-stream-out");
+
+    /**
+     * A device pulled mid-stream ({@code usbip detach}, as the guest kernel sees an unplug): every command
+     * exits 4 (the device left, an I/O error, whatever was lost), its result line says so and counts the
+     * packets it owed as lost (never "none lost"), and it ends within {@value #UNPLUG_TO_EXIT_MAX_MS} ms of the
+     * detach (site page usbd.html, "Results and exit codes").
+     */
+    @Test
+    void unplugMidStream_exits4_saysTheDeviceLeft_countsTheLostPackets_andEndsPromptly() {
+        List<String> times = new java.util.ArrayList<>();
+        for (String step : UNPLUG_STEPS) {
+            run.assertPassed(step); // the guest step requires exit 4 and no stack trace
+            List<String> info = run.info(step);
+            String result = info.stream()
+                    .filter(l -> l.startsWith("result: "))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(step + ": no result line: " + info));
+            assertThat(result)
+                    .as(step)
+                    .startsWith("result: the device left mid-stream; ")
+                    .doesNotContain("none lost")
+                    .containsPattern("\\d+ of \\d+ packets lost \\(.*never ran \\d+")
+                    .endsWith(": exit 4 (io error)");
+            long ms = unplugToExit(step);
+            times.add(step + " " + ms + " ms");
+            assertThat(ms).as("%s: ms from the detach to the end", step).isLessThanOrEqualTo(UNPLUG_TO_EXIT_MAX_MS);
+        }
+        System.out.println("  unplug-to-exit: " + times);
+    }
+
+    private static long unplugToExit(String step) {
+        for (String l : run.info(step)) {
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("unplug-to-exit (\\d+) ms").matcher(l);
+            if (m.find()) {
+                return Long.parseLong(m.group(1));
+            }
+        }
+        throw new AssertionError("no unplug-to-exit time for " + step + ": " + run.info(step));
+    }
+
+    /** The counts of a result line: packets lost (0 for none) and packets counted. */
+    private static long[] counts(String step) {
+        String result = run.info(step).stream()
+                .filter(l -> l.startsWith("result: "))
+                .findFirst()
+                .orElseThrow();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:(\\d+) of )?(\\d+) packets(?:, none)? lost")
+                .matcher(result);
+        assertThat(m.find()).as(result).isTrue();
+        return new long[] {m.group(1) == null ? 0 : Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+    }
+
+    /**
+     * {@code usbd record} unplugged mid-stream: the WAV is put in place with what arrived, exactly the packets
+     * the summary did not count as lost, each one the microphone sent, in order.
+     */
+    @Test
+    void recordUnplugged_theWavHoldsWhatArrived() throws Exception {
+        run.assertPassed("tool-unplug-record");
+        long[] c = counts("tool-unplug-record");
+        long delivered = c[1] - c[0];
+        assertThat(delivered).as("some packets arrived before the unplug").isPositive();
+        WavFile wav = WavFile.read(share.resolve("rec-unplug.wav"));
+        assertThat(wav.pcm()).hasSize((int) delivered * Uac1Microphone.BYTES_PER_FRAME);
+        assertThat(run.info("tool-unplug-record"))
+                .anyMatch(l -> l.startsWith(
+                        "recorded rec-unplug.wav: " + delivered * (Uac1Microphone.BYTES_PER_FRAME / 2) + " samples"));
+        assertPacketsTheMicrophoneSent(wav.pcm(), (int) delivered);
+        assertNoTemporaryFiles(share);
+    }
+
+    /**
+     * {@code usbd stream} IN unplugged mid-stream: the file is put in place with the IN data that arrived,
+     * the bytes the tool said it wrote, packets the microphone sent.
+     */
+    @Test
+    void streamInUnplugged_theFileHoldsWhatArrived() throws Exception {
+        run.assertPassed("tool-unplug-stream-in");
+        String streamed = run.info("tool-unplug-stream-in").stream()
+                .filter(l -> l.startsWith("streamed "))
+                .findFirst()
+                .orElseThrow();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(", (\\d+) bytes of IN data written to")
+                .matcher(streamed);
+        assertThat(m.find()).as(streamed).isTrue();
+        byte[] got = Files.readAllBytes(share.resolve("stream-in-unplug.raw"));
+        assertThat((long) got.length).isEqualTo(Long.parseLong(m.group(1)));
+        assertThat(got.length % Uac1Microphone.BYTES_PER_FRAME).isZero();
+        long[] c = counts("tool-unplug-stream-in");
+        assertThat((long) got.length / Uac1Microphone.BYTES_PER_FRAME).isEqualTo(c[1] - c[0]);
+        assertPacketsTheMicrophoneSent(got, got.length / Uac1Microphone.BYTES_PER_FRAME);
+    }
+
+    /** {@code usbd camera} unplugged mid-stream: the frames it said it saved, each whole and one the camera sent. */
+    @Test
+    void cameraUnplugged_savesOnlyWholeFramesTheCameraSent() throws Exception {
+        run.assertPassed("tool-unplug-camera");
+        String captured = run.info("tool-unplug-camera").stream()
+                .filter(l -> l.startsWith("captured "))
+                .findFirst()
+                .orElseThrow();
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("^captured (\\d+) complete").matcher(captured);
+        assertThat(m.find()).as(captured).isTrue();
+        int n = Integer.parseInt(m.group(1));
+        Path frames = share.resolve("frames-unplug");
+        List<Path> raw = List.of();
+        if (Files.isDirectory(frames)) {
+            try (Stream<Path> s = Files.list(frames)) {
+                raw = s.filter(p -> p.toString().endsWith(".yuy2")).sorted().toList();
+            }
+            assertNoTemporaryFiles(frames);
+        }
+        assertThat(raw).hasSize(n);
+        for (Path f : raw) {
+            assertCameraFrame(Files.readAllBytes(f), f);
+        }
+    }
+
+    /**
+     * The microphone leaves as soon as the kernel configured it, while {@code usbd record} takes it: exit 3 (it
+     * never saw it) or 4 (it left while opening or streaming), promptly, and a target that was never streamed to
+     * as it was.
+     */
+    @Test
+    void unplugWhileOpening_exits3or4_andLeavesTheTargetAsItWas() throws Exception {
+        run.assertPassed("tool-unplug-while-opening"); // exit 3 or 4, no stack trace
+        List<String> info = run.info("tool-unplug-while-opening");
+        System.out.println("  unplug while opening: " + info);
+        assertThat(unplugToExit("tool-unplug-while-opening"))
+                .as("ms from the detach to the end: at most the step's --wait 15 (exit 3), not a hang")
+                .isLessThanOrEqualTo(15_000 + UNPLUG_TO_EXIT_MAX_MS);
+        if (info.stream().noneMatch(l -> l.startsWith("recorded "))) {
+            assertThat(Files.readString(share.resolve("rec-opening.wav"), StandardCharsets.US_ASCII))
+                    .isEqualTo(UNTOUCHED);
+        }
+        assertNoTemporaryFiles(share);
+    }
+
+    /** No device with the VID:PID ever appears: exit 3 after {@code --wait}, in one line, the target as it was. */
+    @Test
+    void deviceThatNeverAppears_exits3_afterWait_andLeavesTheTargetAsItWas() throws Exception {
+        run.assertPassed("tool-never-appears"); // exit 3, no stack trace
+        assertThat(run.info("tool-never-appears"))
+                .anyMatch(l -> l.startsWith("stderr: ") && l.contains("no device 1209:00ee appeared within 2"));
+        assertThat(Files.readString(share.resolve("never.wav"), StandardCharsets.US_ASCII))
+                .isEqualTo(UNTOUCHED);
+    }
+
+    private static void assertNoTemporaryFiles(Path dir) throws java.io.IOException {
+        try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.filter(p -> p.toString().endsWith(".part")))
-                    .as("no temporary file left")
+                    .as("no temporary file left in %s", dir)
                     .isEmpty();
         }
     }

@@ -158,6 +158,9 @@ final class LibusbDevice implements BackendDevice {
 
     @Override
     public void open() throws BackendException {
+        DeviceHandle h = new DeviceHandle();
+        List<Integer> release;
+        BackendException failure;
         synchronized (lock) {
             if (handle != null) {
                 return;
@@ -165,7 +168,6 @@ final class LibusbDevice implements BackendDevice {
             if (gone) {
                 throw new BackendException(location + " has left the bus", PacketStatus.DEVICE_GONE);
             }
-            DeviceHandle h = new DeviceHandle();
             int rc = LibUsb.open(device, h);
             if (rc != LibUsb.SUCCESS) {
                 throw new BackendException(openFailure(rc), LibusbCodes.ofError(rc));
@@ -176,13 +178,22 @@ final class LibusbDevice implements BackendDevice {
                     LibUsb.setAutoDetachKernelDriver(h, true); // re-attached when we release the interface
                 }
                 claimAll(h);
+                handle = h;
+                return;
             } catch (BackendException e) {
-                releaseAll(h);
-                LibUsb.close(h);
-                throw e;
+                failure = e;
+                release = List.copyOf(claimed);
+                claimed.clear();
             }
-            handle = h;
         }
+        // Outside the lock, as in close(): libusb_close takes libusb's event lock, and the event thread may be
+        // waiting for ours, delivering the hot-plug departure (markGone) of a device that left while it was
+        // being opened: under the lock the two waited for each other for ever.
+        for (int number : release) {
+            LibUsb.releaseInterface(h, number);
+        }
+        LibUsb.close(h);
+        throw failure;
     }
 
     private String openFailure(int rc) {

@@ -36,11 +36,15 @@ public final class IsochStream {
 
     // guarded by this
     private long issued;
+    private long refused;
     private int inFlight;
     private boolean started;
     private boolean stopping;
     private boolean endOfData;
     private boolean done;
+    /** USBD cut the stream off (it cancelled a transfer, or refused one for a closed pipe) without a stop asked. */
+    private boolean cutOff;
+
     private int framesPerTransfer;
     private int transfersInFlight;
 
@@ -104,6 +108,14 @@ public final class IsochStream {
         return Map.copyOf(issueErrors);
     }
 
+    /**
+     * Frames of the transfers {@code IssueIsochTransfer} refused: due, never run (for a stream with no set
+     * length the only count of what a refusal, or the device leaving under it, cost).
+     */
+    public synchronized long framesRefused() {
+        return refused;
+    }
+
     /** Frames issued so far. */
     public synchronized long framesIssued() {
         return issued;
@@ -112,6 +124,15 @@ public final class IsochStream {
     /** Whether the stream will issue nothing more and has nothing in flight. */
     public synchronized boolean isDone() {
         return done;
+    }
+
+    /**
+     * Whether USBD ended the stream without the driver asking: a transfer cancelled, or one refused for an
+     * invalid handle, while the stream was not stopping. That is the device leaving, whose
+     * {@code USB_CLOSE_DEVICE} follows the last callback.
+     */
+    synchronized boolean wasCutOff() {
+        return cutOff;
     }
 
     synchronized void markStopping() {
@@ -235,8 +256,10 @@ public final class IsochStream {
                 synchronized (IsochStream.this) {
                     inFlight--;
                     issued -= frames;
+                    refused += frames;
                     counter.failedIssue();
                     issueErrors.put(error, Win32.errorName(error));
+                    cutOff |= error == Win32.ERROR_INVALID_HANDLE && !stopping;
                     stopping = true; // a refused transfer ends the stream (CE usbtest gives up too)
                 }
                 return false;
@@ -283,6 +306,7 @@ public final class IsochStream {
                     }
                     inFlight--;
                     if (canceled) {
+                        cutOff |= !stopping;
                         stopping = true;
                     }
                     again = !stopping;

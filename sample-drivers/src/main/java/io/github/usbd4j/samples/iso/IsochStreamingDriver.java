@@ -47,7 +47,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * and calls {@link #onAttached} (which by default starts the streams). {@link #stop} is the clean stop: no more
  * resubmissions, {@code AbortPipeTransfers}, wait for every callback, {@code ClosePipe}. An unplug needs no stop: USBD
  * cancels every transfer (their callbacks see {@code USB_CANCELED_ERROR} and do not resubmit) and then sends {@code
- * USB_CLOSE_DEVICE}. Either way {@link #finished()} completes with the summary.
+ * USB_CLOSE_DEVICE}, on which {@link #finished()} completes, {@link #isDeviceGone()} true by then. Either way
+ * {@link #finished()} completes with the summary.
  *
  * <p><b>Hooks</b> (all {@code protected}, all with defaults unless abstract):
  *
@@ -321,10 +322,17 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
 
     /** Called by a stream when its last transfer completed and it will issue no more. */
     void streamDone() {
+        boolean cutOff = false;
         for (IsochStream s : streams) {
             if (!s.isDone()) {
                 return;
             }
+            cutOff |= s.wasCutOff();
+        }
+        if (cutOff && !deviceGone) {
+            // USBD cancelled what the driver did not: the device is leaving, and its USB_CLOSE_DEVICE, which
+            // follows the last callback, finishes; finishing now would report a departure as an ordinary end
+            return;
         }
         finish();
     }

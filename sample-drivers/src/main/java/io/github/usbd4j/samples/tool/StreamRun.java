@@ -439,7 +439,12 @@ final class StreamRun implements AutoCloseable {
             StreamStats st = s.stats();
             out.printf(Locale.ROOT, "  %s 0x%02X: %s%n", s.isIn() ? "IN " : "OUT", s.endpointAddress(), st.summary());
             for (Map.Entry<Integer, String> e : s.issueErrors().entrySet()) {
-                out.printf(Locale.ROOT, "    IssueIsochTransfer refused: %s (%d)%n", e.getValue(), e.getKey());
+                out.printf(
+                        Locale.ROOT,
+                        "    IssueIsochTransfer refused: %s (%d)%s%n",
+                        e.getValue(),
+                        e.getKey(),
+                        Tally.departure(d, e.getKey()) ? ", the device had left" : "");
             }
         }
         if (d.streams().size() > 1) {
