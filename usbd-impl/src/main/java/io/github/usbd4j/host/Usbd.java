@@ -89,7 +89,7 @@ public final class Usbd implements AutoCloseable {
         this.drivers = drivers;
         this.winUsb = new WinUsbFuncs(engine);
         this.wdm = new WdmFuncs(engine);
-        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey);
+        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey, engine);
         this.ownedExecutors = ownedExecutors;
         this.capture = capture;
     }

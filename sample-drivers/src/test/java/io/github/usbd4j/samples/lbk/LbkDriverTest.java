@@ -248,29 +248,99 @@ class LbkDriverTest {
     }
 
     @Test
-    void aReadWithNothingToRead_returnsZeroBytesAfterTheSynchronousGuard() {
+    void aReadWithNothingToRead_returnsZeroBytesAfterTheReadTimeout() {
+        bus.attach(LoopbackDevice.fullSpeed());
+        FileHandle h = open("LBK1:", GENERIC_READ | GENERIC_WRITE, 0);
+        long start = bus.frame();
+        int[] n = {-1};
+        assertThat(dm.readFile(h, ByteBuffer.allocate(8), 8, n, null)).isTrue();
+        assertThat(n[0]).isZero();
+        assertThat(bus.frame() - start).as("the default 4 s, in bus time").isBetween(4000L, 4010L);
+        write(h, "late"); // the aborted read took nothing: the next read gets what comes after
+        assertThat(read(h, 8)).isEqualTo("late");
+    }
+
+    @Test
+    void theDeviceKeysReadTimeout_setsHowLongAReadWaits() {
+        bus.usbd().funcs().openClientRegistryKey(LbkUsbDriver.DRIVER_ID).setDword(LbkStream.READ_TIMEOUT_VALNAME, 250);
         bus.attach(LoopbackDevice.fullSpeed());
         FileHandle h = open("LBK1:", GENERIC_READ, 0);
         long start = bus.frame();
         int[] n = {-1};
         assertThat(dm.readFile(h, ByteBuffer.allocate(8), 8, n, null)).isTrue();
         assertThat(n[0]).isZero();
-        assertThat(bus.frame() - start).as("USBD's 4 s guard, in bus time").isBetween(4000L, 4010L);
+        assertThat(bus.frame() - start).as("ReadTimeout, in bus time").isBetween(250L, 260L);
     }
 
     /**
      * CloseHandle on another thread can land after a read has checked its handle and before its transfer is in
      * the pipe, so that LBK_PreClose finds nothing to abort (reference page of the device manager,
      * [§D7](reference/ce-devmgr.html#d7): XXX_PreClose must wake the threads in the driver). The read must
-     * still fail as aborted, not return 0 bytes as if nothing had come. The close is made from inside
-     * IssueBulkTransfer, before it submits, which is that interleaving made deterministic.
+     * still fail as aborted, not return 0 bytes as if nothing had come, and at once, not when a timeout ends
+     * the transfer. The close is made from inside IssueBulkTransfer, before it submits, which is that
+     * interleaving made deterministic.
      */
     @Test
     void aCloseBetweenTheReadsCheckAndItsTransfer_stillAbortsTheRead() {
         Runnable[] beforeIn = {null};
         SimBus other = new SimBus(UsbSpeed.FULL, 1);
         DeviceManager odm = other.usbd().deviceManager();
-        LbkUsbDriver hooked = new LbkUsbDriver(odm) {
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            assertThat(h).isNotEqualTo(INVALID_HANDLE_VALUE);
+            boolean[] closed = {false};
+            beforeIn[0] = () -> closed[0] = odm.closeHandle(h); // as another thread's CloseHandle would
+
+            int[] n = {-1};
+            long start = other.frame();
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(other.frame() - start).as("bus frames the read took").isLessThan(5);
+            assertThat(closed[0]).isTrue();
+            assertThat(ok).as("the read of a handle closed under it").isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+            assertThat(n[0]).isZero();
+            assertThat(hooked.devices().get(0).openHandles())
+                    .as("XXX_Close ran when the read left")
+                    .isZero();
+        }
+    }
+
+    /**
+     * An unplug that lands there too: USB_CLOSE_DEVICE and LBK_PreDeinit run before the transfer is issued. The
+     * read fails as the device gone, at once.
+     */
+    @Test
+    void anUnplugBetweenTheReadsCheckAndItsTransfer_failsTheReadAtOnce() {
+        Runnable[] beforeIn = {null};
+        SimBus other = new SimBus(UsbSpeed.FULL, 1);
+        DeviceManager odm = other.usbd().deviceManager();
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            SimulatedDevice device = other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            beforeIn[0] = () -> other.detach(device);
+
+            int[] n = {-1};
+            long start = other.frame();
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(other.frame() - start).as("bus frames the read took").isLessThan(5);
+            assertThat(ok).isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_DEVICE_NOT_CONNECTED);
+            assertThat(hooked.devices().get(0).deinits())
+                    .as("LBK_Deinit ran when the read left")
+                    .isEqualTo(1);
+        }
+    }
+
+    /** An LBK driver whose USB_FUNCS run {@code beforeIn[0]} (once) inside IssueBulkTransfer of the IN pipe. */
+    private static LbkUsbDriver hookedBeforeTheInTransfer(DeviceManager odm, Runnable[] beforeIn) {
+        return new LbkUsbDriver(odm) {
             @Override
             public boolean usbDeviceAttach(
                     UsbHandle hDevice,
@@ -299,24 +369,5 @@ class LbkDriverTest {
                         hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
             }
         };
-        try (other) {
-            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
-            other.attach(LoopbackDevice.fullSpeed());
-            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
-            assertThat(h).isNotEqualTo(INVALID_HANDLE_VALUE);
-            boolean[] closed = {false};
-            beforeIn[0] = () -> closed[0] = odm.closeHandle(h); // as another thread's CloseHandle would
-
-            int[] n = {-1};
-            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
-
-            assertThat(closed[0]).isTrue();
-            assertThat(ok).as("the read of a handle closed under it").isFalse();
-            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
-            assertThat(n[0]).isZero();
-            assertThat(hooked.devices().get(0).openHandles())
-                    .as("XXX_Close ran when the read left")
-                    .isZero();
-        }
     }
 }
