@@ -30,15 +30,18 @@ import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -335,6 +338,69 @@ class LbkDriverTest {
             assertThat(hooked.devices().get(0).deinits())
                     .as("LBK_Deinit ran when the read left")
                     .isEqualTo(1);
+        }
+    }
+
+    /** The same close during DeviceIoControl(IOCTL_LBK_TRANSACT), just before its read's transfer. */
+    @Test
+    void aCloseDuringATransactJustBeforeItsRead_failsTheControlCallAtOnce() {
+        Runnable[] beforeIn = {null};
+        SimBus other = new SimBus(UsbSpeed.FULL, 1);
+        DeviceManager odm = other.usbd().deviceManager();
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+            beforeIn[0] = () -> odm.closeHandle(h);
+
+            long start = other.frame();
+            boolean ok =
+                    odm.deviceIoControl(h, IOCTL_LBK_TRANSACT, ascii("ping"), 4, ByteBuffer.allocate(8), 8, null, null);
+
+            assertThat(other.frame() - start).as("bus frames the call took").isLessThan(10);
+            assertThat(ok).isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+        }
+    }
+
+    /**
+     * On a real-time bus, CloseHandle on another thread while a read waits for data ends the read at once (a
+     * wall-clock bound, generous: the read timeout is 4 s).
+     */
+    @Test
+    void onARealTimeBus_closeHandleFromAnotherThread_endsAWaitingReadAtOnce() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .build();
+        try (Usbd usbd = Usbd.builder().backend(sim).build()) {
+            DeviceManager rdm = usbd.deviceManager();
+            LbkUsbDriver rdriver = new LbkUsbDriver(rdm);
+            usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), rdriver);
+            sim.attach(LoopbackDevice.fullSpeed());
+            assertThat(rdriver.devices()).hasSize(1);
+            FileHandle h = rdm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            int[] error = {-1};
+            long[] took = {-1};
+            Thread reader = new Thread(() -> {
+                if (!rdm.readFile(h, ByteBuffer.allocate(8), 8, new int[1], null)) {
+                    error[0] = Win32.getLastError();
+                }
+            });
+            reader.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!rdriver.devices().get(0).readPending() && System.nanoTime() < deadline) {
+                Thread.sleep(1); // only to see the read start; the assertion is on what follows
+            }
+            Thread.sleep(20); // into its wait
+            long start = System.nanoTime();
+            assertThat(rdm.closeHandle(h)).isTrue();
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+            took[0] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(reader.isAlive()).isFalse();
+            assertThat(error[0]).isEqualTo(ERROR_OPERATION_ABORTED);
+            assertThat(took[0]).as("ms from CloseHandle to the read's return").isLessThan(1000);
         }
     }
 
