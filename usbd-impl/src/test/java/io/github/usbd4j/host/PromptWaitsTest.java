@@ -3,10 +3,15 @@ package io.github.usbd4j.host;
 import static io.github.usbd4j.ce.UsbTypes.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
+import io.github.usbd4j.usb.UsbDeviceRequest;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -71,6 +76,7 @@ class PromptWaitsTest {
                 64,
                 ByteBuffer.allocate(64),
                 0);
+        assertThat(a).isNotNull();
         b.set(h.f.issueBulkTransfer(
                 p[1], x -> 1, null, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, 64, ByteBuffer.allocate(64), 0));
         if (bComplete) {
@@ -169,5 +175,105 @@ class PromptWaitsTest {
                 0);
         assertThat(h.sim.runUntil(() -> spent.get() >= 0, 100)).isTrue();
         assertThat(spent.get()).as("frames: the unplug ends both").isBetween(10L, 11L);
+    }
+
+    @Test
+    void closeTransferOfItsOwnTransfer_fromItsCallback_isPrompt() {
+        UsbPipe[] p = loopbackBulk();
+        AtomicReference<UsbTransfer> self = new AtomicReference<>();
+        AtomicLong spent = new AtomicLong(-1);
+        self.set(h.f.issueBulkTransfer(
+                p[1],
+                x -> {
+                    long s = h.sim.currentFrame();
+                    h.f.closeTransfer(self.get());
+                    spent.set(h.sim.currentFrame() - s);
+                    return 1;
+                },
+                null,
+                USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK,
+                64,
+                ByteBuffer.allocate(64),
+                0));
+        send(p[0], 10);
+        assertThat(h.sim.runUntil(() -> spent.get() >= 0, 100)).isTrue();
+        assertThat(spent.get()).isZero();
+    }
+
+    /**
+     * {@code Usbd.close()} from a transfer's callback (an application that stops on what a callback saw) returns at
+     * once: the detaches it starts finish when the callback returns, the USB_CLOSE_DEVICE notification included. It
+     * waited 10 s (wall clock, on a virtual bus too) for its own callback to return.
+     */
+    @Test
+    void closingTheRuntimeFromACallback_returnsAtOnce_andTheDetachFinishesAfterIt() {
+        UsbPipe[] p = loopbackBulk();
+        AtomicLong millis = new AtomicLong(-1);
+        h.f.issueBulkTransfer(
+                p[1],
+                x -> {
+                    long s = System.nanoTime();
+                    h.usbd.close();
+                    millis.set((System.nanoTime() - s) / 1_000_000);
+                    return 1;
+                },
+                null,
+                USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK,
+                64,
+                ByteBuffer.allocate(64),
+                0);
+        send(p[0], 10);
+        assertThat(h.sim.runUntil(() -> millis.get() >= 0, 100)).isTrue();
+
+        assertThat(millis.get()).as("ms Usbd.close() took in the callback").isLessThan(2000);
+        assertThat(h.notifications).containsExactly(USB_CLOSE_DEVICE);
+        assertThat(h.usbd.devices()).isEmpty();
+    }
+
+    /**
+     * The same on a real-time bus, where the callback runs on the simulator's clock thread (a wall-clock bound); the
+     * detach finishes when the callback returns although the close has ended the runtime's attach thread.
+     */
+    @Test
+    void closingTheRuntimeFromACallbackOnARealTimeBus_returnsAtOnce() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .build();
+        Usbd usbd = Usbd.builder().backend(sim).build();
+        try {
+            sim.attach(LoopbackDevice.fullSpeed());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (usbd.devices().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(1); // the attach runs on the runtime's attach thread
+            }
+            UsbHandle device = usbd.devices().get(0);
+            CompletableFuture<Long> took = new CompletableFuture<>();
+            UsbDeviceRequest counters = new UsbDeviceRequest(0xC0, LoopbackDevice.REQUEST_COUNTERS, 0, 0, 16);
+            UsbTransfer t = usbd.funcs()
+                    .issueVendorTransfer(
+                            device,
+                            x -> {
+                                long s = System.nanoTime();
+                                usbd.close();
+                                took.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s));
+                                return 1;
+                            },
+                            null,
+                            USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK,
+                            counters,
+                            ByteBuffer.allocate(16),
+                            0);
+            assertThat(t).isNotNull();
+            assertThat(took.get(30, TimeUnit.SECONDS))
+                    .as("ms Usbd.close() took in the callback")
+                    .isLessThan(2000);
+            long again = System.nanoTime();
+            usbd.close();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - again))
+                    .as("ms of a second close: the detach finished when the callback returned")
+                    .isLessThan(2000);
+        } finally {
+            usbd.close();
+        }
     }
 }

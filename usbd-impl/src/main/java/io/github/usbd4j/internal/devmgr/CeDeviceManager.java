@@ -44,7 +44,6 @@ import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.EventHandle;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.ce.devmgr.RegIni;
-import io.github.usbd4j.internal.engine.Engine;
 import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -77,7 +76,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
     private static final int MAX_INDEX = 255;
 
     private final Function<String, ClientRegistryKey> clientDriverKeys;
-    private final Engine engine;
+    private final BusWaits waits;
     private final Registry registry = new Registry();
     private final Libraries libraries = new Libraries(this);
 
@@ -90,11 +89,11 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
     /**
      * @param clientDriverKeys the key of the registered USB client driver with this ID, or {@code null}
      *     (CE's {@code OpenClientRegistryKey}); it may set the last error, which is kept from the caller
-     * @param engine the transfer engine, whose bus {@code WaitForSingleObject} runs on a virtual clock
+     * @param waits how {@code WaitForSingleObject} waits: by running the bus where a thread must
      */
-    public CeDeviceManager(Function<String, ClientRegistryKey> clientDriverKeys, Engine engine) {
+    public CeDeviceManager(Function<String, ClientRegistryKey> clientDriverKeys, BusWaits waits) {
         this.clientDriverKeys = clientDriverKeys;
-        this.engine = engine;
+        this.waits = waits;
     }
 
     // ---- registry ---------------------------------------------------------------------------------
@@ -637,7 +636,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
             return WAIT_TIMEOUT;
         }
         long millis = milliseconds == INFINITE ? Long.MAX_VALUE : Integer.toUnsignedLong(milliseconds);
-        if (!engine.waitsByRunning()) {
+        if (!waits.waitsByRunning()) {
             try {
                 return e.await(millis == Long.MAX_VALUE ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(millis))
                         ? WAIT_OBJECT_0
@@ -647,20 +646,16 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
                 return WAIT_TIMEOUT;
             }
         }
-        if (!engine.canBlock()) { // a completion thread that cannot deliver: it would wait for itself
+        if (!waits.canBlock()) { // a completion thread that cannot deliver: it would wait for itself
             Win32.setLastError(ERROR_BUSY);
             return WAIT_FAILED;
         }
         // a virtual clock, or the thread that delivers completions: run the bus (the callbacks that set the event)
-        boolean virtual = engine.clock().isVirtual();
-        long start = virtual ? engine.clock().currentFrame() : System.nanoTime();
+        long start = waits.nowMillis();
         while (true) {
-            long spent = virtual
-                    ? engine.clock().currentFrame() - start
-                    : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            long left = millis == Long.MAX_VALUE ? Long.MAX_VALUE : millis - spent;
+            long left = millis == Long.MAX_VALUE ? Long.MAX_VALUE : millis - (waits.nowMillis() - start);
             // bounded so that the simulator's frame arithmetic cannot overflow: INFINITE is still years of bus time
-            if (left <= 0 || !engine.runUntil(e::isSignalled, Math.min(left, Long.MAX_VALUE / 64))) {
+            if (left <= 0 || !waits.runUntil(e::isSignalled, Math.min(left, Long.MAX_VALUE / 64))) {
                 return e.take() ? WAIT_OBJECT_0 : WAIT_TIMEOUT;
             }
             if (e.take()) {
