@@ -378,6 +378,10 @@ class LbkDriverTest {
             LbkUsbDriver rdriver = new LbkUsbDriver(rdm);
             usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), rdriver);
             sim.attach(LoopbackDevice.fullSpeed());
+            long attached = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (rdriver.devices().isEmpty() && System.nanoTime() < attached) {
+                Thread.sleep(1); // USBDeviceAttach runs on the runtime's attach thread
+            }
             assertThat(rdriver.devices()).hasSize(1);
             FileHandle h = rdm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
             int[] error = {-1};
