@@ -8,6 +8,7 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.internal.ce.CeDrivers;
+import io.github.usbd4j.internal.devmgr.BusWaits;
 import io.github.usbd4j.internal.devmgr.CeDeviceManager;
 import io.github.usbd4j.internal.engine.Engine;
 import io.github.usbd4j.internal.wdm.WdmFuncs;
@@ -16,12 +17,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -82,15 +86,24 @@ public final class Usbd implements AutoCloseable {
     private final WdmFuncs wdm;
     private final CeDeviceManager deviceManager;
     private final List<ExecutorService> ownedExecutors;
+    /** The threads of {@link #ownedExecutors}: a close on one of them cannot wait for its own executor. */
+    private final Set<Thread> ownedThreads;
+
     private final CaptureTap capture;
 
-    private Usbd(Engine engine, CeDrivers drivers, List<ExecutorService> ownedExecutors, CaptureTap capture) {
+    private Usbd(
+            Engine engine,
+            CeDrivers drivers,
+            List<ExecutorService> ownedExecutors,
+            Set<Thread> ownedThreads,
+            CaptureTap capture) {
         this.engine = engine;
         this.drivers = drivers;
         this.winUsb = new WinUsbFuncs(engine);
         this.wdm = new WdmFuncs(engine);
-        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey);
+        this.deviceManager = new CeDeviceManager(drivers.funcs()::openClientRegistryKey, busWaits(engine));
         this.ownedExecutors = ownedExecutors;
+        this.ownedThreads = ownedThreads;
         this.capture = capture;
     }
 
@@ -186,6 +199,33 @@ public final class Usbd implements AutoCloseable {
         return engine.transfersInUse();
     }
 
+    /** The device manager's waits on the engine's bus. */
+    private static BusWaits busWaits(Engine engine) {
+        return new BusWaits() {
+            @Override
+            public boolean waitsByRunning() {
+                return engine.waitsByRunning();
+            }
+
+            @Override
+            public boolean canBlock() {
+                return engine.canBlock();
+            }
+
+            @Override
+            public boolean runUntil(BooleanSupplier done, long millis) {
+                return engine.runUntil(done, millis);
+            }
+
+            @Override
+            public long nowMillis() {
+                return engine.clock().isVirtual()
+                        ? engine.clock().currentFrame()
+                        : TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+            }
+        };
+    }
+
     /** The capture this runtime writes, or {@code null} (see {@link Builder#capture}). */
     public CaptureTap capture() {
         return capture;
@@ -193,7 +233,9 @@ public final class Usbd implements AutoCloseable {
 
     /**
      * Detaches every device (with CE's detach ordering), stops the backend, uninstalls the drivers, and
-     * deactivates the devices still loaded in the device manager; then closes the capture, if any.
+     * deactivates the devices still loaded in the device manager; then closes the capture, if any. It waits
+     * (bounded) for running callbacks to return, except when called from a callback: then the detaches finish as
+     * the callbacks return, this one's included.
      */
     @Override
     public void close() {
@@ -209,8 +251,12 @@ public final class Usbd implements AutoCloseable {
                     LOG.error("Capture {} could not be finished: {}", capture.file(), e.toString());
                 }
             }
+            boolean onOwnThread = ownedThreads.contains(Thread.currentThread()); // a callback closing the runtime
             for (ExecutorService e : ownedExecutors) {
                 e.shutdown();
+                if (onOwnThread) {
+                    continue; // its executor ends when this thread returns; waiting would wait for itself
+                }
                 try {
                     e.awaitTermination(5, TimeUnit.SECONDS);
                 } catch (InterruptedException ex) {
@@ -386,15 +432,18 @@ public final class Usbd implements AutoCloseable {
             }
             boolean virtual = backend.clock().isVirtual();
             List<ExecutorService> owned = new ArrayList<>();
+            Set<Thread> threads = ConcurrentHashMap.newKeySet();
             Executor callbacks = callbackExecutor;
             if (callbacks == null) {
                 callbacks = virtual
                         ? Runnable::run
                         : backend.callbackExecutor()
-                                .orElseGet(() -> own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-"))));
+                                .orElseGet(() ->
+                                        own(owned, Executors.newFixedThreadPool(2, daemon("usbd-callback-", threads))));
             }
-            Executor attach =
-                    virtual ? Runnable::run : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-")));
+            Executor attach = virtual
+                    ? Runnable::run
+                    : own(owned, Executors.newSingleThreadExecutor(daemon("usbd-attach-", threads)));
             if (capture != null) {
                 capture.writer().useClock(backend.clock());
             }
@@ -404,7 +453,7 @@ public final class Usbd implements AutoCloseable {
                 engine.onCallbackFailure(callbackFailureHandler);
             }
             CeDrivers drivers = new CeDrivers(engine, syncTimeoutMillis, transferHandleQuarantine);
-            Usbd usbd = new Usbd(engine, drivers, owned, capture);
+            Usbd usbd = new Usbd(engine, drivers, owned, threads, capture);
             List<ClientDriverRegistration> all = new ArrayList<>(registrations);
             if (serviceLoader) {
                 ServiceLoader.load(ClientDriverRegistration.class).forEach(all::add);
@@ -421,11 +470,12 @@ public final class Usbd implements AutoCloseable {
             return e;
         }
 
-        private static ThreadFactory daemon(String prefix) {
+        private static ThreadFactory daemon(String prefix, Set<Thread> threads) {
             AtomicInteger n = new AtomicInteger();
             return r -> {
                 Thread t = new Thread(r, prefix + n.incrementAndGet());
                 t.setDaemon(true);
+                threads.add(t);
                 return t;
             };
         }

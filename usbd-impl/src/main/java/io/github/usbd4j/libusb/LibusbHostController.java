@@ -640,6 +640,19 @@ public final class LibusbHostController implements HostController {
         left.forEach(LibusbDevice::close);
         blocking.shutdown();
         timer.shutdown();
+        if (isEventThread()) {
+            // closed from a callback, which runs on the event thread: that thread stops once the callback returns,
+            // so the wait for it, and libusb_exit after it, run on a thread of their own
+            Thread t = new Thread(() -> stopEventsAndExit(left), "usbd-libusb-close");
+            t.setDaemon(true);
+            t.start();
+            return;
+        }
+        stopEventsAndExit(left);
+    }
+
+    /** The end of {@link #close()}: waits for the event thread to stop, then releases libusb. */
+    private void stopEventsAndExit(List<LibusbDevice> left) {
         boolean stopped = true;
         try {
             blocking.awaitTermination(2, TimeUnit.SECONDS);

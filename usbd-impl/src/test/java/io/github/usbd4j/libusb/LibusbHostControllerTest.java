@@ -84,4 +84,37 @@ class LibusbHostControllerTest {
         }
         assertThat(attached).allSatisfy(d -> assertThat(d.deviceDescriptor()[4]).isNotEqualTo((byte) 9));
     }
+
+    /**
+     * A close on the event thread (from a transfer callback, which runs there) returns at once; the event thread
+     * stops after it, and libusb is released. It waited 10 s for the event thread, that is for itself, and then
+     * left libusb's context allocated.
+     */
+    @Test
+    void aCloseOnTheEventThread_returnsAtOnce_andTheEventThreadStopsAfterIt() throws Exception {
+        Usb4javaAssumptions.assumeNativeLibrary();
+        LibusbHostController backend = LibusbHostController.builder().build();
+        backend.start(new HostListener() {
+            @Override
+            public void deviceAttached(BackendDevice device) {}
+
+            @Override
+            public void deviceDetached(BackendDevice device) {}
+        });
+        java.util.concurrent.CompletableFuture<Long> took = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Thread> eventThread = new java.util.concurrent.CompletableFuture<>();
+        backend.callbackExecutor().orElseThrow().execute(() -> {
+            eventThread.complete(Thread.currentThread());
+            long start = System.nanoTime();
+            backend.close();
+            took.complete(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        });
+
+        assertThat(took.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .as("ms close() took")
+                .isLessThan(2000);
+        Thread t = eventThread.get();
+        t.join(5000);
+        assertThat(t.isAlive()).as("the event thread stopped").isFalse();
+    }
 }

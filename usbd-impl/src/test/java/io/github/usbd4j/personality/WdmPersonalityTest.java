@@ -238,4 +238,31 @@ class WdmPersonalityTest {
         assertThat(completions).containsExactly("urb USBD_STATUS_CANCELED nt=c0000120");
         assertThat(u.isoPacket[99].status).isEqualTo(USBD_STATUS_CANCELED);
     }
+
+    @Test
+    void abortPipe_fromACompletionRoutine_withAnotherUrbPending_returnsAtOnce_3_6() {
+        open(UsbSpeed.FULL, FaultPlan.NONE);
+        Urb first = urb(0x01, 1, 8, true, 0, ByteBuffer.allocate(8));
+        Urb second = urb(0x01, 100, 8, true, 0, ByteBuffer.allocate(800));
+        int[] framesInRoutine = {-1};
+        wdm.submitUrb(
+                h,
+                first,
+                (u, nt, ctx) -> {
+                    int start = now();
+                    assertThat(wdm.abortPipe(h, first.pipeHandle)).isEqualTo(STATUS_SUCCESS);
+                    framesInRoutine[0] = now() - start;
+                },
+                null);
+        submit(second);
+
+        assertThat(((SimHarness) fx.harness)
+                        .sim()
+                        .runUntil(() -> framesInRoutine[0] >= 0 && !completions.isEmpty(), 200))
+                .isTrue();
+        assertThat(framesInRoutine[0])
+                .as("bus frames abortPipe took in the routine")
+                .isZero();
+        assertThat(completions).containsExactly("urb USBD_STATUS_CANCELED nt=c0000120");
+    }
 }

@@ -343,4 +343,33 @@ class WinUsbPersonalityTest {
         assertThat(second.internal()).isEqualTo(ERROR_OPERATION_ABORTED);
         assertThat(frames[1]).as("no bus time ran").isEqualTo(frames[0]);
     }
+
+    /**
+     * {@code WinUsb_AbortPipe} in the callback of one I/O, a sibling still pending on the pipe: it returns at once,
+     * the sibling aborted, rather than waiting for the sibling's callback, queued behind this one
+     * ([§2.3](reference/winusb.html#s2-3)).
+     */
+    @Test
+    void abortPipe_inACallback_withASiblingPending_returnsAtOnce_2_3() {
+        Overlapped second = new Overlapped();
+        long[] frames = {-1};
+        boolean[] aborted = {false};
+        Overlapped first = new Overlapped(o -> {
+            long start = ((SimHarness) fx.harness).sim().currentFrame();
+            aborted[0] = w.abortPipe(h, 0x01);
+            frames[0] = ((SimHarness) fx.harness).sim().currentFrame() - start;
+        });
+        w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, first);
+        w.writeIsochPipeAsap(out, FRAME_BYTES, 3 * FRAME_BYTES, true, second);
+
+        assertThat(((SimHarness) fx.harness).sim().runUntil(() -> frames[0] >= 0, 100))
+                .isTrue();
+        assertThat(aborted[0]).isTrue();
+        assertThat(frames[0])
+                .as("bus frames WinUsb_AbortPipe took in the callback")
+                .isZero();
+        assertThat(second.hasOverlappedIoCompleted()).isTrue();
+        assertThat(w.getOverlappedResult(h, second, null, false)).isFalse();
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+    }
 }

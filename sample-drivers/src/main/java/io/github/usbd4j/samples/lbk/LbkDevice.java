@@ -4,6 +4,7 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.devmgr.ActivationHandle;
+import io.github.usbd4j.ce.devmgr.EventHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,8 +27,12 @@ public final class LbkDevice {
 
     volatile ActivationHandle stream;
     volatile String activeKey;
-    /** The handle whose read is in the IN pipe, so that its PreClose can abort it. */
+    /** The handle whose read is in the IN pipe, so that its PreClose can wake it. */
     volatile LbkStream.Open reader;
+    /** Set by the read's transfer callback, LBK_PreClose and LBK_PreDeinit: the read waits on it (LBK_Init). */
+    volatile EventHandle readEvent;
+    /** How long a read waits for data, in milliseconds (LBK_Init, from the device key). */
+    volatile int readTimeout;
 
     // guarded by opens
     final List<LbkStream.Open> opens = new ArrayList<>();

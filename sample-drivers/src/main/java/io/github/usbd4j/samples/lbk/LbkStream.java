@@ -9,6 +9,7 @@ import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_WRITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_WRITE;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_OBJECT_0;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_GET_STATS;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_RESET;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_TRANSACT;
@@ -21,9 +22,10 @@ import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE;
 import static io.github.usbd4j.win32.Win32.ERROR_NOT_SUPPORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_OPERATION_ABORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
-import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 
+import io.github.usbd4j.ce.ClientRegistryKey;
 import io.github.usbd4j.ce.UsbTransfer;
+import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.StreamInterfaceDriver;
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbDeviceRequest;
@@ -37,8 +39,9 @@ import java.nio.ByteOrder;
  * writes, and passes it the {@link LbkDevice} as {@code XXX_Init}'s bus context.
  *
  * <ul>
- *   <li>{@code ReadFile}: one bulk IN transfer of up to the count, synchronous; reads are serialized. No
- *       data within USBD's synchronous guard (4 s) returns 0 bytes, as a serial port's read timeout does.
+ *   <li>{@code ReadFile}: one bulk IN transfer of up to the count, with a callback that sets an event the
+ *       read waits on; reads are serialized. No data within the read timeout (the device key's
+ *       {@code ReadTimeout}, 4 s by default) returns 0 bytes, as a serial port's read timeout does.
  *   <li>{@code WriteFile}: one bulk OUT transfer; the device loops the bytes back to the IN endpoint. A write
  *       the device does not take within USBD's synchronous guard (its loop buffer full) fails with
  *       {@code ERROR_TIMEOUT}; so does a {@code DeviceIoControl} whose transfer the device does not answer
@@ -48,14 +51,15 @@ import java.nio.ByteOrder;
  *   <li>{@code CreateFile}: the share modes are enforced as Windows does for files; a conflict fails with
  *       {@code ERROR_SHARING_VIOLATION}.
  *   <li>Unplug: USBD cancels the transfer of a pending read, which fails with
- *       {@code ERROR_DEVICE_NOT_CONNECTED}; {@code LBK_PreDeinit} aborts any read still in the pipe;
- *       {@code LBK_Deinit} closes what is left. {@code CloseHandle} during a read aborts it
- *       ({@code ERROR_OPERATION_ABORTED}); one that lands between the read's check of its handle and the
- *       start of its transfer finds nothing to abort, and the read fails so when USBD's guard ends it (a
- *       synchronous transfer cannot be aborted before it is issued).
+ *       {@code ERROR_DEVICE_NOT_CONNECTED}; {@code LBK_PreDeinit} wakes any read still waiting, which aborts
+ *       its transfer; {@code LBK_Deinit} closes what is left. {@code CloseHandle} during a read wakes it the
+ *       same way ({@code ERROR_OPERATION_ABORTED}), also one that lands just before the read issues its
+ *       transfer: the read finds the flag when it is about to wait, and aborts the transfer at once.
  * </ul>
  */
 public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStream.Open> {
+    /** The device key's value that sets how long a read waits for data, in milliseconds. */
+    public static final String READ_TIMEOUT_VALNAME = "ReadTimeout";
     /** The loopback device's vendor request that empties its queues and zeroes its counters. */
     static final int REQUEST_RESET = 0x01;
     /** The loopback device's vendor request that returns its four byte counters (16 bytes). */
@@ -75,8 +79,19 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         }
     }
 
-    /** The device manager loads the class named by {@code Dll} through this constructor. */
-    public LbkStream() {}
+    /** A read waits this long for data unless the device key's {@code ReadTimeout} (ms) says otherwise. */
+    public static final int DEFAULT_READ_TIMEOUT_MILLIS = 4000;
+
+    private final DeviceManager dm;
+
+    /**
+     * The device manager loads the class named by {@code Dll} through this constructor.
+     *
+     * @param dm the device manager (CE's coredll functions: the events)
+     */
+    public LbkStream(DeviceManager dm) {
+        this.dm = dm;
+    }
 
     @Override
     public LbkDevice init(String context, Object busContext) {
@@ -84,6 +99,11 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
             Win32.setLastError(Win32.ERROR_INVALID_PARAMETER);
             return null; // not activated by LbkUsbDriver
         }
+        ClientRegistryKey key = dm.openDeviceKey(context);
+        d.readTimeout = key == null
+                ? DEFAULT_READ_TIMEOUT_MILLIS
+                : key.queryDword(READ_TIMEOUT_VALNAME, DEFAULT_READ_TIMEOUT_MILLIS);
+        d.readEvent = dm.createEvent(null, false, false, null); // auto-reset: the callback, PreClose, PreDeinit
         d.activeKey = context;
         return d;
     }
@@ -91,7 +111,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     @Override
     public boolean preDeinit(LbkDevice d) {
         d.gone = true;
-        d.funcs.abortPipeTransfers(d.bulkIn, 0); // wake a blocked reader; fails harmlessly once USBD closed the pipe
+        dm.setEvent(d.readEvent); // wake a blocked reader, which aborts its transfer
         return true;
     }
 
@@ -146,7 +166,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     public boolean preClose(Open o) {
         o.closing = true;
         if (o.device.reader == o) {
-            o.device.funcs.abortPipeTransfers(o.device.bulkIn, 0); // wake this handle's read
+            dm.setEvent(o.device.readEvent); // wake this handle's read, which aborts its transfer
         }
         return true;
     }
@@ -164,8 +184,8 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         LbkDevice d = o.device;
         d.readLock.lock();
         try {
-            // published before the checks, so that a PreClose or PreDeinit that sets its flag after them sees
-            // this read and aborts its transfer
+            // published before the checks, so that a PreClose that sets its flag after them sees this read and
+            // wakes it
             d.reader = o;
             if (d.gone || o.closing) {
                 Win32.setLastError(d.gone ? ERROR_DEVICE_NOT_CONNECTED : ERROR_OPERATION_ABORTED);
@@ -174,30 +194,51 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
             if (count == 0) {
                 return 0;
             }
+            // with a callback, not synchronous: the read can abort its own transfer when woken, also when the
+            // close came before the issue, which a synchronous transfer would wait out
             UsbTransfer t = d.funcs.issueBulkTransfer(
-                    d.bulkIn, null, null, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, count, buffer, 0);
+                    d.bulkIn, this::readDone, d, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, count, buffer, 0);
+            if (t != null) {
+                awaitRead(o, t);
+            }
             int[] done = finish(d, t);
             if (done == null) {
-                if (Win32.getLastError() != ERROR_TIMEOUT) {
-                    return -1;
-                }
-                if (o.closing || d.gone) {
-                    // the abort came before the transfer was in the pipe, so only USBD's guard ended it
-                    Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);
-                    return -1;
-                }
-                return 0; // nothing came within the guard
+                return -1;
             }
-            if (done[1] == USB_CANCELED_ERROR) { // our PreClose aborted it, or the device left (unplug, PreDeinit)
+            if (done[1] == USB_CANCELED_ERROR && (o.closing || d.gone)) { // PreClose, PreDeinit or the unplug
                 Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);
                 return -1;
             }
-            d.reads.incrementAndGet();
-            d.bytesRead.addAndGet(done[0]);
+            if (done[0] > 0) { // a read that timed out returns what came by then, usually nothing: not counted
+                d.reads.incrementAndGet();
+                d.bytesRead.addAndGet(done[0]);
+            }
             return done[0];
         } finally {
             d.reader = null;
             d.readLock.unlock();
+        }
+    }
+
+    /** The read's transfer callback: wakes the read. */
+    private int readDone(Object param) {
+        dm.setEvent(((LbkDevice) param).readEvent);
+        return 0;
+    }
+
+    /**
+     * Waits until the read's transfer completes; on {@code LBK_PreClose}, {@code LBK_PreDeinit} or after
+     * the read timeout aborts it, so that it completes now with {@code USB_CANCELED_ERROR}.
+     * The flags are checked before each wait and set before the event is, so no wake-up is lost; a stale one
+     * (an earlier read's callback) only goes round the loop again.
+     */
+    private void awaitRead(Open o, UsbTransfer t) {
+        LbkDevice d = o.device;
+        while (!d.funcs.isTransferComplete(t)) {
+            if (o.closing || d.gone || dm.waitForSingleObject(d.readEvent, d.readTimeout) != WAIT_OBJECT_0) {
+                d.funcs.abortTransfer(t, 0);
+                return;
+            }
         }
     }
 

@@ -97,13 +97,15 @@ class LbkChaosTest {
                 .speed(UsbSpeed.FULL)
                 .seed(seed)
                 .build();
-        // a read with nothing queued returns 0 bytes after the guard: 20 frames keeps the rounds short
+        // a write the device does not take fails after the guard, and a read with nothing queued returns 0 bytes
+        // after its ReadTimeout: 20 frames keeps the rounds short
         Usbd usbd = Usbd.builder().backend(sim).syncTimeoutMillis(20).build();
         int unplugs = 0;
         try {
             DeviceManager dm = usbd.deviceManager();
             LbkUsbDriver driver = new LbkUsbDriver(dm);
             usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), driver);
+            usbd.funcs().openClientRegistryKey(LbkUsbDriver.DRIVER_ID).setDword(LbkStream.READ_TIMEOUT_VALNAME, 20);
             List<SimulatedDevice> plugged = new ArrayList<>();
             plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
 

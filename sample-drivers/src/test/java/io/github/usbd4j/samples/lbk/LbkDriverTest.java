@@ -30,15 +30,18 @@ import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
+import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -248,29 +251,166 @@ class LbkDriverTest {
     }
 
     @Test
-    void aReadWithNothingToRead_returnsZeroBytesAfterTheSynchronousGuard() {
+    void aReadWithNothingToRead_returnsZeroBytesAfterTheReadTimeout() {
+        bus.attach(LoopbackDevice.fullSpeed());
+        FileHandle h = open("LBK1:", GENERIC_READ | GENERIC_WRITE, 0);
+        long start = bus.frame();
+        int[] n = {-1};
+        assertThat(dm.readFile(h, ByteBuffer.allocate(8), 8, n, null)).isTrue();
+        assertThat(n[0]).isZero();
+        assertThat(bus.frame() - start).as("the default 4 s, in bus time").isBetween(4000L, 4010L);
+        write(h, "late"); // the aborted read took nothing: the next read gets what comes after
+        assertThat(read(h, 8)).isEqualTo("late");
+    }
+
+    @Test
+    void theDeviceKeysReadTimeout_setsHowLongAReadWaits() {
+        bus.usbd().funcs().openClientRegistryKey(LbkUsbDriver.DRIVER_ID).setDword(LbkStream.READ_TIMEOUT_VALNAME, 250);
         bus.attach(LoopbackDevice.fullSpeed());
         FileHandle h = open("LBK1:", GENERIC_READ, 0);
         long start = bus.frame();
         int[] n = {-1};
         assertThat(dm.readFile(h, ByteBuffer.allocate(8), 8, n, null)).isTrue();
         assertThat(n[0]).isZero();
-        assertThat(bus.frame() - start).as("USBD's 4 s guard, in bus time").isBetween(4000L, 4010L);
+        assertThat(bus.frame() - start).as("ReadTimeout, in bus time").isBetween(250L, 260L);
     }
 
     /**
      * CloseHandle on another thread can land after a read has checked its handle and before its transfer is in
      * the pipe, so that LBK_PreClose finds nothing to abort (reference page of the device manager,
      * [§D7](reference/ce-devmgr.html#d7): XXX_PreClose must wake the threads in the driver). The read must
-     * still fail as aborted, not return 0 bytes as if nothing had come. The close is made from inside
-     * IssueBulkTransfer, before it submits, which is that interleaving made deterministic.
+     * still fail as aborted, not return 0 bytes as if nothing had come, and at once, not when a timeout ends
+     * the transfer. The close is made from inside IssueBulkTransfer, before it submits, which is that
+     * interleaving made deterministic.
      */
     @Test
     void aCloseBetweenTheReadsCheckAndItsTransfer_stillAbortsTheRead() {
         Runnable[] beforeIn = {null};
         SimBus other = new SimBus(UsbSpeed.FULL, 1);
         DeviceManager odm = other.usbd().deviceManager();
-        LbkUsbDriver hooked = new LbkUsbDriver(odm) {
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            assertThat(h).isNotEqualTo(INVALID_HANDLE_VALUE);
+            boolean[] closed = {false};
+            beforeIn[0] = () -> closed[0] = odm.closeHandle(h); // as another thread's CloseHandle would
+
+            int[] n = {-1};
+            long start = other.frame();
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(other.frame() - start).as("bus frames the read took").isLessThan(5);
+            assertThat(closed[0]).isTrue();
+            assertThat(ok).as("the read of a handle closed under it").isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+            assertThat(n[0]).isZero();
+            assertThat(hooked.devices().get(0).openHandles())
+                    .as("XXX_Close ran when the read left")
+                    .isZero();
+        }
+    }
+
+    /**
+     * An unplug that lands there too: USB_CLOSE_DEVICE and LBK_PreDeinit run before the transfer is issued. The
+     * read fails as the device gone, at once.
+     */
+    @Test
+    void anUnplugBetweenTheReadsCheckAndItsTransfer_failsTheReadAtOnce() {
+        Runnable[] beforeIn = {null};
+        SimBus other = new SimBus(UsbSpeed.FULL, 1);
+        DeviceManager odm = other.usbd().deviceManager();
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            SimulatedDevice device = other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            beforeIn[0] = () -> other.detach(device);
+
+            int[] n = {-1};
+            long start = other.frame();
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(other.frame() - start).as("bus frames the read took").isLessThan(5);
+            assertThat(ok).isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_DEVICE_NOT_CONNECTED);
+            assertThat(hooked.devices().get(0).deinits())
+                    .as("LBK_Deinit ran when the read left")
+                    .isEqualTo(1);
+        }
+    }
+
+    /** The same close during DeviceIoControl(IOCTL_LBK_TRANSACT), just before its read's transfer. */
+    @Test
+    void aCloseDuringATransactJustBeforeItsRead_failsTheControlCallAtOnce() {
+        Runnable[] beforeIn = {null};
+        SimBus other = new SimBus(UsbSpeed.FULL, 1);
+        DeviceManager odm = other.usbd().deviceManager();
+        LbkUsbDriver hooked = hookedBeforeTheInTransfer(odm, beforeIn);
+        try (other) {
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
+            other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+            beforeIn[0] = () -> odm.closeHandle(h);
+
+            long start = other.frame();
+            boolean ok =
+                    odm.deviceIoControl(h, IOCTL_LBK_TRANSACT, ascii("ping"), 4, ByteBuffer.allocate(8), 8, null, null);
+
+            assertThat(other.frame() - start).as("bus frames the call took").isLessThan(10);
+            assertThat(ok).isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
+        }
+    }
+
+    /**
+     * On a real-time bus, CloseHandle on another thread while a read waits for data ends the read at once (a
+     * wall-clock bound, generous: the read timeout is 4 s).
+     */
+    @Test
+    void onARealTimeBus_closeHandleFromAnotherThread_endsAWaitingReadAtOnce() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder()
+                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
+                .build();
+        try (Usbd usbd = Usbd.builder().backend(sim).build()) {
+            DeviceManager rdm = usbd.deviceManager();
+            LbkUsbDriver rdriver = new LbkUsbDriver(rdm);
+            usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), rdriver);
+            sim.attach(LoopbackDevice.fullSpeed());
+            long attached = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (rdriver.devices().isEmpty() && System.nanoTime() < attached) {
+                Thread.sleep(1); // USBDeviceAttach runs on the runtime's attach thread
+            }
+            assertThat(rdriver.devices()).hasSize(1);
+            FileHandle h = rdm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            int[] error = {-1};
+            long[] took = {-1};
+            Thread reader = new Thread(() -> {
+                if (!rdm.readFile(h, ByteBuffer.allocate(8), 8, new int[1], null)) {
+                    error[0] = Win32.getLastError();
+                }
+            });
+            reader.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!rdriver.devices().get(0).readPending() && System.nanoTime() < deadline) {
+                Thread.sleep(1); // only to see the read start; the assertion is on what follows
+            }
+            Thread.sleep(20); // into its wait
+            long start = System.nanoTime();
+            assertThat(rdm.closeHandle(h)).isTrue();
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+            took[0] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(reader.isAlive()).isFalse();
+            assertThat(error[0]).isEqualTo(ERROR_OPERATION_ABORTED);
+            assertThat(took[0]).as("ms from CloseHandle to the read's return").isLessThan(1000);
+        }
+    }
+
+    /** An LBK driver whose USB_FUNCS run {@code beforeIn[0]} (once) inside IssueBulkTransfer of the IN pipe. */
+    private static LbkUsbDriver hookedBeforeTheInTransfer(DeviceManager odm, Runnable[] beforeIn) {
+        return new LbkUsbDriver(odm) {
             @Override
             public boolean usbDeviceAttach(
                     UsbHandle hDevice,
@@ -299,24 +439,5 @@ class LbkDriverTest {
                         hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
             }
         };
-        try (other) {
-            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), hooked);
-            other.attach(LoopbackDevice.fullSpeed());
-            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
-            assertThat(h).isNotEqualTo(INVALID_HANDLE_VALUE);
-            boolean[] closed = {false};
-            beforeIn[0] = () -> closed[0] = odm.closeHandle(h); // as another thread's CloseHandle would
-
-            int[] n = {-1};
-            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
-
-            assertThat(closed[0]).isTrue();
-            assertThat(ok).as("the read of a handle closed under it").isFalse();
-            assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
-            assertThat(n[0]).isZero();
-            assertThat(hooked.devices().get(0).openHandles())
-                    .as("XXX_Close ran when the read left")
-                    .isZero();
-        }
     }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * unload stream drivers ({@code ActivateDeviceEx}, {@code DeactivateDevice}, {@code OpenDeviceKey}), the
  * registry they read, and the file functions that reach a loaded device by name ({@code CreateFile} on
  * {@code "LBK1:"}, {@code ReadFile}, {@code WriteFile}, {@code SetFilePointer}, {@code DeviceIoControl},
- * {@code CloseHandle}). The runtime's instance is {@code Usbd.deviceManager()}; hand it to the driver
+ * {@code CloseHandle}), and the event functions drivers wait with ({@code CreateEvent}, {@code SetEvent},
+ * {@code ResetEvent}, {@code WaitForSingleObject}). The runtime's instance is {@code Usbd.deviceManager()}; hand it to the driver
  * and the application that call it, as CE code calls the global functions.
  *
  * <p>Types map as in {@code io.github.usbd4j.ce}: {@code DWORD} is {@code int}, {@code LPDWORD}
@@ -233,4 +234,49 @@ public interface DeviceManager {
      * @return {@code false} with {@code ERROR_INVALID_HANDLE} for an unknown or already closed handle
      */
     boolean closeHandle(FileHandle object);
+
+    // ---- events ------------------------------------------------------------------------------------
+
+    /**
+     * {@code CreateEvent}: an unnamed event, as a driver creates one to wait for a transfer's callback, or
+     * for its {@code XXX_PreClose}, while it is inside an entry point.
+     *
+     * @param eventAttributes {@code lpEventAttributes}; must be {@code null}
+     * @param manualReset {@code bManualReset}: {@code true} stays signalled until {@link #resetEvent};
+     *     {@code false} is reset by the wait it ends
+     * @param initialState {@code bInitialState}: signalled from the start
+     * @param name {@code lpName}; must be {@code null} (named events are not supported)
+     * @return the event, or {@code null} with {@code ERROR_INVALID_PARAMETER} (attributes) or
+     *     {@code ERROR_NOT_SUPPORTED} (a name)
+     */
+    EventHandle createEvent(Object eventAttributes, boolean manualReset, boolean initialState, String name);
+
+    /**
+     * {@code SetEvent}: signals the event; it ends a waiting {@link #waitForSingleObject}.
+     *
+     * @param event {@code hEvent}
+     * @return {@code false} with {@code ERROR_INVALID_HANDLE} for a handle not from {@link #createEvent}
+     */
+    boolean setEvent(EventHandle event);
+
+    /**
+     * {@code ResetEvent}: makes the event non-signalled.
+     *
+     * @param event {@code hEvent}
+     * @return {@code false} with {@code ERROR_INVALID_HANDLE} for a handle not from {@link #createEvent}
+     */
+    boolean resetEvent(EventHandle event);
+
+    /**
+     * {@code WaitForSingleObject} on an event: returns when it is signalled (an auto-reset event is then reset)
+     * or when {@code milliseconds} have passed. The time is bus time: on a virtual clock the wait runs the bus,
+     * so the transfers whose callbacks set the event complete meanwhile, as synchronous transfers do.
+     *
+     * @param handle {@code hHandle}, an event
+     * @param milliseconds {@code dwMilliseconds}, unsigned; {@link WinBase#INFINITE} for no limit
+     * @return {@link WinBase#WAIT_OBJECT_0}, {@link WinBase#WAIT_TIMEOUT}, or {@link WinBase#WAIT_FAILED} with
+     *     {@code ERROR_INVALID_HANDLE} (not an event of this device manager) or {@code ERROR_BUSY} (a
+     *     thread that delivers transfer completions and cannot wait for them)
+     */
+    int waitForSingleObject(EventHandle handle, int milliseconds);
 }

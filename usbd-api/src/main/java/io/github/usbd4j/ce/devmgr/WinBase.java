@@ -42,6 +42,18 @@ public final class WinBase {
     /** {@code INVALID_SET_FILE_POINTER}, {@code 0xFFFFFFFF}: what a failing {@code SetFilePointer} returns. */
     public static final int INVALID_SET_FILE_POINTER = -1;
 
+    /** {@code WAIT_OBJECT_0}: {@code WaitForSingleObject} found the object signalled. */
+    public static final int WAIT_OBJECT_0 = 0;
+
+    /** {@code WAIT_TIMEOUT}, {@code 0x102}: {@code WaitForSingleObject}'s time ran out first. */
+    public static final int WAIT_TIMEOUT = 0x102;
+
+    /** {@code WAIT_FAILED}, {@code 0xFFFFFFFF}: {@code WaitForSingleObject} failed; see the last error. */
+    public static final int WAIT_FAILED = -1;
+
+    /** {@code INFINITE}, {@code 0xFFFFFFFF}: a wait without a time limit. */
+    public static final int INFINITE = -1;
+
     /** {@code INVALID_HANDLE_VALUE}: what a failing {@code CreateFile} returns; never a valid handle. */
     public static final FileHandle INVALID_HANDLE_VALUE = new FileHandle() {
         @Override

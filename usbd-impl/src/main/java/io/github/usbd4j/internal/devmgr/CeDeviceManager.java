@@ -14,11 +14,16 @@ import static io.github.usbd4j.ce.devmgr.DevLoad.DEVLOAD_PREFIX_VALNAME;
 import static io.github.usbd4j.ce.devmgr.DevLoad.REG_DWORD;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_WRITE;
+import static io.github.usbd4j.ce.devmgr.WinBase.INFINITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_HANDLE_VALUE;
 import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_SET_FILE_POINTER;
 import static io.github.usbd4j.ce.devmgr.WinBase.OPEN_ALWAYS;
 import static io.github.usbd4j.ce.devmgr.WinBase.OPEN_EXISTING;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_FAILED;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_OBJECT_0;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_TIMEOUT;
 import static io.github.usbd4j.win32.Win32.ERROR_BAD_CONFIGURATION;
+import static io.github.usbd4j.win32.Win32.ERROR_BUSY;
 import static io.github.usbd4j.win32.Win32.ERROR_DEVICE_IN_USE;
 import static io.github.usbd4j.win32.Win32.ERROR_DEV_NOT_EXIST;
 import static io.github.usbd4j.win32.Win32.ERROR_FILE_NOT_FOUND;
@@ -36,6 +41,7 @@ import io.github.usbd4j.ce.ClientRegistryKey;
 import io.github.usbd4j.ce.devmgr.ActivationHandle;
 import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
+import io.github.usbd4j.ce.devmgr.EventHandle;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.ce.devmgr.RegIni;
 import io.github.usbd4j.win32.Win32;
@@ -45,6 +51,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
@@ -69,6 +76,7 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
     private static final int MAX_INDEX = 255;
 
     private final Function<String, ClientRegistryKey> clientDriverKeys;
+    private final BusWaits waits;
     private final Registry registry = new Registry();
     private final Libraries libraries = new Libraries(this);
 
@@ -81,9 +89,11 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
     /**
      * @param clientDriverKeys the key of the registered USB client driver with this ID, or {@code null}
      *     (CE's {@code OpenClientRegistryKey}); it may set the last error, which is kept from the caller
+     * @param waits how {@code WaitForSingleObject} waits: by running the bus where a thread must
      */
-    public CeDeviceManager(Function<String, ClientRegistryKey> clientDriverKeys) {
+    public CeDeviceManager(Function<String, ClientRegistryKey> clientDriverKeys, BusWaits waits) {
         this.clientDriverKeys = clientDriverKeys;
+        this.waits = waits;
     }
 
     // ---- registry ---------------------------------------------------------------------------------
@@ -577,6 +587,85 @@ public final class CeDeviceManager implements DeviceManager, AutoCloseable {
         }
         Win32.setLastError(saved);
         return true;
+    }
+
+    // ---- events -----------------------------------------------------------------------------------
+
+    @Override
+    public EventHandle createEvent(Object eventAttributes, boolean manualReset, boolean initialState, String name) {
+        if (eventAttributes != null) {
+            return fail(ERROR_INVALID_PARAMETER);
+        }
+        if (name != null) {
+            return fail(ERROR_NOT_SUPPORTED);
+        }
+        return new CeEvent(this, manualReset, initialState);
+    }
+
+    @Override
+    public boolean setEvent(EventHandle event) {
+        CeEvent e = event(event);
+        if (e == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        e.set();
+        return true;
+    }
+
+    @Override
+    public boolean resetEvent(EventHandle event) {
+        CeEvent e = event(event);
+        if (e == null) {
+            return failed(ERROR_INVALID_HANDLE);
+        }
+        e.reset();
+        return true;
+    }
+
+    @Override
+    public int waitForSingleObject(EventHandle handle, int milliseconds) {
+        CeEvent e = event(handle);
+        if (e == null) {
+            Win32.setLastError(ERROR_INVALID_HANDLE);
+            return WAIT_FAILED;
+        }
+        if (e.take()) {
+            return WAIT_OBJECT_0;
+        }
+        if (milliseconds == 0) {
+            return WAIT_TIMEOUT;
+        }
+        long millis = milliseconds == INFINITE ? Long.MAX_VALUE : Integer.toUnsignedLong(milliseconds);
+        if (!waits.waitsByRunning()) {
+            try {
+                return e.await(millis == Long.MAX_VALUE ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(millis))
+                        ? WAIT_OBJECT_0
+                        : WAIT_TIMEOUT;
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                return WAIT_TIMEOUT;
+            }
+        }
+        if (!waits.canBlock()) { // a completion thread that cannot deliver: it would wait for itself
+            Win32.setLastError(ERROR_BUSY);
+            return WAIT_FAILED;
+        }
+        // a virtual clock, or the thread that delivers completions: run the bus (the callbacks that set the event)
+        long start = waits.nowMillis();
+        while (true) {
+            long left = millis == Long.MAX_VALUE ? Long.MAX_VALUE : millis - (waits.nowMillis() - start);
+            // bounded so that the simulator's frame arithmetic cannot overflow: INFINITE is still years of bus time
+            if (left <= 0 || !waits.runUntil(e::isSignalled, Math.min(left, Long.MAX_VALUE / 64))) {
+                return e.take() ? WAIT_OBJECT_0 : WAIT_TIMEOUT;
+            }
+            if (e.take()) {
+                return WAIT_OBJECT_0;
+            }
+        }
+    }
+
+    private CeEvent event(EventHandle handle) {
+        return handle instanceof CeEvent e && e.manager == this ? e : null;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------

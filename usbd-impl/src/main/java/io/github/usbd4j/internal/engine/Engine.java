@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -268,8 +269,12 @@ public final class Engine implements HostListener, AutoCloseable {
         }
         if (mayWaitForCallbacks()) {
             finishDetach(d);
-        } else {
+            return;
+        }
+        try {
             attachExecutor.execute(() -> finishDetach(d)); // not on a callback or the event thread
+        } catch (RejectedExecutionException e) {
+            finishDetach(d); // the runtime was closed from a callback, and its executor with it: finish here
         }
     }
 
@@ -293,11 +298,19 @@ public final class Engine implements HostListener, AutoCloseable {
         LOG.debug("Device detached: {}", d);
     }
 
-    /** Detaches every device, waits (bounded) for their detaches to finish, and stops the backend. */
+    /**
+     * Detaches every device, waits (bounded) for their detaches to finish, and stops the backend. Called from a
+     * callback (or where callbacks are delivered) it does not wait: the detaches finish as the callbacks return, the
+     * caller's included, which a wait here would wait for.
+     */
     @Override
     public void close() {
         for (EngineDevice d : devices()) {
             detach(d);
+        }
+        if (!mayWaitForCallbacks()) {
+            backend.close();
+            return;
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIET_WAIT_MILLIS);
         for (EngineDevice d : List.copyOf(detaching)) {
