@@ -287,9 +287,10 @@ public final class UsbdToolGuest {
             int p = GuestUsbIp.attach(MICROPHONE_BUS_ID);
             // pulled the moment the tool opens the device's file: between libusb_open and the first transfer
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            boolean opened = false;
-            while (!(opened = opensUsbDevice(run.process.pid())) && run.process.isAlive() && System.nanoTime() < end) {
+            boolean opened = opensUsbDevice(run.process.pid());
+            while (!opened && run.process.isAlive() && System.nanoTime() < end) {
                 Thread.sleep(2);
+                opened = opensUsbDevice(run.process.pid());
             }
             long detached = System.nanoTime();
             GuestUsbIp.detach(p);

@@ -60,7 +60,7 @@ class TallyTest {
         GenericStreamDriver d = microphone(1000);
         java.util.concurrent.atomic.AtomicReference<Boolean> goneAtFinish =
                 new java.util.concurrent.atomic.AtomicReference<>();
-        d.finished().thenRun(() -> goneAtFinish.set(d.isDeviceGone()));
+        var unused = d.finished().thenRun(() -> goneAtFinish.set(d.isDeviceGone()));
         try (SimBus bus = new SimBus(UsbSpeed.FULL, 0)) {
             bus.register("Mic", UsbDriverSettings.forVendor(0x1209, 0x0003), d);
             SimulatedDevice mic = bus.attach(new Uac1Microphone());
