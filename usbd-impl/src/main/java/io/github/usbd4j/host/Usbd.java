@@ -219,9 +219,7 @@ public final class Usbd implements AutoCloseable {
 
             @Override
             public long nowMillis() {
-                return engine.clock().isVirtual()
-                        ? engine.clock().currentFrame()
-                        : TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+                return engine.clock().currentFrame(); // 1 ms frames, bus time on every clock
             }
         };
     }

@@ -1,7 +1,5 @@
 package io.github.usbd4j.host;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.sim.LoopbackDevice;
@@ -99,13 +97,7 @@ class DesktopIsochChaosTest {
             ios += round.ioAccepted();
             urbs += round.urbsAccepted();
             unplugs += round.unplugs();
-            if (!round.violations().isEmpty()) {
-                System.out.println(
-                        "desktop chaos: seed " + seed + " FAILED after " + rounds + " rounds: " + round.violations());
-            }
-            assertThat(round.violations())
-                    .as("seed %d (replay with -Dusbd4j.chaos.seed=%d)", seed, seed)
-                    .isEmpty();
+            round.assertNoViolations("desktop chaos", seed, rounds);
             seed++;
         } while (only == null && System.nanoTime() < deadline);
         System.out.printf(

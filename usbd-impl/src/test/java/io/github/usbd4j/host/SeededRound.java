@@ -1,5 +1,7 @@
 package io.github.usbd4j.host;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -37,8 +39,38 @@ public abstract class SeededRound {
         }
     }
 
+    /**
+     * Fails with the rules this round saw broken, if any, naming the seed to replay; prints them first, as a long run's
+     * output is read after it.
+     *
+     * @param test the test's name in the printed line
+     * @param seed this round's seed
+     * @param rounds the rounds run so far, this one included
+     */
+    public final void assertNoViolations(String test, long seed, long rounds) {
+        if (!violations.isEmpty()) {
+            System.out.println(test + ": seed " + seed + " FAILED after " + rounds + " rounds: " + violations);
+        }
+        assertThat(violations)
+                .as("seed %d (replay with -Dusbd4j.chaos.seed=%d)", seed, seed)
+                .isEmpty();
+    }
+
     /** Threads of this JVM now (a round leaves none behind once its runtime is closed). */
     public static long threadCount() {
         return ManagementFactory.getThreadMXBean().getThreadCount();
+    }
+
+    /**
+     * Waits (at most 5 s) until this JVM has no more threads than {@code before}, as closed runtimes' threads end.
+     *
+     * @return the thread count then
+     */
+    public static long awaitThreadsBackTo(long before) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (threadCount() > before && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return threadCount();
     }
 }

@@ -119,23 +119,13 @@ class TransferChaosTest {
             transfers += round.issued();
             operations += round.operations();
             unplugs += round.unplugs();
-            if (!round.violations().isEmpty()) {
-                System.out.println(
-                        "chaos: seed " + seed + " FAILED after " + rounds + " rounds: " + round.violations());
-            }
-            assertThat(round.violations())
-                    .as("seed %d (replay with -Dusbd4j.chaos.seed=%d)", seed, seed)
-                    .isEmpty();
+            round.assertNoViolations("chaos", seed, rounds);
             seed++;
         } while (only == null && System.nanoTime() < deadline);
         System.out.printf(
                 "chaos: %d seeds, %d operations, %d transfers issued, %d unplugs, all callbacks exactly once%n",
                 rounds, operations, transfers, unplugs);
-        long deadlineThreads = System.nanoTime() + 5_000_000_000L;
-        while (ChaosRound.threadCount() > threadsBefore && System.nanoTime() < deadlineThreads) {
-            Thread.sleep(10);
-        }
-        assertThat(ChaosRound.threadCount())
+        assertThat(SeededRound.awaitThreadsBackTo(threadsBefore))
                 .as("threads after every Usbd.close()")
                 .isLessThanOrEqualTo(threadsBefore);
     }

@@ -72,13 +72,9 @@ final class GuestChaos {
             r.info(String.format("seed %d: %s, %d ms", seed, line, (System.nanoTime() - t0) / 1_000_000));
         }
         detach();
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (SeededRound.threadCount() > threadsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        if (SeededRound.threadCount() > threadsBefore) {
-            throw new AssertionError(
-                    "threads after every Usbd.close(): " + SeededRound.threadCount() + ", before " + threadsBefore);
+        long threadsAfter = SeededRound.awaitThreadsBackTo(threadsBefore);
+        if (threadsAfter > threadsBefore) {
+            throw new AssertionError("threads after every Usbd.close(): " + threadsAfter + ", before " + threadsBefore);
         }
         return rounds;
     }

@@ -22,6 +22,6 @@ public interface BusWaits {
      */
     boolean runUntil(BooleanSupplier done, long millis);
 
-    /** Bus time in milliseconds, for what is left of a wait: frames on a virtual clock, wall time elsewhere. */
+    /** Bus time in milliseconds, for what is left of a wait: the bus clock's current 1 ms frame. */
     long nowMillis();
 }

@@ -305,14 +305,13 @@ public final class WinUsbFuncs implements WinUsb {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_LIMIT_MILLIS);
         try {
             for (Io b : pending) {
-                while (isPending(r, b) && System.nanoTime() < deadline) {
-                    if (!b.awaitCompletion(WAIT_LIMIT_MILLIS)) {
-                        break; // this thread cannot wait for the bus (or the limit passed)
-                    }
-                    synchronized (r) { // complete: its completing thread is signalling it
-                        if (r.pending.contains(b)) {
-                            r.wait(1);
-                        }
+                if (!b.awaitCompletion(WAIT_LIMIT_MILLIS)) {
+                    continue; // this thread cannot wait for the bus (or the limit passed)
+                }
+                synchronized (r) { // complete: its completing thread is signalling it, then settled() notifies
+                    long left;
+                    while (r.pending.contains(b) && (left = deadline - System.nanoTime()) > 0) {
+                        TimeUnit.NANOSECONDS.timedWait(r, left);
                     }
                 }
             }
@@ -321,12 +320,6 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_OPERATION_ABORTED);
         }
         return true;
-    }
-
-    private static boolean isPending(Registered r, Io b) {
-        synchronized (r) {
-            return r.pending.contains(b);
-        }
     }
 
     /** An overlapped I/O was signalled: it no longer holds up its buffer's unregistration. */
