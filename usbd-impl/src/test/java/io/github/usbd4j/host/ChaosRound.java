@@ -424,7 +424,7 @@ public abstract class ChaosRound extends SeededRound implements UsbClientDriver 
         for (Thread t : workers) {
             t.join(60_000);
             if (t.isAlive()) {
-                violation("worker " + t.getName() + " hung: " + Arrays.toString(t.getStackTrace()));
+                violation("worker " + t.getName() + " hung; every thread:\n" + threadDump(t));
                 return;
             }
         }

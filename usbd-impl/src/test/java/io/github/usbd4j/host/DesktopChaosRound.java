@@ -16,8 +16,6 @@ import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
 import io.github.usbd4j.winusb.WinUsbInterfaceHandle;
 import io.github.usbd4j.winusb.WinUsbIsochBufferHandle;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -865,7 +863,7 @@ public abstract class DesktopChaosRound extends SeededRound {
         for (Thread t : workers) {
             t.join(Math.max(1, (until - System.nanoTime()) / 1_000_000L));
             if (t.isAlive()) {
-                violation("worker " + t.getName() + " hung; every thread:\n" + threadDump());
+                violation("worker " + t.getName() + " hung; every thread:\n" + threadDump(t));
                 return;
             }
         }
@@ -939,23 +937,5 @@ public abstract class DesktopChaosRound extends SeededRound {
             where.append("\n    at ").append(s);
         }
         return where.toString();
-    }
-
-    private static String threadDump() {
-        StringBuilder out = new StringBuilder();
-        for (ThreadInfo t : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
-            out.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
-            if (t.getLockName() != null) {
-                out.append(" on ").append(t.getLockName());
-            }
-            if (t.getLockOwnerName() != null) {
-                out.append(" held by \"").append(t.getLockOwnerName()).append('"');
-            }
-            out.append('\n');
-            for (StackTraceElement s : t.getStackTrace()) {
-                out.append("    at ").append(s).append('\n');
-            }
-        }
-        return out.toString();
     }
 }

@@ -3,6 +3,8 @@ package io.github.usbd4j.host;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,5 +74,39 @@ public abstract class SeededRound {
             Thread.sleep(10);
         }
         return threadCount();
+    }
+
+    /**
+     * Every thread's stack, the hung one first, each cut at the test framework's frames and at 40 frames: a report
+     * that truncates long output still shows where the hung thread waits and who holds what it waits for.
+     *
+     * @param hung the thread that did not end in time
+     */
+    public static String threadDump(Thread hung) {
+        List<ThreadInfo> all =
+                new ArrayList<>(List.of(ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)));
+        all.sort((a, b) -> Boolean.compare(b.getThreadId() == hung.getId(), a.getThreadId() == hung.getId()));
+        StringBuilder out = new StringBuilder();
+        for (ThreadInfo t : all) {
+            if (t.getThreadName().equals("main") || t.getThreadName().startsWith("surefire")) {
+                continue; // the test's own thread, waiting in join
+            }
+            out.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+            if (t.getLockName() != null) {
+                out.append(" on ").append(t.getLockName());
+            }
+            if (t.getLockOwnerName() != null) {
+                out.append(" held by \"").append(t.getLockOwnerName()).append('"');
+            }
+            out.append('\n');
+            StackTraceElement[] stack = t.getStackTrace();
+            for (int k = 0; k < stack.length && k < 40; k++) {
+                if (stack[k].getClassName().startsWith("org.junit")) {
+                    break;
+                }
+                out.append("    at ").append(stack[k]).append('\n');
+            }
+        }
+        return out.toString();
     }
 }
