@@ -77,7 +77,7 @@ public abstract class SeededRound {
     }
 
     /**
-     * Every thread's stack, the hung one first, each cut at the test framework's frames and at 40 frames: a report
+     * Every thread's stack, the hung one first, each cut at the test framework's frames and at 40 frames (the hung one at 400): a report
      * that truncates long output still shows where the hung thread waits and who holds what it waits for.
      *
      * @param hung the thread that did not end in time
@@ -100,7 +100,8 @@ public abstract class SeededRound {
             }
             out.append('\n');
             StackTraceElement[] stack = t.getStackTrace();
-            for (int k = 0; k < stack.length && k < 40; k++) {
+            int limit = t.getThreadId() == hung.getId() ? 400 : 40;
+            for (int k = 0; k < stack.length && k < limit; k++) {
                 if (stack[k].getClassName().startsWith("org.junit")) {
                     break;
                 }

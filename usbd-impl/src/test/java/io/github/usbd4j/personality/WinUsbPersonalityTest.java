@@ -372,4 +372,78 @@ class WinUsbPersonalityTest {
         assertThat(w.getOverlappedResult(h, second, null, false)).isFalse();
         assertThat(Win32.getLastError()).isEqualTo(ERROR_OPERATION_ABORTED);
     }
+
+    /**
+     * {@code WinUsb_UnregisterIsochBuffer} in a callback on the thread that runs the bus, while another thread's I/O on
+     * the buffer has been accepted but has not reached the engine yet: the unregistration waits for that I/O to be
+     * signalled ([§2.3](reference/winusb.html#s2-3)), which takes bus time, so it runs the bus itself. It used to take
+     * the not-yet-submitted I/O for complete and block on the buffer, holding the bus: a hang.
+     *
+     * <p>The other thread is held in that window deterministically: it waits for the pipe's monitor, which this test
+     * holds, after the buffer counted its I/O and before the I/O was scheduled.
+     */
+    @Test
+    void unregister_inACallback_waitsForAnIoAnotherThreadIsStillIssuing_byRunningTheBus_2_3() throws Exception {
+        SimulatedHostController sim = ((SimHarness) fx.harness).sim();
+        Object outPipe = privateField(out, "pipe");
+        List<String> seen = new ArrayList<>();
+        Overlapped issuedElsewhere = new Overlapped();
+        Overlapped first = new Overlapped(o -> {
+            seen.add("unregistered " + w.unregisterIsochBuffer(out));
+            seen.add("the other I/O signalled " + issuedElsewhere.hasOverlappedIoCompleted());
+        });
+        Win32.setLastError(0);
+        w.readIsochPipeAsap(in, 0, FRAME_BYTES, false, 8, UsbdIsoPacketDescriptor.array(8), first);
+        assertThat(Win32.getLastError()).isEqualTo(ERROR_IO_PENDING);
+        long startFrame = sim.currentFrame();
+        AtomicInteger otherAnswer = new AtomicInteger();
+        Thread issuer = new Thread(() -> {
+            Win32.setLastError(0);
+            w.writeIsochPipeAsap(out, 0, FRAME_BYTES, false, issuedElsewhere);
+            otherAnswer.set(Win32.getLastError());
+        });
+        Thread bus = new Thread(() -> sim.runUntil(() -> first.hasOverlappedIoCompleted(), 100));
+        issuer.setDaemon(true);
+        bus.setDaemon(true);
+        synchronized (outPipe) {
+            issuer.start();
+            awaitThread(issuer, "blocked on the pipe", t -> lockName(t).contains("EnginePipe"));
+            bus.start(); // the read completes, its callback unregisters the buffer
+            // the unregistration has decided how to wait: it blocks (the old hang) or runs the bus
+            awaitThread(
+                    bus,
+                    "waiting in the unregistration",
+                    t -> lockName(t).contains("Registered") || sim.currentFrame() > startFrame + 100);
+        }
+        issuer.join(10_000);
+        bus.join(10_000);
+        assertThat(bus.isAlive())
+                .as("the bus thread still in WinUsb_UnregisterIsochBuffer")
+                .isFalse();
+        assertThat(otherAnswer).hasValue(ERROR_IO_PENDING);
+        assertThat(seen).containsExactly("unregistered true", "the other I/O signalled true");
+    }
+
+    private static Object privateField(Object o, String name) throws ReflectiveOperationException {
+        var f = o.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(o);
+    }
+
+    private static String lockName(Thread t) {
+        var info = java.lang.management.ManagementFactory.getThreadMXBean().getThreadInfo(t.getId());
+        return info == null || info.getLockName() == null ? "" : info.getLockName();
+    }
+
+    /** Waits (at most 10 s, failing then) until {@code t} is where {@code there} says. */
+    private static void awaitThread(Thread t, String where, java.util.function.Predicate<Thread> there)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!there.test(t)) {
+            assertThat(System.nanoTime() - deadline)
+                    .as("thread %s; it is at %s", where, java.util.Arrays.toString(t.getStackTrace()))
+                    .isNegative();
+            Thread.sleep(1);
+        }
+    }
 }

@@ -145,7 +145,7 @@ public final class DesktopIsoch {
         private long start;
         private long submittedMicroframe;
         private boolean asap;
-        /** The current use; volatile, and written after {@link #generation}, for another thread's wait. */
+        /** The current use; volatile: the thread that completes it releases it. */
         private volatile Transfer transfer;
 
         private int generation;
@@ -263,12 +263,6 @@ public final class DesktopIsoch {
                 }
             }
             return s;
-        }
-
-        /** Waits for the submitted transfer, up to {@code millis} (bus time on a virtual clock). */
-        public boolean awaitCompletion(long millis) throws InterruptedException {
-            Transfer t = transfer;
-            return t == null || iso.engine.awaitCompletion(t, generation, millis);
         }
 
         @Override

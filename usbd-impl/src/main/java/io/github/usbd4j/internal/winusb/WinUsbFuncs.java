@@ -70,6 +70,11 @@ public final class WinUsbFuncs implements WinUsb {
         /** Cleared by {@code WinUsb_UnregisterIsochBuffer} (under this; read without for a quick refusal). */
         volatile boolean valid = true;
 
+        /** Whether no accepted I/O on it is still to be signalled. */
+        synchronized boolean isSettled() {
+            return pending.isEmpty();
+        }
+
         Registered(EnginePipe pipe, ByteBuffer buffer, int length) {
             this.pipe = pipe;
             this.buffer = buffer;
@@ -292,27 +297,26 @@ public final class WinUsbFuncs implements WinUsb {
         if (!(isochBufferHandle instanceof Registered r)) {
             return failed(ERROR_INVALID_HANDLE);
         }
-        List<Io> pending;
         synchronized (r) { // one unregistration wins; an I/O is accepted before it, or refused
             if (!r.valid) {
                 return failed(ERROR_INVALID_HANDLE);
             }
             r.valid = false;
-            pending = List.copyOf(r.pending);
         }
-        // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer have completed, that is
-        // until their OVERLAPPEDs are signalled
+        // [§2.3](reference/winusb.html#s2-3): blocks until the transfers on the buffer have completed, that is until
+        // their OVERLAPPEDs are signalled. The wait is for the signalling itself (settled() empties pending), not for
+        // the I/Os' transfers: an I/O accepted on another thread may not have reached the engine yet, and where this
+        // thread runs the bus or delivers completions, nothing else would complete it
+        if (engine.waitsByRunning()) {
+            engine.runUntil(r::isSettled, WAIT_LIMIT_MILLIS); // false only where it cannot wait: it returns anyway
+            return true;
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_LIMIT_MILLIS);
         try {
-            for (Io b : pending) {
-                if (!b.awaitCompletion(WAIT_LIMIT_MILLIS)) {
-                    continue; // this thread cannot wait for the bus (or the limit passed)
-                }
-                synchronized (r) { // complete: its completing thread is signalling it, then settled() notifies
-                    long left;
-                    while (r.pending.contains(b) && (left = deadline - System.nanoTime()) > 0) {
-                        TimeUnit.NANOSECONDS.timedWait(r, left);
-                    }
+            synchronized (r) {
+                long left;
+                while (!r.pending.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+                    TimeUnit.NANOSECONDS.timedWait(r, left);
                 }
             }
         } catch (InterruptedException e) {
