@@ -103,9 +103,15 @@ public final class SimulatedHostController implements HostController, BusClock {
     /**
      * Completions decided off the bus (an unplug, a device close): the deciding thread delivers them, and so does a
      * wait that runs the bus ({@link #runUntil}), whichever gets to each first. A callback of one of them on the
-     * deciding thread may wait for the next one, which that thread alone would deliver only after it returned.
+     * deciding thread may wait for the next one, which that thread alone would deliver only after it returned. In
+     * real time no wait runs the bus there: the clock thread delivers the rest once the deciding thread has taken none
+     * for {@link #OFF_BUS_STALL_NANOS} (until then one thread delivers them, in order).
      */
     private final ConcurrentLinkedQueue<BackendTransfer> offBusCompleted = new ConcurrentLinkedQueue<>();
+    /** When an off-bus completion was last queued or taken. */
+    private volatile long offBusProgress;
+    /** Real time: how long the clock thread lets queued off-bus completions wait for the thread that decided them. */
+    private static final long OFF_BUS_STALL_NANOS = 20_000_000;
 
     // guarded by stepLock
     private final ArrayDeque<BackendTransfer> stepCompleted = new ArrayDeque<>();
@@ -238,6 +244,7 @@ public final class SimulatedHostController implements HostController, BusClock {
                 return;
             }
             offBusCompleted.addAll(done); // under the lock: in the order the bus would have completed them
+            offBusProgress = System.nanoTime();
         }
         deliverOffBus();
         notifyDetached(device);
@@ -247,6 +254,7 @@ public final class SimulatedHostController implements HostController, BusClock {
     private void deliverOffBus() {
         BackendTransfer t;
         while ((t = offBusCompleted.poll()) != null) {
+            offBusProgress = System.nanoTime();
             complete(t);
         }
     }
@@ -842,6 +850,10 @@ public final class SimulatedHostController implements HostController, BusClock {
      * is the clock thread.
      */
     private void runDueMicroframes(Thread me) {
+        if (!offBusCompleted.isEmpty() && System.nanoTime() - offBusProgress > OFF_BUS_STALL_NANOS) {
+            deliverOffBus(); // their deciding thread is held up, in client code that may wait for one of them
+            runClockCallbacks(me);
+        }
         // a microframe's work runs once it has ended, as a host controller reports it
         long due = realTimeFirst + (System.nanoTime() - realTimeOrigin) / MICROFRAME_NANOS;
         while (clockThread == me) {
@@ -933,6 +945,7 @@ public final class SimulatedHostController implements HostController, BusClock {
             device.setOpen(false);
             device.cancelAll(done);
             offBusCompleted.addAll(done);
+            offBusProgress = System.nanoTime();
         }
         deliverOffBus();
     }

@@ -878,7 +878,10 @@ public abstract class DesktopChaosRound extends SeededRound {
         windDown();
         for (Io io : ios) {
             if (io.answer == ERROR_IO_PENDING && io.signals.get() != 1) {
-                violation("an accepted I/O was signalled " + io.signals.get() + " times");
+                violation("an accepted I/O was signalled " + io.signals.get() + " times (" + io.how + "; device "
+                        + (io.buf.plug.unplugged.get() ? "unplugged" : "plugged") + ", OVERLAPPED "
+                        + (io.overlapped.hasOverlappedIoCompleted() ? "signalled" : "pending") + ", bus at frame "
+                        + backend.clock().currentFrame() + ")");
             }
         }
         for (Io io : ios) {
@@ -891,7 +894,10 @@ public abstract class DesktopChaosRound extends SeededRound {
                 violation("a URB refused with 0x" + Integer.toHexString(s.answer) + " ran its routine");
             }
             if (s.answer == NtStatus.STATUS_PENDING && s.routines.get() != 1) {
-                violation("an accepted URB's routine ran " + s.routines.get() + " times");
+                violation("an accepted URB's routine ran " + s.routines.get() + " times (" + s.packets
+                        + " packets from frame " + s.urb.startFrame + ", device "
+                        + (s.plug.unplugged.get() ? "unplugged" : "plugged") + ", bus at frame "
+                        + backend.clock().currentFrame() + ")");
             }
         }
         for (Buf b : allBuffers) {

@@ -17,13 +17,17 @@ import org.junit.jupiter.api.Test;
  * high-speed simulated bus, which the workers and completion routines unplug and replug at random.
  *
  * <p>Bounded to a few seconds; {@code -Dusbd4j.chaos.seconds=N} runs longer, {@code -Dusbd4j.chaos.seed=S} replays
- * one seed. It prints the cases it tried, and the seed of a failure.
+ * one seed, {@code -Dusbd4j.chaos.realtime=true} runs on the simulator's real-time clock (whose thread completes the
+ * I/Os and runs the callbacks, as a backend's event thread does). It prints the cases it tried, and the seed of a
+ * failure.
  */
 class DesktopIsochChaosTest {
     private static final int THREADS = 4;
     private static final int OPS_PER_THREAD = 250;
     /** A worker still running after this long is stuck: the test fails with every thread's stack. */
     private static final long HANG_MILLIS = 30_000;
+    /** {@code -Dusbd4j.chaos.realtime=true}: the simulator's real-time clock, whose thread delivers completions. */
+    private static final boolean REAL_TIME = Boolean.getBoolean("usbd4j.chaos.realtime");
 
     /** One seed's round on a simulated high-speed bus. */
     private static final class SimRound extends DesktopChaosRound {
@@ -33,6 +37,10 @@ class DesktopIsochChaosTest {
             this(SimulatedHostController.builder()
                     .speed(UsbSpeed.HIGH)
                     .seed(seed)
+                    .clockMode(
+                            REAL_TIME
+                                    ? SimulatedHostController.ClockMode.REAL_TIME
+                                    : SimulatedHostController.ClockMode.VIRTUAL)
                     .build());
         }
 
@@ -50,19 +58,32 @@ class DesktopIsochChaosTest {
 
         @Override
         protected void advance(int frames) {
-            sim.advanceFrames(frames);
+            if (REAL_TIME) {
+                sleep(frames);
+            } else {
+                sim.advanceFrames(frames);
+            }
         }
 
-        /** The device the runtime reports after {@code sim.attach} (virtual clock: at once). */
+        /**
+         * The device the runtime reports after {@code sim.attach}: at once on the virtual clock, within 5 s on the
+         * real-time one (its clock thread reports it).
+         */
         @Override
         protected Plugged attach(boolean highSpeed) {
             Set<UsbHandle> before = new HashSet<>(usbd.devices());
             SimulatedDevice d = sim.attach(highSpeed ? LoopbackDevice.highSpeed() : LoopbackDevice.fullSpeed());
-            for (UsbHandle h : usbd.devices()) {
-                if (!before.contains(h)) {
-                    return new Plugged(h, d, highSpeed);
+            long deadline = System.nanoTime() + (REAL_TIME ? 5_000_000_000L : 0);
+            do {
+                for (UsbHandle h : usbd.devices()) {
+                    if (!before.contains(h)) {
+                        return new Plugged(h, d, highSpeed);
+                    }
                 }
-            }
+                if (REAL_TIME) {
+                    sleep(1);
+                }
+            } while (System.nanoTime() < deadline);
             return null;
         }
 
@@ -71,10 +92,28 @@ class DesktopIsochChaosTest {
             sim.detach((SimulatedDevice) p.token);
         }
 
-        /** Every accepted I/O is due within 1024 + 3 frames of its call. */
+        /**
+         * Every accepted I/O is due within 1024 + 3 frames of its call: the virtual clock runs that far, the real-time
+         * one is waited on until they have completed (at most 10 s).
+         */
         @Override
         protected void windDown() {
-            sim.advanceFrames(1100);
+            if (!REAL_TIME) {
+                sim.advanceFrames(1100);
+                return;
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!everythingCompleted() && System.nanoTime() < deadline) {
+                sleep(10);
+            }
+        }
+
+        private static void sleep(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
