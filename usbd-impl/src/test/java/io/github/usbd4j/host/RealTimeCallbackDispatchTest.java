@@ -127,8 +127,17 @@ class RealTimeCallbackDispatchTest {
                 // its own transfer was issued on the clock thread (from a callback, in bus time)
                 List<long[]> seen = Collections.synchronizedList(new ArrayList<>());
                 AtomicInteger issued = new AtomicInteger();
+                // no callback issues before the test thread has issued its four: a transfer a callback issued
+                // behind an empty pipe (the test thread having lost its core after its first) would rightly start
+                // a lead later; the bus waits here, with the clock (the rig's limit)
+                CountDownLatch primed = new CountDownLatch(4);
                 TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
                 cb[0] = p -> {
+                    try {
+                        primed.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     long frame = h.sim.currentFrame();
                     boolean onClock = h.sim.isCompletionThread(); // still the clock: it was when it read the frame
                     seen.add(new long[] {frame, onClock ? 1 : 0, ((AtomicBoolean) p).get() ? 1 : 0});
@@ -139,9 +148,16 @@ class RealTimeCallbackDispatchTest {
                     }
                     return 0;
                 };
-                for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
-                    isoIn(h, in, cb[0], new AtomicBoolean(), 2); // the test thread's: wall time, may leave gaps
-                    issued.incrementAndGet();
+                try {
+                    for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
+                        isoIn(h, in, cb[0], new AtomicBoolean(), 2); // the test thread's: wall time, may leave gaps
+                        issued.incrementAndGet();
+                        primed.countDown();
+                    }
+                } finally {
+                    for (int i = 0; i < 4; i++) {
+                        primed.countDown();
+                    }
                 }
                 Awaitility.await().atMost(WAIT).until(() -> seen.size() >= total);
                 List<long[]> s;
