@@ -9,8 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  * One daemon thread for the whole process, {@code usbd-sim-watchdog}, alive while a real-time simulated host
  * controller runs: once a millisecond it asks each whether its clock thread has been inside one transfer
  * callback for longer than its limit ({@link #STALL_NANOS} unless {@link
- * SimulatedHostController.Builder#callbackClockLimit} says otherwise; timed by its own rounds, so that a pause of the whole
- * process is not taken for a slow callback), and if so has that controller hand its clock to a new
+ * SimulatedHostController.Builder#callbackClockLimit} says otherwise; timed by its own rounds, so that a pause
+ * of the whole process is not taken for a slow callback), and if so has that controller hand its clock to a new
  * thread ({@link SimulatedHostController#takeOverStalledClock}). That is what lets the clock thread run
  * callbacks itself, with no hand-off, while a slow or blocking callback still cannot stop the bus: it holds
  * up the bus for at most about a millisecond more than the limit (two, by default), after which the due

@@ -346,15 +346,14 @@ public final class SimulatedHostController implements HostController, BusClock {
     }
 
     /**
-     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the
-     * microframe's work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for
-     * more than a millisecond (slow, or blocked; {@link Builder#callbackClockLimit}) does not stop the bus: the clock moves to another thread
-     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other
-     * pipes that waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two,
-     * started on first use), which also run the callbacks of completions that happen on other threads
-     * (cancellation, detach). A synchronous call made in a callback on the clock thread waits by running the
-     * bus itself ({@link #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread
-     * that advances the clock).
+     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the microframe's
+     * work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for more than a millisecond
+     * (slow, or blocked; {@link Builder#callbackClockLimit}) does not stop the bus: the clock moves to another thread
+     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other pipes that
+     * waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two, started on first
+     * use), which also run the callbacks of completions that happen on other threads (cancellation, detach). A
+     * synchronous call made in a callback on the clock thread waits by running the bus itself ({@link
+     * #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread that advances the clock).
      */
     @Override
     public Optional<Executor> callbackExecutor() {
@@ -470,10 +469,10 @@ public final class SimulatedHostController implements HostController, BusClock {
     }
 
     /**
-     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback for longer than its
-     * limit ({@link Builder#callbackClockLimit}) before {@code now}, another thread takes over the clock (the one standing by, or a new one), and
-     * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
-     * callback (and its pipe's queue), then stands by or ends.
+     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback for longer than its limit
+     * ({@link Builder#callbackClockLimit}) by {@code now}, another thread takes over the clock (the one standing by, or
+     * a new one), and the callbacks waiting behind that one move to the callback threads. The stalled thread finishes
+     * its callback (and its pipe's queue), then stands by or ends.
      *
      * <p>The stall is timed by the watchdog's own observation: from the first round that saw the clock thread
      * in this callback, and from scratch after a round that came late ({@code resync}: the watchdog did not
