@@ -556,10 +556,11 @@ class RealTimeCallbackDispatchTest {
     void aClockThreadFreedFromASlowCallback_takesTheClockOverAtTheNextStall() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
             Set<Thread> seen = ConcurrentHashMap.newKeySet();
-            AtomicReference<Thread> first = new AtomicReference<>();
             AtomicInteger callbacks = new AtomicInteger();
             CountDownLatch release1 = new CountDownLatch(1);
             CountDownLatch release2 = new CountDownLatch(1);
+            CountDownLatch moved1 = new CountDownLatch(1);
+            CountDownLatch moved2 = new CountDownLatch(1);
             try (CeRig h = rig()) {
                 try {
                     UsbPipe in = h.open(0, 1, 0x81);
@@ -568,10 +569,8 @@ class RealTimeCallbackDispatchTest {
                         seen.add(Thread.currentThread());
                         int n = callbacks.incrementAndGet();
                         CountDownLatch stall = n == 5 ? release1 : n == 25 ? release2 : null;
-                        if (n == 5) {
-                            first.set(Thread.currentThread());
-                        }
                         if (stall != null) {
+                            holdUntilTheClockMoves(h, n == 5 ? moved1 : moved2);
                             try {
                                 stall.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
                             } catch (InterruptedException e) {
@@ -584,13 +583,13 @@ class RealTimeCallbackDispatchTest {
                     for (int i = 0; i < 4; i++) {
                         isoIn(h, in, cb[0], null, 2);
                     }
-                    Awaitility.await().atMost(WAIT).until(() -> first.get() != null);
-                    long frame = h.sim.currentFrame();
-                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20);
+                    assertThat(moved1.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the clock moved off the first stall")
+                            .isTrue();
                     release1.countDown();
-                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 25);
-                    long frame2 = h.sim.currentFrame();
-                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame2 + 20);
+                    assertThat(moved2.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the clock moved off the second stall")
+                            .isTrue();
                     release2.countDown();
                     Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 40);
                     // the first clock thread, once its callback returned, stood by and took the clock back at the
@@ -608,13 +607,25 @@ class RealTimeCallbackDispatchTest {
         });
     }
 
+    /**
+     * A stalling callback holds on until the clock has moved off its thread (the watchdog saw the stall), then
+     * says so: the test releases it only then, not after a wall-clock time the watchdog may not have run in.
+     */
+    private static void holdUntilTheClockMoves(CeRig h, CountDownLatch moved) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (h.sim.isCompletionThread() && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        if (!h.sim.isCompletionThread()) {
+            moved.countDown();
+        }
+    }
+
     private static void streamStallAndUnplug(
-            CeRig h,
-            Set<Thread> seen,
-            AtomicInteger afterCloseDevice,
-            AtomicInteger callbacks,
-            CountDownLatch release) {
+            CeRig h, Set<Thread> seen, AtomicInteger afterCloseDevice, AtomicInteger callbacks, CountDownLatch release)
+            throws InterruptedException {
         UsbPipe in = h.open(0, 1, 0x81);
+        CountDownLatch moved = new CountDownLatch(1);
         TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
         cb[0] = p -> {
             seen.add(Thread.currentThread());
@@ -622,6 +633,7 @@ class RealTimeCallbackDispatchTest {
                 afterCloseDevice.incrementAndGet();
             }
             if (callbacks.incrementAndGet() == 10) { // one stall: the clock moves to a new thread
+                holdUntilTheClockMoves(h, moved);
                 try {
                     release.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
@@ -634,9 +646,9 @@ class RealTimeCallbackDispatchTest {
         for (int i = 0; i < 4; i++) {
             isoIn(h, in, cb[0], null, 2);
         }
-        Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 10);
-        long frame = h.sim.currentFrame();
-        Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20); // the stall outlasts 1 ms
+        assertThat(moved.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .as("the clock moved off the stall")
+                .isTrue();
         release.countDown();
         Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 30);
         h.sim.detach(h.plugged);
