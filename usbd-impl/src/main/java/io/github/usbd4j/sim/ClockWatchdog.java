@@ -8,11 +8,13 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One daemon thread for the whole process, {@code usbd-sim-watchdog}, alive while a real-time simulated host
  * controller runs: once a millisecond it asks each whether its clock thread has been inside one transfer
- * callback for longer than {@link #STALL_NANOS} (timed by its own rounds, so that a pause of the whole
- * process is not taken for a slow callback), and if so has that controller hand its clock to a new
+ * callback for longer than its limit ({@link #STALL_NANOS} unless {@link
+ * SimulatedHostController.Builder#callbackClockLimit} says otherwise; timed by its own rounds, so that a pause
+ * of the whole process is not taken for a slow callback), and if so has that controller hand its clock to a new
  * thread ({@link SimulatedHostController#takeOverStalledClock}). That is what lets the clock thread run
  * callbacks itself, with no hand-off, while a slow or blocking callback still cannot stop the bus: it holds
- * up the bus for at most about two milliseconds, after which the due microframes are caught up in order.
+ * up the bus for at most about a millisecond more than the limit (two, by default), after which the due
+ * microframes are caught up in order.
  *
  * <p>One thread for all controllers, waking a thousand times a second while callbacks run, costs far less
  * than a hand-off per transfer on each bus. When no clock thread has entered a callback for {@link
@@ -20,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * an idle simulator wakes no thread for it.
  */
 final class ClockWatchdog {
-    /** How long a callback may run on the clock thread before the clock moves to another thread. */
+    /** How long a callback may run on the clock thread before the clock moves to another thread, by default. */
     static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);

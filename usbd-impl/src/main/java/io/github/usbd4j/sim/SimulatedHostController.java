@@ -8,6 +8,7 @@ import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.host.spi.TransferType;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * are, as a host controller interrupts at the end of a microframe; on the clock thread the current frame is
  * the bus's own (the microframe it runs next), so a clock that woke late catches up without its callbacks
  * finding a later frame than the bus has reached and leaving gaps in their ASAP streams. A callback that holds
- * the clock thread for over a millisecond moves the clock to another thread; from then on it sees the wall
- * clock, as any other thread does, and a gap it causes is its own.
+ * the clock thread for over a millisecond ({@link Builder#callbackClockLimit}) moves the clock to another thread;
+ * from then on it sees the wall clock, as any other thread does, and a gap it causes is its own.
  *
  * <p><b>Bus intervals.</b> A high-speed device is served every microframe; a full-speed device once per
  * frame (in microframe 0); control transfers once per frame. Isochronous packet {@code k} of a transfer
@@ -89,6 +90,8 @@ public final class SimulatedHostController implements HostController, BusClock {
     private final UsbSpeed speed;
     private final ClockMode clockMode;
     private final long seed;
+    /** Real time: how long one callback may hold the clock thread before the clock moves to another thread. */
+    private final long callbackClockNanos;
 
     // guarded by lock
     private final List<SimulatedDevice> devices = new ArrayList<>();
@@ -169,6 +172,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         this.speed = b.speed;
         this.clockMode = b.clockMode;
         this.seed = b.seed;
+        this.callbackClockNanos = b.callbackClockNanos;
         this.microframe = b.startFrame * 8;
         this.callbackThreads = clockMode == ClockMode.REAL_TIME ? new CallbackThreads("usbd-sim-callback-", 2) : null;
     }
@@ -350,15 +354,14 @@ public final class SimulatedHostController implements HostController, BusClock {
     }
 
     /**
-     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the
-     * microframe's work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for
-     * more than a millisecond (slow, or blocked) does not stop the bus: the clock moves to another thread
-     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other
-     * pipes that waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two,
-     * started on first use), which also run the callbacks of completions that happen on other threads
-     * (cancellation, detach). A synchronous call made in a callback on the clock thread waits by running the
-     * bus itself ({@link #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread
-     * that advances the clock).
+     * Real time: the clock thread runs the callbacks of the transfers it completes itself, right after the microframe's
+     * work and outside the bus locks: no hand-off, nothing allocated. A callback that runs for more than a millisecond
+     * (slow, or blocked; {@link Builder#callbackClockLimit}) does not stop the bus: the clock moves to another thread
+     * ({@link ClockWatchdog}), which catches up the due microframes in order, and the callbacks of other pipes that
+     * waited behind it move to the controller's callback threads ({@code usbd-sim-callback-N}, two, started on first
+     * use), which also run the callbacks of completions that happen on other threads (cancellation, detach). A
+     * synchronous call made in a callback on the clock thread waits by running the bus itself ({@link
+     * #runCompletionsUntil}). Virtual time: none (the runtime runs callbacks on the thread that advances the clock).
      */
     @Override
     public Optional<Executor> callbackExecutor() {
@@ -474,10 +477,10 @@ public final class SimulatedHostController implements HostController, BusClock {
     }
 
     /**
-     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback since before
-     * {@code now - STALL_NANOS}, another thread takes over the clock (the one standing by, or a new one), and
-     * the callbacks waiting behind that one move to the callback threads. The stalled thread finishes its
-     * callback (and its pipe's queue), then stands by or ends.
+     * Called by the {@link ClockWatchdog}: if the clock thread has been inside one callback for longer than its limit
+     * ({@link Builder#callbackClockLimit}) by {@code now}, another thread takes over the clock (the one standing by, or
+     * a new one), and the callbacks waiting behind that one move to the callback threads. The stalled thread finishes
+     * its callback (and its pipe's queue), then stands by or ends.
      *
      * <p>The stall is timed by the watchdog's own observation: from the first round that saw the clock thread
      * in this callback, and from scratch after a round that came late ({@code resync}: the watchdog did not
@@ -502,7 +505,7 @@ public final class SimulatedHostController implements HostController, BusClock {
                 stallWatchedSince = now;
                 return true;
             }
-            if (now - stallWatchedSince < ClockWatchdog.STALL_NANOS) {
+            if (now - stallWatchedSince < callbackClockNanos) {
                 return true;
             }
             stallWatchedSince = 0;
@@ -516,7 +519,10 @@ public final class SimulatedHostController implements HostController, BusClock {
             callbackSince = 0;
             moveClockCallbacksLocked();
         }
-        LOG.debug("a transfer callback has held the simulated bus clock for over 1 ms; the clock moves to {}", next);
+        LOG.debug(
+                "a transfer callback has held the simulated bus clock for over {} us; the clock moves to {}",
+                callbackClockNanos / 1000,
+                next);
         if (fresh) {
             next.start();
         } else {
@@ -1006,6 +1012,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         private ClockMode clockMode = ClockMode.VIRTUAL;
         private long seed;
         private long startFrame;
+        private long callbackClockNanos = ClockWatchdog.STALL_NANOS;
 
         private Builder() {}
 
@@ -1056,6 +1063,25 @@ public final class SimulatedHostController implements HostController, BusClock {
                 throw new IllegalArgumentException("start frame " + frame);
             }
             this.startFrame = frame;
+            return this;
+        }
+
+        /**
+         * Real time: how long one transfer callback may run on the clock thread before the clock moves to another
+         * thread, so that the bus goes on (1 ms by default). A longer limit keeps every callback on the clock thread
+         * through the preemptions of a loaded machine, for a test that asserts where callbacks run, at the price of
+         * the bus waiting that long behind a callback that blocks. The limit is timed by a watchdog that looks once
+         * a millisecond, so a callback may hold the clock up to about a millisecond longer.
+         *
+         * @param limit more than zero, at most a day
+         * @return this
+         */
+        public Builder callbackClockLimit(Duration limit) {
+            Objects.requireNonNull(limit, "limit");
+            if (limit.isNegative() || limit.isZero() || limit.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("callback clock limit " + limit);
+            }
+            this.callbackClockNanos = limit.toNanos();
             return this;
         }
 

@@ -47,10 +47,20 @@ final class CeRig implements AutoCloseable, UsbClientDriver {
     }
 
     CeRig(UsbSpeed speed, ClockMode clock, UnaryOperator<HostController> wrap, UnaryOperator<Usbd.Builder> options) {
-        sim = SimulatedHostController.builder()
-                .speed(speed)
-                .clockMode(clock)
-                .seed(3)
+        this(speed, clock, UnaryOperator.identity(), wrap, options);
+    }
+
+    CeRig(
+            UsbSpeed speed,
+            ClockMode clock,
+            UnaryOperator<SimulatedHostController.Builder> simOptions,
+            UnaryOperator<HostController> wrap,
+            UnaryOperator<Usbd.Builder> options) {
+        sim = simOptions
+                .apply(SimulatedHostController.builder()
+                        .speed(speed)
+                        .clockMode(clock)
+                        .seed(3))
                 .build();
         usbd = options.apply(Usbd.builder().backend(wrap.apply(sim))).build();
     }
@@ -66,6 +76,20 @@ final class CeRig implements AutoCloseable, UsbClientDriver {
 
     static CeRig realTime(DeviceModel model, UnaryOperator<HostController> wrap) {
         return new CeRig(model.speed(), ClockMode.REAL_TIME, wrap).plug(model);
+    }
+
+    /**
+     * On the real-time clock, where a callback may hold the clock thread for {@code callbackClockLimit} before the
+     * clock moves away: long enough, it stays on the clock thread however the machine's load preempts it.
+     */
+    static CeRig realTime(DeviceModel model, Duration callbackClockLimit) {
+        return new CeRig(
+                        model.speed(),
+                        ClockMode.REAL_TIME,
+                        b -> b.callbackClockLimit(callbackClockLimit),
+                        UnaryOperator.identity(),
+                        UnaryOperator.identity())
+                .plug(model);
     }
 
     CeRig plug(DeviceModel model) {

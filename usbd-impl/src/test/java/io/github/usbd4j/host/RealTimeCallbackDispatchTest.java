@@ -10,6 +10,7 @@ import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.sim.LoopbackDevice;
+import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import io.github.usbd4j.win32.Win32;
 import io.github.usbd4j.winusb.Overlapped;
 import io.github.usbd4j.winusb.WinUsb;
@@ -49,6 +50,15 @@ class RealTimeCallbackDispatchTest {
         return CeRig.realTime(LoopbackDevice.fullSpeed(), UnaryOperator.identity());
     }
 
+    /**
+     * A rig whose callbacks keep the clock thread for as long as the test may run: for a test that asserts what a
+     * callback does as the clock thread, which a loaded machine's preemption of over 1 ms would otherwise move away,
+     * or that holds the bus still in a callback on purpose.
+     */
+    private static CeRig clockHoldingRig() {
+        return CeRig.realTime(LoopbackDevice.fullSpeed(), DEADLOCK);
+    }
+
     private static UsbTransfer isoIn(CeRig h, UsbPipe in, TransferNotifyRoutine cb, Object param, int frames) {
         int[] lengths = new int[frames];
         Arrays.fill(lengths, 512);
@@ -72,19 +82,27 @@ class RealTimeCallbackDispatchTest {
                 int total = 40;
                 List<Integer> order = Collections.synchronizedList(new ArrayList<>());
                 Set<String> threads = ConcurrentHashMap.newKeySet();
-                AtomicInteger issued = new AtomicInteger();
+                // a transfer's number is its place in the pipe's queue: taken and issued under one lock, as the
+                // test thread's first four and the callbacks' issues race (numbered apart, a callback's issue
+                // could overtake a number the test thread had taken but not yet issued)
+                Object issueLock = new Object();
+                int[] issued = {0};
                 TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
+                Runnable issueNext = () -> {
+                    synchronized (issueLock) {
+                        if (issued[0] < total) {
+                            assertThat(isoIn(h, in, cb[0], issued[0]++, 2)).isNotNull();
+                        }
+                    }
+                };
                 cb[0] = p -> {
                     order.add((Integer) p);
                     threads.add(Thread.currentThread().getName());
-                    int next = issued.getAndIncrement();
-                    if (next < total) {
-                        assertThat(isoIn(h, in, cb[0], next, 2)).isNotNull();
-                    }
+                    issueNext.run();
                     return 0;
                 };
                 for (int i = 0; i < 4; i++) {
-                    isoIn(h, in, cb[0], issued.getAndIncrement(), 2);
+                    issueNext.run();
                 }
                 Awaitility.await().atMost(WAIT).until(() -> order.size() >= total);
                 List<Integer> expected = new ArrayList<>();
@@ -102,15 +120,24 @@ class RealTimeCallbackDispatchTest {
     @Test
     void aCallbackOnTheClockThread_seesTheBusFrame_soAStreamOfBackToBackTransfersHasNoGap() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
-            try (CeRig h = rig()) {
+            try (CeRig h = clockHoldingRig()) {
                 UsbPipe in = h.open(0, 1, 0x81);
                 int total = 60;
                 // per callback, in order: the frame it saw, whether it saw it as the clock thread, and whether
                 // its own transfer was issued on the clock thread (from a callback, in bus time)
                 List<long[]> seen = Collections.synchronizedList(new ArrayList<>());
                 AtomicInteger issued = new AtomicInteger();
+                // no callback issues before the test thread has issued its four: a transfer a callback issued
+                // behind an empty pipe (the test thread having lost its core after its first) would rightly start
+                // a lead later; the bus waits here, with the clock (the rig's limit)
+                CountDownLatch primed = new CountDownLatch(4);
                 TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
                 cb[0] = p -> {
+                    try {
+                        primed.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     long frame = h.sim.currentFrame();
                     boolean onClock = h.sim.isCompletionThread(); // still the clock: it was when it read the frame
                     seen.add(new long[] {frame, onClock ? 1 : 0, ((AtomicBoolean) p).get() ? 1 : 0});
@@ -121,9 +148,16 @@ class RealTimeCallbackDispatchTest {
                     }
                     return 0;
                 };
-                for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
-                    isoIn(h, in, cb[0], new AtomicBoolean(), 2); // the test thread's: wall time, may leave gaps
-                    issued.incrementAndGet();
+                try {
+                    for (int i = 0; i < 4; i++) { // 4 x 2 frames in flight: 8 frames, 2 more than the 6-frame lead
+                        isoIn(h, in, cb[0], new AtomicBoolean(), 2); // the test thread's: wall time, may leave gaps
+                        issued.incrementAndGet();
+                        primed.countDown();
+                    }
+                } finally {
+                    for (int i = 0; i < 4; i++) {
+                        primed.countDown();
+                    }
                 }
                 Awaitility.await().atMost(WAIT).until(() -> seen.size() >= total);
                 List<long[]> s;
@@ -184,17 +218,18 @@ class RealTimeCallbackDispatchTest {
      * pending, waits as a synchronous CE call does there: by running the bus itself, so the sibling is signalled on
      * that very thread ([§2.3](reference/winusb.html#s2-3)). Blocking would stall the thread that delivers the
      * sibling's completion: here the watchdog would take the clock over; the usb4java backend's event thread has none,
-     * and hung for good.
+     * and hung for good. The callback holds the bus still until the sibling has been issued (the clock stays with it
+     * however long that takes), so the sibling is pending when the wait begins on any machine.
      */
     @Test
     void getOverlappedResultWithWait_inACallbackOnTheClockThread_signalsTheSiblingThere_2_3() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
-            try (CeRig h = rig()) {
+            try (CeRig h = clockHoldingRig()) {
                 WinUsb w = h.usbd.winUsb();
                 WinUsbInterfaceHandle[] ih = new WinUsbInterfaceHandle[1];
                 assertThat(w.initialize(h.device, ih)).isTrue();
                 assertThat(w.setCurrentAlternateSetting(ih[0], 1)).isTrue();
-                int frames = 200; // the sibling is pending while the first I/O's callback runs, even on a busy machine
+                int frames = 200;
                 ByteBuffer buf = ByteBuffer.allocate((1 + frames) * 512);
                 WinUsbIsochBufferHandle[] bh = new WinUsbIsochBufferHandle[1];
                 assertThat(w.registerIsochBuffer(ih[0], 0x01, buf, buf.capacity(), bh))
@@ -205,16 +240,28 @@ class RealTimeCallbackDispatchTest {
                 AtomicReference<Thread> waitedOn = new AtomicReference<>();
                 AtomicBoolean pendingBefore = new AtomicBoolean();
                 AtomicReference<String> answer = new AtomicReference<>();
+                CountDownLatch siblingIssued = new CountDownLatch(1);
                 Overlapped first = new Overlapped(o -> {
                     waitedOn.set(Thread.currentThread());
+                    try {
+                        // the test thread may lose its core between the two writes; the bus waits for it here
+                        siblingIssued.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     pendingBefore.set(!sibling.hasOverlappedIoCompleted());
                     boolean ok = w.getOverlappedResult(ih[0], sibling, null, true);
                     answer.set(ok ? "TRUE" : "FALSE " + Win32.getLastError());
                 });
-                assertThat(w.writeIsochPipeAsap(bh[0], 0, 512, false, first)).isFalse();
-                assertThat(w.writeIsochPipeAsap(bh[0], 512, frames * 512, false, sibling))
-                        .isFalse();
-                assertThat(Win32.getLastError()).isEqualTo(Win32.ERROR_IO_PENDING);
+                try {
+                    assertThat(w.writeIsochPipeAsap(bh[0], 0, 512, false, first))
+                            .isFalse();
+                    assertThat(w.writeIsochPipeAsap(bh[0], 512, frames * 512, false, sibling))
+                            .isFalse();
+                    assertThat(Win32.getLastError()).isEqualTo(Win32.ERROR_IO_PENDING);
+                } finally {
+                    siblingIssued.countDown();
+                }
                 Awaitility.await().atMost(WAIT).until(() -> answer.get() != null);
                 assertThat(waitedOn.get().getName()).isEqualTo("usbd-sim-clock");
                 assertThat(pendingBefore)
@@ -234,12 +281,14 @@ class RealTimeCallbackDispatchTest {
      * completes the write while the test holds the buffer handle's monitor, under which the completing thread settles
      * the I/O: the write must not return before the test lets go. Before, it returned as soon as the transfer was
      * complete, its batch went back to the pool, and the completing thread, resuming, finished the next I/O's request
-     * with the old results (a read's descriptors written twice, an I/O signalled while in flight).
+     * with the old results (a read's descriptors written twice, an I/O signalled while in flight). A read's callback
+     * holds the bus still meanwhile, so that the write cannot complete on its own before the abort, however the
+     * machine's load delays the test.
      */
     @Test
     void aSynchronousWinUsbWrite_returnsOnlyOnceItsCompletingThreadIsDoneWithIt_2_3() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
-            try (CeRig h = rig()) {
+            try (CeRig h = clockHoldingRig()) {
                 WinUsb w = h.usbd.winUsb();
                 WinUsbInterfaceHandle[] ih = new WinUsbInterfaceHandle[1];
                 assertThat(w.initialize(h.device, ih)).isTrue();
@@ -250,25 +299,50 @@ class RealTimeCallbackDispatchTest {
                 assertThat(w.registerIsochBuffer(ih[0], 0x01, buf, buf.capacity(), bh))
                         .isTrue();
                 WinUsbIsochBufferHandle out = bh[0];
-                AtomicBoolean letGo = new AtomicBoolean();
-                AtomicReference<String> returned = new AtomicReference<>();
-                Thread writer = new Thread(() -> {
-                    boolean ok = w.writeIsochPipeAsap(out, 0, frames * 512, false, null);
-                    returned.set((ok ? "TRUE" : "FALSE " + Win32.getLastError()) + (letGo.get() ? "" : " early"));
-                });
-                writer.setDaemon(true);
-                writer.start();
-                Awaitility.await().atMost(WAIT).until(() -> writer.getState() == Thread.State.TIMED_WAITING);
-                synchronized (out) {
-                    Thread aborter = new Thread(() -> w.abortPipe(ih[0], 0x01));
-                    aborter.setDaemon(true);
-                    aborter.start();
-                    Awaitility.await().atMost(WAIT).until(() -> blockedOn(out));
-                    writer.join(1000); // before, it returned here; now it cannot until the completing thread is done
-                    letGo.set(true);
+                ByteBuffer inBuf = ByteBuffer.allocate(512);
+                WinUsbIsochBufferHandle[] ibh = new WinUsbIsochBufferHandle[1];
+                assertThat(w.registerIsochBuffer(ih[0], 0x81, inBuf, inBuf.capacity(), ibh))
+                        .isTrue();
+                CountDownLatch busHeld = new CountDownLatch(1);
+                CountDownLatch releaseBus = new CountDownLatch(1);
+                try {
+                    Overlapped holdsTheBus = new Overlapped(o -> {
+                        busHeld.countDown();
+                        try {
+                            releaseBus.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                    UsbdIsoPacketDescriptor[] descriptors = {new UsbdIsoPacketDescriptor()};
+                    assertThat(w.readIsochPipeAsap(ibh[0], 0, 512, false, 1, descriptors, holdsTheBus))
+                            .isFalse();
+                    assertThat(busHeld.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the read's callback holds the clock thread")
+                            .isTrue();
+                    AtomicBoolean letGo = new AtomicBoolean();
+                    AtomicReference<String> returned = new AtomicReference<>();
+                    Thread writer = new Thread(() -> {
+                        boolean ok = w.writeIsochPipeAsap(out, 0, frames * 512, false, null);
+                        returned.set((ok ? "TRUE" : "FALSE " + Win32.getLastError()) + (letGo.get() ? "" : " early"));
+                    });
+                    writer.setDaemon(true);
+                    writer.start();
+                    Awaitility.await().atMost(WAIT).until(() -> writer.getState() == Thread.State.TIMED_WAITING);
+                    synchronized (out) {
+                        Thread aborter = new Thread(() -> w.abortPipe(ih[0], 0x01));
+                        aborter.setDaemon(true);
+                        aborter.start();
+                        Awaitility.await().atMost(WAIT).until(() -> blockedOn(out));
+                        writer.join(
+                                1000); // before, it returned here; now it cannot until the completing thread is done
+                        letGo.set(true);
+                    }
+                    writer.join(WAIT.toMillis());
+                    assertThat(returned.get()).isEqualTo("FALSE " + Win32.ERROR_OPERATION_ABORTED);
+                } finally {
+                    releaseBus.countDown();
                 }
-                writer.join(WAIT.toMillis());
-                assertThat(returned.get()).isEqualTo("FALSE " + Win32.ERROR_OPERATION_ABORTED);
             }
         });
     }
@@ -398,6 +472,52 @@ class RealTimeCallbackDispatchTest {
         });
     }
 
+    /**
+     * A callback holds the clock thread for at most the controller's callback clock limit: by default, one that holds
+     * on sees the clock move to another thread; with a limit longer than it holds, the same callback stays the clock
+     * thread throughout, however long the machine's load makes it.
+     */
+    @Test
+    void aCallbackKeepsTheClockThreadUpToTheCallbackClockLimit_1msByDefault() throws Exception {
+        CeRig.bounded(DEADLOCK, () -> {
+            try (CeRig h = rig()) {
+                assertThat(clockThreadDuringAHeldCallback(h, () -> !h.sim.isCompletionThread()))
+                        .as("the clock thread when the callback began, and once it had held on")
+                        .isEqualTo("true false");
+            }
+            try (CeRig h = clockHoldingRig()) {
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+                assertThat(clockThreadDuringAHeldCallback(h, () -> System.nanoTime() - until >= 0))
+                        .as("the clock thread when the callback began, and after 50 ms in it")
+                        .isEqualTo("true true");
+            }
+        });
+    }
+
+    /** Whether an isochronous callback was the clock thread when it began, and once {@code held} (or WAIT) passed. */
+    private static String clockThreadDuringAHeldCallback(CeRig h, java.util.function.BooleanSupplier held) {
+        UsbPipe in = h.open(0, 1, 0x81);
+        AtomicReference<String> seen = new AtomicReference<>();
+        UsbTransfer t = isoIn(
+                h,
+                in,
+                p -> {
+                    boolean began = h.sim.isCompletionThread();
+                    long deadline = System.nanoTime() + WAIT.toNanos();
+                    while (!held.getAsBoolean() && System.nanoTime() - deadline < 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    }
+                    seen.set(began + " " + h.sim.isCompletionThread());
+                    return 0;
+                },
+                null,
+                2);
+        assertThat(t).isNotNull();
+        Awaitility.await().atMost(DEADLOCK).until(() -> seen.get() != null);
+        assertThat(h.f.closeTransfer(t)).isTrue();
+        return seen.get();
+    }
+
     /** The state of the process-wide simulator watchdog thread; {@code null} when none runs. */
     private static Thread.State watchdogState() {
         return Thread.getAllStackTraces().keySet().stream()
@@ -436,10 +556,11 @@ class RealTimeCallbackDispatchTest {
     void aClockThreadFreedFromASlowCallback_takesTheClockOverAtTheNextStall() throws Exception {
         CeRig.bounded(DEADLOCK, () -> {
             Set<Thread> seen = ConcurrentHashMap.newKeySet();
-            AtomicReference<Thread> first = new AtomicReference<>();
             AtomicInteger callbacks = new AtomicInteger();
             CountDownLatch release1 = new CountDownLatch(1);
             CountDownLatch release2 = new CountDownLatch(1);
+            CountDownLatch moved1 = new CountDownLatch(1);
+            CountDownLatch moved2 = new CountDownLatch(1);
             try (CeRig h = rig()) {
                 try {
                     UsbPipe in = h.open(0, 1, 0x81);
@@ -448,10 +569,8 @@ class RealTimeCallbackDispatchTest {
                         seen.add(Thread.currentThread());
                         int n = callbacks.incrementAndGet();
                         CountDownLatch stall = n == 5 ? release1 : n == 25 ? release2 : null;
-                        if (n == 5) {
-                            first.set(Thread.currentThread());
-                        }
                         if (stall != null) {
+                            holdUntilTheClockMoves(h, n == 5 ? moved1 : moved2);
                             try {
                                 stall.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
                             } catch (InterruptedException e) {
@@ -464,13 +583,13 @@ class RealTimeCallbackDispatchTest {
                     for (int i = 0; i < 4; i++) {
                         isoIn(h, in, cb[0], null, 2);
                     }
-                    Awaitility.await().atMost(WAIT).until(() -> first.get() != null);
-                    long frame = h.sim.currentFrame();
-                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20);
+                    assertThat(moved1.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the clock moved off the first stall")
+                            .isTrue();
                     release1.countDown();
-                    Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 25);
-                    long frame2 = h.sim.currentFrame();
-                    Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame2 + 20);
+                    assertThat(moved2.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the clock moved off the second stall")
+                            .isTrue();
                     release2.countDown();
                     Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 40);
                     // the first clock thread, once its callback returned, stood by and took the clock back at the
@@ -488,13 +607,25 @@ class RealTimeCallbackDispatchTest {
         });
     }
 
+    /**
+     * A stalling callback holds on until the clock has moved off its thread (the watchdog saw the stall), then
+     * says so: the test releases it only then, not after a wall-clock time the watchdog may not have run in.
+     */
+    private static void holdUntilTheClockMoves(CeRig h, CountDownLatch moved) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (h.sim.isCompletionThread() && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        if (!h.sim.isCompletionThread()) {
+            moved.countDown();
+        }
+    }
+
     private static void streamStallAndUnplug(
-            CeRig h,
-            Set<Thread> seen,
-            AtomicInteger afterCloseDevice,
-            AtomicInteger callbacks,
-            CountDownLatch release) {
+            CeRig h, Set<Thread> seen, AtomicInteger afterCloseDevice, AtomicInteger callbacks, CountDownLatch release)
+            throws InterruptedException {
         UsbPipe in = h.open(0, 1, 0x81);
+        CountDownLatch moved = new CountDownLatch(1);
         TransferNotifyRoutine[] cb = new TransferNotifyRoutine[1];
         cb[0] = p -> {
             seen.add(Thread.currentThread());
@@ -502,6 +633,7 @@ class RealTimeCallbackDispatchTest {
                 afterCloseDevice.incrementAndGet();
             }
             if (callbacks.incrementAndGet() == 10) { // one stall: the clock moves to a new thread
+                holdUntilTheClockMoves(h, moved);
                 try {
                     release.await(DEADLOCK.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
@@ -514,9 +646,9 @@ class RealTimeCallbackDispatchTest {
         for (int i = 0; i < 4; i++) {
             isoIn(h, in, cb[0], null, 2);
         }
-        Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 10);
-        long frame = h.sim.currentFrame();
-        Awaitility.await().atMost(WAIT).until(() -> h.sim.currentFrame() > frame + 20); // the stall outlasts 1 ms
+        assertThat(moved.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .as("the clock moved off the stall")
+                .isTrue();
         release.countDown();
         Awaitility.await().atMost(WAIT).until(() -> callbacks.get() >= 30);
         h.sim.detach(h.plugged);

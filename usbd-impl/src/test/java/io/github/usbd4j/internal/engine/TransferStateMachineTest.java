@@ -182,33 +182,31 @@ class TransferStateMachineTest {
         assertThat(t.generation() == gen && t.isSettled(gen)).isTrue();
     }
 
-    /** The unplug stall: a waiter on a transfer whose submission is then refused must wake at once. */
+    /**
+     * The unplug stall: a waiter on a transfer whose submission is then refused must wake at once, with the
+     * transfer complete. Its wait has no end the test could outlast (an hour), so only the refusal can end it.
+     */
     @Test
     void aWaiterWakes_whenTheTransferItWaitsForIsRefused() throws Exception {
         Transfer t = getDescriptor(false);
         int gen = t.generation();
         t.fire(Transfer.Event.SUBMIT, Transfer.ANY); // as the engine does before the backend answers
-        AtomicReference<Long> waitedMillis = new AtomicReference<>();
+        AtomicReference<Boolean> completed = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
-            long t0 = System.nanoTime();
             try {
-                t.awaitCompletion(gen, TimeUnit.SECONDS.toNanos(10));
+                completed.set(t.awaitCompletion(gen, TimeUnit.HOURS.toNanos(1)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            waitedMillis.set((System.nanoTime() - t0) / 1_000_000);
         });
+        waiter.setDaemon(true);
         waiter.start();
         while (waiter.getState() != Thread.State.TIMED_WAITING) {
             Thread.onSpinWait();
         }
-        long refused = System.nanoTime();
         t.fire(Transfer.Event.REFUSE, Transfer.ANY);
-        waiter.join(10_000);
-        assertThat(waiter.isAlive()).isFalse();
-        assertThat((System.nanoTime() - refused) / 1_000_000)
-                .as("ms from the refusal to the waiter's wake-up")
-                .isLessThan(2000);
-        assertThat(waitedMillis.get()).isLessThan(5000);
+        waiter.join(TimeUnit.SECONDS.toMillis(30)); // a bound against a hang, not a measure
+        assertThat(waiter.isAlive()).as("the waiter woke at the refusal").isFalse();
+        assertThat(completed.get()).as("the wait's answer: complete").isTrue();
     }
 }
