@@ -228,7 +228,8 @@ public final class UsbIpServer implements Closeable {
 
     /**
      * Serves one connection over a pair of streams on the calling thread until it ends (the peer
-     * closes, a protocol error, a timeout, or {@link #close()}). Both streams are closed afterwards.
+     * closes, a protocol error, a timeout, or {@link #close()}) and the replies queued by then have gone
+     * out (within the write timeout). Both streams are closed afterwards.
      * The peer is not checked against the allowed addresses (there is no address: the caller chose it),
      * and it counts toward the connection limit: over it, the streams are closed at once.
      *
