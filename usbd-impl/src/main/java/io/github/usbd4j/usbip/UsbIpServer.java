@@ -525,9 +525,7 @@ public final class UsbIpServer implements Closeable {
     }
 
     private static String hostAndPort(Socket socket) {
-        InetAddress a = socket.getInetAddress();
-        String host = a.getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + socket.getPort();
+        return UsbIpMain.hostAndPort(socket.getInetAddress(), socket.getPort());
     }
 
     private static void pause() {
