@@ -160,6 +160,20 @@ class ServeUsbIpCommandTest {
         }
     }
 
+    /** The address line reads unambiguously with an IPv6 address: its last group is not the port. */
+    @Test
+    void anIpv6BindIsPrintedInBrackets() throws Exception {
+        StringWriter out = new StringWriter();
+        var cl = UsbdTool.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        assertThat(cl.execute("serve-usbip", "--bind", "::1", "--port", "0", "--seconds", "1"))
+                .isZero();
+        assertThat(out.toString())
+                .containsPattern("USB/IP server on \\[0:0:0:0:0:0:0:1\\]:[0-9]+ \\(")
+                .contains("attach -r 0:0:0:0:0:0:0:1 -b 1-1");
+    }
+
     @Test
     void badArgumentsAreOneLine() {
         for (String[] args : new String[][] {

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -113,6 +114,12 @@ final class UsbIpConnection {
     private volatile long writingSince;
 
     private Thread writer;
+    /**
+     * Released when the writer has ended, or when the connection is aborted: the reader's shutdown waits
+     * on it so that the replies queued before the end go out. Not waiting longer after an abort matters
+     * only for a writer blocked on a stream that closing does not wake (a pipe); a socket's ends at once.
+     */
+    private final CountDownLatch writerDone = new CountDownLatch(1);
 
     UsbIpConnection(UsbIpServer server, String name, InputStream in, OutputStream out, Closeable closer) {
         this.server = server;
@@ -217,6 +224,7 @@ final class UsbIpConnection {
         if (q != null) {
             q.offer(POISON);
         }
+        writerDone.countDown();
     }
 
     // ---- handshake ------------------------------------------------------------------------------
@@ -710,6 +718,8 @@ final class UsbIpConnection {
         } catch (RuntimeException e) {
             peers.error("{}: writer failed", name, e);
             abort("writer failed", false);
+        } finally {
+            writerDone.countDown();
         }
     }
 
@@ -733,10 +743,11 @@ final class UsbIpConnection {
                 d.release();
             }
             if (writer != null) {
-                // let queued replies go out (bounded: a peer that does not read meets the write timeout)
+                // let the queued replies go out: the connection keeps its slot meanwhile, so the watchdog
+                // aborts a peer that does not read them after the write timeout (or the server closes it)
                 replies.offer(POISON);
                 try {
-                    writer.join(TimeUnit.SECONDS.toMillis(2));
+                    writerDone.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

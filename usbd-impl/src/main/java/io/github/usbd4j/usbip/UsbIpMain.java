@@ -14,6 +14,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -163,11 +164,15 @@ public final class UsbIpMain {
                 t.setDaemon(true);
                 t.start();
             } else {
-                server.start();
-                System.err.println("usbip: listening on "
-                        + (bind != null ? bind : InetAddress.getLoopbackAddress()).getHostAddress() + ":"
-                        + server.port()
-                        + " exporting " + server.busIds());
+                InetAddress address = bind != null ? bind : InetAddress.getLoopbackAddress();
+                try {
+                    server.start();
+                } catch (BindException e) {
+                    // its message ("Address already in use") names neither the address nor the port
+                    throw new IOException("cannot listen on " + hostAndPort(address, port) + ": " + e.getMessage(), e);
+                }
+                System.err.println(
+                        "usbip: listening on " + hostAndPort(address, server.port()) + " exporting " + server.busIds());
             }
             boolean finished = seconds > 0 ? await(done, seconds) : await(done, Long.MAX_VALUE / 2);
             if (!finished) {
@@ -191,6 +196,20 @@ public final class UsbIpMain {
      */
     public static Duration idleTimeout(Long idleSeconds, boolean stdio) {
         return Duration.ofSeconds(idleSeconds != null ? idleSeconds : stdio ? 0 : UsbIpServer.DEFAULT_IDLE_SECONDS);
+    }
+
+    /**
+     * An address and port as a user types them: {@code 127.0.0.1:3240}, {@code [::1]:3240} (an IPv6
+     * address in brackets, or its last group would read as the port). Shared with the {@code usbd
+     * serve-usbip} command.
+     *
+     * @param address the address
+     * @param port the port
+     * @return the text
+     */
+    public static String hostAndPort(InetAddress address, int port) {
+        String host = address.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static boolean await(CountDownLatch latch, long seconds) {

@@ -111,6 +111,8 @@ public final class UsbIpServer implements Closeable {
     private final List<Slot> slots = new ArrayList<>();
     // guarded by slots
     private boolean closed;
+    // guarded by slots
+    private boolean watchdogStarted;
 
     private volatile ServerSocket serverSocket;
 
@@ -139,14 +141,13 @@ public final class UsbIpServer implements Closeable {
         this.allowed = b.allowed;
         this.bindAddress = b.bindAddress;
         this.requestedPort = b.port;
+        // its thread starts with the first task (startWatchdog): a server that never serves holds none
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "usbip-watchdog");
             t.setDaemon(true);
             threads.add(t); // joined by close() like the others
             return t;
         });
-        // checkConnections catches and logs its own failures, so the future has nothing to report
-        var unused = watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -165,7 +166,8 @@ public final class UsbIpServer implements Closeable {
      * (by the allowed peers).
      *
      * @return this
-     * @throws IOException if the port cannot be bound
+     * @throws IOException if the port cannot be bound; the server then holds no socket and no thread
+     *     (nothing to close), and may be started again
      */
     public synchronized UsbIpServer start() throws IOException {
         synchronized (slots) {
@@ -177,10 +179,23 @@ public final class UsbIpServer implements Closeable {
             throw new IllegalStateException("already started");
         }
         ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(bindAddress, requestedPort), 16);
-        serverSocket = s;
-        startThread("usbip-accept", () -> acceptLoop(s));
+        try {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(bindAddress, requestedPort), 16);
+            serverSocket = s;
+            synchronized (slots) {
+                if (closed) { // close() ran meanwhile, maybe before it could see s
+                    throw new IllegalStateException("closed");
+                }
+            }
+            startWatchdog();
+            startThread("usbip-accept", () -> acceptLoop(s));
+        } catch (IOException | RuntimeException | Error e) {
+            // the caller of builder()...build().start() has nothing to close: keep nothing open
+            serverSocket = null;
+            closeQuietly(s);
+            throw e;
+        }
         LOG.info(
                 "USB/IP server on {} exporting {}, peers allowed: {}",
                 s.getLocalSocketAddress(),
@@ -213,7 +228,8 @@ public final class UsbIpServer implements Closeable {
 
     /**
      * Serves one connection over a pair of streams on the calling thread until it ends (the peer
-     * closes, a protocol error, a timeout, or {@link #close()}). Both streams are closed afterwards.
+     * closes, a protocol error, a timeout, or {@link #close()}) and the replies queued by then have gone
+     * out (within the write timeout). Both streams are closed afterwards.
      * The peer is not checked against the allowed addresses (there is no address: the caller chose it),
      * and it counts toward the connection limit: over it, the streams are closed at once.
      *
@@ -231,6 +247,7 @@ public final class UsbIpServer implements Closeable {
             }
         };
         UsbIpConnection c = new UsbIpConnection(this, "stdio-" + connectionIds.incrementAndGet(), in, out, closer);
+        startWatchdog();
         if (admit(c, null)) {
             c.run();
         } else {
@@ -508,9 +525,7 @@ public final class UsbIpServer implements Closeable {
     }
 
     private static String hostAndPort(Socket socket) {
-        InetAddress a = socket.getInetAddress();
-        String host = a.getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + socket.getPort();
+        return UsbIpMain.hostAndPort(socket.getInetAddress(), socket.getPort());
     }
 
     private static void pause() {
@@ -518,6 +533,18 @@ public final class UsbIpServer implements Closeable {
             Thread.sleep(50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the watchdog when the server first serves (a no-op once closed: close() stops it). */
+    private void startWatchdog() {
+        synchronized (slots) { // scheduled before close() shuts the executor down, or not at all
+            if (watchdogStarted || closed) {
+                return;
+            }
+            watchdogStarted = true;
+            // checkConnections catches and logs its own failures, so the future has nothing to report
+            var unused = watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
         }
     }
 

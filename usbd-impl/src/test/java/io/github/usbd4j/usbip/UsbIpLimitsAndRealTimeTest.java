@@ -135,6 +135,25 @@ class UsbIpLimitsAndRealTimeTest {
                 .isZero();
     }
 
+    /** A taken port: the message names the address and port it could not listen on (exit code 1 in main). */
+    @Test
+    void mainNamesTheAddressItCannotListenOn() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String port = String.valueOf(taken.getLocalPort());
+            assertThatThrownBy(() -> UsbIpMain.run(new String[] {"--port", port, "--seconds", "1"}))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessageStartingWith("cannot listen on 127.0.0.1:" + port + ": ");
+        }
+    }
+
+    @Test
+    void anIpv6AddressAndPortAreWrittenWithBrackets() throws Exception {
+        assertThat(UsbIpMain.hostAndPort(java.net.InetAddress.getByName("::1"), 3240))
+                .isEqualTo("[0:0:0:0:0:0:0:1]:3240");
+        assertThat(UsbIpMain.hostAndPort(java.net.InetAddress.getByName("127.0.0.2"), 3240))
+                .isEqualTo("127.0.0.2:3240");
+    }
+
     @Test
     void builderRejectsBadSettings() {
         SimulatedHostController sim = SimulatedHostController.builder().build();

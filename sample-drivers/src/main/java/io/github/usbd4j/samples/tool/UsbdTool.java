@@ -308,6 +308,8 @@ public final class UsbdTool implements Runnable {
             PrintWriter out = stdio ? cl.getErr() : cl.getOut();
             SimulatedHostController host = UsbIpMain.realTimeBus(UsbIpMain.needsHighSpeed(models));
             UsbIpServer server = null;
+            // Ctrl-C or SIGTERM: stop serving, close the server, say so, then let the JVM exit (130, 143)
+            Interruption.Run interruption = Interruption.begin();
             try {
                 UsbIpServer.Builder b = UsbIpServer.builder(host);
                 if (!allow.isEmpty()) {
@@ -339,6 +341,7 @@ public final class UsbdTool implements Runnable {
                 }
                 server = b.build();
                 java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+                var unused = interruption.stopRequested().thenRun(done::countDown);
                 if (stdio) {
                     UsbIpServer s = server;
                     Thread t = new Thread(
@@ -359,14 +362,13 @@ public final class UsbdTool implements Runnable {
                         // its message ("Address already in use") names neither the address nor the port
                         throw new ToolException(
                                 ExitCode.IO_ERROR,
-                                "cannot listen on " + address.getHostAddress() + ":" + port + ": " + e.getMessage(),
+                                "cannot listen on " + UsbIpMain.hostAndPort(address, port) + ": " + e.getMessage(),
                                 e);
                     }
                     out.printf(
                             Locale.ROOT,
-                            "usbd serve-usbip: USB/IP server on %s:%d (real-time simulated bus) exporting:%n",
-                            address.getHostAddress(),
-                            server.port());
+                            "usbd serve-usbip: USB/IP server on %s (real-time simulated bus) exporting:%n",
+                            UsbIpMain.hostAndPort(address, server.port()));
                     for (String d : described) {
                         out.println("  " + d);
                     }
@@ -390,14 +392,17 @@ public final class UsbdTool implements Runnable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt(); // stop serving, keep the interrupt for the caller
                 }
-                out.println("usbd serve-usbip: stopped after " + wall(t0));
+                server.close(); // before the last line: its imports have ended when it is printed
+                boolean signalled = interruption.isStopRequested();
+                out.println("usbd serve-usbip: " + (signalled ? "interrupted" : "stopped") + " after " + wall(t0));
                 out.flush();
-                return 0;
+                return signalled ? ExitCode.INTERRUPTED.code() : 0;
             } finally {
                 if (server != null) {
                     server.close();
                 }
                 host.close();
+                interruption.close();
             }
         }
 

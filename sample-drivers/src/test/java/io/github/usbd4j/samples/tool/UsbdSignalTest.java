@@ -121,6 +121,31 @@ class UsbdSignalTest {
         assertThat(part(dir)).as("no temporary file left").isEmpty();
     }
 
+    /**
+     * {@code serve-usbip} until Ctrl-C: the server is closed (its imports end with the connection closed)
+     * and the tool says so before it exits with 130, as the exit-code table promises a summary. The JVM
+     * exited at once without either.
+     */
+    @Test
+    void aSignalStopsServeUsbipPromptlyWithItsLastLine(@TempDir Path dir) throws Exception {
+        Process p = start(dir, "serve-usbip", "--port", "0");
+        try {
+            await().atMost(BOUND)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8)
+                            .contains("serving until interrupted"));
+            signal(p, "INT");
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("ends promptly").isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        String err = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as("exit code; out: %s err: %s", out, err).isEqualTo(130);
+        assertThat(out).containsPattern("usbd serve-usbip: interrupted after \\d+\\.\\d\\d s");
+        assertThat(err).doesNotContain("\tat ");
+    }
+
     @Test
     void sigkillLeavesThePreviousFileAndAValidWavInTheTemporaryFile(@TempDir Path dir) throws Exception {
         Path rec = dir.resolve("rec.wav");
