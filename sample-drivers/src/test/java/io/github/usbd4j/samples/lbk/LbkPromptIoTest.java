@@ -282,6 +282,60 @@ class LbkPromptIoTest {
     }
 
     /**
+     * USBD cancels the transfers of an unplugged device before its USB_CLOSE_DEVICE notification reaches the driver
+     * ([§D6](reference/ce-devmgr.html#d6)); on a real-time bus the woken read can look before the notification has
+     * marked the device gone. A transfer the call did not abort itself is the device leaving, whatever the flags say
+     * yet: the read fails with ERROR_DEVICE_NOT_CONNECTED, where it returned 0 bytes as if its timeout had passed.
+     * Made deterministic by a driver that never hears the notification.
+     */
+    @Test
+    void aReadWhoseTransferUsbdCancelled_beforeTheDriverKnowsTheDeviceLeft_failsAsTheDeviceGone() {
+        try (SimBus other = new SimBus(UsbSpeed.FULL, 1)) {
+            DeviceManager odm = other.usbd().deviceManager();
+            LbkUsbDriver deaf = new LbkUsbDriver(odm) {
+                @Override
+                public boolean usbDeviceAttach(
+                        UsbHandle hDevice,
+                        UsbFuncs usbFuncs,
+                        UsbInterface usbInterface,
+                        String uniqueDriverId,
+                        boolean[] acceptControl,
+                        UsbDriverSettings driverSettings,
+                        int unused) {
+                    UsbFuncs funcs = (UsbFuncs) Proxy.newProxyInstance(
+                            UsbFuncs.class.getClassLoader(), new Class<?>[] {UsbFuncs.class}, (proxy, m, args) -> {
+                                if (m.getName().equals("registerNotificationRoutine")) {
+                                    return true; // never told of the unplug
+                                }
+                                try {
+                                    return m.invoke(usbFuncs, args);
+                                } catch (InvocationTargetException e) {
+                                    throw e.getCause();
+                                }
+                            });
+                    return super.usbDeviceAttach(
+                            hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
+                }
+            };
+            other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), deaf);
+            SimulatedDevice device = other.attach(LoopbackDevice.fullSpeed());
+            FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+            long unplugAt = other.frame() + 20;
+            other.sim().scheduleDetach(device, unplugAt);
+
+            int[] n = {-1};
+            boolean ok = odm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
+
+            assertThat(ok).as("a read cut by the unplug").isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_DEVICE_NOT_CONNECTED);
+            assertThat(other.frame()).isBetween(unplugAt, unplugAt + 2);
+            assertThat(deaf.devices().get(0).isGone())
+                    .as("the driver was never told")
+                    .isFalse();
+        }
+    }
+
+    /**
      * Two handles reading at once on a real-time bus: CloseHandle of the second ends its read at once, although the
      * first read still waits for data (a wall-clock bound; the read timeout is 30 s). The driver serialized reads
      * with a lock, and the second read waited for it, out of reach of its LBK_PreClose, until the first ended.
