@@ -57,7 +57,7 @@ import java.nio.ByteOrder;
  *       {@code ERROR_NOT_SUPPORTED}.
  *   <li>{@code CreateFile}: the share modes are enforced as Windows does for files; a conflict fails with
  *       {@code ERROR_SHARING_VIOLATION}.
- *   <li>Every transfer is issued with a callback and waited for on an event of its own ({@link #transfer}), so
+ *   <li>Every transfer is issued with a callback and waited for on an event of its own, in one function, so
  *       that whatever ends the call ends the wait at once, on any thread, a transfer callback's included:
  *       {@code CloseHandle} ({@code LBK_PreClose}) fails the handle's pending calls with
  *       {@code ERROR_OPERATION_ABORTED}; an unplug (USBD cancels the transfers), {@code LBK_PreDeinit} or
