@@ -30,6 +30,21 @@ public interface EndpointHandler {
     default void out(long frame, int microframe, ByteBuffer data) {}
 
     /**
+     * Whether the device takes a bulk or interrupt OUT packet of {@code length} bytes now; {@code false} NAKs it: the
+     * transfer stays pending (the packets taken so far kept) and the packet is offered again in the endpoint's next
+     * interval, as a device with its buffer full does. Asked before each {@link #out}; isochronous packets are never
+     * NAKed. The default takes every packet.
+     *
+     * @param frame the bus frame
+     * @param microframe the microframe within the frame, 0 at full speed
+     * @param length the packet's length
+     * @return {@code true} to take it
+     */
+    default boolean acceptsOut(long frame, int microframe, int length) {
+        return true;
+    }
+
+    /**
      * The host asks for an IN packet of at most {@code maxLength} bytes. Write the packet into
      * {@code dest} from its position (it has exactly {@code maxLength} bytes of room) and return how
      * many bytes the device sends. {@code dest} is a window onto the transfer's buffer, valid only during

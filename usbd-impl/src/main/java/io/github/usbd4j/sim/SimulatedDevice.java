@@ -633,6 +633,16 @@ public final class SimulatedDevice implements BackendDevice {
         }
     }
 
+    /** Whether the handler takes an OUT packet now ({@code false}: NAK), or {@code null} if the model threw. */
+    private Boolean accepts(EndpointState ep, int length, long frame, int microframe) {
+        try {
+            return ep.handler.acceptsOut(frame, microframe, length);
+        } catch (RuntimeException e) {
+            modelFailed(e, ep.address);
+            return null;
+        }
+    }
+
     /**
      * A device model that throws is a device that stopped answering: the packet or request it was asked
      * for completes with {@code DEVICE_NOT_RESPONDING}, as a real device that hangs would, and the
@@ -708,6 +718,14 @@ public final class SimulatedDevice implements BackendDevice {
                         break;
                     }
                 } else {
+                    Boolean accepted = accepts(ep, chunk, frame, microframe);
+                    if (accepted == null) {
+                        status = PacketStatus.DEVICE_NOT_RESPONDING;
+                        break;
+                    }
+                    if (!accepted) {
+                        return; // NAK: asked again in the next interval
+                    }
                     if (!send(ep, t, offset, chunk, frame, microframe)) {
                         status = PacketStatus.DEVICE_NOT_RESPONDING;
                         break;

@@ -86,7 +86,9 @@ public final class SimulatedHostController implements HostController, BusClock {
     private static final long MICROFRAME_NANOS = 125_000;
 
     final Object lock = new Object();
-    private final ReentrantLock stepLock = new ReentrantLock();
+    /** Fair: a thread that waits by running the bus hands it on to the others between frames (runUntil). */
+    private final ReentrantLock stepLock = new ReentrantLock(true);
+
     private final UsbSpeed speed;
     private final ClockMode clockMode;
     private final long seed;
@@ -625,6 +627,13 @@ public final class SimulatedHostController implements HostController, BusClock {
             while (!done.getAsBoolean() && microframe < limit) {
                 step();
                 deliverOffBus();
+                if ((microframe & 7) == 0 && stepLock.getHoldCount() == 1 && stepLock.hasQueuedThreads()) {
+                    // at each frame start, let the threads queued for the bus in: another wait whose condition now
+                    // holds returns, an advance by hand runs; a long wait here held them all until it ended (an
+                    // INFINITE one, for ever)
+                    stepLock.unlock();
+                    stepLock.lock();
+                }
             }
             return done.getAsBoolean();
         } finally {

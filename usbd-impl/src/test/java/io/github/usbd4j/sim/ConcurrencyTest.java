@@ -61,4 +61,36 @@ class ConcurrencyTest {
         assertThat(completions.keySet())
                 .allMatch(t -> t.status() == PacketStatus.OK || t.status() == PacketStatus.CANCELED);
     }
+
+    /**
+     * Two threads waiting on one virtual clock: a wait that holds the bus for long (here until told to stop) lets the
+     * others in at each frame, so that another wait whose condition holds returns, and an advance by hand runs,
+     * without waiting for it to end. The first wait held the bus to its end, and an INFINITE one (a device manager's
+     * WaitForSingleObject) for ever: the others hung.
+     */
+    @Test
+    void aLongWaitOnTheVirtualClock_letsOtherWaitsAndAdvancesIn() throws Exception {
+        Bench b = Bench.of(UsbSpeed.FULL);
+        AtomicInteger stop = new AtomicInteger();
+        Thread longWait = new Thread(() -> b.host.runUntil(() -> stop.get() != 0, Long.MAX_VALUE / 64));
+        longWait.start();
+        while (b.host.currentFrame() < 5) {
+            Thread.onSpinWait(); // the long wait runs the bus
+        }
+        AtomicReference<Boolean> other = new AtomicReference<>();
+        Thread shortWait = new Thread(() -> {
+            long from = b.host.currentFrame();
+            other.set(b.host.runUntil(() -> b.host.currentFrame() >= from + 3, 1_000));
+            b.host.advanceFrames(2);
+        });
+        shortWait.start();
+        shortWait.join(10_000);
+        boolean hung = shortWait.isAlive();
+        stop.set(1);
+        longWait.join(10_000);
+
+        assertThat(hung).as("the other wait and advance, 10 s on").isFalse();
+        assertThat(other.get()).isTrue();
+        assertThat(longWait.isAlive()).isFalse();
+    }
 }

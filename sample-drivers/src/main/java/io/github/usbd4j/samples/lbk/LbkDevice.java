@@ -4,11 +4,9 @@ import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.devmgr.ActivationHandle;
-import io.github.usbd4j.ce.devmgr.EventHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One loopback device, shared by the two edges of the driver (CE's {@code LBK_DEVICE}): the USB side
@@ -20,19 +18,18 @@ public final class LbkDevice {
     final UsbHandle device;
     final UsbPipe bulkOut;
     final UsbPipe bulkIn;
-    /** One read in the IN pipe at a time, as CE drivers serialize with a critical section. */
-    final ReentrantLock readLock = new ReentrantLock();
     /** Unplugged (USB_CLOSE_DEVICE) or being deactivated (LBK_PreDeinit): I/O fails from now on. */
     volatile boolean gone;
 
     volatile ActivationHandle stream;
     volatile String activeKey;
-    /** The handle whose read is in the IN pipe, so that its PreClose can wake it. */
-    volatile LbkStream.Open reader;
-    /** Set by the read's transfer callback, LBK_PreClose and LBK_PreDeinit: the read waits on it (LBK_Init). */
-    volatile EventHandle readEvent;
     /** How long a read waits for data, in milliseconds (LBK_Init, from the device key). */
     volatile int readTimeout;
+    /** How long a write or a control request waits for the device to take it, in milliseconds (LBK_Init). */
+    volatile int writeTimeout;
+
+    /** The calls waiting for their transfer, which LBK_PreClose and LBK_PreDeinit wake (guarded by itself). */
+    final List<LbkStream.Pending> pending = new ArrayList<>();
 
     // guarded by opens
     final List<LbkStream.Open> opens = new ArrayList<>();
@@ -67,7 +64,16 @@ public final class LbkDevice {
 
     /** {@code true} while a read waits in the bulk IN pipe. */
     public boolean readPending() {
-        return reader != null;
+        synchronized (pending) {
+            return pending.stream().anyMatch(p -> p.read);
+        }
+    }
+
+    /** How many calls wait for their transfer now: reads, writes and control requests. */
+    public int transfersPending() {
+        synchronized (pending) {
+            return pending.size();
+        }
     }
 
     /** How many times LBK_Deinit ran for this device: 0 while loaded, then exactly 1. */

@@ -9,7 +9,9 @@ import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_WRITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_WRITE;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_FAILED;
 import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_OBJECT_0;
+import static io.github.usbd4j.ce.devmgr.WinBase.WAIT_TIMEOUT;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_GET_STATS;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_RESET;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_TRANSACT;
@@ -22,10 +24,13 @@ import static io.github.usbd4j.win32.Win32.ERROR_INVALID_HANDLE;
 import static io.github.usbd4j.win32.Win32.ERROR_NOT_SUPPORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_OPERATION_ABORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
+import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 
 import io.github.usbd4j.ce.ClientRegistryKey;
+import io.github.usbd4j.ce.TransferNotifyRoutine;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
+import io.github.usbd4j.ce.devmgr.EventHandle;
 import io.github.usbd4j.ce.devmgr.StreamInterfaceDriver;
 import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbDeviceRequest;
@@ -39,22 +44,27 @@ import java.nio.ByteOrder;
  * writes, and passes it the {@link LbkDevice} as {@code XXX_Init}'s bus context.
  *
  * <ul>
- *   <li>{@code ReadFile}: one bulk IN transfer of up to the count, with a callback that sets an event the
- *       read waits on; reads are serialized. No data within the read timeout (the device key's
- *       {@code ReadTimeout}, 4 s by default) returns 0 bytes, as a serial port's read timeout does.
- *   <li>{@code WriteFile}: one bulk OUT transfer; the device loops the bytes back to the IN endpoint. A write
- *       the device does not take within USBD's synchronous guard (its loop buffer full) fails with
- *       {@code ERROR_TIMEOUT}; so does a {@code DeviceIoControl} whose transfer the device does not answer
- *       within the guard ({@link LbkIoctl#IOCTL_LBK_TRANSACT} writes first).
- *   <li>{@code DeviceIoControl}: {@link LbkIoctl#IOCTL_LBK_GET_STATS}, {@link LbkIoctl#IOCTL_LBK_RESET},
- *       {@link LbkIoctl#IOCTL_LBK_TRANSACT}; others fail with {@code ERROR_NOT_SUPPORTED}.
+ *   <li>{@code ReadFile}: one bulk IN transfer of up to the count. No data within the read timeout (the device
+ *       key's {@code ReadTimeout}, 4 s by default) returns what came by then, usually 0 bytes, as a serial port's
+ *       read timeout does.
+ *   <li>{@code WriteFile}: one bulk OUT transfer; the device loops the bytes back to the IN endpoint. A write the
+ *       device does not take within the write timeout (the device key's {@code WriteTimeout}, 4 s by default, as
+ *       USBD's synchronous guard; its loop buffer full) returns the bytes it took, or fails with
+ *       {@code ERROR_TIMEOUT} when it took none.
+ *   <li>{@code DeviceIoControl}: {@link LbkIoctl#IOCTL_LBK_GET_STATS}, {@link LbkIoctl#IOCTL_LBK_RESET} (each a
+ *       vendor request, which fails with {@code ERROR_TIMEOUT} when the device does not answer within the write
+ *       timeout), {@link LbkIoctl#IOCTL_LBK_TRANSACT} (a write, then a read); others fail with
+ *       {@code ERROR_NOT_SUPPORTED}.
  *   <li>{@code CreateFile}: the share modes are enforced as Windows does for files; a conflict fails with
  *       {@code ERROR_SHARING_VIOLATION}.
- *   <li>Unplug: USBD cancels the transfer of a pending read, which fails with
- *       {@code ERROR_DEVICE_NOT_CONNECTED}; {@code LBK_PreDeinit} wakes any read still waiting, which aborts
- *       its transfer; {@code LBK_Deinit} closes what is left. {@code CloseHandle} during a read wakes it the
- *       same way ({@code ERROR_OPERATION_ABORTED}), also one that lands just before the read issues its
- *       transfer: the read finds the flag when it is about to wait, and aborts the transfer at once.
+ *   <li>Every transfer is issued with a callback and waited for on an event of its own, in one function, so
+ *       that whatever ends the call ends the wait at once, on any thread, a transfer callback's included:
+ *       {@code CloseHandle} ({@code LBK_PreClose}) fails the handle's pending calls with
+ *       {@code ERROR_OPERATION_ABORTED}; an unplug (USBD cancels the transfers), {@code LBK_PreDeinit} or
+ *       closing the runtime fail every pending call with {@code ERROR_DEVICE_NOT_CONNECTED}. The call aborts
+ *       its own transfer, also when the close or unplug lands just before the transfer is issued. Nothing
+ *       serializes the calls: USBD queues the transfers of a pipe in order.
+ *   <li>{@code LBK_Deinit} closes what is left.
  * </ul>
  */
 public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStream.Open> {
@@ -79,8 +89,28 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         }
     }
 
+    /**
+     * One call waiting for its transfer (CE: a driver's per-request event): its handle, whether it reads, and
+     * the event that its transfer's callback, {@code LBK_PreClose} and {@code LBK_PreDeinit} set.
+     */
+    static final class Pending {
+        final Open owner;
+        final boolean read;
+        final EventHandle wake;
+
+        Pending(Open owner, boolean read, EventHandle wake) {
+            this.owner = owner;
+            this.read = read;
+            this.wake = wake;
+        }
+    }
+
     /** A read waits this long for data unless the device key's {@code ReadTimeout} (ms) says otherwise. */
     public static final int DEFAULT_READ_TIMEOUT_MILLIS = 4000;
+    /** The device key's value that sets how long a write or a control request waits, in milliseconds. */
+    public static final String WRITE_TIMEOUT_VALNAME = "WriteTimeout";
+    /** A write waits this long unless the device key's {@code WriteTimeout} (ms) says otherwise: USBD's guard. */
+    public static final int DEFAULT_WRITE_TIMEOUT_MILLIS = 4000;
 
     private final DeviceManager dm;
 
@@ -103,7 +133,9 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         d.readTimeout = key == null
                 ? DEFAULT_READ_TIMEOUT_MILLIS
                 : key.queryDword(READ_TIMEOUT_VALNAME, DEFAULT_READ_TIMEOUT_MILLIS);
-        d.readEvent = dm.createEvent(null, false, false, null); // auto-reset: the callback, PreClose, PreDeinit
+        d.writeTimeout = key == null
+                ? DEFAULT_WRITE_TIMEOUT_MILLIS
+                : key.queryDword(WRITE_TIMEOUT_VALNAME, DEFAULT_WRITE_TIMEOUT_MILLIS);
         d.activeKey = context;
         return d;
     }
@@ -111,7 +143,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     @Override
     public boolean preDeinit(LbkDevice d) {
         d.gone = true;
-        dm.setEvent(d.readEvent); // wake a blocked reader, which aborts its transfer
+        wake(d, null); // every call waiting in the driver, which aborts its transfer
         return true;
     }
 
@@ -165,9 +197,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     @Override
     public boolean preClose(Open o) {
         o.closing = true;
-        if (o.device.reader == o) {
-            dm.setEvent(o.device.readEvent); // wake this handle's read, which aborts its transfer
-        }
+        wake(o.device, o); // this handle's calls waiting in the driver, which abort their transfers
         return true;
     }
 
@@ -179,114 +209,168 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
         return true;
     }
 
+    /** Sets the events of the calls waiting in the driver: those of {@code owner}, or all for {@code null}. */
+    private void wake(LbkDevice d, Open owner) {
+        synchronized (d.pending) {
+            for (Pending p : d.pending) {
+                if (owner == null || p.owner == owner) {
+                    dm.setEvent(p.wake);
+                }
+            }
+        }
+    }
+
     @Override
     public int read(Open o, ByteBuffer buffer, int count) {
         LbkDevice d = o.device;
-        d.readLock.lock();
-        try {
-            // published before the checks, so that a PreClose that sets its flag after them sees this read and
-            // wakes it
-            d.reader = o;
-            if (d.gone || o.closing) {
-                Win32.setLastError(d.gone ? ERROR_DEVICE_NOT_CONNECTED : ERROR_OPERATION_ABORTED);
-                return -1;
-            }
-            if (count == 0) {
-                return 0;
-            }
-            // with a callback, not synchronous: the read can abort its own transfer when woken, also when the
-            // close came before the issue, which a synchronous transfer would wait out
-            UsbTransfer t = d.funcs.issueBulkTransfer(
-                    d.bulkIn, this::readDone, d, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, count, buffer, 0);
-            if (t != null) {
-                awaitRead(o, t);
-            }
-            int[] done = finish(d, t);
-            if (done == null) {
-                return -1;
-            }
-            if (done[1] == USB_CANCELED_ERROR && (o.closing || d.gone)) { // PreClose, PreDeinit or the unplug
-                Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);
-                return -1;
-            }
-            if (done[0] > 0) { // a read that timed out returns what came by then, usually nothing: not counted
-                d.reads.incrementAndGet();
-                d.bytesRead.addAndGet(done[0]);
-            }
-            return done[0];
-        } finally {
-            d.reader = null;
-            d.readLock.unlock();
+        if (count == 0) {
+            return ended(o) ? -1 : 0;
         }
-    }
-
-    /** The read's transfer callback: wakes the read. */
-    private int readDone(Object param) {
-        dm.setEvent(((LbkDevice) param).readEvent);
-        return 0;
-    }
-
-    /**
-     * Waits until the read's transfer completes; on {@code LBK_PreClose}, {@code LBK_PreDeinit} or after
-     * the read timeout aborts it, so that it completes now with {@code USB_CANCELED_ERROR}.
-     * The flags are checked before each wait and set before the event is, so no wake-up is lost; a stale one
-     * (an earlier read's callback) only goes round the loop again.
-     */
-    private void awaitRead(Open o, UsbTransfer t) {
-        LbkDevice d = o.device;
-        while (!d.funcs.isTransferComplete(t)) {
-            if (o.closing || d.gone || dm.waitForSingleObject(d.readEvent, d.readTimeout) != WAIT_OBJECT_0) {
-                d.funcs.abortTransfer(t, 0);
-                return;
-            }
+        Done done = transfer(
+                o,
+                true,
+                d.readTimeout,
+                (callback, wake) -> d.funcs.issueBulkTransfer(
+                        d.bulkIn, callback, wake, USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK, count, buffer, 0));
+        if (done == null) {
+            return -1;
         }
+        if (done.bytes() > 0) { // a read that timed out returns what came by then: nothing is not counted
+            d.reads.incrementAndGet();
+            d.bytesRead.addAndGet(done.bytes());
+        }
+        return done.bytes();
     }
 
     @Override
     public int write(Open o, ByteBuffer buffer, int numberOfBytes) {
         LbkDevice d = o.device;
-        if (d.gone) {
-            Win32.setLastError(ERROR_DEVICE_NOT_CONNECTED);
-            return -1;
-        }
         if (numberOfBytes == 0) {
-            return 0;
+            return ended(o) ? -1 : 0;
         }
-        UsbTransfer t = d.funcs.issueBulkTransfer(d.bulkOut, null, null, USB_OUT_TRANSFER, numberOfBytes, buffer, 0);
-        int[] done = finish(d, t);
+        Done done = transfer(
+                o,
+                false,
+                d.writeTimeout,
+                (callback, wake) -> d.funcs.issueBulkTransfer(
+                        d.bulkOut, callback, wake, USB_OUT_TRANSFER, numberOfBytes, buffer, 0));
         if (done == null) {
             return -1;
         }
-        if (done[1] != USB_NO_ERROR) {
-            Win32.setLastError(done[1] == USB_CANCELED_ERROR ? ERROR_DEVICE_NOT_CONNECTED : ERROR_GEN_FAILURE);
+        if (done.timedOut() && done.bytes() == 0) {
+            Win32.setLastError(ERROR_TIMEOUT);
             return -1;
         }
-        d.writes.incrementAndGet();
-        d.bytesWritten.addAndGet(done[0]);
-        return done[0];
+        d.writes.incrementAndGet(); // a write that timed out returns the bytes the device took: a short write
+        d.bytesWritten.addAndGet(done.bytes());
+        return done.bytes();
+    }
+
+    /** Issues a transfer with the callback and parameter given: the read's, the write's or a control request. */
+    @FunctionalInterface
+    private interface Issue {
+        UsbTransfer issue(TransferNotifyRoutine callback, EventHandle wake);
     }
 
     /**
-     * A synchronous transfer's bytes and {@code USB_ERROR}, the transfer closed; {@code null} when the issue
-     * failed, with the last error set: {@code ERROR_DEVICE_NOT_CONNECTED} when the device left (USBD closes
-     * the pipes before it tells the driver, so a closed pipe means the same).
+     * How a transfer ended: the bytes moved, and whether the call's timeout aborted it first.
+     *
+     * @param bytes bytes moved
+     * @param timedOut {@code true} if the timeout aborted it before it completed
      */
-    private static int[] finish(LbkDevice d, UsbTransfer t) {
-        if (t == null) {
-            if (d.gone || Win32.getLastError() == ERROR_INVALID_HANDLE) {
-                Win32.setLastError(ERROR_DEVICE_NOT_CONNECTED);
+    private record Done(int bytes, boolean timedOut) {}
+
+    /**
+     * The one way the driver's calls move data: issues the transfer with a callback that sets an event of this
+     * call's own, and waits on the event. Woken by {@code LBK_PreClose} of the handle, by {@code LBK_PreDeinit},
+     * or after {@code timeoutMillis}, it aborts its transfer, which then completes at once with
+     * {@code USB_CANCELED_ERROR}. The call is listed in {@link LbkDevice#pending} before it checks the flags, and
+     * the pre-entry points set their flag before they look at the list, so a close or unplug that lands just
+     * before the transfer is issued still ends the call: a synchronous transfer would wait out USBD's guard.
+     *
+     * @return how it ended, or {@code null} with the last error set: {@code ERROR_OPERATION_ABORTED} (the handle
+     *     was closed), {@code ERROR_DEVICE_NOT_CONNECTED} (the device left), {@code ERROR_GEN_FAILURE}, or the
+     *     error of the issue or of the wait
+     */
+    private Done transfer(Open o, boolean read, int timeoutMillis, Issue issue) {
+        LbkDevice d = o.device;
+        Pending p = new Pending(o, read, dm.createEvent(null, false, false, null));
+        synchronized (d.pending) {
+            d.pending.add(p);
+        }
+        try {
+            if (ended(o)) {
+                return null;
             }
-            return null;
+            UsbTransfer t = issue.issue(this::transferDone, p.wake);
+            if (t == null) {
+                if (!ended(o) && Win32.getLastError() == ERROR_INVALID_HANDLE) {
+                    Win32.setLastError(ERROR_DEVICE_NOT_CONNECTED); // USBD closed the pipes before it told us
+                }
+                return null;
+            }
+            boolean timedOut = false;
+            int waitError = 0;
+            while (!d.funcs.isTransferComplete(t)) {
+                if (o.closing || d.gone) {
+                    d.funcs.abortTransfer(t, 0);
+                    break;
+                }
+                int wait = dm.waitForSingleObject(p.wake, timeoutMillis);
+                if (wait != WAIT_OBJECT_0) {
+                    timedOut = wait == WAIT_TIMEOUT;
+                    waitError = wait == WAIT_FAILED ? Win32.getLastError() : 0; // a thread that may not wait here
+                    d.funcs.abortTransfer(t, 0);
+                    break;
+                }
+            }
+            int[] bytes = new int[1];
+            int[] error = new int[1];
+            d.funcs.getTransferStatus(t, bytes, error);
+            d.funcs.closeTransfer(t);
+            if (error[0] == USB_NO_ERROR) {
+                return new Done(bytes[0], false);
+            }
+            if (error[0] != USB_CANCELED_ERROR) {
+                Win32.setLastError(ERROR_GEN_FAILURE);
+                return null;
+            }
+            if (ended(o)) {
+                return null;
+            }
+            if (waitError != 0) {
+                Win32.setLastError(waitError);
+                return null;
+            }
+            if (!timedOut) { // cancelled by USBD, not by this call: the device left before it told the driver
+                Win32.setLastError(ERROR_DEVICE_NOT_CONNECTED);
+                return null;
+            }
+            return new Done(bytes[0], true);
+        } finally {
+            synchronized (d.pending) {
+                d.pending.remove(p);
+            }
         }
-        int[] bytes = new int[1];
-        int[] error = new int[1];
-        d.funcs.getTransferStatus(t, bytes, error);
-        d.funcs.closeTransfer(t);
-        if (error[0] != USB_NO_ERROR && error[0] != USB_CANCELED_ERROR) {
-            Win32.setLastError(ERROR_GEN_FAILURE);
-            return null;
+    }
+
+    /** Every transfer's callback: wakes the call that waits for it. */
+    private int transferDone(Object wake) {
+        dm.setEvent((EventHandle) wake);
+        return 0;
+    }
+
+    /**
+     * The rule for a call that something ended: {@code true}, with the last error set, if the handle is being
+     * closed ({@code ERROR_OPERATION_ABORTED}: the application's own close comes first) or the device left
+     * ({@code ERROR_DEVICE_NOT_CONNECTED}).
+     */
+    private static boolean ended(Open o) {
+        if (!o.closing && !o.device.gone) {
+            return false;
         }
-        return new int[] {bytes[0], error[0]};
+        Win32.setLastError(o.closing ? ERROR_OPERATION_ABORTED : ERROR_DEVICE_NOT_CONNECTED);
+        return true;
     }
 
     @Override
@@ -298,7 +382,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
                 Win32.setLastError(ERROR_INSUFFICIENT_BUFFER);
                 return false;
             }
-            int[] device = deviceCounters(d);
+            int[] device = deviceCounters(o);
             if (device == null) {
                 return false;
             }
@@ -320,7 +404,7 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
                 Win32.setLastError(ERROR_ACCESS_DENIED); // the code asks FILE_WRITE_ACCESS; CE leaves the check to us
                 return false;
             }
-            if (!vendorRequest(d, REQUEST_RESET, null)) {
+            if (!vendorRequest(o, REQUEST_RESET, null)) {
                 return false;
             }
             d.bytesWritten.set(0);
@@ -351,16 +435,17 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
     }
 
     /** The device's four counters (iso out, iso in, bulk out, bulk in), or {@code null} with the last error. */
-    private static int[] deviceCounters(LbkDevice d) {
+    private int[] deviceCounters(Open o) {
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-        if (!vendorRequest(d, REQUEST_COUNTERS, b)) {
+        if (!vendorRequest(o, REQUEST_COUNTERS, b)) {
             return null;
         }
         return new int[] {b.getInt(0), b.getInt(4), b.getInt(8), b.getInt(12)};
     }
 
-    /** A vendor request to the device on the default pipe, synchronous. */
-    private static boolean vendorRequest(LbkDevice d, int request, ByteBuffer data) {
+    /** A vendor request to the device on the default pipe, waited for as a write is. */
+    private boolean vendorRequest(Open o, int request, ByteBuffer data) {
+        LbkDevice d = o.device;
         boolean in = data != null;
         UsbDeviceRequest setup = new UsbDeviceRequest(
                 (in ? Usb100.USB_REQUEST_DEVICE_TO_HOST : Usb100.USB_REQUEST_HOST_TO_DEVICE)
@@ -370,11 +455,14 @@ public final class LbkStream implements StreamInterfaceDriver<LbkDevice, LbkStre
                 0,
                 0,
                 in ? data.remaining() : 0);
-        UsbTransfer t = d.funcs.issueVendorTransfer(
-                d.device, null, null, in ? USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK : USB_OUT_TRANSFER, setup, data, 0);
-        int[] done = finish(d, t);
-        if (done != null && done[1] == USB_CANCELED_ERROR) {
-            Win32.setLastError(ERROR_DEVICE_NOT_CONNECTED);
+        int flags = in ? USB_IN_TRANSFER | USB_SHORT_TRANSFER_OK : USB_OUT_TRANSFER;
+        Done done = transfer(
+                o,
+                false,
+                d.writeTimeout,
+                (callback, wake) -> d.funcs.issueVendorTransfer(d.device, callback, wake, flags, setup, data, 0));
+        if (done != null && done.timedOut()) {
+            Win32.setLastError(ERROR_TIMEOUT);
             return false;
         }
         return done != null;

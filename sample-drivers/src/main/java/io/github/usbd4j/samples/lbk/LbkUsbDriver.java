@@ -121,7 +121,7 @@ public class LbkUsbDriver implements UsbClientDriver {
         }
         LbkDevice d = (LbkDevice) ctx;
         d.gone = true;
-        deviceManager.deactivateDevice(d.stream); // LBK_PreDeinit now, LBK_Deinit when the last reader has left
+        deviceManager.deactivateDevice(d.stream); // LBK_PreDeinit now, LBK_Deinit when the last caller has left
         return true;
     }
 

@@ -19,6 +19,7 @@ import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
 import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usbd4j.ce.ClientRegistryKey;
 import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
@@ -56,7 +57,7 @@ class LbkChaosTest {
             Set.of(ERROR_DEV_NOT_EXIST, ERROR_SHARING_VIOLATION, ERROR_DEVICE_NOT_CONNECTED);
     /**
      * ERROR_TIMEOUT: a transfer of the call (a write, alone or in IOCTL_LBK_TRANSACT, or an IOCTL's request)
-     * the device did not answer within the 20-frame guard, e.g. while its loop buffer was full and the bus ran
+     * the device did not answer within the 20-frame WriteTimeout, e.g. while its loop buffer was full and the bus ran
      * on; which calls meet it depends on how the application threads interleave with the bus, i.e. on load.
      */
     private static final Set<Integer> IO_ERRORS = Set.of(
@@ -97,15 +98,17 @@ class LbkChaosTest {
                 .speed(UsbSpeed.FULL)
                 .seed(seed)
                 .build();
-        // a write the device does not take fails after the guard, and a read with nothing queued returns 0 bytes
-        // after its ReadTimeout: 20 frames keeps the rounds short
+        // a write the device does not take fails after its WriteTimeout, and a read with nothing queued returns 0
+        // bytes after its ReadTimeout: 20 frames keeps the rounds short
         Usbd usbd = Usbd.builder().backend(sim).syncTimeoutMillis(20).build();
         int unplugs = 0;
         try {
             DeviceManager dm = usbd.deviceManager();
             LbkUsbDriver driver = new LbkUsbDriver(dm);
             usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), driver);
-            usbd.funcs().openClientRegistryKey(LbkUsbDriver.DRIVER_ID).setDword(LbkStream.READ_TIMEOUT_VALNAME, 20);
+            ClientRegistryKey key = usbd.funcs().openClientRegistryKey(LbkUsbDriver.DRIVER_ID);
+            key.setDword(LbkStream.READ_TIMEOUT_VALNAME, 20);
+            key.setDword(LbkStream.WRITE_TIMEOUT_VALNAME, 20);
             List<SimulatedDevice> plugged = new ArrayList<>();
             plugged.add(sim.attach(LoopbackDevice.fullSpeed()));
 
