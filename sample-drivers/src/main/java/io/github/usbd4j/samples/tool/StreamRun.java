@@ -229,18 +229,15 @@ final class StreamRun implements AutoCloseable {
                         DeviceView.summary(DeviceView.real()));
                 out.flush();
             }
-            CompletableFuture<?> any =
-                    CompletableFuture.anyOf(d.attachment(), real.refused(), interruption.stopRequested());
-            real.await(any, waitFrames);
+            real.awaitTaken(d.attachment(), interruption.stopRequested(), waitFrames, target.id());
             if (interrupted()) {
                 return false;
             }
-            if (real.refused().isDone()) {
+            if (d.attachment().isDone() && !d.attachment().join() && real.departed()) {
                 throw new ToolException(
-                        ExitCode.USAGE, target.id() + " at " + real.refused().join() + " (nothing was opened)");
-            }
-            if (!d.attachment().isDone()) {
-                throw new ToolException(ExitCode.NO_DEVICE, notTaken(target, real, waitFrames));
+                        ExitCode.IO_ERROR,
+                        target.title() + " left the bus (was unplugged) while it was being opened: "
+                                + d.refusal().orElse("the driver refused it"));
             }
         }
         if (!d.attachment().isDone()) {
@@ -306,23 +303,6 @@ final class StreamRun implements AutoCloseable {
             }
             captureTemp = null;
         }
-    }
-
-    private static String notTaken(Target target, LibusbBus real, long waitFrames) {
-        if (!real.arrivals().isEmpty()) {
-            return target.id() + " arrived at " + String.join(", ", real.arrivals()) + " but was not taken within "
-                    + UsbdTool.seconds(waitFrames)
-                    + ": it could not be opened or claimed (see the warning above), or it is still enumerating;"
-                    + " a longer --wait may help";
-        }
-        String found;
-        try {
-            found = DeviceView.summary(DeviceView.real());
-        } catch (ToolException e) {
-            found = e.getMessage();
-        }
-        return "no device " + target.id() + " appeared within " + UsbdTool.seconds(waitFrames) + "; on the bus: "
-                + found;
     }
 
     /**
