@@ -18,10 +18,12 @@ import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -320,6 +322,29 @@ public final class LibusbBus implements ToolBus {
         @Override
         public BusClock clock() {
             return backend.clock();
+        }
+
+        // where callbacks run and how a wait on the backend's threads is served: the backend's own answers,
+        // so that the tool's drivers run as they would on the backend alone (callbacks on libusb's event thread)
+
+        @Override
+        public boolean isCompletionThread() {
+            return backend.isCompletionThread();
+        }
+
+        @Override
+        public Optional<Executor> callbackExecutor() {
+            return backend.callbackExecutor();
+        }
+
+        @Override
+        public boolean canRunCompletionsHere() {
+            return backend.canRunCompletionsHere();
+        }
+
+        @Override
+        public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+            return backend.runCompletionsUntil(done, nanos);
         }
 
         @Override

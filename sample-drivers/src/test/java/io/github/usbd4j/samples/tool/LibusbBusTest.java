@@ -65,6 +65,36 @@ class LibusbBusTest {
     }
 
     /**
+     * The runtime on the tool's bus runs callbacks where the backend says (usb4java's: its event thread, with no
+     * hand-off) and asks it whether a thread completes transfers, as it would on the backend alone.
+     */
+    @Test
+    void theBusLeavesWhereCallbacksRunToTheBackend() {
+        java.util.Set<String> asked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.Executor eventThread = Runnable::run;
+        HostController backend = new FailingBackend(new BackendException("x", PacketStatus.HOST_ERROR), false) {
+            @Override
+            public java.util.Optional<java.util.concurrent.Executor> callbackExecutor() {
+                asked.add("callbackExecutor");
+                return java.util.Optional.of(eventThread);
+            }
+
+            @Override
+            public boolean isCompletionThread() {
+                asked.add("isCompletionThread");
+                return false;
+            }
+        };
+        Uac1MicrophoneDriver d = new Uac1MicrophoneDriver(1000);
+        try (LibusbBus bus = new LibusbBus(backend, null, d::problemWith, null)) {
+            bus.register("mic", Uac1MicrophoneDriver.settings(), d);
+            bus.await(d.attachment(), 100);
+            bus.usbd().close(); // the engine asks whether it may wait here
+        }
+        assertThat(asked).contains("callbackExecutor", "isCompletionThread");
+    }
+
+    /**
      * Runs the microphone driver on a bus whose one device fails to open with {@code failure} (and then leaves, if
      * {@code thenLeaves}), as {@code usbd record} waits for it; returns what ended the wait, which must end long
      * before {@link #WAIT_FRAMES}.
@@ -89,7 +119,7 @@ class LibusbBusTest {
     }
 
     /** A real-time backend with the built-in microphone, which cannot be opened. */
-    private static final class FailingBackend implements HostController {
+    private static class FailingBackend implements HostController {
         private final BackendException failure;
         private final boolean thenLeaves;
         private final DeviceModel model = SimDevices.byId(0x1209, 0x0003).orElseThrow();
