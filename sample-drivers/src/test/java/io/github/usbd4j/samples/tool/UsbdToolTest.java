@@ -209,6 +209,74 @@ class UsbdToolTest {
     // ---- exit codes, errors, files (issue 14) --------------------------------------------------------------
 
     /** A user error: one line on stderr, the usage exit code, no stack trace, nothing on stdout but what ran. */
+    /**
+     * A file the command reads or writes named again by {@code --capture} or {@code --plot} is refused before
+     * anything runs: the capture would replace the WAV being played, or the recording, and be reported as
+     * written while it is gone (or the other way round).
+     */
+    @Test
+    void theCaptureOrThePlotCannotBeAFileTheCommandReadsOrWrites(@TempDir Path dir) throws Exception {
+        Path music = dir.resolve("music.wav");
+        byte[] wav = new WavFile(48_000, 2, 16, new byte[4_800]).toBytes();
+        Files.write(music, wav);
+        assertOneLineError(
+                run("play", music.toString(), "--capture", music.toString()),
+                2,
+                "FILE.wav and --capture name the same file");
+        assertThat(Files.readAllBytes(music)).isEqualTo(wav);
+
+        Path rec = dir.resolve("rec.wav");
+        Files.writeString(rec, "before");
+        assertOneLineError(
+                run("record", rec.toString(), "--seconds", "0.1", "--capture", rec.toString()),
+                2,
+                "FILE.wav and --capture name the same file");
+        assertOneLineError(
+                run(
+                        "record",
+                        rec.toString(),
+                        "--seconds",
+                        "0.1",
+                        "--plot",
+                        dir.resolve(".").resolve("rec.wav").toString()),
+                2,
+                "FILE.wav and --plot name the same file");
+        assertThat(Files.readString(rec)).isEqualTo("before");
+
+        Path link = dir.resolve("link.png");
+        Files.createSymbolicLink(link, rec);
+        assertOneLineError(
+                run("record", rec.toString(), "--seconds", "0.1", "--plot", link.toString()),
+                2,
+                "FILE.wav and --plot name the same file");
+
+        Path raw = dir.resolve("in.raw");
+        Files.write(raw, new byte[64]);
+        assertOneLineError(
+                run(
+                        "stream",
+                        "--device",
+                        "1209:0001",
+                        "--interface",
+                        "0",
+                        "--alt",
+                        "1",
+                        "--endpoint",
+                        "0x01",
+                        "--file",
+                        raw.toString(),
+                        "--plot",
+                        raw.toString()),
+                2,
+                "--file and --plot name the same file");
+        assertThat(Files.readAllBytes(raw)).isEqualTo(new byte[64]);
+        assertOneLineError(
+                run("stream", "--capture", rec.toString(), "--plot", rec.toString()),
+                2,
+                "--plot and --capture name the same file");
+        assertThat(Files.readString(rec)).isEqualTo("before");
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
