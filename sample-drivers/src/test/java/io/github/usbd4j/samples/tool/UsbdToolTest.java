@@ -341,6 +341,28 @@ class UsbdToolTest {
 
         Run fits = run("stream", "--frames-per-transfer", "1000", "--packets", "3000");
         assertThat(fits.exit()).as(fits.out()).isZero();
+
+        // without --frames-per-transfer the bound holds for the driver's default (8 ms: 8 frames at full speed,
+        // 64 microframes on the camera's high-speed endpoint), not for 0; too many transfers in flight once ran
+        // out of direct memory mid-run (exit 4, every packet lost)
+        Run inFlight = run("stream", "--in-flight", "2147483647");
+        assertOneLineError(inFlight, 2, "2147483647 transfers in flight of 8 frames of up to 512 bytes need");
+        assertThat(inFlight.out()).isEmpty();
+        assertOneLineError(
+                run(
+                        "stream",
+                        "--device",
+                        "1209:0004",
+                        "--interface",
+                        "1",
+                        "--alt",
+                        "3",
+                        "--in-flight",
+                        "400",
+                        "--packets",
+                        "10"),
+                2,
+                "400 transfers in flight of 64 frames of up to 3072 bytes need 78643200 bytes");
     }
 
     @Test
