@@ -596,6 +596,19 @@ class UsbdToolTest {
                 run("play", "--volume", "8", in.toString()),
                 2,
                 "--volume: +8.00 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        // beyond a long in 1/256 dB: these once wrapped to 0 and -1/256 dB, full volume, and played
+        assertOneLineError(
+                run("play", "--volume", "-1e308", in.toString()),
+                2,
+                "--volume: -1.0E308 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        assertOneLineError(
+                run("play", "--volume", "1e20", in.toString()),
+                2,
+                "--volume: 1.0E20 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        assertOneLineError(
+                run("play", "--volume", "-200", in.toString()),
+                2,
+                "--volume: -200.00 dB is outside the device's volume range -64.00 dB..+0.00 dB");
         Path mono = dir.resolve("mono.wav");
         new WavFile(48_000, 1, 16, new byte[960]).write(mono);
         assertOneLineError(
