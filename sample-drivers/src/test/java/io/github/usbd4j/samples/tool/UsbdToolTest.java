@@ -277,6 +277,14 @@ class UsbdToolTest {
         assertThat(Files.readString(rec)).isEqualTo("before");
     }
 
+    /** An idle timeout beyond a long of nanoseconds once failed as an internal error (exit 1, "long overflow"). */
+    @Test
+    void serveUsbipTakesAnIdleTimeoutOfAnyLength() {
+        Run r = run("serve-usbip", "--port", "0", "--seconds", "1", "--idle-seconds", "99999999999999999");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
