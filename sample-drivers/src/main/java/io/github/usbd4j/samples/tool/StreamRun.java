@@ -485,7 +485,8 @@ final class StreamRun implements AutoCloseable {
         private Files2() {}
 
         /**
-         * An output file: its directory exists and takes new files, and it is not a directory itself.
+         * An output file: its directory exists and takes new files, and it is not a directory, a device, a pipe or
+         * a socket (which the rename that puts the file in place would replace).
          *
          * @throws ParameterException otherwise
          */
@@ -493,6 +494,11 @@ final class StreamRun implements AutoCloseable {
             Path abs = file.toAbsolutePath();
             if (Files.isDirectory(abs)) {
                 throw new ParameterException(cl, what + ": " + file + " is a directory");
+            }
+            try {
+                AtomicFile.checkReplaceable(abs);
+            } catch (IOException e) {
+                throw new ParameterException(cl, what + ": " + file + " is " + reason(e));
             }
             Path dir = abs.getParent();
             if (!Files.isDirectory(dir)) {

@@ -285,6 +285,30 @@ class UsbdToolTest {
         assertThat(r.err()).isEmpty();
     }
 
+    /**
+     * An output that is not a regular file ({@code /dev/null}, a pipe) is refused before anything runs: the file
+     * written beside it would replace it in one rename, which for {@code /dev/null} and a user who may write
+     * {@code /dev} (sudo) takes the device away from the whole system. A pipe stands in for the device here.
+     */
+    @Test
+    void anOutputThatIsADeviceOrAPipeIsRefusedNotReplaced(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor())
+                .isZero();
+        String refused = fifo + " is not a regular file (a device, a pipe or a socket)";
+        assertOneLineError(run("stream", "--packets", "10", "--file", fifo.toString()), 2, "--file: " + refused);
+        assertOneLineError(run("record", fifo.toString(), "--seconds", "0.1"), 2, "FILE.wav: " + refused);
+        assertOneLineError(
+                run("record", dir.resolve("r.wav").toString(), "--seconds", "0.1", "--capture", fifo.toString()),
+                2,
+                "--capture: " + refused);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--plot", fifo.toString()), 2, "--plot: " + refused);
+        assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                .isFalse();
+        assertThat(Files.exists(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(dir.resolve("r.wav")).doesNotExist();
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
