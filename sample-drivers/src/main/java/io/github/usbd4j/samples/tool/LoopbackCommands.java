@@ -85,6 +85,14 @@ final class LoopbackCommands {
             if (real && (rate > 0 || missed.length > 0)) {
                 throw new ParameterException(cl, "--error-rate and --missed-frame inject faults on the simulator only");
             }
+            if (real && cl.getParseResult().hasMatchedOption("--speed")) {
+                throw new ParameterException(
+                        cl, "--speed applies to the simulator only: a real device runs at its own speed");
+            }
+            if (real && cl.getParseResult().hasMatchedOption("--seed")) {
+                throw new ParameterException(
+                        cl, "--seed applies to the simulator only: it seeds the faults injected there");
+            }
             UsbSpeed speed = speed();
             streaming.validate(cl);
             LoopbackTestDriver d = new LoopbackTestDriver(interfaceNumber(), alternateSetting(), frames());

@@ -342,6 +342,15 @@ class UsbdToolTest {
         assertOneLineError(run("--backend", "libusb", "demo"), 2, "runs on the simulator only");
         assertOneLineError(run("serve-usbip", "--backend", "libusb"), 2, "runs on the simulator only");
         assertOneLineError(run("loopback-test", "--backend", "libusb", "--error-rate", "0.1"), 2, "simulator only");
+        // once ignored in silence on a real device
+        assertOneLineError(
+                run("loopback-test", "--backend", "libusb", "--speed", "high"),
+                2,
+                "--speed applies to the simulator only: a real device runs at its own speed");
+        assertOneLineError(
+                run("loopback-test", "--backend", "libusb", "--seed", "7"),
+                2,
+                "--seed applies to the simulator only: it seeds the faults injected there");
     }
 
     @Test
