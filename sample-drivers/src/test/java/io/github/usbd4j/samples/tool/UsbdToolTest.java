@@ -309,6 +309,24 @@ class UsbdToolTest {
         assertThat(dir.resolve("r.wav")).doesNotExist();
     }
 
+    /**
+     * A {@code --missed-frame} outside the bus frames the stream ran in misses nothing; the run says so rather than
+     * list it among the faults injected and leave the user to wonder why nothing was lost there.
+     */
+    @Test
+    void aMissedFrameOutsideTheStreamIsNamedAsMissingNothing() {
+        Run r = run("loopback-test", "--frames", "100", "--missed-frame", "5", "--missed-frame", "60");
+        assertThat(r.exit()).as(r.out()).isEqualTo(5);
+        assertThat(r.out())
+                .containsPattern("missed frames \\[5\\]: outside the bus frames the stream ran in \\(\\d+\\.\\.\\d+\\),"
+                        + " so nothing was missed there")
+                .contains("frame 60 ep 0x81 USB_NOT_ACCESSED_ERROR")
+                .contains("result: 2 of 200 packets lost (USB_NOT_ACCESSED_ERROR 2)");
+        assertThat(run("loopback-test", "--frames", "100", "--missed-frame", "60")
+                        .out())
+                .doesNotContain("outside the bus frames");
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
