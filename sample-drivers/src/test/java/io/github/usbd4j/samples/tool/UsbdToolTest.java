@@ -72,6 +72,11 @@ class UsbdToolTest {
         assertThat(backend.err().strip().lines()).hasSize(1);
         assertThat(backend.err()).contains("--backend");
 
+        assertOneLineError(
+                run("recrod", "x.wav"),
+                2,
+                "usbd: unknown command 'recrod'; the commands are demo, list, loopback-test, play, record,");
+
         Run noCommand = run();
         assertThat(noCommand.exit()).isEqualTo(2);
         assertThat(noCommand.err()).contains("missing command");
