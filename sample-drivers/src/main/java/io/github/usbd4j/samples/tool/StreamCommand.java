@@ -292,7 +292,10 @@ final class StreamCommand implements Callable<Integer> {
                     tally.io("cannot write " + file + ": " + StreamRun.Files2.reason(e));
                 }
             } else if (file != null) {
-                fileNote = ", OUT data read from " + file;
+                fileNote = ", OUT data read from " + file
+                        + (due < packets
+                                ? " (it ended after " + due + " of the " + packets + " packets asked for)"
+                                : "");
             }
             out.printf(
                     Locale.ROOT,

@@ -332,6 +332,24 @@ class UsbdToolTest {
                 .doesNotContain("outside the bus frames");
     }
 
+    /** An OUT file shorter than --packets ends the stream; the run says so instead of only counting fewer packets. */
+    @Test
+    void anOutFileShorterThanThePacketsAskedForIsSaidToHaveEnded(@TempDir Path dir) throws Exception {
+        Path small = dir.resolve("small.raw");
+        Files.write(small, new byte[600]);
+        Run r = run("stream", "--endpoint", "0x01", "--packets", "100", "--file", small.toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out())
+                .contains("OUT data read from " + small + " (it ended after 2 of the 100 packets asked for)")
+                .contains("result: 2 packets, none lost: exit 0");
+        Path whole = dir.resolve("whole.raw");
+        Files.write(whole, new byte[512 * 4]);
+        assertThat(run("stream", "--endpoint", "0x01", "--packets", "4", "--file", whole.toString())
+                        .out())
+                .contains("OUT data read from " + whole + "\n")
+                .doesNotContain("ended after");
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
