@@ -116,6 +116,14 @@ public final class UsbIpServer implements Closeable {
 
     private volatile ServerSocket serverSocket;
 
+    /**
+     * A timeout in nanoseconds; one beyond {@code long} nanoseconds (292 years) is as good as never, not an
+     * overflow (the checks compare elapsed times with it, which cannot overflow).
+     */
+    private static long nanos(Duration d) {
+        return d.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : d.toNanos();
+    }
+
     private UsbIpServer(Builder b) {
         this.host = b.host;
         Map<String, ExportedDevice> map = new LinkedHashMap<>();
@@ -135,9 +143,9 @@ public final class UsbIpServer implements Closeable {
                 b.maxBytesInFlight,
                 b.maxTransferBufferLength,
                 b.maxIsoPackets,
-                b.handshakeTimeout.toNanos(),
-                b.idleTimeout.toNanos(),
-                b.writeTimeout.toNanos());
+                nanos(b.handshakeTimeout),
+                nanos(b.idleTimeout),
+                nanos(b.writeTimeout));
         this.allowed = b.allowed;
         this.bindAddress = b.bindAddress;
         this.requestedPort = b.port;

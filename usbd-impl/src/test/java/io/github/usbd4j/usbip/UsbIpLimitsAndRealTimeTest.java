@@ -154,6 +154,22 @@ class UsbIpLimitsAndRealTimeTest {
                 .isEqualTo("127.0.0.2:3240");
     }
 
+    /** A timeout beyond what a {@code long} holds in nanoseconds is as good as never: it once overflowed in build(). */
+    @Test
+    void timeoutsBeyondLongNanosecondsAreNever() throws Exception {
+        SimulatedHostController sim = SimulatedHostController.builder().build();
+        try (UsbIpServer server = UsbIpServer.builder(sim)
+                .idleTimeout(Duration.ofSeconds(99_999_999_999_999_999L))
+                .handshakeTimeout(Duration.ofSeconds(Long.MAX_VALUE))
+                .writeTimeout(Duration.ofDays(200_000))
+                .port(0)
+                .build()) {
+            assertThat(server).isNotNull();
+        } finally {
+            sim.close();
+        }
+    }
+
     @Test
     void builderRejectsBadSettings() {
         SimulatedHostController sim = SimulatedHostController.builder().build();

@@ -73,9 +73,12 @@ public final class Uac1Volume {
         }
     }
 
-    /** {@code dB} in the control's 1/256 dB units, rounded. */
+    /**
+     * {@code dB} in the control's 1/256 dB units, rounded; a value beyond {@code int} (or infinite) saturates, so
+     * that it stays beyond every range rather than wrapping into one.
+     */
     public static int toUnits(double dB) {
-        return (int) Math.round(dB * 256);
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.round(dB * 256)));
     }
 
     /** {@code "+8.00 dB"}, {@code "-inf dB"} for 0x8000. */
@@ -113,7 +116,7 @@ public final class Uac1Volume {
                     String.format(
                             Locale.ROOT,
                             "%s is outside the device's volume range %s..%s",
-                            decibels(Math.max(Short.MIN_VALUE + 1, Math.min(Short.MAX_VALUE, value))),
+                            Math.abs(dB) < 1e6 ? String.format(Locale.ROOT, "%+.2f dB", dB) : dB + " dB",
                             decibels(min),
                             decibels(max)),
                     true);

@@ -7,6 +7,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -72,6 +73,7 @@ public final class AtomicFile implements AutoCloseable {
      * applies; {@code Files.createTempFile} would make it private).
      */
     private static Path newTemporary(Path target) throws IOException {
+        checkReplaceable(target);
         Path dir = target.getParent();
         for (int attempt = 0; ; attempt++) {
             long n = ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
@@ -97,6 +99,29 @@ public final class AtomicFile implements AutoCloseable {
         try (AtomicFile f = create(target)) {
             f.write(ByteBuffer.wrap(bytes));
             f.commit();
+        }
+    }
+
+    /**
+     * Checks that a file may be replaced by a rename: it does not exist, or it is a regular file (or a link,
+     * which the rename replaces, not what it points to). A device, a pipe or a socket ({@code /dev/null} given
+     * as an output) would be replaced by a regular file, not written to: for a user who can write
+     * {@code /dev}, the system would lose the device.
+     *
+     * @param target the file
+     * @throws FileSystemException if it is anything else
+     */
+    public static void checkReplaceable(Path target) throws FileSystemException {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+                && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                && !Files.isSymbolicLink(target)) {
+            throw new FileSystemException(
+                    target.toString(),
+                    null,
+                    Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)
+                            ? "is a directory"
+                            : "not a regular file (a device, a pipe or a socket), which would be replaced, not"
+                                    + " written to");
         }
     }
 

@@ -94,14 +94,18 @@ public class GenericStreamDriver extends IsochStreamingDriver {
                     spec.endpointAddress(),
                     max);
         }
-        long buffers = (long) spec.inFlight() * spec.framesPerTransfer() * max;
+        // the frames per transfer the stream will use: the base driver's default when the spec leaves it to it
+        int framesPerTransfer = spec.framesPerTransfer() > 0
+                ? spec.framesPerTransfer()
+                : defaultFramesPerTransfer(ep.descriptor(), speed);
+        long buffers = (long) spec.inFlight() * framesPerTransfer * max;
         if (buffers > MAX_BUFFER_BYTES) {
             return String.format(
                     Locale.ROOT,
                     "%d transfers in flight of %d frames of up to %d bytes need %d bytes of buffers, more than the"
                             + " %d MiB this driver allocates at most",
                     spec.inFlight(),
-                    spec.framesPerTransfer(),
+                    framesPerTransfer,
                     max,
                     buffers,
                     MAX_BUFFER_BYTES >> 20);

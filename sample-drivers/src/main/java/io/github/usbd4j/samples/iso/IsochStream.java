@@ -86,10 +86,21 @@ public final class IsochStream {
      * {@code 8 / 2^(bInterval-1)} (at least 1).
      */
     public int entriesPerFrame() {
-        if (driver.speed() != UsbSpeed.HIGH) {
+        return entriesPerFrame(descriptor, driver.speed());
+    }
+
+    /**
+     * {@link #entriesPerFrame()} of an endpoint at a speed, before any stream is opened.
+     *
+     * @param d the endpoint
+     * @param speed the device's speed
+     * @return length-array entries per 1 ms bus frame
+     */
+    public static int entriesPerFrame(UsbEndpointDescriptor d, UsbSpeed speed) {
+        if (speed != UsbSpeed.HIGH) {
             return 1;
         }
-        int periodMicroframes = 1 << (Math.max(1, Math.min(16, descriptor.bInterval())) - 1);
+        int periodMicroframes = 1 << (Math.max(1, Math.min(16, d.bInterval())) - 1);
         return Math.max(1, 8 / periodMicroframes);
     }
 

@@ -550,7 +550,18 @@ public abstract class IsochStreamingDriver implements UsbClientDriver {
      * in flight must cover more than 6 frames or the stream gets gaps; 4 × 8 microframes would cover only 4.
      */
     protected int framesPerTransfer(IsochStream stream) {
-        return 8 * stream.entriesPerFrame();
+        return defaultFramesPerTransfer(stream.descriptor(), speed());
+    }
+
+    /**
+     * The default of {@link #framesPerTransfer} for an endpoint: 8 ms of bus time.
+     *
+     * @param d the endpoint
+     * @param speed the device's speed
+     * @return length-array entries per transfer
+     */
+    public static int defaultFramesPerTransfer(UsbEndpointDescriptor d, UsbSpeed speed) {
+        return 8 * IsochStream.entriesPerFrame(d, speed);
     }
 
     /** Transfers kept in flight per pipe. Default 4. */

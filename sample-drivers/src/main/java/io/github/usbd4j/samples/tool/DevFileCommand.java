@@ -202,26 +202,7 @@ final class DevFileCommand implements Callable<Integer> {
         long waitFrames = Math.round(waitSeconds * 1000);
         out.printf(Locale.ROOT, "waiting up to %s for %s and the LBK driver%n", UsbdTool.seconds(waitFrames), chosen);
         out.flush();
-        bus.await(CompletableFuture.anyOf(loaded, bus.refused()), waitFrames);
-        if (bus.refused().isDone()) {
-            throw new ToolException(
-                    ExitCode.USAGE, chosen + " at " + bus.refused().join() + " (nothing was opened)");
-        }
-        if (!loaded.isDone()) {
-            String found;
-            try {
-                found = DeviceView.summary(DeviceView.real());
-            } catch (ToolException e) {
-                found = e.getMessage();
-            }
-            throw new ToolException(
-                    ExitCode.NO_DEVICE,
-                    (bus.arrivals().isEmpty()
-                                    ? "no device " + chosen + " appeared"
-                                    : chosen + " arrived at " + String.join(", ", bus.arrivals())
-                                            + " but the LBK driver did not load it")
-                            + " within " + UsbdTool.seconds(waitFrames) + "; on the bus: " + found);
-        }
+        bus.awaitTaken(loaded, new CompletableFuture<>(), waitFrames, chosen);
     }
 
     /** What the LBK driver needs: interface 1 with a bulk IN and a bulk OUT endpoint. */

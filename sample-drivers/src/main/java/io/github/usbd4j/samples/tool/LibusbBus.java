@@ -6,17 +6,24 @@ import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
+import io.github.usbd4j.host.spi.BackendException;
+import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
+import io.github.usbd4j.host.spi.PacketStatus;
+import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.libusb.LibusbHostController;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -31,7 +38,13 @@ import java.util.function.BooleanSupplier;
  * is never opened either.
  */
 public final class LibusbBus implements ToolBus {
-    private final LibusbHostController backend;
+    /**
+     * How long a device that could not be opened is given to report its departure: the kernel fails the open of
+     * a device being unplugged (with an error that does not always say so) a little before the hot-plug event.
+     */
+    static final long DEPARTURE_GRACE_FRAMES = 1000;
+
+    private final HostController backend;
     private final Usbd usbd;
     private final Gate gate;
 
@@ -93,7 +106,12 @@ public final class LibusbBus implements ToolBus {
      * @throws io.github.usbd4j.libusb.LibusbUnavailableException if usb4java cannot run here
      */
     public LibusbBus(int vendorId, int productId, String busPorts, Check check, CaptureTap capture) {
-        backend = LibusbHostController.builder().device(vendorId, productId).build();
+        this(LibusbHostController.builder().device(vendorId, productId).build(), busPorts, check, capture);
+    }
+
+    /** On any real-time backend that reports only the devices with the VID:PID wanted (tests give their own). */
+    LibusbBus(HostController backend, String busPorts, Check check, CaptureTap capture) {
+        this.backend = backend;
         gate = new Gate(backend, check, busPorts == null ? null : "libusb:" + busPorts + " ");
         Usbd.Builder b = Usbd.builder().backend(gate);
         if (capture != null) {
@@ -163,13 +181,77 @@ public final class LibusbBus implements ToolBus {
         usbd.close();
     }
 
-    /** Passes the backend through, checking each arriving device against the driver first. */
+    /**
+     * Waits on the backend's events until {@code taken} completes (the driver took the device, or refused it),
+     * {@code stop} completes, or {@code waitFrames} passed, and says why when no device was taken. A device that
+     * cannot be opened ends the wait at once: the engine does not try again, so waiting on could not help.
+     *
+     * @param taken completes when the driver took (or refused) the device
+     * @param stop completes when a signal asks the run to stop
+     * @param waitFrames how long to wait, in 1 ms frames ({@code --wait})
+     * @param id the VID:PID, for messages
+     * @throws ToolException {@link ExitCode#USAGE} for a device the driver cannot use (never opened);
+     *     {@link ExitCode#IO_ERROR} for one that could not be opened, saying so when it left the bus (was
+     *     unplugged) as it was being opened; {@link ExitCode#NO_DEVICE} when none was taken in time
+     */
+    void awaitTaken(CompletableFuture<?> taken, CompletableFuture<?> stop, long waitFrames, String id) {
+        await(CompletableFuture.anyOf(taken, stop, gate.refused, gate.openFailed), waitFrames);
+        if (taken.isDone() || stop.isDone()) {
+            return;
+        }
+        if (gate.refused.isDone()) {
+            throw new ToolException(ExitCode.USAGE, id + " at " + gate.refused.join() + " (nothing was opened)");
+        }
+        if (gate.openFailed.isDone()) {
+            BackendException e = gate.openFailed.join();
+            if (e.status() == PacketStatus.DEVICE_GONE || departed()) {
+                throw new ToolException(
+                        ExitCode.IO_ERROR,
+                        id + " left the bus (was unplugged) while it was being opened: " + e.getMessage(),
+                        e);
+            }
+            throw new ToolException(ExitCode.IO_ERROR, id + " could not be opened: " + e.getMessage(), e);
+        }
+        throw new ToolException(ExitCode.NO_DEVICE, notTaken(id, waitFrames));
+    }
+
+    /**
+     * Whether the device passed on has left the bus, waiting up to {@link #DEPARTURE_GRACE_FRAMES} for the
+     * hot-plug event: for a device whose open or first requests failed, to tell an unplugged one from a
+     * failing one.
+     */
+    boolean departed() {
+        return await(gate.departed, DEPARTURE_GRACE_FRAMES);
+    }
+
+    private String notTaken(String id, long waitFrames) {
+        if (!gate.arrivals.isEmpty()) {
+            return id + " arrived at " + String.join(", ", gate.arrivals) + " but was not taken within "
+                    + UsbdTool.seconds(waitFrames) + " (see the log); a longer --wait may help if it is still"
+                    + " being configured";
+        }
+        String found;
+        try {
+            found = DeviceView.summary(DeviceView.real());
+        } catch (ToolException e) {
+            found = e.getMessage();
+        }
+        return "no device " + id + " appeared within " + UsbdTool.seconds(waitFrames) + "; on the bus: " + found;
+    }
+
+    /**
+     * Passes the backend through, checking each arriving device against the driver first; notes the departure
+     * of the device passed on and the failure of its open.
+     */
     private static final class Gate implements HostController {
         private final HostController backend;
         private final Check check;
         private final CompletableFuture<String> refused = new CompletableFuture<>();
+        private final CompletableFuture<BackendException> openFailed = new CompletableFuture<>();
+        private final CompletableFuture<String> departed = new CompletableFuture<>();
         private final List<String> arrivals = new CopyOnWriteArrayList<>();
-        private final Set<BackendDevice> passed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** The device passed on, as the backend reported it, to the one the runtime was given. */
+        private final Map<BackendDevice, BackendDevice> passed = new ConcurrentHashMap<>();
         /** The start of the chosen device's location, or {@code null} for any. */
         private final String locationPrefix;
 
@@ -189,30 +271,33 @@ public final class LibusbBus implements ToolBus {
             backend.start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
-                    if (admit(device)) {
-                        listener.deviceAttached(device);
+                    BackendDevice watched = admit(device);
+                    if (watched != null) {
+                        listener.deviceAttached(watched);
                     }
                 }
 
                 @Override
                 public void deviceDetached(BackendDevice device) {
-                    if (passed.remove(device)) {
-                        listener.deviceDetached(device);
+                    BackendDevice watched = passed.remove(device);
+                    if (watched != null) {
+                        departed.complete(device.location());
+                        listener.deviceDetached(watched);
                     }
                 }
             });
         }
 
-        /** Checks an arriving device; {@code true} if it is the one to pass on (the speed is then set). */
-        private synchronized boolean admit(BackendDevice device) {
+        /** Checks an arriving device; what to pass on if it is the one (the speed is then set), else {@code null}. */
+        private synchronized BackendDevice admit(BackendDevice device) {
             if (!passed.isEmpty()
                     || (locationPrefix != null && !device.location().startsWith(locationPrefix))) {
-                return false; // not the device chosen: never opened
+                return null; // not the device chosen: never opened
             }
             if (device.activeConfigurationValue() == 0) {
                 // caught between enumeration and SET_CONFIGURATION: not a device to judge (or open) yet
                 arrivals.add(device.location() + " (unconfigured)");
-                return false;
+                return null;
             }
             String problem;
             try {
@@ -226,11 +311,12 @@ public final class LibusbBus implements ToolBus {
             }
             if (problem != null) {
                 refused.complete(device.location() + ": " + problem);
-                return false;
+                return null;
             }
-            passed.add(device);
+            BackendDevice watched = new OpenWatch(device, openFailed);
+            passed.put(device, watched);
             arrivals.add(device.location());
-            return true;
+            return watched;
         }
 
         @Override
@@ -238,9 +324,128 @@ public final class LibusbBus implements ToolBus {
             return backend.clock();
         }
 
+        // where callbacks run and how a wait on the backend's threads is served: the backend's own answers,
+        // so that the tool's drivers run as they would on the backend alone (callbacks on libusb's event thread)
+
+        @Override
+        public boolean isCompletionThread() {
+            return backend.isCompletionThread();
+        }
+
+        @Override
+        public Optional<Executor> callbackExecutor() {
+            return backend.callbackExecutor();
+        }
+
+        @Override
+        public boolean canRunCompletionsHere() {
+            return backend.canRunCompletionsHere();
+        }
+
+        @Override
+        public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
+            return backend.runCompletionsUntil(done, nanos);
+        }
+
         @Override
         public void close() {
             backend.close();
+        }
+    }
+
+    /** A device as the backend gives it, but a failed {@link #open} is also told to the tool. */
+    private static final class OpenWatch implements BackendDevice {
+        private final BackendDevice device;
+        private final CompletableFuture<BackendException> openFailed;
+
+        OpenWatch(BackendDevice device, CompletableFuture<BackendException> openFailed) {
+            this.device = device;
+            this.openFailed = openFailed;
+        }
+
+        @Override
+        public void open() throws BackendException {
+            try {
+                device.open();
+            } catch (BackendException e) {
+                openFailed.complete(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public String location() {
+            return device.location();
+        }
+
+        @Override
+        public UsbSpeed speed() {
+            return device.speed();
+        }
+
+        @Override
+        public byte[] deviceDescriptor() {
+            return device.deviceDescriptor();
+        }
+
+        @Override
+        public List<byte[]> configurationDescriptors() {
+            return device.configurationDescriptors();
+        }
+
+        @Override
+        public int activeConfigurationValue() {
+            return device.activeConfigurationValue();
+        }
+
+        @Override
+        public void close() {
+            device.close();
+        }
+
+        @Override
+        public boolean reservePeriodic(int endpointAddress, TransferType type, int bytesPerInterval, int period) {
+            return device.reservePeriodic(endpointAddress, type, bytesPerInterval, period);
+        }
+
+        @Override
+        public void releasePeriodic(int endpointAddress) {
+            device.releasePeriodic(endpointAddress);
+        }
+
+        @Override
+        public void submit(BackendTransfer transfer) throws BackendException {
+            device.submit(transfer);
+        }
+
+        @Override
+        public void cancel(BackendTransfer transfer) {
+            device.cancel(transfer);
+        }
+
+        @Override
+        public void resetEndpoint(int endpointAddress) {
+            device.resetEndpoint(endpointAddress);
+        }
+
+        @Override
+        public boolean suspend() {
+            return device.suspend();
+        }
+
+        @Override
+        public boolean resume() {
+            return device.resume();
+        }
+
+        @Override
+        public boolean disable(boolean reenumerate) {
+            return device.disable(reenumerate);
+        }
+
+        @Override
+        public String toString() {
+            return device.toString();
         }
     }
 }

@@ -85,6 +85,14 @@ final class LoopbackCommands {
             if (real && (rate > 0 || missed.length > 0)) {
                 throw new ParameterException(cl, "--error-rate and --missed-frame inject faults on the simulator only");
             }
+            if (real && cl.getParseResult().hasMatchedOption("--speed")) {
+                throw new ParameterException(
+                        cl, "--speed applies to the simulator only: a real device runs at its own speed");
+            }
+            if (real && cl.getParseResult().hasMatchedOption("--seed")) {
+                throw new ParameterException(
+                        cl, "--seed applies to the simulator only: it seeds the faults injected there");
+            }
             UsbSpeed speed = speed();
             streaming.validate(cl);
             LoopbackTestDriver d = new LoopbackTestDriver(interfaceNumber(), alternateSetting(), frames());
@@ -117,6 +125,8 @@ final class LoopbackCommands {
             }
             FaultPlan faults = null;
             AtomicLong injected = new AtomicLong();
+            // the bus frames the stream ran in, first and last: a --missed-frame outside them missed nothing
+            long[] streamed = {Long.MAX_VALUE, Long.MIN_VALUE};
             if (!real) {
                 FaultPlan.Builder f = FaultPlan.builder();
                 if (rate > 0) {
@@ -126,6 +136,14 @@ final class LoopbackCommands {
                     f.missedFrame(m);
                 }
                 faults = f.build();
+                if (missed.length > 0) {
+                    d.addFrameListener((s, index, busFrame, length, usbError) -> {
+                        synchronized (streamed) {
+                            streamed[0] = Math.min(streamed[0], busFrame);
+                            streamed[1] = Math.max(streamed[1], busFrame);
+                        }
+                    });
+                }
                 if (faultsExpected()) {
                     d.addFrameListener((s, index, busFrame, length, usbError) -> {
                         if ((usbError == USB_CRC_ERROR && s.isIn() && rate > 0)
@@ -228,6 +246,20 @@ final class LoopbackCommands {
                                     + " sent was lost by them), %d OUT packets were still queued at the end%n",
                             d.emptyReads(),
                             d.unmatchedDelivered());
+                }
+                long[] outside;
+                synchronized (streamed) {
+                    outside = Arrays.stream(missed)
+                            .filter(m -> m < streamed[0] || m > streamed[1])
+                            .toArray();
+                }
+                if (outside.length > 0) {
+                    out.printf(
+                            Locale.ROOT,
+                            "  missed frames %s: outside the bus frames the stream ran in (%s), so nothing was"
+                                    + " missed there%n",
+                            Arrays.toString(outside),
+                            streamed[0] > streamed[1] ? "none" : streamed[0] + ".." + streamed[1]);
                 }
                 List<LoopbackTestDriver.FrameError> errors = d.frameErrors();
                 if (!errors.isEmpty()) {

@@ -66,7 +66,7 @@ final class PlayCommand implements Callable<Integer> {
         if (volume != null && (volume.isNaN() || volume.isInfinite())) {
             throw new ParameterException(cl, "--volume must be a number of decibels");
         }
-        streaming.validate(cl);
+        streaming.validate(cl, new StreamRun.NamedFile("FILE.wav", file));
         Uac1SpeakerDriver d = new Uac1SpeakerDriver(wav);
         if (volume != null) {
             d.volume(volume);

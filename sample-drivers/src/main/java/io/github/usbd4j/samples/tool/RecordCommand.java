@@ -127,7 +127,8 @@ final class RecordCommand implements Callable<Integer> {
             throw new ParameterException(cl, "--rate must be positive, was " + rate);
         }
         StreamRun.Files2.checkOutputFile(cl, "FILE.wav", file);
-        streaming.validate(cl);
+        streaming.validate(
+                cl, new StreamRun.NamedFile("FILE.wav", file), new StreamRun.NamedFile(replay.label, replay.capture));
         boolean real = root.backend == UsbdTool.Backend.libusb;
         replay.validate(cl, real);
         Recorder d = new Recorder(file, frames);

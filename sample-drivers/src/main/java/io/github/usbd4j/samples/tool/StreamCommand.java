@@ -198,7 +198,8 @@ final class StreamCommand implements Callable<Integer> {
                 StreamRun.Files2.checkInputFile(cl, "--file", file);
             }
         }
-        streaming.validate(cl);
+        streaming.validate(
+                cl, new StreamRun.NamedFile("--file", file), new StreamRun.NamedFile(replay.label, replay.capture));
         boolean real = root.backend == UsbdTool.Backend.libusb;
         replay.validate(cl, real);
         long startFrame = start != null && start.startFrame != null ? start.startFrame : -1;
@@ -291,7 +292,10 @@ final class StreamCommand implements Callable<Integer> {
                     tally.io("cannot write " + file + ": " + StreamRun.Files2.reason(e));
                 }
             } else if (file != null) {
-                fileNote = ", OUT data read from " + file;
+                fileNote = ", OUT data read from " + file
+                        + (due < packets
+                                ? " (it ended after " + due + " of the " + packets + " packets asked for)"
+                                : "");
             }
             out.printf(
                     Locale.ROOT,

@@ -14,6 +14,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -75,8 +77,13 @@ final class StreamRun implements AutoCloseable {
                         + " (default: all, up to 512 KiB).")
         Integer captureSnapLength;
 
-        /** Checks the options before anything is touched. */
-        void validate(CommandLine cl) {
+        /**
+         * Checks the options before anything is touched.
+         *
+         * @param commandFiles the files the command itself reads or writes ({@code null} paths left out), which
+         *     {@code --plot} and {@code --capture} must not name
+         */
+        void validate(CommandLine cl, NamedFile... commandFiles) {
             if (maxErrors < 0) {
                 throw new ParameterException(cl, "--max-errors must be >= 0, was " + maxErrors);
             }
@@ -95,15 +102,21 @@ final class StreamRun implements AutoCloseable {
             }
             if (capture != null) {
                 Files2.checkOutputFile(cl, "--capture", capture);
-                if (plot != null
-                        && capture.toAbsolutePath()
-                                .normalize()
-                                .equals(plot.toAbsolutePath().normalize())) {
-                    throw new ParameterException(cl, "--capture and --plot name the same file: " + capture);
-                }
             }
+            List<NamedFile> all = new ArrayList<>(List.of(commandFiles));
+            all.add(new NamedFile("--plot", plot));
+            all.add(new NamedFile("--capture", capture));
+            Files2.checkDistinct(cl, all);
         }
     }
+
+    /**
+     * A file a command reads or writes, by the option or parameter that names it.
+     *
+     * @param name {@code "--plot"}, {@code "FILE.wav"}
+     * @param file the file, {@code null} when not given
+     */
+    record NamedFile(String name, Path file) {}
 
     /**
      * The most frames, packets or video frames a run can be asked for: a billion, more than eleven days of
@@ -229,18 +242,15 @@ final class StreamRun implements AutoCloseable {
                         DeviceView.summary(DeviceView.real()));
                 out.flush();
             }
-            CompletableFuture<?> any =
-                    CompletableFuture.anyOf(d.attachment(), real.refused(), interruption.stopRequested());
-            real.await(any, waitFrames);
+            real.awaitTaken(d.attachment(), interruption.stopRequested(), waitFrames, target.id());
             if (interrupted()) {
                 return false;
             }
-            if (real.refused().isDone()) {
+            if (d.attachment().isDone() && !d.attachment().join() && real.departed()) {
                 throw new ToolException(
-                        ExitCode.USAGE, target.id() + " at " + real.refused().join() + " (nothing was opened)");
-            }
-            if (!d.attachment().isDone()) {
-                throw new ToolException(ExitCode.NO_DEVICE, notTaken(target, real, waitFrames));
+                        ExitCode.IO_ERROR,
+                        target.title() + " left the bus (was unplugged) while it was being opened: "
+                                + d.refusal().orElse("the driver refused it"));
             }
         }
         if (!d.attachment().isDone()) {
@@ -306,23 +316,6 @@ final class StreamRun implements AutoCloseable {
             }
             captureTemp = null;
         }
-    }
-
-    private static String notTaken(Target target, LibusbBus real, long waitFrames) {
-        if (!real.arrivals().isEmpty()) {
-            return target.id() + " arrived at " + String.join(", ", real.arrivals()) + " but was not taken within "
-                    + UsbdTool.seconds(waitFrames)
-                    + ": it could not be opened or claimed (see the warning above), or it is still enumerating;"
-                    + " a longer --wait may help";
-        }
-        String found;
-        try {
-            found = DeviceView.summary(DeviceView.real());
-        } catch (ToolException e) {
-            found = e.getMessage();
-        }
-        return "no device " + target.id() + " appeared within " + UsbdTool.seconds(waitFrames) + "; on the bus: "
-                + found;
     }
 
     /**
@@ -492,7 +485,8 @@ final class StreamRun implements AutoCloseable {
         private Files2() {}
 
         /**
-         * An output file: its directory exists and takes new files, and it is not a directory itself.
+         * An output file: its directory exists and takes new files, and it is not a directory, a device, a pipe or
+         * a socket (which the rename that puts the file in place would replace).
          *
          * @throws ParameterException otherwise
          */
@@ -500,6 +494,11 @@ final class StreamRun implements AutoCloseable {
             Path abs = file.toAbsolutePath();
             if (Files.isDirectory(abs)) {
                 throw new ParameterException(cl, what + ": " + file + " is a directory");
+            }
+            try {
+                AtomicFile.checkReplaceable(abs);
+            } catch (IOException e) {
+                throw new ParameterException(cl, what + ": " + file + " is " + reason(e));
             }
             Path dir = abs.getParent();
             if (!Files.isDirectory(dir)) {
@@ -532,6 +531,37 @@ final class StreamRun implements AutoCloseable {
                 AtomicFile.checkWritableDirectory(existing);
             } catch (IOException e) {
                 throw new ParameterException(cl, what + ": cannot write files in " + dir + " (" + reason(e) + ")");
+            }
+        }
+
+        /**
+         * Files of one run: no two name the same file (one would overwrite the other, or a file being read), also
+         * through a link.
+         *
+         * @param files the files; those whose path is {@code null} are left out
+         * @throws ParameterException otherwise
+         */
+        static void checkDistinct(CommandLine cl, List<NamedFile> files) {
+            for (int i = 0; i < files.size(); i++) {
+                for (int j = i + 1; j < files.size(); j++) {
+                    NamedFile a = files.get(i);
+                    NamedFile b = files.get(j);
+                    if (a.file() != null && b.file() != null && sameFile(a.file(), b.file())) {
+                        throw new ParameterException(
+                                cl, a.name() + " and " + b.name() + " name the same file: " + b.file());
+                    }
+                }
+            }
+        }
+
+        private static boolean sameFile(Path a, Path b) {
+            if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+                return true;
+            }
+            try {
+                return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+            } catch (IOException e) {
+                return false; // not both readable: the other checks report what is wrong with them
             }
         }
 

@@ -97,10 +97,19 @@ public final class UsbdTool implements Runnable {
         CommandLine cl = new CommandLine(root);
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
+            String message = ex.getMessage();
+            if (c == cl
+                    && ex instanceof CommandLine.UnmatchedArgumentException u
+                    && !u.getUnmatched().isEmpty()
+                    && !u.getUnmatched().get(0).startsWith("-")) {
+                // picocli's "Unmatched argument at index 0" for a misspelt command
+                message = "unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
+                        + String.join(", ", c.getSubcommands().keySet());
+            }
             c.getErr()
-                    .println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see '"
+                    .println(c.getCommandSpec().qualifiedName() + ": " + message + " (see '"
                             + c.getCommandSpec().qualifiedName() + " --help')");
-            jsonFailure(c, args, ex.getMessage(), ExitCode.USAGE);
+            jsonFailure(c, args, message, ExitCode.USAGE);
             if (root.debug) {
                 ex.printStackTrace(c.getErr());
             }

@@ -72,6 +72,11 @@ class UsbdToolTest {
         assertThat(backend.err().strip().lines()).hasSize(1);
         assertThat(backend.err()).contains("--backend");
 
+        assertOneLineError(
+                run("recrod", "x.wav"),
+                2,
+                "usbd: unknown command 'recrod'; the commands are demo, list, loopback-test, play, record,");
+
         Run noCommand = run();
         assertThat(noCommand.exit()).isEqualTo(2);
         assertThat(noCommand.err()).contains("missing command");
@@ -209,6 +214,142 @@ class UsbdToolTest {
     // ---- exit codes, errors, files (issue 14) --------------------------------------------------------------
 
     /** A user error: one line on stderr, the usage exit code, no stack trace, nothing on stdout but what ran. */
+    /**
+     * A file the command reads or writes named again by {@code --capture} or {@code --plot} is refused before
+     * anything runs: the capture would replace the WAV being played, or the recording, and be reported as
+     * written while it is gone (or the other way round).
+     */
+    @Test
+    void theCaptureOrThePlotCannotBeAFileTheCommandReadsOrWrites(@TempDir Path dir) throws Exception {
+        Path music = dir.resolve("music.wav");
+        byte[] wav = new WavFile(48_000, 2, 16, new byte[4_800]).toBytes();
+        Files.write(music, wav);
+        assertOneLineError(
+                run("play", music.toString(), "--capture", music.toString()),
+                2,
+                "FILE.wav and --capture name the same file");
+        assertThat(Files.readAllBytes(music)).isEqualTo(wav);
+
+        Path rec = dir.resolve("rec.wav");
+        Files.writeString(rec, "before");
+        assertOneLineError(
+                run("record", rec.toString(), "--seconds", "0.1", "--capture", rec.toString()),
+                2,
+                "FILE.wav and --capture name the same file");
+        assertOneLineError(
+                run(
+                        "record",
+                        rec.toString(),
+                        "--seconds",
+                        "0.1",
+                        "--plot",
+                        dir.resolve(".").resolve("rec.wav").toString()),
+                2,
+                "FILE.wav and --plot name the same file");
+        assertThat(Files.readString(rec)).isEqualTo("before");
+
+        Path link = dir.resolve("link.png");
+        Files.createSymbolicLink(link, rec);
+        assertOneLineError(
+                run("record", rec.toString(), "--seconds", "0.1", "--plot", link.toString()),
+                2,
+                "FILE.wav and --plot name the same file");
+
+        Path raw = dir.resolve("in.raw");
+        Files.write(raw, new byte[64]);
+        assertOneLineError(
+                run(
+                        "stream",
+                        "--device",
+                        "1209:0001",
+                        "--interface",
+                        "0",
+                        "--alt",
+                        "1",
+                        "--endpoint",
+                        "0x01",
+                        "--file",
+                        raw.toString(),
+                        "--plot",
+                        raw.toString()),
+                2,
+                "--file and --plot name the same file");
+        assertThat(Files.readAllBytes(raw)).isEqualTo(new byte[64]);
+        assertOneLineError(
+                run("stream", "--capture", rec.toString(), "--plot", rec.toString()),
+                2,
+                "--plot and --capture name the same file");
+        assertThat(Files.readString(rec)).isEqualTo("before");
+    }
+
+    /** An idle timeout beyond a long of nanoseconds once failed as an internal error (exit 1, "long overflow"). */
+    @Test
+    void serveUsbipTakesAnIdleTimeoutOfAnyLength() {
+        Run r = run("serve-usbip", "--port", "0", "--seconds", "1", "--idle-seconds", "99999999999999999");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+    }
+
+    /**
+     * An output that is not a regular file ({@code /dev/null}, a pipe) is refused before anything runs: the file
+     * written beside it would replace it in one rename, which for {@code /dev/null} and a user who may write
+     * {@code /dev} (sudo) takes the device away from the whole system. A pipe stands in for the device here.
+     */
+    @Test
+    void anOutputThatIsADeviceOrAPipeIsRefusedNotReplaced(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor())
+                .isZero();
+        String refused = fifo + " is not a regular file (a device, a pipe or a socket)";
+        assertOneLineError(run("stream", "--packets", "10", "--file", fifo.toString()), 2, "--file: " + refused);
+        assertOneLineError(run("record", fifo.toString(), "--seconds", "0.1"), 2, "FILE.wav: " + refused);
+        assertOneLineError(
+                run("record", dir.resolve("r.wav").toString(), "--seconds", "0.1", "--capture", fifo.toString()),
+                2,
+                "--capture: " + refused);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--plot", fifo.toString()), 2, "--plot: " + refused);
+        assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                .isFalse();
+        assertThat(Files.exists(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(dir.resolve("r.wav")).doesNotExist();
+    }
+
+    /**
+     * A {@code --missed-frame} outside the bus frames the stream ran in misses nothing; the run says so rather than
+     * list it among the faults injected and leave the user to wonder why nothing was lost there.
+     */
+    @Test
+    void aMissedFrameOutsideTheStreamIsNamedAsMissingNothing() {
+        Run r = run("loopback-test", "--frames", "100", "--missed-frame", "5", "--missed-frame", "60");
+        assertThat(r.exit()).as(r.out()).isEqualTo(5);
+        assertThat(r.out())
+                .containsPattern("missed frames \\[5\\]: outside the bus frames the stream ran in \\(\\d+\\.\\.\\d+\\),"
+                        + " so nothing was missed there")
+                .contains("frame 60 ep 0x81 USB_NOT_ACCESSED_ERROR")
+                .contains("result: 2 of 200 packets lost (USB_NOT_ACCESSED_ERROR 2)");
+        assertThat(run("loopback-test", "--frames", "100", "--missed-frame", "60")
+                        .out())
+                .doesNotContain("outside the bus frames");
+    }
+
+    /** An OUT file shorter than --packets ends the stream; the run says so instead of only counting fewer packets. */
+    @Test
+    void anOutFileShorterThanThePacketsAskedForIsSaidToHaveEnded(@TempDir Path dir) throws Exception {
+        Path small = dir.resolve("small.raw");
+        Files.write(small, new byte[600]);
+        Run r = run("stream", "--endpoint", "0x01", "--packets", "100", "--file", small.toString());
+        assertThat(r.exit()).as(r.out()).isZero();
+        assertThat(r.out())
+                .contains("OUT data read from " + small + " (it ended after 2 of the 100 packets asked for)")
+                .contains("result: 2 packets, none lost: exit 0");
+        Path whole = dir.resolve("whole.raw");
+        Files.write(whole, new byte[512 * 4]);
+        assertThat(run("stream", "--endpoint", "0x01", "--packets", "4", "--file", whole.toString())
+                        .out())
+                .contains("OUT data read from " + whole + "\n")
+                .doesNotContain("ended after");
+    }
+
     static void assertOneLineError(Run r, int code, String contains) {
         assertThat(r.exit()).as("exit code of %s", r).isEqualTo(code);
         assertThat(r.err().strip().lines()).as("one line: %s", r.err()).hasSize(1);
@@ -242,6 +383,15 @@ class UsbdToolTest {
         assertOneLineError(run("--backend", "libusb", "demo"), 2, "runs on the simulator only");
         assertOneLineError(run("serve-usbip", "--backend", "libusb"), 2, "runs on the simulator only");
         assertOneLineError(run("loopback-test", "--backend", "libusb", "--error-rate", "0.1"), 2, "simulator only");
+        // once ignored in silence on a real device
+        assertOneLineError(
+                run("loopback-test", "--backend", "libusb", "--speed", "high"),
+                2,
+                "--speed applies to the simulator only: a real device runs at its own speed");
+        assertOneLineError(
+                run("loopback-test", "--backend", "libusb", "--seed", "7"),
+                2,
+                "--seed applies to the simulator only: it seeds the faults injected there");
     }
 
     @Test
@@ -273,6 +423,28 @@ class UsbdToolTest {
 
         Run fits = run("stream", "--frames-per-transfer", "1000", "--packets", "3000");
         assertThat(fits.exit()).as(fits.out()).isZero();
+
+        // without --frames-per-transfer the bound holds for the driver's default (8 ms: 8 frames at full speed,
+        // 64 microframes on the camera's high-speed endpoint), not for 0; too many transfers in flight once ran
+        // out of direct memory mid-run (exit 4, every packet lost)
+        Run inFlight = run("stream", "--in-flight", "2147483647");
+        assertOneLineError(inFlight, 2, "2147483647 transfers in flight of 8 frames of up to 512 bytes need");
+        assertThat(inFlight.out()).isEmpty();
+        assertOneLineError(
+                run(
+                        "stream",
+                        "--device",
+                        "1209:0004",
+                        "--interface",
+                        "1",
+                        "--alt",
+                        "3",
+                        "--in-flight",
+                        "400",
+                        "--packets",
+                        "10"),
+                2,
+                "400 transfers in flight of 64 frames of up to 3072 bytes need 78643200 bytes");
     }
 
     @Test
@@ -506,6 +678,19 @@ class UsbdToolTest {
                 run("play", "--volume", "8", in.toString()),
                 2,
                 "--volume: +8.00 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        // beyond a long in 1/256 dB: these once wrapped to 0 and -1/256 dB, full volume, and played
+        assertOneLineError(
+                run("play", "--volume", "-1e308", in.toString()),
+                2,
+                "--volume: -1.0E308 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        assertOneLineError(
+                run("play", "--volume", "1e20", in.toString()),
+                2,
+                "--volume: 1.0E20 dB is outside the device's volume range -64.00 dB..+0.00 dB");
+        assertOneLineError(
+                run("play", "--volume", "-200", in.toString()),
+                2,
+                "--volume: -200.00 dB is outside the device's volume range -64.00 dB..+0.00 dB");
         Path mono = dir.resolve("mono.wav");
         new WavFile(48_000, 1, 16, new byte[960]).write(mono);
         assertOneLineError(
