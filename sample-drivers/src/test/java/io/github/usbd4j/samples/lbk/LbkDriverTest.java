@@ -23,9 +23,6 @@ import static io.github.usbd4j.win32.Win32.ERROR_SHARING_VIOLATION;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usbd4j.ce.ClientRegistryKey;
-import io.github.usbd4j.ce.UsbDriverSettings;
-import io.github.usbd4j.ce.UsbFuncs;
-import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
@@ -35,10 +32,7 @@ import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
-import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -410,34 +404,11 @@ class LbkDriverTest {
 
     /** An LBK driver whose USB_FUNCS run {@code beforeIn[0]} (once) inside IssueBulkTransfer of the IN pipe. */
     private static LbkUsbDriver hookedBeforeTheInTransfer(DeviceManager odm, Runnable[] beforeIn) {
-        return new LbkUsbDriver(odm) {
-            @Override
-            public boolean usbDeviceAttach(
-                    UsbHandle hDevice,
-                    UsbFuncs usbFuncs,
-                    UsbInterface usbInterface,
-                    String uniqueDriverId,
-                    boolean[] acceptControl,
-                    UsbDriverSettings driverSettings,
-                    int unused) {
-                UsbFuncs funcs = (UsbFuncs) Proxy.newProxyInstance(
-                        UsbFuncs.class.getClassLoader(), new Class<?>[] {UsbFuncs.class}, (proxy, m, args) -> {
-                            if (m.getName().equals("issueBulkTransfer")
-                                    && ((int) args[3] & USB_IN_TRANSFER) != 0
-                                    && beforeIn[0] != null) {
-                                Runnable r = beforeIn[0];
-                                beforeIn[0] = null;
-                                r.run();
-                            }
-                            try {
-                                return m.invoke(usbFuncs, args);
-                            } catch (InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
-                return super.usbDeviceAttach(
-                        hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
-            }
-        };
+        HookedLbkDriver.Hook once = HookedLbkDriver.onceBefore("issueBulkTransfer", beforeIn);
+        return HookedLbkDriver.create(
+                odm,
+                (m, args) -> m.getName().equals("issueBulkTransfer") && ((int) args[3] & USB_IN_TRANSFER) != 0
+                        ? once.call(m, args)
+                        : HookedLbkDriver.PASS);
     }
 }

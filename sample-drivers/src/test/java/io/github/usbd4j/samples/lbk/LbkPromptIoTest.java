@@ -17,8 +17,6 @@ import static io.github.usbd4j.win32.Win32.ERROR_OPERATION_ABORTED;
 import static io.github.usbd4j.win32.Win32.ERROR_TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.ce.UsbDriverSettings;
-import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
@@ -33,10 +31,7 @@ import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import io.github.usbd4j.usb.UsbDeviceRequest;
-import io.github.usbd4j.usb.UsbInterface;
 import io.github.usbd4j.win32.Win32;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -292,31 +287,11 @@ class LbkPromptIoTest {
     void aReadWhoseTransferUsbdCancelled_beforeTheDriverKnowsTheDeviceLeft_failsAsTheDeviceGone() {
         try (SimBus other = new SimBus(UsbSpeed.FULL, 1)) {
             DeviceManager odm = other.usbd().deviceManager();
-            LbkUsbDriver deaf = new LbkUsbDriver(odm) {
-                @Override
-                public boolean usbDeviceAttach(
-                        UsbHandle hDevice,
-                        UsbFuncs usbFuncs,
-                        UsbInterface usbInterface,
-                        String uniqueDriverId,
-                        boolean[] acceptControl,
-                        UsbDriverSettings driverSettings,
-                        int unused) {
-                    UsbFuncs funcs = (UsbFuncs) Proxy.newProxyInstance(
-                            UsbFuncs.class.getClassLoader(), new Class<?>[] {UsbFuncs.class}, (proxy, m, args) -> {
-                                if (m.getName().equals("registerNotificationRoutine")) {
-                                    return true; // never told of the unplug
-                                }
-                                try {
-                                    return m.invoke(usbFuncs, args);
-                                } catch (InvocationTargetException e) {
-                                    throw e.getCause();
-                                }
-                            });
-                    return super.usbDeviceAttach(
-                            hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
-                }
-            };
+            LbkUsbDriver deaf = HookedLbkDriver.create(
+                    odm,
+                    (m, args) -> m.getName().equals("registerNotificationRoutine")
+                            ? (Object) true // never told of the unplug
+                            : HookedLbkDriver.PASS);
             other.register(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), deaf);
             SimulatedDevice device = other.attach(LoopbackDevice.fullSpeed());
             FileHandle h = odm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
@@ -400,33 +375,7 @@ class LbkPromptIoTest {
 
     /** An LBK driver whose USB_FUNCS run {@code before[0]} (once) inside IssueVendorTransfer. */
     static LbkUsbDriver hookedBeforeVendorRequests(DeviceManager odm, Runnable[] before) {
-        return new LbkUsbDriver(odm) {
-            @Override
-            public boolean usbDeviceAttach(
-                    UsbHandle hDevice,
-                    UsbFuncs usbFuncs,
-                    UsbInterface usbInterface,
-                    String uniqueDriverId,
-                    boolean[] acceptControl,
-                    UsbDriverSettings driverSettings,
-                    int unused) {
-                UsbFuncs funcs = (UsbFuncs) Proxy.newProxyInstance(
-                        UsbFuncs.class.getClassLoader(), new Class<?>[] {UsbFuncs.class}, (proxy, m, args) -> {
-                            if (m.getName().equals("issueVendorTransfer") && before[0] != null) {
-                                Runnable r = before[0];
-                                before[0] = null;
-                                r.run();
-                            }
-                            try {
-                                return m.invoke(usbFuncs, args);
-                            } catch (InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
-                return super.usbDeviceAttach(
-                        hDevice, funcs, usbInterface, uniqueDriverId, acceptControl, driverSettings, unused);
-            }
-        };
+        return HookedLbkDriver.create(odm, HookedLbkDriver.onceBefore("issueVendorTransfer", before));
     }
 
     /**
