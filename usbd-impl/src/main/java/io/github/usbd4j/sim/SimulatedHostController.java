@@ -631,14 +631,19 @@ public final class SimulatedHostController implements HostController, BusClock {
                     // at each frame start, let the threads queued for the bus in: another wait whose condition now
                     // holds returns, an advance by hand runs; a long wait here held them all until it ended (an
                     // INFINITE one, for ever)
-                    stepLock.unlock();
-                    stepLock.lock();
+                    letQueuedThreadsIn();
                 }
             }
             return done.getAsBoolean();
         } finally {
             stepLock.unlock();
         }
+    }
+
+    /** Hands the bus (held once) to the threads queued for it, then takes it back: the lock is fair. */
+    private void letQueuedThreadsIn() {
+        stepLock.unlock();
+        stepLock.lock();
     }
 
     /**

@@ -148,9 +148,11 @@ class UsbIpLimitsAndRealTimeTest {
 
     @Test
     void anIpv6AddressAndPortAreWrittenWithBrackets() throws Exception {
-        assertThat(UsbIpMain.hostAndPort(java.net.InetAddress.getByName("::1"), 3240))
+        assertThat(UsbIpMain.hostAndPort(
+                        java.net.InetAddress.getByAddress(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}),
+                        3240))
                 .isEqualTo("[0:0:0:0:0:0:0:1]:3240");
-        assertThat(UsbIpMain.hostAndPort(java.net.InetAddress.getByName("127.0.0.2"), 3240))
+        assertThat(UsbIpMain.hostAndPort(java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), 3240))
                 .isEqualTo("127.0.0.2:3240");
     }
 
