@@ -6,6 +6,7 @@ import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.ce.UsbFuncs;
 import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
+import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.internal.ce.CeDrivers;
 import io.github.usbd4j.internal.devmgr.BusWaits;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -273,6 +275,7 @@ public final class Usbd implements AutoCloseable {
         private int transferHandleQuarantine = DEFAULT_TRANSFER_HANDLE_QUARANTINE;
         private boolean serviceLoader;
         private Consumer<? super RuntimeException> callbackFailureHandler;
+        private BiConsumer<String, BackendException> openFailureHandler;
         private CaptureTap capture;
         private final List<ClientDriverRegistration> registrations = new ArrayList<>();
 
@@ -387,6 +390,21 @@ public final class Usbd implements AutoCloseable {
         }
 
         /**
+         * What happens when an arriving device cannot be opened (permission denied, a driver of the system holding
+         * it, or the device leaving as it is opened): no client driver hears of it, the runtime logs a warning and
+         * hands the device's location and the backend's reason ({@link BackendException#status()} is {@code
+         * DEVICE_GONE} for one that left) to this handler, on the thread that attaches devices. Default: the
+         * warning only.
+         *
+         * @param handler the handler, e.g. one that ends an application's wait for its device
+         * @return this
+         */
+        public Builder openFailureHandler(BiConsumer<String, BackendException> handler) {
+            this.openFailureHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
          * Captures every transfer into a usbmon pcapng file (see {@link CaptureTap}); the runtime closes the
          * capture when it closes. Without this, nothing is captured and nothing is paid for it.
          *
@@ -449,6 +467,9 @@ public final class Usbd implements AutoCloseable {
                     new Engine(backend, callbacks, attach, startFrameLead, capture == null ? null : capture.writer());
             if (callbackFailureHandler != null) {
                 engine.onCallbackFailure(callbackFailureHandler);
+            }
+            if (openFailureHandler != null) {
+                engine.onOpenFailure(openFailureHandler);
             }
             CeDrivers drivers = new CeDrivers(engine, syncTimeoutMillis, transferHandleQuarantine);
             Usbd usbd = new Usbd(engine, drivers, owned, threads, capture);

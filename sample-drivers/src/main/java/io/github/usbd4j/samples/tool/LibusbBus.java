@@ -7,18 +7,16 @@ import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
-import io.github.usbd4j.host.spi.BackendTransfer;
 import io.github.usbd4j.host.spi.BusClock;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.host.spi.PacketStatus;
-import io.github.usbd4j.host.spi.TransferType;
 import io.github.usbd4j.libusb.LibusbHostController;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -113,7 +111,7 @@ public final class LibusbBus implements ToolBus {
     LibusbBus(HostController backend, String busPorts, Check check, CaptureTap capture) {
         this.backend = backend;
         gate = new Gate(backend, check, busPorts == null ? null : "libusb:" + busPorts + " ");
-        Usbd.Builder b = Usbd.builder().backend(gate);
+        Usbd.Builder b = Usbd.builder().backend(gate).openFailureHandler((location, e) -> gate.openFailed.complete(e));
         if (capture != null) {
             b.capture(capture);
         }
@@ -241,7 +239,7 @@ public final class LibusbBus implements ToolBus {
 
     /**
      * Passes the backend through, checking each arriving device against the driver first; notes the departure
-     * of the device passed on and the failure of its open.
+     * of the device passed on (the runtime tells of a failed open: {@link Usbd.Builder#openFailureHandler}).
      */
     private static final class Gate implements HostController {
         private final HostController backend;
@@ -250,8 +248,7 @@ public final class LibusbBus implements ToolBus {
         private final CompletableFuture<BackendException> openFailed = new CompletableFuture<>();
         private final CompletableFuture<String> departed = new CompletableFuture<>();
         private final List<String> arrivals = new CopyOnWriteArrayList<>();
-        /** The device passed on, as the backend reported it, to the one the runtime was given. */
-        private final Map<BackendDevice, BackendDevice> passed = new ConcurrentHashMap<>();
+        private final Set<BackendDevice> passed = ConcurrentHashMap.newKeySet();
         /** The start of the chosen device's location, or {@code null} for any. */
         private final String locationPrefix;
 
@@ -271,33 +268,31 @@ public final class LibusbBus implements ToolBus {
             backend.start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
-                    BackendDevice watched = admit(device);
-                    if (watched != null) {
-                        listener.deviceAttached(watched);
+                    if (admit(device)) {
+                        listener.deviceAttached(device);
                     }
                 }
 
                 @Override
                 public void deviceDetached(BackendDevice device) {
-                    BackendDevice watched = passed.remove(device);
-                    if (watched != null) {
+                    if (passed.remove(device)) {
                         departed.complete(device.location());
-                        listener.deviceDetached(watched);
+                        listener.deviceDetached(device);
                     }
                 }
             });
         }
 
-        /** Checks an arriving device; what to pass on if it is the one (the speed is then set), else {@code null}. */
-        private synchronized BackendDevice admit(BackendDevice device) {
+        /** Checks an arriving device; {@code true} if it is the one to pass on (the speed is then set). */
+        private synchronized boolean admit(BackendDevice device) {
             if (!passed.isEmpty()
                     || (locationPrefix != null && !device.location().startsWith(locationPrefix))) {
-                return null; // not the device chosen: never opened
+                return false; // not the device chosen: never opened
             }
             if (device.activeConfigurationValue() == 0) {
                 // caught between enumeration and SET_CONFIGURATION: not a device to judge (or open) yet
                 arrivals.add(device.location() + " (unconfigured)");
-                return null;
+                return false;
             }
             String problem;
             try {
@@ -311,12 +306,11 @@ public final class LibusbBus implements ToolBus {
             }
             if (problem != null) {
                 refused.complete(device.location() + ": " + problem);
-                return null;
+                return false;
             }
-            BackendDevice watched = new OpenWatch(device, openFailed);
-            passed.put(device, watched);
+            passed.add(device);
             arrivals.add(device.location());
-            return watched;
+            return true;
         }
 
         @Override
@@ -350,102 +344,6 @@ public final class LibusbBus implements ToolBus {
         @Override
         public void close() {
             backend.close();
-        }
-    }
-
-    /** A device as the backend gives it, but a failed {@link #open} is also told to the tool. */
-    private static final class OpenWatch implements BackendDevice {
-        private final BackendDevice device;
-        private final CompletableFuture<BackendException> openFailed;
-
-        OpenWatch(BackendDevice device, CompletableFuture<BackendException> openFailed) {
-            this.device = device;
-            this.openFailed = openFailed;
-        }
-
-        @Override
-        public void open() throws BackendException {
-            try {
-                device.open();
-            } catch (BackendException e) {
-                openFailed.complete(e);
-                throw e;
-            }
-        }
-
-        @Override
-        public String location() {
-            return device.location();
-        }
-
-        @Override
-        public UsbSpeed speed() {
-            return device.speed();
-        }
-
-        @Override
-        public byte[] deviceDescriptor() {
-            return device.deviceDescriptor();
-        }
-
-        @Override
-        public List<byte[]> configurationDescriptors() {
-            return device.configurationDescriptors();
-        }
-
-        @Override
-        public int activeConfigurationValue() {
-            return device.activeConfigurationValue();
-        }
-
-        @Override
-        public void close() {
-            device.close();
-        }
-
-        @Override
-        public boolean reservePeriodic(int endpointAddress, TransferType type, int bytesPerInterval, int period) {
-            return device.reservePeriodic(endpointAddress, type, bytesPerInterval, period);
-        }
-
-        @Override
-        public void releasePeriodic(int endpointAddress) {
-            device.releasePeriodic(endpointAddress);
-        }
-
-        @Override
-        public void submit(BackendTransfer transfer) throws BackendException {
-            device.submit(transfer);
-        }
-
-        @Override
-        public void cancel(BackendTransfer transfer) {
-            device.cancel(transfer);
-        }
-
-        @Override
-        public void resetEndpoint(int endpointAddress) {
-            device.resetEndpoint(endpointAddress);
-        }
-
-        @Override
-        public boolean suspend() {
-            return device.suspend();
-        }
-
-        @Override
-        public boolean resume() {
-            return device.resume();
-        }
-
-        @Override
-        public boolean disable(boolean reenumerate) {
-            return device.disable(reenumerate);
-        }
-
-        @Override
-        public String toString() {
-            return device.toString();
         }
     }
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -103,6 +104,7 @@ public final class Engine implements HostListener, AutoCloseable {
 
     private final LongAdder callbackFailures = new LongAdder();
     private volatile Consumer<? super RuntimeException> callbackFailureHandler = Engine::logCallbackFailure;
+    private volatile BiConsumer<String, BackendException> openFailureHandler;
 
     /**
      * @param backend the host controller
@@ -227,6 +229,14 @@ public final class Engine implements HostListener, AutoCloseable {
             bd.open();
         } catch (BackendException e) {
             LOG.warn("Cannot open device at {}: {}", bd.location(), e.getMessage());
+            BiConsumer<String, BackendException> h = openFailureHandler;
+            if (h != null) {
+                try {
+                    h.accept(bd.location(), e);
+                } catch (RuntimeException handlerFailure) {
+                    LOG.error("The open-failure handler threw", handlerFailure);
+                }
+            }
             return;
         }
         EngineDevice d = lifecycle.newDevice(this, bd, info);
@@ -819,6 +829,16 @@ public final class Engine implements HostListener, AutoCloseable {
      */
     public void onCallbackFailure(Consumer<? super RuntimeException> handler) {
         this.callbackFailureHandler = Objects.requireNonNull(handler, "handler");
+    }
+
+    /**
+     * Tells {@code handler} of each arriving device that could not be opened (its location and the backend's
+     * reason), on the thread that attaches devices, after the warning logged.
+     *
+     * @param handler the handler
+     */
+    public void onOpenFailure(BiConsumer<String, BackendException> handler) {
+        this.openFailureHandler = Objects.requireNonNull(handler, "handler");
     }
 
     /** How many client callbacks have thrown since the engine was made. */
