@@ -4,26 +4,22 @@ import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
 import io.github.usbd4j.host.spi.BackendTransfer;
-import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.host.spi.ForwardingHostController;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.function.BooleanSupplier;
 
 /**
  * A backend that forwards everything to another one; tests override the hooks to slow a step down or to
  * watch it (a device leaving while a submission is under way, say).
  */
-public class ForwardingBackend implements HostController {
-    private final HostController inner;
+public class ForwardingBackend extends ForwardingHostController {
     private final Map<BackendDevice, BackendDevice> wrapped = new ConcurrentHashMap<>();
 
     public ForwardingBackend(HostController inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** Called for every submission, before it reaches the inner backend. */
@@ -37,12 +33,12 @@ public class ForwardingBackend implements HostController {
 
     @Override
     public String name() {
-        return "forwarding " + inner.name();
+        return "forwarding " + delegate().name();
     }
 
     @Override
     public void start(HostListener listener) {
-        inner.start(new HostListener() {
+        delegate().start(new HostListener() {
             @Override
             public void deviceAttached(BackendDevice device) {
                 listener.deviceAttached(wrapped.computeIfAbsent(device, Device::new));
@@ -55,36 +51,6 @@ public class ForwardingBackend implements HostController {
                 listener.deviceDetached(w != null ? w : device);
             }
         });
-    }
-
-    @Override
-    public BusClock clock() {
-        return inner.clock();
-    }
-
-    @Override
-    public boolean isCompletionThread() {
-        return inner.isCompletionThread();
-    }
-
-    @Override
-    public Optional<Executor> callbackExecutor() {
-        return inner.callbackExecutor();
-    }
-
-    @Override
-    public boolean canRunCompletionsHere() {
-        return inner.canRunCompletionsHere();
-    }
-
-    @Override
-    public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
-        return inner.runCompletionsUntil(done, nanos);
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     private final class Device implements BackendDevice {

@@ -12,7 +12,7 @@ import io.github.usbd4j.ce.UsbPipe;
 import io.github.usbd4j.ce.UsbTransfer;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.host.spi.ForwardingHostController;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.libusb.LibusbHostController;
@@ -27,12 +27,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.usb4java.Context;
 import org.usb4java.Device;
@@ -807,23 +804,17 @@ public final class RealStackGuest {
      * driver must bind the one on the path under test. Only arrivals pass through here; transfers go
      * straight to the backend's device.
      */
-    static final class OnBus implements HostController {
-        private final HostController backend;
+    static final class OnBus extends ForwardingHostController {
         private final String prefix;
 
         OnBus(HostController backend, int bus) {
-            this.backend = backend;
+            super(backend);
             this.prefix = "libusb:" + bus + "-";
         }
 
         @Override
-        public String name() {
-            return backend.name();
-        }
-
-        @Override
         public void start(HostListener listener) {
-            backend.start(new HostListener() {
+            delegate().start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
                     if (device.location().startsWith(prefix)) {
@@ -838,36 +829,6 @@ public final class RealStackGuest {
                     }
                 }
             });
-        }
-
-        @Override
-        public BusClock clock() {
-            return backend.clock();
-        }
-
-        @Override
-        public boolean isCompletionThread() {
-            return backend.isCompletionThread();
-        }
-
-        @Override
-        public Optional<Executor> callbackExecutor() {
-            return backend.callbackExecutor();
-        }
-
-        @Override
-        public boolean canRunCompletionsHere() {
-            return backend.canRunCompletionsHere();
-        }
-
-        @Override
-        public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
-            return backend.runCompletionsUntil(done, nanos);
-        }
-
-        @Override
-        public void close() {
-            backend.close();
         }
     }
 }

@@ -7,7 +7,7 @@ import io.github.usbd4j.host.CaptureTap;
 import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.host.spi.BackendDevice;
 import io.github.usbd4j.host.spi.BackendException;
-import io.github.usbd4j.host.spi.BusClock;
+import io.github.usbd4j.host.spi.ForwardingHostController;
 import io.github.usbd4j.host.spi.HostController;
 import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.host.spi.PacketStatus;
@@ -15,13 +15,11 @@ import io.github.usbd4j.libusb.LibusbHostController;
 import io.github.usbd4j.samples.iso.IsochStreamingDriver;
 import io.github.usbd4j.usb.UsbDevice;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -241,8 +239,7 @@ public final class LibusbBus implements ToolBus {
      * Passes the backend through, checking each arriving device against the driver first; notes the departure
      * of the device passed on (the runtime tells of a failed open: {@link Usbd.Builder#openFailureHandler}).
      */
-    private static final class Gate implements HostController {
-        private final HostController backend;
+    private static final class Gate extends ForwardingHostController {
         private final Check check;
         private final CompletableFuture<String> refused = new CompletableFuture<>();
         private final CompletableFuture<BackendException> openFailed = new CompletableFuture<>();
@@ -253,19 +250,14 @@ public final class LibusbBus implements ToolBus {
         private final String locationPrefix;
 
         Gate(HostController backend, Check check, String locationPrefix) {
-            this.backend = backend;
+            super(backend);
             this.check = check;
             this.locationPrefix = locationPrefix;
         }
 
         @Override
-        public String name() {
-            return backend.name();
-        }
-
-        @Override
         public void start(HostListener listener) {
-            backend.start(new HostListener() {
+            delegate().start(new HostListener() {
                 @Override
                 public void deviceAttached(BackendDevice device) {
                     if (admit(device)) {
@@ -311,39 +303,6 @@ public final class LibusbBus implements ToolBus {
             passed.add(device);
             arrivals.add(device.location());
             return true;
-        }
-
-        @Override
-        public BusClock clock() {
-            return backend.clock();
-        }
-
-        // where callbacks run and how a wait on the backend's threads is served: the backend's own answers,
-        // so that the tool's drivers run as they would on the backend alone (callbacks on libusb's event thread)
-
-        @Override
-        public boolean isCompletionThread() {
-            return backend.isCompletionThread();
-        }
-
-        @Override
-        public Optional<Executor> callbackExecutor() {
-            return backend.callbackExecutor();
-        }
-
-        @Override
-        public boolean canRunCompletionsHere() {
-            return backend.canRunCompletionsHere();
-        }
-
-        @Override
-        public boolean runCompletionsUntil(BooleanSupplier done, long nanos) {
-            return backend.runCompletionsUntil(done, nanos);
-        }
-
-        @Override
-        public void close() {
-            backend.close();
         }
     }
 }
