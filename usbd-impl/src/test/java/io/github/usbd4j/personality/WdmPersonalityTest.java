@@ -95,6 +95,18 @@ class WdmPersonalityTest {
         assertThat(submit(urb(0x01, 255, 1, true, 0, ByteBuffer.allocate(255)))).isEqualTo(STATUS_PENDING);
     }
 
+    /** A Java URB's descriptor array can hold a hole that a C URB cannot: a malformed URB, refused at submission. */
+    @Test
+    void aMissingPacketDescriptor_isInvalid_andTheRoutineNeverRuns_3_4() {
+        open(UsbSpeed.FULL, FaultPlan.NONE);
+        Urb urb = urb(0x81, 4, 64, true, 0, ByteBuffer.allocate(4 * 64));
+        urb.isoPacket[2] = null;
+        assertThat(submit(urb)).isEqualTo(STATUS_INVALID_PARAMETER);
+        assertThat(urb.hdrStatus).isEqualTo(USBD_STATUS_INVALID_PARAMETER);
+        fx.harness.runFrames(20);
+        assertThat(completions).isEmpty();
+    }
+
     @Test
     void highSpeed_packetCountMustBeAMultipleOf8_3_4() {
         open(UsbSpeed.HIGH, FaultPlan.NONE);

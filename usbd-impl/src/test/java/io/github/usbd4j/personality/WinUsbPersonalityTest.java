@@ -96,6 +96,38 @@ class WinUsbPersonalityTest {
         assertThat(w.unregisterIsochBuffer(bh[0])).isTrue();
     }
 
+    /** A read's descriptors are where its results go: a hole in them is a bad parameter at the call, not at completion. */
+    @Test
+    void aReadWithAMissingDescriptor_isInvalid_andItsOverlappedIsNeverSignalled_2_3() {
+        UsbdIsoPacketDescriptor[] d = UsbdIsoPacketDescriptor.array(8);
+        d[5] = null;
+        Overlapped o = new Overlapped();
+        for (Overlapped given : new Overlapped[] {o, null}) {
+            Win32.setLastError(0);
+            assertThat(w.readIsochPipeAsap(in, 0, FRAME_BYTES, false, 8, d, given))
+                    .isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_INVALID_PARAMETER);
+        }
+        ((SimHarness) fx.harness).runFrames(20);
+        assertThat(o.hasOverlappedIoCompleted())
+                .as("no I/O began: the OVERLAPPED is free")
+                .isTrue();
+        assertThat(o.completion()).as("and never signalled").isNotDone();
+    }
+
+    @Test
+    void associatedInterface_pastTheLast_isNoMoreItems_whateverTheIndex_2_3() {
+        WinUsbInterfaceHandle[] out = new WinUsbInterfaceHandle[1];
+        for (int index : new int[] {3, 255, Integer.MAX_VALUE}) {
+            Win32.setLastError(0);
+            assertThat(w.getAssociatedInterface(h, index, out))
+                    .as("index %d", index)
+                    .isFalse();
+            assertThat(Win32.getLastError()).isEqualTo(ERROR_NO_MORE_ITEMS);
+        }
+        assertThat(out[0]).isNull();
+    }
+
     @Test
     void transferLength_mustBeWholeFrames_elseInvalidParameter_2_4() {
         Win32.setLastError(0);

@@ -14,6 +14,7 @@ import io.github.usbd4j.usb.Usb100;
 import io.github.usbd4j.usb.UsbDeviceRequest;
 import io.github.usbd4j.usb.UsbEndpoint;
 import io.github.usbd4j.usb.UsbInterface;
+import io.github.usbd4j.usb.UsbdIsoPacketDescriptor;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +110,26 @@ public final class DesktopIsoch {
             }
         }
         return want == null ? null : engine.openPipe(d, want);
+    }
+
+    /**
+     * Whether {@code descriptors} holds {@code packets} descriptors to write results into: the array is there, long
+     * enough, and none of its first {@code packets} entries is {@code null} (a Java array of descriptors can hold a
+     * hole that a C array cannot; found here, it is a bad parameter rather than a failure when the I/O completes).
+     *
+     * @param descriptors the caller's descriptors
+     * @param packets how many the I/O uses
+     */
+    public static boolean hasDescriptors(UsbdIsoPacketDescriptor[] descriptors, int packets) {
+        if (descriptors == null || descriptors.length < packets) {
+            return false;
+        }
+        for (int k = 0; k < packets; k++) {
+            if (descriptors[k] == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -195,7 +195,7 @@ public final class WdmFuncs implements Wdm {
                 || in != p.isIn()
                 || n < 1
                 || n > (highSpeed ? MAX_PACKETS_HIGH_SPEED : MAX_PACKETS_FULL_SPEED)
-                || n > urb.isoPacket.length
+                || !DesktopIsoch.hasDescriptors(urb.isoPacket, n)
                 || (highSpeed && n % DesktopIsoch.packetsPerFrame(p) != 0)
                 || urb.transferBuffer == null
                 || urb.transferBufferLength <= 0

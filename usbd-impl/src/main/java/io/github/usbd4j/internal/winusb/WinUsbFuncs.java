@@ -200,11 +200,11 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_INVALID_PARAMETER);
         }
         List<Integer> numbers = interfaceNumbers(i.device);
-        int at = numbers.indexOf(i.interfaceNumber) + 1 + associatedInterfaceIndex;
-        if (at >= numbers.size()) {
+        int next = numbers.indexOf(i.interfaceNumber) + 1;
+        if (associatedInterfaceIndex >= numbers.size() - next) { // not next + index: that overflows for a huge index
             return failed(ERROR_NO_MORE_ITEMS);
         }
-        out[0] = new Iface(i.device, numbers.get(at));
+        out[0] = new Iface(i.device, numbers.get(next + associatedInterfaceIndex));
         return true;
     }
 
@@ -432,7 +432,7 @@ public final class WinUsbFuncs implements WinUsb {
             return failed(ERROR_INVALID_PARAMETER);
         }
         int packets = length / perPacket;
-        if (read && (numberOfPackets != packets || descriptors == null || descriptors.length < packets)) {
+        if (read && (numberOfPackets != packets || !DesktopIsoch.hasDescriptors(descriptors, packets))) {
             return failed(ERROR_INVALID_PARAMETER);
         }
         if (overlapped != null && !overlapped.begin()) {
