@@ -169,7 +169,7 @@ public final class FaultPlan {
          * @return this
          */
         public Builder packetErrorRate(int endpointAddress, double probability, PacketStatus status) {
-            int e = index(endpointAddress);
+            int e = index(checkEndpoint(endpointAddress));
             endpointRate[e] = checkProbability(probability);
             endpointRateStatus[e] = Objects.requireNonNull(status, "status");
             return this;
@@ -184,7 +184,8 @@ public final class FaultPlan {
          * @return this
          */
         public Builder faultAt(long frame, int endpointAddress, PacketStatus status) {
-            faults.add(new At(frame, endpointAddress, Objects.requireNonNull(status, "status")));
+            faults.add(new At(
+                    checkFrame(frame), checkEndpoint(endpointAddress), Objects.requireNonNull(status, "status")));
             return this;
         }
 
@@ -197,6 +198,10 @@ public final class FaultPlan {
          * @return this
          */
         public Builder babbleAt(long frame, int endpointAddress) {
+            if ((checkEndpoint(endpointAddress) & 0x80) == 0) {
+                throw new IllegalArgumentException(
+                        "a device babbles only on an IN endpoint: 0x" + Integer.toHexString(endpointAddress));
+            }
             return faultAt(frame, endpointAddress, PacketStatus.DATA_OVERRUN);
         }
 
@@ -208,7 +213,7 @@ public final class FaultPlan {
          * @return this
          */
         public Builder missedFrame(long frame) {
-            missed.add(frame);
+            missed.add(checkFrame(frame));
             return this;
         }
 
@@ -221,7 +226,7 @@ public final class FaultPlan {
          * @return this
          */
         public Builder stallAt(long frame, int endpointAddress) {
-            stalls.add(new At(frame, endpointAddress, PacketStatus.STALL));
+            stalls.add(new At(checkFrame(frame), checkEndpoint(endpointAddress), PacketStatus.STALL));
             return this;
         }
 
@@ -233,13 +238,30 @@ public final class FaultPlan {
          * @return this
          */
         public Builder vanishAt(long frame) {
-            vanishFrame = frame;
+            vanishFrame = checkFrame(frame);
             return this;
         }
 
         /** The plan. */
         public FaultPlan build() {
             return new FaultPlan(this);
+        }
+
+        /** A frame the bus can reach; a negative one would make the fault silently never happen. */
+        private static long checkFrame(long frame) {
+            if (frame < 0) {
+                throw new IllegalArgumentException("frame must be 0 or later: " + frame);
+            }
+            return frame;
+        }
+
+        /** An endpoint address (number 0 to 15, direction bit 7); any other bit would alias another endpoint. */
+        private static int checkEndpoint(int address) {
+            if ((address & ~0x8F) != 0) {
+                throw new IllegalArgumentException(
+                        "not an endpoint address (0x00-0x0F, 0x80-0x8F): 0x" + Integer.toHexString(address));
+            }
+            return address;
         }
 
         private static double checkProbability(double p) {

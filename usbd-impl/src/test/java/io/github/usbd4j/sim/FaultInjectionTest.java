@@ -6,6 +6,7 @@ import static io.github.usbd4j.host.spi.PacketStatus.NOT_ACCESSED;
 import static io.github.usbd4j.host.spi.PacketStatus.OK;
 import static io.github.usbd4j.host.spi.PacketStatus.STALL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import io.github.usbd4j.descriptor.UsbSpeed;
 import io.github.usbd4j.host.spi.BackendException;
@@ -120,5 +121,26 @@ class FaultInjectionTest {
         assertThat(Bench.statuses(t)).containsExactly(OK, DATA_OVERRUN, OK);
         assertThat(t.packetActual(1)).isEqualTo(20);
         assertThat(d.injectedFaults()).containsExactly(new InjectedFault(7, 0, 0x81, DATA_OVERRUN));
+    }
+    /** A plan that names a frame the bus never reaches, or no endpoint, is refused where it is written. */
+    @Test
+    void aPlanThatCouldNeverHappen_isRefusedWhenWritten() {
+        FaultPlan.Builder b = FaultPlan.builder();
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.stallAt(-1, 0x81))
+                .withMessageContaining("frame");
+        assertThatIllegalArgumentException().isThrownBy(() -> b.missedFrame(-5)).withMessageContaining("frame");
+        assertThatIllegalArgumentException().isThrownBy(() -> b.vanishAt(Long.MIN_VALUE));
+        for (int notAnEndpoint : new int[] {-1, 0x10, 0x7F, 0x181, Integer.MAX_VALUE}) {
+            assertThatIllegalArgumentException()
+                    .isThrownBy(() -> b.faultAt(10, notAnEndpoint, CRC))
+                    .withMessageContaining("endpoint address");
+            assertThatIllegalArgumentException().isThrownBy(() -> b.packetErrorRate(notAnEndpoint, 0.5, CRC));
+        }
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> b.babbleAt(10, 0x01))
+                .withMessageContaining("IN");
+        assertThat(b.babbleAt(10, 0x81).stallAt(0, 0x0F).vanishAt(0).build().vanishFrame())
+                .isZero();
     }
 }
