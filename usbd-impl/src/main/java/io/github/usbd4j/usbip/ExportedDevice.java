@@ -151,8 +151,13 @@ final class ExportedDevice {
         return null;
     }
 
-    /** Writes the 312-byte {@code usb_device} record. */
-    void writeUsbDevice(DataOutputStream out) throws IOException {
+    /**
+     * Writes the 312-byte {@code usb_device} record.
+     *
+     * @param interfaces the device's {@link #interfaces()}, read once: a device list follows the record with
+     *     them, and the active configuration may change in between (another peer's import)
+     */
+    void writeUsbDevice(DataOutputStream out, List<Interface> interfaces) throws IOException {
         byte[] path = new byte[256];
         byte[] p = ("/sys/devices/usbd4j-sim/usb" + busnum + "/" + busId).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(p, 0, path, 0, Math.min(p.length, 255));
@@ -172,8 +177,9 @@ final class ExportedDevice {
         out.writeByte(deviceDescriptor[6]);
         out.writeByte(device.activeConfigurationValue());
         out.writeByte(configurations.size());
-        byte[] c = activeConfiguration();
-        out.writeByte(c == null ? 0 : c[4]);
+        // the interfaces listed, not the descriptor's bNumInterfaces: OP_REP_DEVLIST follows this record with
+        // that many interface records, and a device that miscounts would put the client's list out of step
+        out.writeByte(interfaces.size());
     }
 
     private int speedCode() {

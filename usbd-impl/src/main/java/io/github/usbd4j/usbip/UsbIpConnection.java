@@ -321,7 +321,7 @@ final class UsbIpConnection {
             out.writeInt(devices.size());
             for (ExportedDevice d : devices) {
                 List<ExportedDevice.Interface> ifs = d.interfaces();
-                d.writeUsbDevice(out);
+                d.writeUsbDevice(out, ifs);
                 for (ExportedDevice.Interface i : ifs) {
                     out.writeByte(i.interfaceClass());
                     out.writeByte(i.subClass());
@@ -365,7 +365,7 @@ final class UsbIpConnection {
             out.writeShort(UsbIpProtocol.OP_REP_IMPORT);
             out.writeInt(refusal == null ? UsbIpProtocol.ST_OK : UsbIpProtocol.ST_NA);
             if (refusal == null) {
-                d.writeUsbDevice(out);
+                d.writeUsbDevice(out, d.interfaces());
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
