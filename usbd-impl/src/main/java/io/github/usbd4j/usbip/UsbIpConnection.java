@@ -488,19 +488,19 @@ final class UsbIpConnection {
             if (u.type == TransferType.ISOCHRONOUS) {
                 streamPending[index(u.address)]++;
             }
-        }
-        try {
-            exported.device.submit(u.transfer);
-        } catch (BackendException | RuntimeException e) {
-            int status = e instanceof BackendException be ? UsbIpStatus.of(be.status()) : UsbIpStatus.EINVAL;
-            LOG.debug("{}: seqnum {} refused by the device: {}", name, seqnum, e.getMessage());
-            synchronized (lock) {
+            // under the lock: a shutdown on another thread (see abort) either finds it submitted and
+            // cancels it, or has closed the connection before, never a URB on a device it has released
+            try {
+                exported.device.submit(u.transfer);
+            } catch (BackendException | RuntimeException e) {
+                int status = e instanceof BackendException be ? UsbIpStatus.of(be.status()) : UsbIpStatus.EINVAL;
+                LOG.debug("{}: seqnum {} refused by the device: {}", name, seqnum, e.getMessage());
                 pending.remove(seqnum);
                 if (u.type == TransferType.ISOCHRONOUS) {
                     streamPending[index(u.address)]--;
                 }
+                queueRefusal(u, status);
             }
-            queueRefusal(u, status);
         }
     }
 
