@@ -277,13 +277,16 @@ public final class UsbIpServer implements Closeable {
         }
         // on a thread of its own: closing a pipe or stdin does not wake a read blocked on it, so after a
         // timeout or close() the reader may stay blocked, but the connection has ended and serve() returns
-        startThread("usbip-" + name, c::run);
+        Thread reader = startThread("usbip-" + name, c::run);
         try {
             c.awaitEnd();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             c.abort("interrupted", false);
         }
+        // the connection has ended and holds nothing: a read still blocked on the stream (stdin) ends when
+        // it returns, and close() does not wait for it (it would wait its whole 5 s, and warn)
+        threads.remove(reader);
     }
 
     /**
