@@ -24,6 +24,8 @@ final class PeerLog {
     private long failures;
 
     /**
+     * A log with a full burst of tokens.
+     *
      * @param log where the lines go
      * @param ticker the server's monotonic time in nanoseconds (a test's clock in tests)
      */
