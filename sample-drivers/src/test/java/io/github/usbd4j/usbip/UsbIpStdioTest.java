@@ -39,4 +39,38 @@ class UsbIpStdioTest {
             p.waitFor(10, TimeUnit.SECONDS);
         }
     }
+
+    /**
+     * With {@code --idle-seconds}, an import that goes silent ends the session and the process: the idle
+     * timeout ended the connection, but its read stayed blocked on stdin (closing stdin does not wake it),
+     * so the server kept serving nothing until {@code --seconds} ran out. Bounds: 1 s of idle time, 60 s of
+     * run time, 30 s to wait for the exit.
+     */
+    @Test
+    void stdioServer_exitsWhenTheIdleTimeoutEndsItsOnlyConnection() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(
+                        java.toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        UsbIpMain.class.getName(),
+                        "--stdio",
+                        "--idle-seconds",
+                        "1",
+                        "--seconds",
+                        "60")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try (UsbIpTestClient client = new UsbIpTestClient(p.getInputStream(), p.getOutputStream(), p::destroy)) {
+            assertThat(client.importDevice("1-1")).isNotNull(); // then silence, with stdin left open
+            assertThat(p.waitFor(30, TimeUnit.SECONDS))
+                    .as("the process ended with its connection, long before --seconds")
+                    .isTrue();
+            assertThat(p.exitValue()).isZero();
+            assertThat(client.poll(10_000)).isEqualTo(UsbIpTestClient.CLOSED);
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
 }

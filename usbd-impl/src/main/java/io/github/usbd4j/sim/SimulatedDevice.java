@@ -60,6 +60,9 @@ public final class SimulatedDevice implements BackendDevice {
     private boolean suspended;
     private long detachFrame;
     private volatile boolean gone;
+    private final Object detachListenersLock = new Object();
+    // guarded by detachListenersLock; null once the departure was announced
+    private List<Runnable> detachListeners = new ArrayList<>();
     /** Times the model threw while the bus ran it; written by the bus thread only. */
     private final java.util.concurrent.atomic.AtomicLong modelFailures = new java.util.concurrent.atomic.AtomicLong();
 
@@ -107,6 +110,58 @@ public final class SimulatedDevice implements BackendDevice {
     /** {@code false} once the device has left the bus. */
     public boolean isAttached() {
         return !gone;
+    }
+
+    /**
+     * Runs {@code listener} once when this device leaves the bus: on the thread that detaches it, after
+     * its pending transfers have completed ({@code DEVICE_GONE}) and the host's
+     * {@link io.github.usbd4j.host.spi.HostListener#deviceDetached} ran; at once, on the calling thread, if
+     * that has already happened. For a user of one device that does not own the host's listener (a
+     * USB/IP export), so that it learns of the unplug without polling {@link #isAttached()}.
+     *
+     * @param listener run once; it must not block
+     */
+    public void addDetachListener(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (detachListenersLock) {
+            if (detachListeners != null) {
+                detachListeners.add(listener);
+                return;
+            }
+        }
+        listener.run();
+    }
+
+    /**
+     * Forgets a listener given to {@link #addDetachListener} (a no-op if it ran or was never added).
+     *
+     * @param listener the listener
+     */
+    public void removeDetachListener(Runnable listener) {
+        synchronized (detachListenersLock) {
+            if (detachListeners != null) {
+                detachListeners.remove(listener);
+            }
+        }
+    }
+
+    /** Runs the detach listeners, once; called by the host after it announced the departure. */
+    void announceDetached() {
+        List<Runnable> run;
+        synchronized (detachListenersLock) {
+            run = detachListeners;
+            detachListeners = null;
+        }
+        if (run == null) {
+            return;
+        }
+        for (Runnable r : run) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("a detach listener of {} failed", location, e);
+            }
+        }
     }
 
     /**

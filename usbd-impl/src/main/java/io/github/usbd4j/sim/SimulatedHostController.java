@@ -305,6 +305,7 @@ public final class SimulatedHostController implements HostController, BusClock {
         if (l != null) {
             l.deviceDetached(device);
         }
+        device.announceDetached();
     }
 
     // ---- HostController -----------------------------------------------------------------------------

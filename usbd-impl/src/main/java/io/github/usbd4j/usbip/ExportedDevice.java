@@ -26,6 +26,8 @@ final class ExportedDevice {
     private final List<byte[]> configurations;
     private final List<Endpoint> endpoints = new ArrayList<>();
     private final AtomicBoolean imported = new AtomicBoolean();
+    /** The importing connection's unplug handler; written only by the connection that holds the import. */
+    private volatile Runnable detachListener;
 
     ExportedDevice(String busId, SimulatedDevice device, int busnum, int devnum) {
         this.busId = busId;
@@ -51,9 +53,11 @@ final class ExportedDevice {
     /**
      * Claims the device for one connection and opens it.
      *
+     * @param onDetach run once if the device leaves the bus while imported (on the detaching thread, or at
+     *     once if it left during the import); forgotten by {@link #release()}
      * @return {@code null}, or why it cannot be imported now (taken, detached, not openable)
      */
-    String tryImport() {
+    String tryImport(Runnable onDetach) {
         if (!device.isAttached()) {
             return DETACHED;
         }
@@ -62,11 +66,13 @@ final class ExportedDevice {
         }
         try {
             device.open();
-            return null;
         } catch (BackendException e) {
             imported.set(false);
             return device.isAttached() ? "cannot be opened: " + e.getMessage() : DETACHED;
         }
+        detachListener = onDetach;
+        device.addDetachListener(onDetach);
+        return null;
     }
 
     /** Why a device that left the simulated bus is neither listed nor importable, and ends its import. */
@@ -79,6 +85,11 @@ final class ExportedDevice {
 
     /** Ends an import: pending transfers are cancelled, the device can be imported again. */
     void release() {
+        Runnable l = detachListener;
+        if (l != null) {
+            device.removeDetachListener(l);
+            detachListener = null;
+        }
         device.close();
         imported.set(false);
     }
@@ -140,8 +151,13 @@ final class ExportedDevice {
         return null;
     }
 
-    /** Writes the 312-byte {@code usb_device} record. */
-    void writeUsbDevice(DataOutputStream out) throws IOException {
+    /**
+     * Writes the 312-byte {@code usb_device} record.
+     *
+     * @param interfaces the device's {@link #interfaces()}, read once: a device list follows the record with
+     *     them, and the active configuration may change in between (another peer's import)
+     */
+    void writeUsbDevice(DataOutputStream out, List<Interface> interfaces) throws IOException {
         byte[] path = new byte[256];
         byte[] p = ("/sys/devices/usbd4j-sim/usb" + busnum + "/" + busId).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(p, 0, path, 0, Math.min(p.length, 255));
@@ -161,8 +177,9 @@ final class ExportedDevice {
         out.writeByte(deviceDescriptor[6]);
         out.writeByte(device.activeConfigurationValue());
         out.writeByte(configurations.size());
-        byte[] c = activeConfiguration();
-        out.writeByte(c == null ? 0 : c[4]);
+        // the interfaces listed, not the descriptor's bNumInterfaces: OP_REP_DEVLIST follows this record with
+        // that many interface records, and a device that miscounts would put the client's list out of step
+        out.writeByte(interfaces.size());
     }
 
     private int speedCode() {

@@ -1,6 +1,7 @@
 package io.github.usbd4j.usbip;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
 
@@ -14,15 +15,24 @@ final class PeerLog {
     private static final long REFILL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Logger log;
+    private final LongSupplier ticker;
     // guarded by this
     private int tokens = BURST;
-    private long refilledAt = System.nanoTime();
+    private long refilledAt;
     private long suppressed;
     private Level suppressedLevel = Level.INFO;
     private long failures;
 
-    PeerLog(Logger log) {
+    /**
+     * A log with a full burst of tokens.
+     *
+     * @param log where the lines go
+     * @param ticker the server's monotonic time in nanoseconds (a test's clock in tests)
+     */
+    PeerLog(Logger log, LongSupplier ticker) {
         this.log = log;
+        this.ticker = ticker;
+        this.refilledAt = ticker.getAsLong();
     }
 
     void warn(String format, Object... args) {
@@ -67,7 +77,7 @@ final class PeerLog {
 
     // guarded by this
     private boolean takeToken() {
-        long now = System.nanoTime();
+        long now = ticker.getAsLong();
         long periods = (now - refilledAt) / REFILL_NANOS;
         if (periods > 0) {
             tokens = (int) Math.min(BURST, tokens + periods);

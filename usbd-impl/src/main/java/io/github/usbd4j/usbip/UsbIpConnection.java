@@ -87,7 +87,7 @@ final class UsbIpConnection {
     private volatile ArrayBlockingQueue<Reply> replies;
 
     private final Budget budget;
-    private final long connectedAt = System.nanoTime();
+    private final long connectedAt;
     private final AtomicBoolean aborted = new AtomicBoolean();
 
     private final Object lock = new Object();
@@ -113,13 +113,17 @@ final class UsbIpConnection {
     /** When the write under way started, 0 when none is. */
     private volatile long writingSince;
 
-    private Thread writer;
+    private volatile Thread writer;
     /**
      * Released when the writer has ended, or when the connection is aborted: the reader's shutdown waits
      * on it so that the replies queued before the end go out. Not waiting longer after an abort matters
      * only for a writer blocked on a stream that closing does not wake (a pipe); a socket's ends at once.
      */
     private final CountDownLatch writerDone = new CountDownLatch(1);
+
+    private final AtomicBoolean shutDown = new AtomicBoolean();
+    /** Released when {@link #shutdown()} has run. */
+    private final CountDownLatch ended = new CountDownLatch(1);
 
     UsbIpConnection(UsbIpServer server, String name, InputStream in, OutputStream out, Closeable closer) {
         this.server = server;
@@ -131,6 +135,7 @@ final class UsbIpConnection {
         this.rawOut = out;
         this.closer = closer;
         this.budget = new Budget(limits.maxUrbsInFlight(), limits.maxBytesInFlight());
+        this.connectedAt = server.nanoTime();
     }
 
     String name() {
@@ -144,6 +149,9 @@ final class UsbIpConnection {
             if (exported != null) {
                 replies = new ArrayBlockingQueue<>(limits.maxUrbsInFlight() + 2);
                 writer = server.startThread("usbip-tx-" + threadName(), this::writeLoop);
+                if (aborted.get()) {
+                    replies.offer(POISON); // abort() may have run before there was a queue to stop
+                }
                 urbLoop();
             }
         } catch (EOFException e) {
@@ -171,19 +179,14 @@ final class UsbIpConnection {
     }
 
     /**
-     * Why the watchdog should end this connection now, or {@code null}: the handshake deadline passed, a
-     * reply has waited too long for the peer to read it, the import is idle, or the imported device left
-     * the bus (as usbip-host closes the connection when its device is unplugged, so that the client sees
-     * the device go instead of failing every URB).
+     * Why the watchdog should end this connection at {@code now} (the server's {@link UsbIpServer#nanoTime()}),
+     * or {@code null}: the handshake deadline passed, a reply has waited too long for the peer to read it,
+     * or the import is idle.
      */
     String overdue(long now) {
         long w = writingSince;
         if (w != 0 && now - w > limits.writeTimeoutNanos()) {
             return "the peer does not read (a reply waited " + millis(now - w) + " ms)";
-        }
-        ExportedDevice d = exported;
-        if (d != null && !d.isAttached()) {
-            return "device " + d + " was " + ExportedDevice.DETACHED;
         }
         if (exported == null) {
             return now - connectedAt > limits.handshakeTimeoutNanos()
@@ -196,6 +199,11 @@ final class UsbIpConnection {
 
     private static long millis(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+
+    /** Whether a reply is being written now. */
+    boolean isWriting() {
+        return writingSince != 0;
     }
 
     /** Budget bytes held now by URBs and replies. */
@@ -225,6 +233,9 @@ final class UsbIpConnection {
             q.offer(POISON);
         }
         writerDone.countDown();
+        // now, not when the reader fails: a read blocked on a stream that closing does not wake (a pipe,
+        // stdin) would hold the device and the slot until the peer sends again
+        shutdown();
     }
 
     // ---- handshake ------------------------------------------------------------------------------
@@ -268,9 +279,9 @@ final class UsbIpConnection {
         }
     }
 
-    /** {@link System#nanoTime()}, never 0 (0 means "not writing"). */
-    private static long now() {
-        long t = System.nanoTime();
+    /** The server's time, never 0 (0 means "not writing"). */
+    private long now() {
+        long t = server.nanoTime();
         return t == 0 ? 1 : t;
     }
 
@@ -310,7 +321,7 @@ final class UsbIpConnection {
             out.writeInt(devices.size());
             for (ExportedDevice d : devices) {
                 List<ExportedDevice.Interface> ifs = d.interfaces();
-                d.writeUsbDevice(out);
+                d.writeUsbDevice(out, ifs);
                 for (ExportedDevice.Interface i : ifs) {
                     out.writeByte(i.interfaceClass());
                     out.writeByte(i.subClass());
@@ -332,7 +343,20 @@ final class UsbIpConnection {
         } else if (!server.enterUrbPhase(this)) {
             refusal = "the connection is closing";
         } else {
-            refusal = d.tryImport();
+            refusal = d.tryImport(() -> deviceDetached(d));
+        }
+        if (refusal == null) {
+            synchronized (lock) {
+                if (closed) {
+                    refusal = "the connection is closing"; // it ended meanwhile, and its shutdown saw no import
+                } else {
+                    lastTraffic = server.nanoTime();
+                    exported = d;
+                }
+            }
+            if (refusal != null) {
+                d.release();
+            }
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
@@ -341,20 +365,27 @@ final class UsbIpConnection {
             out.writeShort(UsbIpProtocol.OP_REP_IMPORT);
             out.writeInt(refusal == null ? UsbIpProtocol.ST_OK : UsbIpProtocol.ST_NA);
             if (refusal == null) {
-                d.writeUsbDevice(out);
+                d.writeUsbDevice(out, d.interfaces());
             }
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
         if (refusal == null) {
-            lastTraffic = System.nanoTime();
-            exported = d;
             peers.info("{}: imported {}", name, d);
         } else {
             peers.info("{}: import of '{}' refused ({})", name, printable(busId), refusal);
         }
         sendNow(bytes.toByteArray());
         return refusal == null;
+    }
+
+    /**
+     * The imported device left the bus: the connection ends, as usbip-host closes it when its device is
+     * unplugged, so that the client sees the device go instead of failing every URB. Runs on the thread
+     * that detached it; never blocks.
+     */
+    private void deviceDetached(ExportedDevice d) {
+        abort("device " + d + " was " + ExportedDevice.DETACHED, true);
     }
 
     // ---- URB phase ------------------------------------------------------------------------------
@@ -375,9 +406,9 @@ final class UsbIpConnection {
             if (command == UsbIpProtocol.CMD_SUBMIT) {
                 submit(h);
             } else {
+                lastTraffic = server.nanoTime(); // the whole request is in (see submit)
                 unlink(h.getInt(4), h.getInt(20));
             }
-            lastTraffic = System.nanoTime(); // a whole request: a trickle of bytes does not keep it alive
         }
     }
 
@@ -422,6 +453,9 @@ final class UsbIpConnection {
             in.readInt(); // actual_length, unused in requests
             in.readInt(); // status, unused in requests
         }
+        // a whole request, so a trickle of bytes does not keep the import alive; noted before its reply
+        // can go out, so the idle time counts from the later of the two
+        lastTraffic = server.nanoTime();
         synchronized (lock) {
             if (pending.containsKey(seqnum)) {
                 releaseLater(u);
@@ -447,23 +481,26 @@ final class UsbIpConnection {
             return;
         }
         synchronized (lock) {
+            if (closed) { // ended meanwhile (see abort): the device is no longer this connection's
+                throw new ProtocolException("closed");
+            }
             pending.put(seqnum, u);
             if (u.type == TransferType.ISOCHRONOUS) {
                 streamPending[index(u.address)]++;
             }
-        }
-        try {
-            exported.device.submit(u.transfer);
-        } catch (BackendException | RuntimeException e) {
-            int status = e instanceof BackendException be ? UsbIpStatus.of(be.status()) : UsbIpStatus.EINVAL;
-            LOG.debug("{}: seqnum {} refused by the device: {}", name, seqnum, e.getMessage());
-            synchronized (lock) {
+            // under the lock: a shutdown on another thread (see abort) either finds it submitted and
+            // cancels it, or has closed the connection before, never a URB on a device it has released
+            try {
+                exported.device.submit(u.transfer);
+            } catch (BackendException | RuntimeException e) {
+                int status = e instanceof BackendException be ? UsbIpStatus.of(be.status()) : UsbIpStatus.EINVAL;
+                LOG.debug("{}: seqnum {} refused by the device: {}", name, seqnum, e.getMessage());
                 pending.remove(seqnum);
                 if (u.type == TransferType.ISOCHRONOUS) {
                     streamPending[index(u.address)]--;
                 }
+                queueRefusal(u, status);
             }
-            queueRefusal(u, status);
         }
     }
 
@@ -699,13 +736,14 @@ final class UsbIpConnection {
                 if (r == POISON) {
                     break;
                 }
-                writingSince = now();
+                long t = now();
+                writingSince = t;
+                lastTraffic = t; // before the peer can see the reply, which may make it send again
                 out.write(r.bytes());
                 if (replies.isEmpty()) {
                     out.flush();
                 }
                 writingSince = 0;
-                lastTraffic = System.nanoTime();
                 budget.release(r.urbs(), r.charge());
             }
             writingSince = now();
@@ -723,15 +761,22 @@ final class UsbIpConnection {
         }
     }
 
-    /** After the reader ends: cancels what is pending, frees the device, stops the writer, frees the slot. */
+    /**
+     * Once, when the reader ends or the connection is aborted, whichever comes first: cancels what is
+     * pending, frees the device, stops the writer, frees the slot.
+     */
     private void shutdown() {
+        if (!shutDown.compareAndSet(false, true)) {
+            return;
+        }
         try {
             List<Urb> left;
+            ExportedDevice d;
             synchronized (lock) {
                 closed = true;
                 left = new ArrayList<>(pending.values());
+                d = exported;
             }
-            ExportedDevice d = exported;
             for (Urb u : left) {
                 try {
                     d.device.cancel(u.transfer);
@@ -762,7 +807,13 @@ final class UsbIpConnection {
             }
             server.connectionEnded(this);
             LOG.debug("{}: closed", name);
+            ended.countDown();
         }
+    }
+
+    /** Waits until the connection has ended (its device and slot are free). */
+    void awaitEnd() throws InterruptedException {
+        ended.await();
     }
 
     private void closeQuietly() {

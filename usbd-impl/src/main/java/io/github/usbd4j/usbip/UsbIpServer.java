@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +62,8 @@ public final class UsbIpServer implements Closeable {
     private static final Pattern BUS_ID = Pattern.compile("([1-9][0-9]{0,4})-[0-9][0-9.]{0,24}");
     /** How long {@link #close()} waits for the server's threads to end. */
     private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How often the watchdog checks the time rules (so a limit is enforced at most this late). */
+    private static final long WATCHDOG_MILLIS = 100;
 
     /** The default USB/IP port. */
     public static final int DEFAULT_PORT = 3240;
@@ -86,12 +89,13 @@ public final class UsbIpServer implements Closeable {
         /** The peer's address; {@code null} for a connection over streams. */
         final InetAddress address;
 
-        final long since = System.nanoTime();
+        final long since;
         boolean imported;
 
-        Slot(UsbIpConnection connection, InetAddress address) {
+        Slot(UsbIpConnection connection, InetAddress address, long since) {
             this.connection = connection;
             this.address = address;
+            this.since = since;
         }
     }
 
@@ -101,7 +105,12 @@ public final class UsbIpServer implements Closeable {
     private final AccessList allowed;
     private final InetAddress bindAddress;
     private final int requestedPort;
-    private final PeerLog peers = new PeerLog(LOG);
+    /** The time every rule about peers is measured on: {@link System#nanoTime()}, or a test's clock. */
+    private final LongSupplier ticker;
+    /** Whether the watchdog runs by itself (every {@value #WATCHDOG_MILLIS} ms) or only when a test runs it. */
+    private final boolean selfTimed;
+
+    private final PeerLog peers;
     private final AtomicInteger connectionIds = new AtomicInteger();
     private final ScheduledExecutorService watchdog;
     /** Threads this server started (accept, connections, writers), joined by {@link #close()}. */
@@ -126,6 +135,9 @@ public final class UsbIpServer implements Closeable {
 
     private UsbIpServer(Builder b) {
         this.host = b.host;
+        this.ticker = b.ticker != null ? b.ticker : System::nanoTime;
+        this.selfTimed = b.ticker == null;
+        this.peers = new PeerLog(LOG, ticker);
         Map<String, ExportedDevice> map = new LinkedHashMap<>();
         int devnum = 2;
         for (Map.Entry<String, SimulatedDevice> e : b.devices.entrySet()) {
@@ -235,9 +247,11 @@ public final class UsbIpServer implements Closeable {
     }
 
     /**
-     * Serves one connection over a pair of streams on the calling thread until it ends (the peer
-     * closes, a protocol error, a timeout, or {@link #close()}) and the replies queued by then have gone
-     * out (within the write timeout). Both streams are closed afterwards.
+     * Serves one connection over a pair of streams until it ends (the peer closes, a protocol error, a
+     * timeout, or {@link #close()}) and the replies queued by then have gone out (within the write
+     * timeout); returns then, with both streams closed, even when a read is still blocked on a stream that
+     * closing does not wake (a pipe, stdin): that read's thread ends when the read returns. An interrupt
+     * of the calling thread ends the connection too.
      * The peer is not checked against the allowed addresses (there is no address: the caller chose it),
      * and it counts toward the connection limit: over it, the streams are closed at once.
      *
@@ -254,13 +268,25 @@ public final class UsbIpServer implements Closeable {
                 out.close();
             }
         };
-        UsbIpConnection c = new UsbIpConnection(this, "stdio-" + connectionIds.incrementAndGet(), in, out, closer);
+        String name = "stdio-" + connectionIds.incrementAndGet();
+        UsbIpConnection c = new UsbIpConnection(this, name, in, out, closer);
         startWatchdog();
-        if (admit(c, null)) {
-            c.run();
-        } else {
+        if (!admit(c, null)) {
             closeQuietly(closer);
+            return;
         }
+        // on a thread of its own: closing a pipe or stdin does not wake a read blocked on it, so after a
+        // timeout or close() the reader may stay blocked, but the connection has ended and serve() returns
+        Thread reader = startThread("usbip-" + name, c::run);
+        try {
+            c.awaitEnd();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.abort("interrupted", false);
+        }
+        // the connection has ended and holds nothing: a read still blocked on the stream (stdin) ends when
+        // it returns, and close() does not wait for it (it would wait its whole 5 s, and warn)
+        threads.remove(reader);
     }
 
     /**
@@ -329,6 +355,11 @@ public final class UsbIpServer implements Closeable {
         return host;
     }
 
+    /** Now, on the time the rules about peers are measured on (monotonic nanoseconds). */
+    long nanoTime() {
+        return ticker.getAsLong();
+    }
+
     PeerLog peerLog() {
         return peers;
     }
@@ -347,6 +378,17 @@ public final class UsbIpServer implements Closeable {
         synchronized (slots) {
             for (Slot slot : slots) {
                 n += slot.connection.bufferedBytes();
+            }
+        }
+        return n;
+    }
+
+    /** Connections whose reply is being written now (blocked, if the peer does not read); for tests. */
+    int writesUnderWay() {
+        int n = 0;
+        synchronized (slots) {
+            for (Slot slot : slots) {
+                n += slot.connection.isWriting() ? 1 : 0;
             }
         }
         return n;
@@ -406,7 +448,7 @@ public final class UsbIpServer implements Closeable {
     private boolean admit(UsbIpConnection c, InetAddress address) {
         Slot victim;
         boolean refused = false;
-        long now = System.nanoTime();
+        long now = nanoTime();
         synchronized (slots) {
             if (closed) {
                 return false;
@@ -420,7 +462,7 @@ public final class UsbIpServer implements Closeable {
                 if (victim != null) {
                     slots.remove(victim);
                 }
-                slots.add(new Slot(c, address));
+                slots.add(new Slot(c, address, now));
             }
         }
         if (refused) {
@@ -551,15 +593,23 @@ public final class UsbIpServer implements Closeable {
                 return;
             }
             watchdogStarted = true;
+            if (!selfTimed) {
+                return; // a test's clock: the test runs checkConnections() when it has moved it
+            }
             // checkConnections catches and logs its own failures, so the future has nothing to report
-            var unused = watchdog.scheduleWithFixedDelay(this::checkConnections, 100, 100, TimeUnit.MILLISECONDS);
+            var unused = watchdog.scheduleWithFixedDelay(
+                    this::checkConnections, WATCHDOG_MILLIS, WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
-    /** Every 100 ms: handshake deadlines, idle imports, peers that do not read. */
-    private void checkConnections() {
+    /**
+     * The watchdog: ends connections past a time limit (handshake deadline, idle import, a peer that does
+     * not read) and logs the summary of held-back lines. Runs every {@value #WATCHDOG_MILLIS} ms, or when
+     * a test that gave the server its clock runs it.
+     */
+    void checkConnections() {
         try {
-            long now = System.nanoTime();
+            long now = nanoTime();
             List<Slot> snapshot;
             synchronized (slots) {
                 snapshot = new ArrayList<>(slots);
@@ -640,6 +690,7 @@ public final class UsbIpServer implements Closeable {
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration idleTimeout = Duration.ofSeconds(DEFAULT_IDLE_SECONDS);
         private Duration writeTimeout = Duration.ofSeconds(10);
+        private LongSupplier ticker;
 
         private Builder(SimulatedHostController host) {
             this.host = Objects.requireNonNull(host, "host");
@@ -831,6 +882,16 @@ public final class UsbIpServer implements Closeable {
          */
         public Builder writeTimeout(Duration d) {
             this.writeTimeout = positive(d, "writeTimeout");
+            return this;
+        }
+
+        /**
+         * The clock the time limits are measured on, for tests: monotonic nanoseconds. With it, the
+         * watchdog does not run by itself; the test runs {@link UsbIpServer#checkConnections()} after
+         * moving the clock, so that a test of a limit asserts the limit, not a race with the wall clock.
+         */
+        Builder ticker(LongSupplier nanos) {
+            this.ticker = Objects.requireNonNull(nanos, "nanos");
             return this;
         }
 

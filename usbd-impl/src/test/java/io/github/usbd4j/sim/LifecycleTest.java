@@ -39,6 +39,32 @@ class LifecycleTest {
         assertThat(b.completed).containsExactly(t);
     }
 
+    /**
+     * A detach listener (for a user of one device that does not own the host's listener) runs once, after
+     * the pending transfers completed and the host's listener heard of the departure, on the thread that
+     * detaches; one added afterwards runs at once; one removed never runs.
+     */
+    @Test
+    void detachListenersRunOnceAfterTheDepartureWasReported() throws BackendException {
+        Bench b = Bench.of(UsbSpeed.FULL);
+        SimulatedDevice d = b.attach(LoopbackDevice.fullSpeed());
+        BackendTransfer bulk = b.bulk(d, TransferType.BULK, 0x82, ByteBuffer.allocate(64), 64, false);
+        b.events.clear();
+        Thread detaching = Thread.currentThread();
+        d.addDetachListener(() ->
+                b.events.add("listener on " + (Thread.currentThread() == detaching ? "detaching thread" : "another")));
+        Runnable removed = () -> b.events.add("removed listener");
+        d.addDetachListener(removed);
+        d.removeDetachListener(removed);
+        b.host.detach(d);
+        b.host.detach(d);
+        assertThat(b.events)
+                .containsExactly("completed 82 DEVICE_GONE", "detached sim:1-1", "listener on detaching thread");
+        assertThat(bulk.status()).isEqualTo(DEVICE_GONE);
+        d.addDetachListener(() -> b.events.add("late listener"));
+        assertThat(b.events).endsWith("late listener");
+    }
+
     @Test
     void detachCompletesPendingTransfersDeviceGoneBeforeReportingTheDeparture() throws BackendException {
         Bench b = Bench.of(UsbSpeed.FULL);

@@ -29,11 +29,13 @@ class UsbIpLimitsAndRealTimeTest {
         SimulatedHostController sim = SimulatedHostController.builder().build();
         sim.start(QUIET);
         SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
+        ManualTicker ticker = new ManualTicker();
         try (UsbIpServer server = UsbIpServer.builder(sim)
                 .device("1-1", lb)
                 .port(0)
                 .maxUrbsInFlight(3)
                 .idleTimeout(Duration.ofMillis(500))
+                .ticker(ticker)
                 .build()
                 .start()) {
             UsbIpTestClient c = UsbIpTestClient.connect(server.port());
@@ -53,6 +55,13 @@ class UsbIpLimitsAndRealTimeTest {
                     .isNull();
             // a client that stays at the limit without traffic (here: it left) is dropped after the idle timeout
             c.close();
+            ticker.advance(Duration.ofMillis(500));
+            server.checkConnections();
+            assertThat(server.activeConnections())
+                    .as("not before the idle timeout")
+                    .isEqualTo(1);
+            ticker.advance(Duration.ofNanos(1));
+            server.checkConnections();
             await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
             try (UsbIpTestClient again = UsbIpTestClient.connect(server.port())) {
                 assertThat(again.importDevice("1-1")).isNotNull();

@@ -108,8 +108,9 @@ class UsbIpServerLifecycleTest {
      */
     @Test
     void repliesQueuedWhenThePeerClosesItsSideAllGoOutWithinTheWriteTimeout() throws Exception {
-        Piped p =
-                serveOverPipes(UsbIpServer.builder(sim).device("1-1", loopback).build());
+        ManualTicker ticker = new ManualTicker();
+        Piped p = serveOverPipes(
+                UsbIpServer.builder(sim).device("1-1", loopback).ticker(ticker).build());
         try {
             // bulk INs to an endpoint the device does not have: the reading thread answers each (-ENOENT)
             // before it reads on, so all 200 replies are queued when it meets the end of the requests
@@ -117,7 +118,11 @@ class UsbIpServerLifecycleTest {
             int urbs = 200;
             PipedInputStream clientIn = p.fromServer();
             Thread serving = p.serving();
-            Thread.sleep(2_500); // the peer reads late: past the old cut-off, well within the 10 s write timeout
+            // the peer reads late: on the wall clock past the old 2 s cut-off, on the server's clock at
+            // the very end of the 10 s write timeout
+            Thread.sleep(2_500);
+            ticker.advance(java.time.Duration.ofSeconds(10));
+            p.server().checkConnections();
 
             List<Integer> seqnums = new ArrayList<>();
             DataInputStream in = new DataInputStream(clientIn);
@@ -171,12 +176,24 @@ class UsbIpServerLifecycleTest {
     /** The wait for the last replies is bounded: by the write timeout, and by close(). */
     @Test
     void aPeerThatClosesItsSideAndNeverReadsIsClosedAfterTheWriteTimeout() throws Exception {
+        ManualTicker ticker = new ManualTicker();
         Piped p = serveOverPipes(UsbIpServer.builder(sim)
                 .device("1-1", loopback)
                 .writeTimeout(java.time.Duration.ofMillis(300))
+                .ticker(ticker)
                 .build());
         try (LogCapture log = new LogCapture()) {
             importQueueAndCloseRequests(p);
+            // the writer is blocked once the 1 KiB pipe is full: nobody reads it
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() ->
+                            p.fromServer().available() == 1024 && p.server().writesUnderWay() == 1);
+            ticker.advance(java.time.Duration.ofMillis(300));
+            p.server().checkConnections();
+            assertThat(p.serving().isAlive()).as("not before the write timeout").isTrue();
+            ticker.advance(java.time.Duration.ofNanos(1));
+            p.server().checkConnections();
             p.serving().join(10_000);
             assertThat(p.serving().isAlive()).isFalse();
             assertThat(log.lines()).anyMatch(l -> l.contains("the peer does not read"));

@@ -551,13 +551,18 @@ class UsbIpServerTest {
     @Test
     void aSilentConnectionIsClosedAfterTheHandshakeTimeout() throws Exception {
         server.close();
+        ManualTicker ticker = new ManualTicker();
         server = UsbIpServer.builder(sim)
                 .device("1-1", loopback)
                 .port(0)
                 .handshakeTimeout(Duration.ofMillis(300))
+                .ticker(ticker)
                 .build()
                 .start();
         try (UsbIpTestClient c = UsbIpTestClient.connect(server.port())) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 1);
+            ticker.advance(Duration.ofMillis(300).plusNanos(1));
+            server.checkConnections();
             assertThat(c.closedByServer()).isTrue();
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> server.activeConnections() == 0);
