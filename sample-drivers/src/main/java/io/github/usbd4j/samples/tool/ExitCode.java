@@ -23,7 +23,7 @@ public enum ExitCode {
     IO_ERROR(
             4,
             "I/O error: the device could not be opened, refused a request or left mid-stream, a transfer"
-                    + " was refused, or a file could not be written"),
+                    + " was refused, or a file or standard output could not be written in full"),
     /** More packets lost than allowed. */
     PACKETS_LOST(
             5,

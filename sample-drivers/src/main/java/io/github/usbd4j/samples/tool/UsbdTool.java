@@ -85,7 +85,31 @@ public final class UsbdTool implements Runnable {
         if (Arrays.asList(args).contains("--debug")) {
             System.setProperty(ToolLogging.DEBUG_PROPERTY, "true"); // before anything logs: read once
         }
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), CheckedOutput.stdout(), args));
+    }
+
+    /**
+     * Runs {@code args} with {@code stdout} as the command's output. Output that could not be written in full
+     * (a full disk, a pipe whose reader left) is said on stderr, and makes a run that would have exited 0 an
+     * I/O error: its summary did not reach the reader.
+     */
+    static int execute(CommandLine cl, CheckedOutput stdout, String... args) {
+        cl.setOut(stdout.writer());
+        int code = cl.execute(args);
+        cl.getOut().flush();
+        IOException failure = stdout.failure();
+        if (failure == null) {
+            return code;
+        }
+        CommandLine command = cl;
+        for (CommandLine.ParseResult p = cl.getParseResult(); p != null; p = p.subcommand()) {
+            command = p.commandSpec().commandLine();
+        }
+        cl.getErr()
+                .println(command.getCommandSpec().qualifiedName() + ": cannot write to standard output ("
+                        + Tally.describe(failure) + "): what it printed was cut short");
+        cl.getErr().flush();
+        return code == ExitCode.OK.code() ? ExitCode.IO_ERROR.code() : code;
     }
 
     /**

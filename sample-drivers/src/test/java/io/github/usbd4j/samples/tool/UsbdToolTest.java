@@ -30,6 +30,41 @@ class UsbdToolTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /**
+     * Standard output that cannot be written (a full disk, {@code > /dev/full}, a pipe whose reader left):
+     * what the command printed is cut short, so a run that would have exited 0 is an I/O error, in a line
+     * on stderr. It exited 0 with nothing written.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"list", "list --json", "--help", "demo --seconds 1"})
+    void outputThatCannotBeWrittenIsAnIoError(String command) {
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        };
+        StringWriter err = new StringWriter();
+        CommandLine cl = UsbdTool.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        int exit = UsbdTool.execute(cl, new CheckedOutput(full), command.split(" "));
+        String name = command.startsWith("-") ? "usbd" : "usbd " + command.split(" ")[0];
+        assertThat(exit).as(err.toString()).isEqualTo(ExitCode.IO_ERROR.code());
+        assertThat(err.toString())
+                .isEqualTo(name + ": cannot write to standard output (No space left on device): what it printed"
+                        + " was cut short" + System.lineSeparator());
+    }
+
+    @Test
+    void outputWrittenInFullLeavesTheExitCode() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        CommandLine cl = UsbdTool.commandLine();
+        assertThat(UsbdTool.execute(cl, new CheckedOutput(bytes), "list")).isZero();
+        assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("1209:0004 usbd4j UVC Camera");
+        assertThat(UsbdTool.execute(UsbdTool.commandLine(), new CheckedOutput(bytes), "list", "--bogus"))
+                .isEqualTo(ExitCode.USAGE.code());
+    }
+
     @Test
     void demoStreamsTenSecondsAndPrintsThePerFrameSummary() {
         Run r = run("demo");
