@@ -295,7 +295,7 @@ final class StreamRun implements AutoCloseable {
         try {
             Files.move(
                     captureTemp,
-                    options.capture.toAbsolutePath(),
+                    AtomicFile.resolve(options.capture),
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
             captureTemp = null;
@@ -491,12 +491,12 @@ final class StreamRun implements AutoCloseable {
          * @throws ParameterException otherwise
          */
         static void checkOutputFile(CommandLine cl, String what, Path file) {
-            Path abs = file.toAbsolutePath();
-            if (Files.isDirectory(abs)) {
+            if (Files.isDirectory(file)) {
                 throw new ParameterException(cl, what + ": " + file + " is a directory");
             }
+            Path abs;
             try {
-                AtomicFile.checkReplaceable(abs);
+                abs = AtomicFile.resolve(file);
             } catch (IOException e) {
                 throw new ParameterException(cl, what + ": " + file + " is " + reason(e));
             }

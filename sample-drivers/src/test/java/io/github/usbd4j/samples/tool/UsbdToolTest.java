@@ -350,6 +350,37 @@ class UsbdToolTest {
     }
 
     /**
+     * An output named through a link is written where the link points and the link stays; a link to a pipe
+     * is refused like the pipe. {@code --capture /dev/stdout} (a link to the tool's output) replaced the system's
+     * {@code /dev/stdout} link with the capture, for root; it exited 0.
+     */
+    @Test
+    void anOutputNamedThroughALinkIsWrittenWhereItPoints(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor())
+                .isZero();
+        Path toFifo = Files.createSymbolicLink(dir.resolve("stdout"), fifo);
+        Path wav = dir.resolve("r.wav");
+        assertOneLineError(
+                run("record", wav.toString(), "--seconds", "0.1", "--capture", toFifo.toString()),
+                2,
+                "--capture: " + toFifo + " is not a regular file (a device, a pipe or a socket)");
+        assertThat(Files.isSymbolicLink(toFifo)).isTrue();
+        assertThat(wav).doesNotExist();
+
+        Path real = dir.resolve("real.pcapng");
+        Path link = Files.createSymbolicLink(dir.resolve("link.pcapng"), real);
+        Path wavLink = Files.createSymbolicLink(dir.resolve("wav-link.wav"), wav);
+        Run r = run("record", wavLink.toString(), "--seconds", "0.1", "--capture", link.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.isSymbolicLink(wavLink)).isTrue();
+        assertThat(io.github.usbd4j.capture.CaptureReader.readCapture(real).records())
+                .isNotEmpty();
+        assertThat(WavFile.read(wav).pcm()).hasSize(9600);
+    }
+
+    /**
      * A {@code --missed-frame} outside the bus frames the stream ran in misses nothing; the run says so rather than
      * list it among the faults injected and leave the user to wonder why nothing was lost there.
      */
