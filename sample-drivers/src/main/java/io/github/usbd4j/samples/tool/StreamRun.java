@@ -491,6 +491,7 @@ final class StreamRun implements AutoCloseable {
          * @throws ParameterException otherwise
          */
         static void checkOutputFile(CommandLine cl, String what, Path file) {
+            checkNamed(cl, what, file, "file");
             if (Files.isDirectory(file)) {
                 throw new ParameterException(cl, what + ": " + file + " is a directory");
             }
@@ -512,6 +513,23 @@ final class StreamRun implements AutoCloseable {
         }
 
         /**
+         * An output names one: not the empty name (which resolves to the working directory), nor {@code -},
+         * which to many tools means standard output, where a file written whole cannot go.
+         */
+        private static void checkNamed(CommandLine cl, String what, Path path, String kind) {
+            String name = path.toString();
+            if (name.isEmpty()) {
+                throw new ParameterException(cl, what + ": an empty name names no " + kind);
+            }
+            if (name.equals("-")) {
+                throw new ParameterException(
+                        cl,
+                        what + ": '-' names no " + kind + ": the tool writes its files whole, through a temporary"
+                                + " file renamed at the end, not to standard output (./- is a " + kind + " named '-')");
+            }
+        }
+
+        /**
          * An output directory: it takes new files, or, if it does not exist yet, its nearest existing parent
          * does (the driver creates it with its first file). Nothing is created here: a run that
          * finds no device leaves no empty directory behind.
@@ -519,6 +537,7 @@ final class StreamRun implements AutoCloseable {
          * @throws ParameterException otherwise
          */
         static void checkOutputDirectory(CommandLine cl, String what, Path dir) {
+            checkNamed(cl, what, dir, "directory");
             Path existing = dir.toAbsolutePath();
             while (existing != null && !Files.exists(existing)) {
                 existing = existing.getParent();

@@ -350,6 +350,22 @@ class UsbdToolTest {
     }
 
     /**
+     * {@code -} (standard output to many tools) and an empty name name no file to write: {@code record -} wrote a
+     * file named {@code -} and exited 0 with nothing on the pipe, {@code --plot ''} called the directory a file.
+     */
+    @Test
+    void aDashOrAnEmptyNameIsNoOutputFile() {
+        String dash = "'-' names no file: the tool writes its files whole, through a temporary file renamed at the"
+                + " end, not to standard output (./- is a file named '-')";
+        assertOneLineError(run("record", "-", "--seconds", "0.1"), 2, "FILE.wav: " + dash);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--capture", "-"), 2, "--capture: " + dash);
+        assertOneLineError(run("stream", "--packets", "10", "--file", "-"), 2, "--file: " + dash);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--plot", ""), 2, "--plot: an empty name names no file");
+        assertOneLineError(run("camera", "--out", ""), 2, "--out: an empty name names no directory");
+        assertThat(Path.of("-")).doesNotExist();
+    }
+
+    /**
      * An output named through a link is written where the link points and the link stays; a link to a pipe
      * is refused like the pipe. {@code --capture /dev/stdout} (a link to the tool's output) replaced the system's
      * {@code /dev/stdout} link with the capture, for root; it exited 0.
