@@ -183,9 +183,14 @@ final class StreamCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         CommandLine cl = spec.commandLine();
         StreamRun.checkCount(cl, "--packets", packets);
-        if (framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
-            throw new ParameterException(
-                    cl, "--in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
+        if (inFlight < 1) {
+            throw new ParameterException(cl, "--in-flight must be >= 1, was " + inFlight);
+        }
+        if (framesPerTransfer < 0) {
+            throw new ParameterException(cl, "--frames-per-transfer must be >= 0, was " + framesPerTransfer);
+        }
+        if (packetLength < 0) {
+            throw new ParameterException(cl, "--packet-length must be >= 0, was " + packetLength);
         }
         boolean in = (endpoint & 0x80) != 0;
         if (compress && !in) {

@@ -311,8 +311,14 @@ public final class UsbdTool implements Runnable {
                                     + "'");
                 }
             }
-            if (port < 0 || port > 65535 || seconds < 0 || (idleSeconds != null && idleSeconds < 0)) {
-                throw new ParameterException(cl, "--port must be 0..65535, --seconds and --idle-seconds >= 0");
+            if (port < 0 || port > 65535) {
+                throw new ParameterException(cl, "--port must be 0..65535, was " + port);
+            }
+            if (seconds < 0) {
+                throw new ParameterException(cl, "--seconds must be >= 0, was " + seconds);
+            }
+            if (idleSeconds != null && idleSeconds < 0) {
+                throw new ParameterException(cl, "--idle-seconds must be >= 0, was " + idleSeconds);
             }
             if (stdio && (cl.getParseResult().hasMatchedOption("--port") || bind != null || !allow.isEmpty())) {
                 throw new ParameterException(cl, "--stdio serves stdin/stdout: it takes no --port, --bind or --allow");

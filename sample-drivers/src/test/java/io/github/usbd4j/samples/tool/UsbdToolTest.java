@@ -350,6 +350,31 @@ class UsbdToolTest {
     }
 
     /**
+     * A value out of range is named with its option, its range and the value given; one message named three
+     * options at once ("--in-flight must be positive, --frames-per-transfer and --packet-length >= 0").
+     */
+    @Test
+    void anOutOfRangeValueNamesItsOptionItsRangeAndTheValue() {
+        assertOneLineError(run("stream", "--in-flight", "0"), 2, "stream: --in-flight must be >= 1, was 0 (see");
+        assertOneLineError(
+                run("stream", "--frames-per-transfer", "-1"),
+                2,
+                "stream: --frames-per-transfer must be >= 0, was -1 (see");
+        assertOneLineError(
+                run("stream", "--packet-length", "-2"), 2, "stream: --packet-length must be >= 0, was -2 (see");
+        assertOneLineError(
+                run("serve-usbip", "--port", "65536"), 2, "serve-usbip: --port must be 0..65535, was 65536 (see");
+        assertOneLineError(
+                run("serve-usbip", "--seconds", "-1"), 2, "serve-usbip: --seconds must be >= 0, was -1 (see");
+        assertOneLineError(
+                run("serve-usbip", "--idle-seconds", "-5"), 2, "serve-usbip: --idle-seconds must be >= 0, was -5 (see");
+        assertOneLineError(
+                run("play", "--volume", "NaN", "x.wav"),
+                2,
+                "play: --volume must be a number of decibels, was NaN (see");
+    }
+
+    /**
      * {@code -} (standard output to many tools) and an empty name name no file to write: {@code record -} wrote a
      * file named {@code -} and exited 0 with nothing on the pipe, {@code --plot ''} called the directory a file.
      */
