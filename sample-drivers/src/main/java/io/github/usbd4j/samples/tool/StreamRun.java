@@ -160,7 +160,7 @@ final class StreamRun implements AutoCloseable {
     private ToolBus bus;
     private boolean busClosed;
     private CaptureTap captureTap;
-    /** The capture's temporary file until the device is taken, then {@code null} (it is in place). */
+    /** The capture's temporary file until the stream starts, then {@code null} (it is in place). */
     private Path captureTemp;
 
     private FramePlot framePlot;
@@ -260,15 +260,14 @@ final class StreamRun implements AutoCloseable {
             throw new ToolException(
                     ExitCode.IO_ERROR, target.title() + ": " + d.refusal().orElse("the driver refused it"));
         }
-        placeCapture();
         return true;
     }
 
     /**
      * Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. It is
      * written as the run goes (so that it holds the run when a signal, even SIGKILL, ends the process), first to
-     * a temporary file that replaces the target once the device is taken: a run that finds no device, or
-     * one it cannot use, leaves the target as it was.
+     * a temporary file that replaces the target once the stream starts: a run that finds no device, or one it
+     * cannot use, leaves the target as it was.
      */
     private CaptureTap openCapture() {
         if (options.capture == null) {
@@ -329,6 +328,8 @@ final class StreamRun implements AutoCloseable {
      * @return the bus frames run
      */
     long runToEnd(IsochStreamingDriver d, long maxFrames, long targetFrames) {
+        // only now: an option the command refuses once the device is taken (exit 2) leaves the target as it was
+        placeCapture();
         boolean real = !(bus instanceof SimBus);
         long bound = boundFrames(maxFrames);
         long start = bus.frame();

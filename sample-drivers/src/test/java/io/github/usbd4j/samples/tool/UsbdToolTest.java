@@ -350,6 +350,24 @@ class UsbdToolTest {
     }
 
     /**
+     * A start frame refused after the device was taken is a usage error, and exit 2 promises that no file was
+     * touched: the capture of the enumeration replaced the previous {@code --capture} file all the same.
+     */
+    @Test
+    void aStartFrameRefusedAfterTheDeviceWasTakenLeavesTheCaptureAsItWas(@TempDir Path dir) throws Exception {
+        Path capture = dir.resolve("x.pcapng");
+        Files.writeString(capture, "previous");
+        assertOneLineError(
+                run("stream", "--packets", "100", "--start-frame", "4294967295", "--capture", capture.toString()),
+                2,
+                "too late for this run to stream 100 packets");
+        assertThat(Files.readString(capture)).isEqualTo("previous");
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactly(capture);
+        }
+    }
+
+    /**
      * A value out of range is named with its option, its range and the value given; one message named three
      * options at once ("--in-flight must be positive, --frames-per-transfer and --packet-length >= 0").
      */
