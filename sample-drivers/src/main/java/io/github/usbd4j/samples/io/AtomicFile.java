@@ -140,10 +140,10 @@ public final class AtomicFile implements AutoCloseable {
      */
     public static void checkReplaceable(Path target) throws FileSystemException {
         // following links: /proc's links to a pipe or a terminal resolve to no path, yet stat reaches them
-        if (Files.exists(target) && !Files.isRegularFile(target)
-                || Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+        if ((Files.exists(target) && !Files.isRegularFile(target))
+                || (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
                         && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
-                        && !Files.isSymbolicLink(target)) {
+                        && !Files.isSymbolicLink(target))) {
             throw new FileSystemException(
                     target.toString(),
                     null,

@@ -368,6 +368,24 @@ class UsbdToolTest {
     }
 
     /**
+     * A start frame earlier than the bus takes one (its current frame plus the lead, reference/ce-usbd.html#s1-8)
+     * is refused by CE, a refused transfer (exit 4); the run says why and which frames work. It said only
+     * "IssueIsochTransfer was refused (ERROR_CAN_NOT_COMPLETE)", after printing frame 0 as the current one.
+     */
+    @Test
+    void aStartFrameTooEarlyIsExplainedWithTheFirstOneTaken() {
+        Run early = run("stream", "--packets", "10", "--start-frame", "5");
+        assertThat(early.exit()).as(early.out()).isEqualTo(4);
+        assertThat(early.out())
+                .contains("--start-frame 5 is earlier than frame 6, the first the bus takes a transfer at (its current"
+                        + " frame 0 + a lead of 6 frames), so the transfer was refused: choose a frame from 6 up to ")
+                .contains("result: IssueIsochTransfer was refused (ERROR_CAN_NOT_COMPLETE)");
+        Run first = run("stream", "--packets", "10", "--start-frame", "6");
+        assertThat(first.exit()).as(first.out()).isZero();
+        assertThat(first.out()).doesNotContain("is earlier than");
+    }
+
+    /**
      * A value out of range is named with its option, its range and the value given; one message named three
      * options at once ("--in-flight must be positive, --frames-per-transfer and --packet-length >= 0").
      */
