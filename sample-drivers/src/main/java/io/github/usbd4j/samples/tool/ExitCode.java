@@ -11,7 +11,9 @@ public enum ExitCode {
     /** Everything was delivered. */
     OK(0, "done: every packet delivered (or no more lost than --max-errors allows)"),
     /** A bug, or the launcher could not build the tool. */
-    FAILURE(1, "unexpected failure (a bug: --debug shows the stack trace), or ./usbd could not build the tool"),
+    FAILURE(
+            1,
+            "unexpected failure (a bug: --debug shows the stack trace), or ./usbd could not build or start the tool"),
     /** Bad arguments or input, found before anything was touched. */
     USAGE(
             2,
