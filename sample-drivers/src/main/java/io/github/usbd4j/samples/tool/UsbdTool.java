@@ -85,7 +85,14 @@ public final class UsbdTool implements Runnable {
         if (Arrays.asList(args).contains("--debug")) {
             System.setProperty(ToolLogging.DEBUG_PROPERTY, "true"); // before anything logs: read once
         }
-        System.exit(execute(commandLine(), CheckedOutput.stdout(), args));
+        Interruption.commandStarted();
+        int code;
+        try {
+            code = execute(commandLine(), CheckedOutput.stdout(), args);
+        } finally {
+            Interruption.commandDone(); // after the last line: a signal's exit waits for it
+        }
+        System.exit(code);
     }
 
     /**

@@ -184,6 +184,51 @@ class UsbdSignalTest {
                 .isEqualTo(FramePlot.WIDTH);
     }
 
+    /**
+     * What a command prints after its run has stopped (the error line of a failure while finishing, the line
+     * about an output that could not be written) is printed before the JVM exits on the signal: the exit waited
+     * only for the run, so a failure after it ended with exit 130 and not a word.
+     */
+    @Test
+    void aSignalsExitWaitsForTheCommandsLastLine(@TempDir Path dir) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(toolCommand());
+        cmd.set(cmd.size() - 1, LastLineAfterTheRun.class.getName());
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile())
+                .start();
+        try {
+            await().atMost(BOUND)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> Files.readString(dir.resolve("out.txt")).contains("running"));
+            signal(p, "TERM");
+            assertThat(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(p.exitValue()).isEqualTo(143);
+        assertThat(Files.readString(dir.resolve("out.txt"))).contains("the last line");
+    }
+
+    /** A command whose run stops on the signal, and which prints a line some time after the run closed. */
+    static final class LastLineAfterTheRun {
+        public static void main(String[] args) throws Exception {
+            Interruption.commandStarted();
+            try {
+                try (Interruption.Run r = Interruption.begin()) {
+                    System.out.println("running");
+                    System.out.flush();
+                    r.stopRequested().get();
+                }
+                Thread.sleep(500); // widens the window in which the JVM used to halt
+                System.out.println("the last line");
+                System.out.flush();
+            } finally {
+                Interruption.commandDone();
+            }
+        }
+    }
+
     @Test
     void sigkillLeavesThePreviousFileAndAValidWavInTheTemporaryFile(@TempDir Path dir) throws Exception {
         Path rec = dir.resolve("rec.wav");
