@@ -185,6 +185,30 @@ class UsbdSignalTest {
     }
 
     /**
+     * {@code devfile} on a real bus stops its wait for the device on Ctrl-C with a line saying so, as the
+     * streaming commands do; the JVM exited with 130 and not a word. (Skipped where USB is not available.)
+     */
+    @Test
+    void aSignalStopsDevfilesWaitWithALine(@TempDir Path dir) throws Exception {
+        Process p = start(
+                dir, "--backend", "libusb", "devfile", "LBK1:", "read:4", "--device", "1209:7777", "--wait", "300");
+        try {
+            await().atMost(BOUND)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> !p.isAlive()
+                            || Files.readString(dir.resolve("out.txt")).contains("waiting up to"));
+            org.junit.jupiter.api.Assumptions.assumeTrue(p.isAlive(), "USB is not available here");
+            signal(p, "INT");
+            assertThat(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(out).isEqualTo(130);
+        assertThat(out).contains("interrupted while waiting for the device; nothing was opened");
+    }
+
+    /**
      * What a command prints after its run has stopped (the error line of a failure while finishing, the line
      * about an output that could not be written) is printed before the JVM exits on the signal: the exit waited
      * only for the run, so a failure after it ended with exit 130 and not a word.
