@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@code .NAME.*.part}), which {@link #commit()} forces to disk and renames over the target in one
  * step. Until then the target keeps what it had, whatever happens to the writer; {@link #close()}
  * without a commit deletes the temporary file. (A killed JVM leaves the {@code .part} file behind, never a
- * truncated target.)
+ * truncated target.) A target named through symbolic links is the file they point to ({@link #resolve}).
  */
 public final class AtomicFile implements AutoCloseable {
     private final Path target;
@@ -42,7 +42,7 @@ public final class AtomicFile implements AutoCloseable {
      *     writable)
      */
     public static AtomicFile create(Path target) throws IOException {
-        Path abs = target.toAbsolutePath();
+        Path abs = resolve(target);
         Path temp = newTemporary(abs);
         try {
             if (Files.exists(abs) && Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
@@ -65,8 +65,35 @@ public final class AtomicFile implements AutoCloseable {
      * @throws IOException if it cannot be created
      */
     public static Path createTemporary(Path target) throws IOException {
-        return newTemporary(target.toAbsolutePath());
+        return newTemporary(resolve(target));
     }
+
+    /**
+     * The file a rename must replace to write {@code target}: its absolute path with every symbolic link
+     * followed, so that a link stays and what it points to gets the new contents, as a shell's redirection
+     * writes it. The rename would otherwise replace the link itself: {@code /dev/stdout} given as an output
+     * by root lost the system its link. A link to nothing yet resolves to the file it will create.
+     *
+     * @param target the file as the user named it
+     * @return where the bytes go
+     * @throws FileSystemException if it is not a file a rename may replace ({@link #checkReplaceable}), the links
+     *     loop, or one cannot be read
+     */
+    public static Path resolve(Path target) throws IOException {
+        checkReplaceable(target);
+        Path p = target.toAbsolutePath();
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == MAX_LINKS) {
+                throw new FileSystemException(
+                        target.toString(), null, "a chain of more than " + MAX_LINKS + " symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p)); // relative to the link's directory
+        }
+        return p;
+    }
+
+    /** As Linux's limit on the links one path name may follow. */
+    private static final int MAX_LINKS = 40;
 
     /**
      * A new empty {@code .NAME.NNN.part} file next to the target, created like any new file (the umask
@@ -103,22 +130,24 @@ public final class AtomicFile implements AutoCloseable {
     }
 
     /**
-     * Checks that a file may be replaced by a rename: it does not exist, or it is a regular file (or a link,
-     * which the rename replaces, not what it points to). A device, a pipe or a socket ({@code /dev/null} given
-     * as an output) would be replaced by a regular file, not written to: for a user who can write
-     * {@code /dev}, the system would lose the device.
+     * Checks that a file may be replaced by a rename: it does not exist, or it is a regular file, also where
+     * its links point ({@link #resolve}). A device, a pipe or a socket ({@code /dev/null} given as an output,
+     * or {@code /dev/stdout}, a link to one) would be replaced by a regular file, not written to: for a user
+     * who can write {@code /dev}, the system would lose the device.
      *
      * @param target the file
      * @throws FileSystemException if it is anything else
      */
     public static void checkReplaceable(Path target) throws FileSystemException {
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
-                && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
-                && !Files.isSymbolicLink(target)) {
+        // following links: /proc's links to a pipe or a terminal resolve to no path, yet stat reaches them
+        if ((Files.exists(target) && !Files.isRegularFile(target))
+                || (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.isSymbolicLink(target))) {
             throw new FileSystemException(
                     target.toString(),
                     null,
-                    Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)
+                    Files.isDirectory(target)
                             ? "is a directory"
                             : "not a regular file (a device, a pipe or a socket), which would be replaced, not"
                                     + " written to");

@@ -179,7 +179,10 @@ final class DevFileCommand implements Callable<Integer> {
                                 + " LBK driver%n",
                         devices);
             } else {
-                awaitLoaded((LibusbBus) bus, loaded, chosen, out);
+                if (!awaitLoaded((LibusbBus) bus, loaded, chosen, out)) {
+                    out.println("interrupted while waiting for the device; nothing was opened");
+                    return ExitCode.INTERRUPTED.code();
+                }
                 out.println("usbd devfile: " + chosen + " through usb4java, LBK driver");
             }
             for (DeviceInformation d : dm.activeDevices()) {
@@ -197,12 +200,19 @@ final class DevFileCommand implements Callable<Integer> {
                 || (!d.deviceName().isEmpty() && ("\\" + d.deviceName()).equalsIgnoreCase(name));
     }
 
-    /** Waits on the backend's events until the LBK driver has loaded the device, or {@code --wait} passed. */
-    private void awaitLoaded(LibusbBus bus, CompletableFuture<Boolean> loaded, String chosen, PrintWriter out) {
+    /**
+     * Waits on the backend's events until the LBK driver has loaded the device, or {@code --wait} passed.
+     *
+     * @return {@code false} if Ctrl-C or SIGTERM stopped the wait (then the exit waits for the line saying so)
+     */
+    private boolean awaitLoaded(LibusbBus bus, CompletableFuture<Boolean> loaded, String chosen, PrintWriter out) {
         long waitFrames = Math.round(waitSeconds * 1000);
         out.printf(Locale.ROOT, "waiting up to %s for %s and the LBK driver%n", UsbdTool.seconds(waitFrames), chosen);
         out.flush();
-        bus.awaitTaken(loaded, new CompletableFuture<>(), waitFrames, chosen);
+        try (Interruption.Run interruption = Interruption.begin()) {
+            bus.awaitTaken(loaded, interruption.stopRequested(), waitFrames, chosen);
+            return !interruption.isStopRequested();
+        }
     }
 
     /** What the LBK driver needs: interface 1 with a bulk IN and a bulk OUT endpoint. */

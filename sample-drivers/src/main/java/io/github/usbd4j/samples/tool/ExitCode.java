@@ -11,7 +11,9 @@ public enum ExitCode {
     /** Everything was delivered. */
     OK(0, "done: every packet delivered (or no more lost than --max-errors allows)"),
     /** A bug, or the launcher could not build the tool. */
-    FAILURE(1, "unexpected failure (a bug: --debug shows the stack trace), or ./usbd could not build the tool"),
+    FAILURE(
+            1,
+            "unexpected failure (a bug: --debug shows the stack trace), or ./usbd could not build or start the tool"),
     /** Bad arguments or input, found before anything was touched. */
     USAGE(
             2,
@@ -23,7 +25,7 @@ public enum ExitCode {
     IO_ERROR(
             4,
             "I/O error: the device could not be opened, refused a request or left mid-stream, a transfer"
-                    + " was refused, or a file could not be written"),
+                    + " was refused, or a file or standard output could not be written in full"),
     /** More packets lost than allowed. */
     PACKETS_LOST(
             5,

@@ -19,6 +19,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * The per-frame timeline of a run as a PNG ({@code usbd ... --plot FILE.png}): for every stream the
@@ -96,11 +99,23 @@ public final class FramePlot implements IsochStreamingDriver.FrameListener {
         return LEFT + (int) Math.round((double) (busFrame - minFrame) * (RIGHT - LEFT - 1) / span);
     }
 
-    /** Writes the picture as a PNG, whole or not at all ({@link AtomicFile}). */
+    /**
+     * Writes the picture as a PNG, whole or not at all ({@link AtomicFile}). The PNG is encoded in memory:
+     * ImageIO's default stream caches in a temporary file that a shutdown hook deletes, and after Ctrl-C the
+     * plot is written while the JVM exits, when no hook can be added.
+     */
     public void write(Path file) throws IOException {
-        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
-        if (!ImageIO.write(render(), "png", png)) {
+        java.util.Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
+        if (!writers.hasNext()) {
             throw new IOException("no PNG writer in this JRE");
+        }
+        ImageWriter writer = writers.next();
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        try (ImageOutputStream stream = new MemoryCacheImageOutputStream(png)) {
+            writer.setOutput(stream);
+            writer.write(render());
+        } finally {
+            writer.dispose();
         }
         AtomicFile.write(file, png.toByteArray());
     }

@@ -16,6 +16,8 @@ final class Interruption {
     private static final Object LOCK = new Object();
     private static Run active;
     private static boolean hooked;
+    private static final CountDownLatch COMMAND_DONE = new CountDownLatch(1);
+    private static volatile boolean commandRunning;
 
     private Interruption() {}
 
@@ -45,6 +47,20 @@ final class Interruption {
         }
     }
 
+    /**
+     * The process runs a command ({@code main}): a signal that stops its run also waits, within the same bound,
+     * for {@link #commandDone}, so that what the command prints after the run (the error line of a failure
+     * while finishing) is printed before the JVM exits.
+     */
+    static void commandStarted() {
+        commandRunning = true;
+    }
+
+    /** The command has printed everything: a signal's exit may go on. */
+    static void commandDone() {
+        COMMAND_DONE.countDown();
+    }
+
     /** Starts a run; the first call installs the shutdown hook. */
     static Run begin() {
         synchronized (LOCK) {
@@ -68,7 +84,10 @@ final class Interruption {
         }
         r.stop.complete(null);
         try {
-            r.done.await(FINISH_SECONDS, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FINISH_SECONDS);
+            if (r.done.await(FINISH_SECONDS, TimeUnit.SECONDS) && commandRunning) {
+                var unused = COMMAND_DONE.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

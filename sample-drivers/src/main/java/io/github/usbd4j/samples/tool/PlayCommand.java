@@ -56,15 +56,15 @@ final class PlayCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
+        if (volume != null && (volume.isNaN() || volume.isInfinite())) {
+            throw new ParameterException(cl, "--volume must be a number of decibels, was " + volume);
+        }
         StreamRun.Files2.checkInputFile(cl, "FILE.wav", file);
         WavFile wav;
         try {
             wav = WavFile.read(file);
         } catch (IOException e) {
             throw new ParameterException(cl, file + ": " + StreamRun.Files2.reason(e));
-        }
-        if (volume != null && (volume.isNaN() || volume.isInfinite())) {
-            throw new ParameterException(cl, "--volume must be a number of decibels");
         }
         streaming.validate(cl, new StreamRun.NamedFile("FILE.wav", file));
         Uac1SpeakerDriver d = new Uac1SpeakerDriver(wav);

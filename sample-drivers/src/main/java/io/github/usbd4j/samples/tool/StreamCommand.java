@@ -2,9 +2,11 @@ package io.github.usbd4j.samples.tool;
 
 import io.github.usbd4j.ce.UsbDriverSettings;
 import io.github.usbd4j.descriptor.UsbSpeed;
+import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.samples.io.AtomicFile;
 import io.github.usbd4j.samples.iso.GenericStreamDriver;
 import io.github.usbd4j.samples.iso.IsochStream;
+import io.github.usbd4j.win32.Win32;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -178,14 +180,47 @@ final class StreamCommand implements Callable<Integer> {
                         now + latestStart));
     }
 
+    /**
+     * Why CE refused an explicit first start frame ({@code ERROR_CAN_NOT_COMPLETE}, a refused transfer: exit 4)
+     * when it was earlier than the bus takes one, its current frame plus the start-frame lead
+     * (reference/ce-usbd.html#s1-8): the result line alone named only the error, after the run had printed the
+     * current frame.
+     */
+    private static void explainEarlyStart(
+            PrintWriter out, StreamRun run, GenericStreamDriver d, long startFrame, long latestStart) {
+        IsochStream s = d.streams().get(0);
+        long now = run.bus().frame();
+        long first = now + Usbd.DEFAULT_START_FRAME_LEAD;
+        if (startFrame >= first || !s.issueErrors().containsKey(Win32.ERROR_CAN_NOT_COMPLETE)) {
+            return;
+        }
+        out.printf(
+                Locale.ROOT,
+                "--start-frame %d is earlier than frame %d, the first the bus takes a transfer at (its current frame"
+                        + " %d + a lead of %d frames), so the transfer was refused: choose a frame from %d up to %d,"
+                        + " or --asap%n",
+                startFrame,
+                first,
+                now,
+                Usbd.DEFAULT_START_FRAME_LEAD,
+                first,
+                now + latestStart);
+        out.flush();
+    }
+
     @Override
     @SuppressWarnings("try") // the sink is closed early, unwritten, when the stream failed
     public Integer call() throws IOException {
         CommandLine cl = spec.commandLine();
         StreamRun.checkCount(cl, "--packets", packets);
-        if (framesPerTransfer < 0 || inFlight < 1 || packetLength < 0) {
-            throw new ParameterException(
-                    cl, "--in-flight must be positive, --frames-per-transfer and --packet-length >= 0");
+        if (inFlight < 1) {
+            throw new ParameterException(cl, "--in-flight must be >= 1, was " + inFlight);
+        }
+        if (framesPerTransfer < 0) {
+            throw new ParameterException(cl, "--frames-per-transfer must be >= 0, was " + framesPerTransfer);
+        }
+        if (packetLength < 0) {
+            throw new ParameterException(cl, "--packet-length must be >= 0, was " + packetLength);
         }
         boolean in = (endpoint & 0x80) != 0;
         if (compress && !in) {
@@ -269,6 +304,7 @@ final class StreamCommand implements Callable<Integer> {
                     : packets;
             long maxFrames = packets * 8 + 10_000;
             if (startFrame >= 0) {
+                explainEarlyStart(out, run, d, startFrame, run.boundFrames(maxFrames) - target1);
                 refuseUnreachableStart(cl, run, d, startFrame, run.boundFrames(maxFrames) - target1, packets);
             }
             long busFrames = run.runToEnd(d, maxFrames, target1);

@@ -160,7 +160,7 @@ final class StreamRun implements AutoCloseable {
     private ToolBus bus;
     private boolean busClosed;
     private CaptureTap captureTap;
-    /** The capture's temporary file until the device is taken, then {@code null} (it is in place). */
+    /** The capture's temporary file until the stream starts, then {@code null} (it is in place). */
     private Path captureTemp;
 
     private FramePlot framePlot;
@@ -260,15 +260,14 @@ final class StreamRun implements AutoCloseable {
             throw new ToolException(
                     ExitCode.IO_ERROR, target.title() + ": " + d.refusal().orElse("the driver refused it"));
         }
-        placeCapture();
         return true;
     }
 
     /**
      * Opens the capture {@code --capture} asks for, or {@code null}; the runtime given it closes it. It is
      * written as the run goes (so that it holds the run when a signal, even SIGKILL, ends the process), first to
-     * a temporary file that replaces the target once the device is taken: a run that finds no device, or
-     * one it cannot use, leaves the target as it was.
+     * a temporary file that replaces the target once the stream starts: a run that finds no device, or one it
+     * cannot use, leaves the target as it was.
      */
     private CaptureTap openCapture() {
         if (options.capture == null) {
@@ -295,7 +294,7 @@ final class StreamRun implements AutoCloseable {
         try {
             Files.move(
                     captureTemp,
-                    options.capture.toAbsolutePath(),
+                    AtomicFile.resolve(options.capture),
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
             captureTemp = null;
@@ -329,6 +328,8 @@ final class StreamRun implements AutoCloseable {
      * @return the bus frames run
      */
     long runToEnd(IsochStreamingDriver d, long maxFrames, long targetFrames) {
+        // only now: an option the command refuses once the device is taken (exit 2) leaves the target as it was
+        placeCapture();
         boolean real = !(bus instanceof SimBus);
         long bound = boundFrames(maxFrames);
         long start = bus.frame();
@@ -491,12 +492,13 @@ final class StreamRun implements AutoCloseable {
          * @throws ParameterException otherwise
          */
         static void checkOutputFile(CommandLine cl, String what, Path file) {
-            Path abs = file.toAbsolutePath();
-            if (Files.isDirectory(abs)) {
+            checkNamed(cl, what, file, "file");
+            if (Files.isDirectory(file)) {
                 throw new ParameterException(cl, what + ": " + file + " is a directory");
             }
+            Path abs;
             try {
-                AtomicFile.checkReplaceable(abs);
+                abs = AtomicFile.resolve(file);
             } catch (IOException e) {
                 throw new ParameterException(cl, what + ": " + file + " is " + reason(e));
             }
@@ -512,6 +514,23 @@ final class StreamRun implements AutoCloseable {
         }
 
         /**
+         * An output names one: not the empty name (which resolves to the working directory), nor {@code -},
+         * which to many tools means standard output, where a file written whole cannot go.
+         */
+        private static void checkNamed(CommandLine cl, String what, Path path, String kind) {
+            String name = path.toString();
+            if (name.isEmpty()) {
+                throw new ParameterException(cl, what + ": an empty name names no " + kind);
+            }
+            if (name.equals("-")) {
+                throw new ParameterException(
+                        cl,
+                        what + ": '-' names no " + kind + ": the tool writes its files whole, through a temporary"
+                                + " file renamed at the end, not to standard output (./- is a " + kind + " named '-')");
+            }
+        }
+
+        /**
          * An output directory: it takes new files, or, if it does not exist yet, its nearest existing parent
          * does (the driver creates it with its first file). Nothing is created here: a run that
          * finds no device leaves no empty directory behind.
@@ -519,6 +538,7 @@ final class StreamRun implements AutoCloseable {
          * @throws ParameterException otherwise
          */
         static void checkOutputDirectory(CommandLine cl, String what, Path dir) {
+            checkNamed(cl, what, dir, "directory");
             Path existing = dir.toAbsolutePath();
             while (existing != null && !Files.exists(existing)) {
                 existing = existing.getParent();

@@ -85,7 +85,38 @@ public final class UsbdTool implements Runnable {
         if (Arrays.asList(args).contains("--debug")) {
             System.setProperty(ToolLogging.DEBUG_PROPERTY, "true"); // before anything logs: read once
         }
-        System.exit(commandLine().execute(args));
+        Interruption.commandStarted();
+        int code;
+        try {
+            code = execute(commandLine(), CheckedOutput.stdout(), args);
+        } finally {
+            Interruption.commandDone(); // after the last line: a signal's exit waits for it
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Runs {@code args} with {@code stdout} as the command's output. Output that could not be written in full
+     * (a full disk, a pipe whose reader left) is said on stderr, and makes a run that would have exited 0 an
+     * I/O error: its summary did not reach the reader.
+     */
+    static int execute(CommandLine cl, CheckedOutput stdout, String... args) {
+        cl.setOut(stdout.writer());
+        int code = cl.execute(args);
+        cl.getOut().flush();
+        IOException failure = stdout.failure();
+        if (failure == null) {
+            return code;
+        }
+        CommandLine command = cl;
+        for (CommandLine.ParseResult p = cl.getParseResult(); p != null; p = p.subcommand()) {
+            command = p.commandSpec().commandLine();
+        }
+        cl.getErr()
+                .println(command.getCommandSpec().qualifiedName() + ": cannot write to standard output ("
+                        + Tally.describe(failure) + "): what it printed was cut short");
+        cl.getErr().flush();
+        return code == ExitCode.OK.code() ? ExitCode.IO_ERROR.code() : code;
     }
 
     /**
@@ -287,8 +318,14 @@ public final class UsbdTool implements Runnable {
                                     + "'");
                 }
             }
-            if (port < 0 || port > 65535 || seconds < 0 || (idleSeconds != null && idleSeconds < 0)) {
-                throw new ParameterException(cl, "--port must be 0..65535, --seconds and --idle-seconds >= 0");
+            if (port < 0 || port > 65535) {
+                throw new ParameterException(cl, "--port must be 0..65535, was " + port);
+            }
+            if (seconds < 0) {
+                throw new ParameterException(cl, "--seconds must be >= 0, was " + seconds);
+            }
+            if (idleSeconds != null && idleSeconds < 0) {
+                throw new ParameterException(cl, "--idle-seconds must be >= 0, was " + idleSeconds);
             }
             if (stdio && (cl.getParseResult().hasMatchedOption("--port") || bind != null || !allow.isEmpty())) {
                 throw new ParameterException(cl, "--stdio serves stdin/stdout: it takes no --port, --bind or --allow");

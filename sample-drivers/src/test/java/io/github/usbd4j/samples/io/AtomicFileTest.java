@@ -40,6 +40,47 @@ class AtomicFileTest {
         assertThat(parts(dir)).isZero();
     }
 
+    /**
+     * A target that is a symbolic link is written where the link points, as a shell's redirection writes it:
+     * the link stays. The rename replaced the link itself, which for {@code /dev/stdout} given as an output
+     * by root replaced the system's link with a regular file.
+     */
+    @Test
+    void aLinkIsWrittenWhereItPointsAndStays(@TempDir Path dir) throws Exception {
+        Path real = Files.createDirectory(dir.resolve("takes")).resolve("take3.bin");
+        Files.writeString(real, "previous");
+        Path link = Files.createSymbolicLink(dir.resolve("latest.bin"), Path.of("takes", "take3.bin"));
+        Path chain = Files.createSymbolicLink(dir.resolve("chain.bin"), link);
+        try (AtomicFile f = AtomicFile.create(chain)) {
+            assertThat(f.target()).isEqualTo(real);
+            assertThat(f.temporary().getParent()).isEqualTo(real.getParent());
+            f.write(ByteBuffer.wrap("new".getBytes(StandardCharsets.US_ASCII)));
+            f.commit();
+        }
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.isSymbolicLink(chain)).isTrue();
+        assertThat(Files.readString(real)).isEqualTo("new");
+        Path dangling = Files.createSymbolicLink(dir.resolve("new.bin"), Path.of("takes", "new-take.bin"));
+        AtomicFile.write(dangling, new byte[] {7});
+        assertThat(Files.isSymbolicLink(dangling)).isTrue();
+        assertThat(Files.readAllBytes(dir.resolve("takes/new-take.bin"))).containsExactly(7);
+    }
+
+    /** A link to a pipe (as {@code /dev/stdout} is, to the tool's output) is not a file a rename may replace. */
+    @Test
+    void aLinkToAPipeIsRefused(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor())
+                .isZero();
+        Path link = Files.createSymbolicLink(dir.resolve("out.bin"), fifo);
+        assertThatThrownBy(() -> AtomicFile.checkReplaceable(link))
+                .isInstanceOf(java.nio.file.FileSystemException.class)
+                .hasMessageContaining("not a regular file");
+        assertThatThrownBy(() -> AtomicFile.create(link)).isInstanceOf(java.nio.file.FileSystemException.class);
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(parts(dir)).isZero();
+    }
+
     @Test
     void closeWithoutCommitLeavesThePreviousFile(@TempDir Path dir) throws Exception {
         Path target = dir.resolve("out.bin");

@@ -207,6 +207,19 @@ class UsbdLauncherTest {
                 .contains("CWD " + elsewhere.toRealPath());
     }
 
+    /** A {@code JAVA} that is no program: one line and exit 1, as the exit-code table says; it was bash's 127. */
+    @Test
+    void aJavaThatCannotRunIsSaidAndExits1() throws Exception {
+        assertThat(built("list").exit()).isZero();
+        ProcessBuilder pb = new ProcessBuilder(clone.resolve("usbd").toString(), "list").directory(elsewhere.toFile());
+        pb.environment().put("JAVA", clone.resolve("no-such-java").toString());
+        Run r = finish(pb.start());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err())
+                .isEqualTo("usbd: cannot run java: " + clone.resolve("no-such-java")
+                        + " is not a program (set JAVA to a java executable, or put java on the PATH)\n");
+    }
+
     @Test
     void aFailedBuildSaysWhereTheLogIsAndExits1() throws Exception {
         Files.writeString(clone.resolve("fail"), "");

@@ -146,6 +146,113 @@ class UsbdSignalTest {
         assertThat(err).doesNotContain("\tat ");
     }
 
+    /**
+     * {@code --plot} is drawn after the signal, while the JVM exits: ImageIO's default stream caches in a
+     * temporary file that it deletes from a shutdown hook, which cannot be added any more then. The run
+     * threw there, so a stopped stream ended with no plot, no result line and no error (the JVM halted
+     * before it was printed).
+     */
+    @Test
+    void aSignalLeavesThePlotAndTheResultLine(@TempDir Path dir) throws Exception {
+        Process p = start(
+                dir,
+                "stream",
+                "--device",
+                "1209:0003",
+                "--interface",
+                "1",
+                "--packets",
+                "100000000",
+                "--file",
+                "in.raw",
+                "--plot",
+                "s.png");
+        try {
+            await().atMost(BOUND).pollInterval(Duration.ofMillis(20)).until(() -> partSize(dir) > 200_000);
+            signal(p, "INT");
+            assertThat(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        String err = Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as("exit code; out: %s err: %s", out, err).isEqualTo(130);
+        assertThat(out)
+                .containsPattern("per-frame plot \\(\\d+ frames\\) written to s.png")
+                .containsPattern("result: stopped by a signal; \\d+ packets, none lost");
+        assertThat(javax.imageio.ImageIO.read(dir.resolve("s.png").toFile()).getWidth())
+                .isEqualTo(FramePlot.WIDTH);
+    }
+
+    /**
+     * {@code devfile} on a real bus stops its wait for the device on Ctrl-C with a line saying so, as the
+     * streaming commands do; the JVM exited with 130 and not a word. (Skipped where USB is not available.)
+     */
+    @Test
+    void aSignalStopsDevfilesWaitWithALine(@TempDir Path dir) throws Exception {
+        Process p = start(
+                dir, "--backend", "libusb", "devfile", "LBK1:", "read:4", "--device", "1209:7777", "--wait", "300");
+        try {
+            await().atMost(BOUND)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> !p.isAlive()
+                            || Files.readString(dir.resolve("out.txt")).contains("waiting up to"));
+            org.junit.jupiter.api.Assumptions.assumeTrue(p.isAlive(), "USB is not available here");
+            signal(p, "INT");
+            assertThat(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(out).isEqualTo(130);
+        assertThat(out).contains("interrupted while waiting for the device; nothing was opened");
+    }
+
+    /**
+     * What a command prints after its run has stopped (the error line of a failure while finishing, the line
+     * about an output that could not be written) is printed before the JVM exits on the signal: the exit waited
+     * only for the run, so a failure after it ended with exit 130 and not a word.
+     */
+    @Test
+    void aSignalsExitWaitsForTheCommandsLastLine(@TempDir Path dir) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(toolCommand());
+        cmd.set(cmd.size() - 1, LastLineAfterTheRun.class.getName());
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile())
+                .start();
+        try {
+            await().atMost(BOUND)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> Files.readString(dir.resolve("out.txt")).contains("running"));
+            signal(p, "TERM");
+            assertThat(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(p.exitValue()).isEqualTo(143);
+        assertThat(Files.readString(dir.resolve("out.txt"))).contains("the last line");
+    }
+
+    /** A command whose run stops on the signal, and which prints a line some time after the run closed. */
+    static final class LastLineAfterTheRun {
+        public static void main(String[] args) throws Exception {
+            Interruption.commandStarted();
+            try {
+                try (Interruption.Run r = Interruption.begin()) {
+                    System.out.println("running");
+                    System.out.flush();
+                    r.stopRequested().get();
+                }
+                Thread.sleep(500); // widens the window in which the JVM used to halt
+                System.out.println("the last line");
+                System.out.flush();
+            } finally {
+                Interruption.commandDone();
+            }
+        }
+    }
+
     @Test
     void sigkillLeavesThePreviousFileAndAValidWavInTheTemporaryFile(@TempDir Path dir) throws Exception {
         Path rec = dir.resolve("rec.wav");

@@ -30,6 +30,41 @@ class UsbdToolTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /**
+     * Standard output that cannot be written (a full disk, {@code > /dev/full}, a pipe whose reader left):
+     * what the command printed is cut short, so a run that would have exited 0 is an I/O error, in a line
+     * on stderr. It exited 0 with nothing written.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"list", "list --json", "--help", "demo --seconds 1"})
+    void outputThatCannotBeWrittenIsAnIoError(String command) {
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("No space left on device");
+            }
+        };
+        StringWriter err = new StringWriter();
+        CommandLine cl = UsbdTool.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        int exit = UsbdTool.execute(cl, new CheckedOutput(full), command.split(" "));
+        String name = command.startsWith("-") ? "usbd" : "usbd " + command.split(" ")[0];
+        assertThat(exit).as(err.toString()).isEqualTo(ExitCode.IO_ERROR.code());
+        assertThat(err.toString())
+                .isEqualTo(name + ": cannot write to standard output (No space left on device): what it printed"
+                        + " was cut short" + System.lineSeparator());
+    }
+
+    @Test
+    void outputWrittenInFullLeavesTheExitCode() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        CommandLine cl = UsbdTool.commandLine();
+        assertThat(UsbdTool.execute(cl, new CheckedOutput(bytes), "list")).isZero();
+        assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("1209:0004 usbd4j UVC Camera");
+        assertThat(UsbdTool.execute(UsbdTool.commandLine(), new CheckedOutput(bytes), "list", "--bogus"))
+                .isEqualTo(ExitCode.USAGE.code());
+    }
+
     @Test
     void demoStreamsTenSecondsAndPrintsThePerFrameSummary() {
         Run r = run("demo");
@@ -312,6 +347,114 @@ class UsbdToolTest {
                 .isFalse();
         assertThat(Files.exists(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isTrue();
         assertThat(dir.resolve("r.wav")).doesNotExist();
+    }
+
+    /**
+     * A start frame refused after the device was taken is a usage error, and exit 2 promises that no file was
+     * touched: the capture of the enumeration replaced the previous {@code --capture} file all the same.
+     */
+    @Test
+    void aStartFrameRefusedAfterTheDeviceWasTakenLeavesTheCaptureAsItWas(@TempDir Path dir) throws Exception {
+        Path capture = dir.resolve("x.pcapng");
+        Files.writeString(capture, "previous");
+        assertOneLineError(
+                run("stream", "--packets", "100", "--start-frame", "4294967295", "--capture", capture.toString()),
+                2,
+                "too late for this run to stream 100 packets");
+        assertThat(Files.readString(capture)).isEqualTo("previous");
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            assertThat(files).containsExactly(capture);
+        }
+    }
+
+    /**
+     * A start frame earlier than the bus takes one (its current frame plus the lead, reference/ce-usbd.html#s1-8)
+     * is refused by CE, a refused transfer (exit 4); the run says why and which frames work. It said only
+     * "IssueIsochTransfer was refused (ERROR_CAN_NOT_COMPLETE)", after printing frame 0 as the current one.
+     */
+    @Test
+    void aStartFrameTooEarlyIsExplainedWithTheFirstOneTaken() {
+        Run early = run("stream", "--packets", "10", "--start-frame", "5");
+        assertThat(early.exit()).as(early.out()).isEqualTo(4);
+        assertThat(early.out())
+                .contains("--start-frame 5 is earlier than frame 6, the first the bus takes a transfer at (its current"
+                        + " frame 0 + a lead of 6 frames), so the transfer was refused: choose a frame from 6 up to ")
+                .contains("result: IssueIsochTransfer was refused (ERROR_CAN_NOT_COMPLETE)");
+        Run first = run("stream", "--packets", "10", "--start-frame", "6");
+        assertThat(first.exit()).as(first.out()).isZero();
+        assertThat(first.out()).doesNotContain("is earlier than");
+    }
+
+    /**
+     * A value out of range is named with its option, its range and the value given; one message named three
+     * options at once ("--in-flight must be positive, --frames-per-transfer and --packet-length >= 0").
+     */
+    @Test
+    void anOutOfRangeValueNamesItsOptionItsRangeAndTheValue() {
+        assertOneLineError(run("stream", "--in-flight", "0"), 2, "stream: --in-flight must be >= 1, was 0 (see");
+        assertOneLineError(
+                run("stream", "--frames-per-transfer", "-1"),
+                2,
+                "stream: --frames-per-transfer must be >= 0, was -1 (see");
+        assertOneLineError(
+                run("stream", "--packet-length", "-2"), 2, "stream: --packet-length must be >= 0, was -2 (see");
+        assertOneLineError(
+                run("serve-usbip", "--port", "65536"), 2, "serve-usbip: --port must be 0..65535, was 65536 (see");
+        assertOneLineError(
+                run("serve-usbip", "--seconds", "-1"), 2, "serve-usbip: --seconds must be >= 0, was -1 (see");
+        assertOneLineError(
+                run("serve-usbip", "--idle-seconds", "-5"), 2, "serve-usbip: --idle-seconds must be >= 0, was -5 (see");
+        assertOneLineError(
+                run("play", "--volume", "NaN", "x.wav"),
+                2,
+                "play: --volume must be a number of decibels, was NaN (see");
+    }
+
+    /**
+     * {@code -} (standard output to many tools) and an empty name name no file to write: {@code record -} wrote a
+     * file named {@code -} and exited 0 with nothing on the pipe, {@code --plot ''} called the directory a file.
+     */
+    @Test
+    void aDashOrAnEmptyNameIsNoOutputFile() {
+        String dash = "'-' names no file: the tool writes its files whole, through a temporary file renamed at the"
+                + " end, not to standard output (./- is a file named '-')";
+        assertOneLineError(run("record", "-", "--seconds", "0.1"), 2, "FILE.wav: " + dash);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--capture", "-"), 2, "--capture: " + dash);
+        assertOneLineError(run("stream", "--packets", "10", "--file", "-"), 2, "--file: " + dash);
+        assertOneLineError(run("demo", "--seconds", "0.1", "--plot", ""), 2, "--plot: an empty name names no file");
+        assertOneLineError(run("camera", "--out", ""), 2, "--out: an empty name names no directory");
+        assertThat(Path.of("-")).doesNotExist();
+    }
+
+    /**
+     * An output named through a link is written where the link points and the link stays; a link to a pipe
+     * is refused like the pipe. {@code --capture /dev/stdout} (a link to the tool's output) replaced the system's
+     * {@code /dev/stdout} link with the capture, for root; it exited 0.
+     */
+    @Test
+    void anOutputNamedThroughALinkIsWrittenWhereItPoints(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor())
+                .isZero();
+        Path toFifo = Files.createSymbolicLink(dir.resolve("stdout"), fifo);
+        Path wav = dir.resolve("r.wav");
+        assertOneLineError(
+                run("record", wav.toString(), "--seconds", "0.1", "--capture", toFifo.toString()),
+                2,
+                "--capture: " + toFifo + " is not a regular file (a device, a pipe or a socket)");
+        assertThat(Files.isSymbolicLink(toFifo)).isTrue();
+        assertThat(wav).doesNotExist();
+
+        Path real = dir.resolve("real.pcapng");
+        Path link = Files.createSymbolicLink(dir.resolve("link.pcapng"), real);
+        Path wavLink = Files.createSymbolicLink(dir.resolve("wav-link.wav"), wav);
+        Run r = run("record", wavLink.toString(), "--seconds", "0.1", "--capture", link.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(Files.isSymbolicLink(wavLink)).isTrue();
+        assertThat(io.github.usbd4j.capture.CaptureReader.readCapture(real).records())
+                .isNotEmpty();
+        assertThat(WavFile.read(wav).pcm()).hasSize(9600);
     }
 
     /**
