@@ -287,14 +287,24 @@ class IsochEngineTest {
                 Thread.onSpinWait();
             }
         };
-        fx = new CeDriverFixture(h, Usbd.builder(), UsbSpeed.FULL);
+        // the synchronous guard beyond the transfer: only the interrupt can end the call early
+        fx = new CeDriverFixture(h, Usbd.builder().syncTimeoutMillis(120_000), UsbSpeed.FULL);
         sim.attach(LoopbackDevice.fullSpeed());
         org.awaitility.Awaitility.await().until(() -> fx.device != null);
         UsbPipe out = fx.openIsoPipe(1, 0x01);
         AtomicReference<String> result = new AtomicReference<>();
         Thread caller = new Thread(() -> {
+            // 60 s of frames on the real-time clock: the interrupt below lands in the wait however loaded the machine
             UsbTransfer t = fx.funcs.issueIsochTransfer(
-                    out, null, null, USB_START_ISOCH_ASAP, 0, 3000, lengths(3000, 8), ByteBuffer.allocate(24_000), 0);
+                    out,
+                    null,
+                    null,
+                    USB_START_ISOCH_ASAP,
+                    0,
+                    60_000,
+                    lengths(60_000, 8),
+                    ByteBuffer.allocate(480_000),
+                    0);
             result.set((t == null ? Win32.errorName(Win32.getLastError()) : "a transfer") + " interrupted="
                     + Thread.currentThread().isInterrupted());
         });
