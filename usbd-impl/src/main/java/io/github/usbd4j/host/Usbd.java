@@ -93,6 +93,9 @@ public final class Usbd implements AutoCloseable {
 
     private final CaptureTap capture;
 
+    /** How long {@link #close()} waits for each executor of its own ({@link #boundCloseWaits}). */
+    private volatile long executorWaitMillis = 5_000;
+
     private Usbd(
             Engine engine,
             CeDrivers drivers,
@@ -201,6 +204,16 @@ public final class Usbd implements AutoCloseable {
         return engine.transfersInUse();
     }
 
+    /**
+     * Bounds {@link #close()}'s waits for callbacks and for the runtime's own executors (10 s and 5 s by default).
+     * Package-private, for tests that assert a close made in a callback does not wait: with a bound beyond their hang
+     * guard, a wait fails them as a hang instead of being timed on the wall clock.
+     */
+    void boundCloseWaits(long millis) {
+        engine.quietWaitMillis(millis);
+        executorWaitMillis = millis;
+    }
+
     /** The device manager's waits on the engine's bus. */
     private static BusWaits busWaits(Engine engine) {
         return new BusWaits() {
@@ -258,7 +271,7 @@ public final class Usbd implements AutoCloseable {
                     continue; // its executor ends when this thread returns; waiting would wait for itself
                 }
                 try {
-                    e.awaitTermination(5, TimeUnit.SECONDS);
+                    e.awaitTermination(executorWaitMillis, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }

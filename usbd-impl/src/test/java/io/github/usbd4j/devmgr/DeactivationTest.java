@@ -42,7 +42,7 @@ class DeactivationTest {
             boolean ok = f.dm.readFile(h, ByteBuffer.allocate(8), 8, n, null);
             return new int[] {ok ? 1 : 0, n[0], Win32.getLastError()};
         });
-        assertThat(p.readEntered.await(10, TimeUnit.SECONDS))
+        assertThat(p.readEntered.await(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS))
                 .as("the read is in the driver")
                 .isTrue();
         return read;
@@ -70,7 +70,7 @@ class DeactivationTest {
 
         assertThat(f.dm.deactivateDevice(device)).isTrue();
 
-        int[] r = read.get(10, TimeUnit.SECONDS);
+        int[] r = read.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
         assertThat(r[0]).as("ReadFile failed").isZero();
         assertThat(r[1]).isZero();
         assertThat(r[2]).as("the driver's error").isEqualTo(ERROR_DEVICE_NOT_CONNECTED);
@@ -131,7 +131,7 @@ class DeactivationTest {
         assertThat(f.dm.deactivateDevice(device)).isTrue();
 
         assertThat(p.deinitWithThreadsInside).as("CE calls XXX_Deinit at once").isTrue();
-        int[] r = read.get(10, TimeUnit.SECONDS);
+        int[] r = read.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
         assertThat(r[2]).isEqualTo(ERROR_DEVICE_NOT_CONNECTED);
         assertThat(p.deinits).as("and only once").hasValue(1);
         assertThat(f.dm.closeHandle(h)).isTrue();
@@ -147,7 +147,7 @@ class DeactivationTest {
 
         assertThat(f.dm.closeHandle(h)).isTrue();
 
-        int[] r = read.get(10, TimeUnit.SECONDS);
+        int[] r = read.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
         assertThat(r[2]).isEqualTo(ERROR_OPERATION_ABORTED);
         assertThat(p.events()).containsSubsequence("PreClose", "Read woken", "Close");
         assertThat(p.events()).filteredOn("Close"::equals).hasSize(1);
@@ -163,7 +163,7 @@ class DeactivationTest {
         assertThat(f.dm.closeHandle(h)).isTrue();
 
         assertThat(p.events()).contains("Close");
-        int[] r = read.get(10, TimeUnit.SECONDS);
+        int[] r = read.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
         assertThat(r[2]).as("XXX_Close woke it").isEqualTo(ERROR_OPERATION_ABORTED);
         assertThat(p.events()).filteredOn("Close"::equals).hasSize(1);
     }

@@ -35,7 +35,8 @@ class DeviceManagerConcurrencyTest {
     @AfterEach
     void close() throws InterruptedException {
         pool.shutdownNow();
-        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(pool.awaitTermination(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS))
+                .isTrue();
         f.close();
     }
 
@@ -54,7 +55,8 @@ class DeviceManagerConcurrencyTest {
         CyclicBarrier allInside = new CyclicBarrier(threads);
         p.onIoControl = probe -> {
             try {
-                allInside.await(10, TimeUnit.SECONDS); // only passes if every thread is inside at once
+                // only passes if every thread is inside at once; serialized calls would wait here until the guard
+                allInside.await(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new AssertionError("not all threads reached the driver together", e);
             }
@@ -71,7 +73,8 @@ class DeviceManagerConcurrencyTest {
             }));
         }
         for (Future<Boolean> c : calls) {
-            assertThat(c.get(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(c.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS))
+                    .isTrue();
         }
         assertThat(p.maxInDriver).hasValue(threads);
     }
@@ -136,7 +139,9 @@ class DeviceManagerConcurrencyTest {
         assertThat(f.dm.deactivateDevice(device)).isTrue();
         deactivated.set(1);
         for (Future<String> l : loops) {
-            assertThat(l.get(20, TimeUnit.SECONDS)).as("seed %d", seed).isNull();
+            assertThat(l.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS))
+                    .as("seed %d", seed)
+                    .isNull();
         }
         assertThat(p.deinits).as("seed %d: one Deinit", seed).hasValue(1);
         assertThat(p.deinitWithThreadsInside)

@@ -9,6 +9,13 @@ import io.github.usbd4j.win32.Win32;
 
 /** A runtime on a virtual-clock simulator, for its device manager; device keys under {@code Drivers\Test}. */
 final class DeviceManagerFixture implements AutoCloseable {
+    /**
+     * The bound of the tests' waits for other threads (a read reaching the driver, a call returning): it only turns a
+     * hang into a failure, and is generous so that a loaded machine never decides a test. What those threads do is
+     * sequenced by latches and barriers, not by time.
+     */
+    static final long HANG_GUARD_SECONDS = 30;
+
     final SimulatedHostController sim = SimulatedHostController.builder().build();
     final Usbd usbd = Usbd.builder().backend(sim).build();
     final DeviceManager dm = usbd.deviceManager();

@@ -153,7 +153,7 @@ final class Probe {
                 }
                 if (p.blockReads) {
                     p.readEntered.countDown();
-                    if (!p.wake.await(10, TimeUnit.SECONDS)) {
+                    if (!p.wake.await(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS)) {
                         throw new AssertionError("the blocked read was never woken");
                     }
                     p.event("Read woken");

@@ -47,7 +47,8 @@ class SharedHandleRaceTest {
     @AfterEach
     void close() throws InterruptedException {
         pool.shutdownNow();
-        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(pool.awaitTermination(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS))
+                .isTrue();
         f.close();
     }
 
@@ -229,7 +230,7 @@ class SharedHandleRaceTest {
             }
             assertThat(f.dm.deactivateDevice(device)).isTrue();
             for (Future<?> a : apps) {
-                a.get(20, TimeUnit.SECONDS);
+                a.get(DeviceManagerFixture.HANG_GUARD_SECONDS, TimeUnit.SECONDS);
             }
             for (FileHandle h : shared) {
                 f.dm.closeHandle(h);

@@ -35,6 +35,9 @@ final class CeRig implements AutoCloseable, UsbClientDriver {
     volatile long closeDeviceFrame = -1;
     volatile long closeDeviceNanos = -1;
     final java.util.concurrent.atomic.AtomicInteger closeDevices = new java.util.concurrent.atomic.AtomicInteger();
+    /** Open once USB_CLOSE_DEVICE has arrived (a hand-off for the real-time clock). */
+    final java.util.concurrent.CountDownLatch closeDevice = new java.util.concurrent.CountDownLatch(1);
+
     SimulatedDevice plugged;
 
     /** How many USB_CLOSE_DEVICE notifications arrived. */
@@ -120,6 +123,7 @@ final class CeRig implements AutoCloseable, UsbClientDriver {
                         closeDeviceFrame = sim.currentFrame();
                         closeDeviceNanos = System.nanoTime();
                         closeDevices.incrementAndGet();
+                        closeDevice.countDown();
                     }
                     return true;
                 },

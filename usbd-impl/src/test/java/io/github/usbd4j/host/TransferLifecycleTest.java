@@ -17,6 +17,7 @@ import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -110,8 +111,10 @@ class TransferLifecycleTest {
                 UsbPipe in = h.open(0, 1, 0x81);
                 AtomicReference<UsbTransfer> b = new AtomicReference<>();
                 AtomicInteger bCalls = new AtomicInteger();
+                CountDownLatch bCalled = new CountDownLatch(1);
                 AtomicReference<Boolean> closedB = new AtomicReference<>();
                 AtomicLong closeNanos = new AtomicLong(-1);
+                AtomicInteger bCallsWhenClosed = new AtomicInteger(-1);
                 UsbTransfer a = isoIn(
                         h.f,
                         in,
@@ -119,20 +122,32 @@ class TransferLifecycleTest {
                             long t0 = System.nanoTime();
                             closedB.set(h.f.closeTransfer(b.get()));
                             closeNanos.set(System.nanoTime() - t0);
+                            bCallsWhenClosed.set(bCalls.get());
                             return 0;
                         },
                         8);
-                b.set(isoIn(h.f, in, p -> bCalls.incrementAndGet(), 64));
-                org.awaitility.Awaitility.await()
-                        .atMost(Duration.ofSeconds(20))
-                        .until(() -> closedB.get() != null && bCalls.get() == 1);
-                Thread.sleep(50); // a second callback would come now
+                b.set(isoIn(
+                        h.f,
+                        in,
+                        p -> {
+                            bCalls.incrementAndGet();
+                            bCalled.countDown();
+                            return 0;
+                        },
+                        64));
+                bCalled.await(); // bounded by DEADLOCK only
                 assertThat(closedB.get()).isTrue();
+                assertThat(bCallsWhenClosed)
+                        .as("B's callback had not run when the close returned")
+                        .hasValue(0);
+                // CE's own bound, not a speed: a close that waited for B's callback (queued behind A's) would wait
+                // all of it; the virtual-clock twin checks the same in bus frames
                 assertThat(closeNanos.get() / 1_000_000)
                         .as("ms CloseTransfer(B) took (CE's bound: 1000 x 1 ms)")
                         .isLessThan(1500);
-                assertThat(bCalls).hasValue(1);
                 assertThat(h.f.closeTransfer(a)).isTrue();
+                h.usbd.close(); // returns when every callback has run: a second one of B's would have come by now
+                assertThat(bCalls).hasValue(1);
             }
         });
     }
@@ -145,6 +160,9 @@ class TransferLifecycleTest {
         final UsbPipe pipe;
         final AtomicInteger failedResubmits = new AtomicInteger();
         final AtomicInteger callbacksAfterCloseDevice = new AtomicInteger();
+        /** Counted down by the callbacks: open once the stream has run a while. */
+        final CountDownLatch streaming = new CountDownLatch(8);
+
         final UsbTransfer[] slots = new UsbTransfer[4];
 
         Resubmitter(CeRig h, UsbPipe pipe) {
@@ -169,6 +187,7 @@ class TransferLifecycleTest {
             if (h.closeDeviceCount() > 0) {
                 callbacksAfterCloseDevice.incrementAndGet();
             }
+            streaming.countDown();
             UsbTransfer finished;
             synchronized (this) {
                 finished = slots[i];
@@ -232,15 +251,15 @@ class TransferLifecycleTest {
             try (CeRig h = CeRig.realTime(LoopbackDevice.fullSpeed(), SlowRefusals::new)) {
                 UsbPipe in = h.open(0, 1, 0x81);
                 Resubmitter r = new Resubmitter(h, in);
-                Thread.sleep(200);
+                r.streaming.await(); // mid-stream: eight callbacks have resubmitted
                 long t0 = System.nanoTime();
                 h.sim.detach(h.plugged);
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(25)).until(() -> h.closeDeviceCount() > 0);
+                h.closeDevice.await(); // bounded by DEADLOCK only
                 assertThat((h.closeDeviceNanos - t0) / 1_000_000)
                         .as("ms from unplug to USB_CLOSE_DEVICE")
                         .isLessThan(1000);
                 assertThat(r.failedResubmits.get()).as("resubmits that failed").isPositive();
-                Thread.sleep(100);
+                h.usbd.close(); // returns when every callback has run: one after USB_CLOSE_DEVICE would have come
                 assertThat(r.callbacksAfterCloseDevice).hasValue(0);
             }
         });

@@ -447,8 +447,8 @@ class WinUsbPersonalityTest {
                     "waiting in the unregistration",
                     t -> lockName(t).contains("Registered") || sim.currentFrame() > startFrame + 100);
         }
-        issuer.join(10_000);
-        bus.join(10_000);
+        issuer.join(30_000); // hang guards: both return at once unless the unregistration hangs (the old defect)
+        bus.join(30_000);
         assertThat(bus.isAlive())
                 .as("the bus thread still in WinUsb_UnregisterIsochBuffer")
                 .isFalse();
@@ -467,10 +467,13 @@ class WinUsbPersonalityTest {
         return info == null || info.getLockName() == null ? "" : info.getLockName();
     }
 
-    /** Waits (at most 10 s, failing then) until {@code t} is where {@code there} says. */
+    /**
+     * Waits until {@code t} is where {@code there} says: a hand-off observed on the thread itself, bounded (30 s,
+     * failing then) only so that a thread that never gets there fails the test instead of hanging it.
+     */
     private static void awaitThread(Thread t, String where, java.util.function.Predicate<Thread> there)
             throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (!there.test(t)) {
             assertThat(System.nanoTime() - deadline)
                     .as("thread %s; it is at %s", where, java.util.Arrays.toString(t.getStackTrace()))

@@ -74,6 +74,12 @@ public final class Engine implements HostListener, AutoCloseable {
     /** How long a detach or a pipe close waits for callbacks before it lets the last one finish the job. */
     static final long QUIET_WAIT_MILLIS = 10_000;
 
+    /**
+     * {@link #QUIET_WAIT_MILLIS}, but for tests: one that asserts a close does not wait for callbacks sets it beyond
+     * its hang guard, so that such a wait fails it as a hang instead of being timed on the wall clock.
+     */
+    private volatile long quietWaitMillis = QUIET_WAIT_MILLIS;
+
     /** How a submission went. */
     public enum Submission {
         /** With the backend: a completion (and callback) follows. */
@@ -267,7 +273,7 @@ public final class Engine implements HostListener, AutoCloseable {
             cancelAll(p.newestFirst());
         }
         if (mayWaitForCallbacks()) {
-            awaitQuiet(d::isQuiescent, d, QUIET_WAIT_MILLIS);
+            awaitQuiet(d::isQuiescent, d, quietWaitMillis);
         }
         maybeFinishDetach(d);
     }
@@ -309,6 +315,19 @@ public final class Engine implements HostListener, AutoCloseable {
     }
 
     /**
+     * Sets how long a detach, a pipe close or {@link #close} waits for callbacks (default 10 s). Internal, for the
+     * runtime's tests: see {@link #quietWaitMillis}.
+     *
+     * @param millis at least 1, at most a day (the deadline is computed in nanoseconds)
+     */
+    public void quietWaitMillis(long millis) {
+        if (millis < 1 || millis > TimeUnit.DAYS.toMillis(1)) {
+            throw new IllegalArgumentException("quiet wait out of range: " + millis);
+        }
+        quietWaitMillis = millis;
+    }
+
+    /**
      * Detaches every device, waits (bounded) for their detaches to finish, and stops the backend. Called from a
      * callback (or where callbacks are delivered) it does not wait: the detaches finish as the callbacks return, the
      * caller's included, which a wait here would wait for.
@@ -322,7 +341,7 @@ public final class Engine implements HostListener, AutoCloseable {
             backend.close();
             return;
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIET_WAIT_MILLIS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(quietWaitMillis);
         for (EngineDevice d : List.copyOf(detaching)) {
             synchronized (d) {
                 while (!d.isDetachFinished() && System.nanoTime() < deadline) {
@@ -396,7 +415,7 @@ public final class Engine implements HostListener, AutoCloseable {
         cancelAll(s);
         awaitAll(s, ABORT_WAIT_MILLIS, false);
         if (mayWaitForCallbacks()) {
-            awaitQuiet(p::isQuiescent, p, QUIET_WAIT_MILLIS);
+            awaitQuiet(p::isQuiescent, p, quietWaitMillis);
         }
         releasePipe(p);
         return true;
