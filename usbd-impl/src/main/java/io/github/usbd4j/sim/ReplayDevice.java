@@ -79,6 +79,9 @@ public final class ReplayDevice extends DeviceModel {
     private final Map<Long, List<Answer>> answers;
     private final Map<Integer, List<Packet>> inPackets;
     private final boolean loop;
+    /** Isochronous IN packets asked for after the capture's data ran out (played once); written by the bus thread. */
+    private final java.util.concurrent.atomic.AtomicLong emptyPastTheEnd = new java.util.concurrent.atomic.AtomicLong();
+
     private final Map<Long, Integer> answerCursor = new HashMap<>();
     private final Map<Integer, Handler> handlers = new HashMap<>();
     private final Map<Integer, ByteArrayOutputStream> out = new TreeMap<>();
@@ -529,6 +532,15 @@ public final class ReplayDevice extends DeviceModel {
         return unlistedStalls;
     }
 
+    /**
+     * How many isochronous IN packets the host asked for after the capture's IN data ran out, played once: each was
+     * answered empty (0 bytes, no error), as a device with nothing to send does. A run that reads past the capture's
+     * end is told here, since its packets themselves look like a quiet device's. Always 0 when looping.
+     */
+    public long isochronousPacketsPastTheEnd() {
+        return emptyPastTheEnd.get();
+    }
+
     @Override
     public UsbSpeed speed() {
         return speed;
@@ -628,7 +640,11 @@ public final class ReplayDevice extends DeviceModel {
             status = PacketStatus.OK;
             if (next >= packets.size()) {
                 if (!loop || packets.isEmpty()) {
-                    return isochronous() ? 0 : NAK;
+                    if (isochronous()) {
+                        emptyPastTheEnd.incrementAndGet();
+                        return 0;
+                    }
+                    return NAK;
                 }
                 next = 0;
                 firstFrame = -1;

@@ -94,9 +94,16 @@ class ReplayDeviceTest {
     void replayedOnce_endsWithEmptyPackets_loopedStartsAgain() throws Exception {
         Path file = dir.resolve("short.pcapng");
         byte[] live = recordMicrophone(new Uac1Microphone(), file, 4);
-        byte[] once = recordMicrophone(ReplayDevice.fromCapture(file), null, 8);
+        ReplayDevice onceDevice = ReplayDevice.fromCapture(file);
+        assertThat(onceDevice.isochronousPacketsPastTheEnd()).isZero();
+        byte[] once = recordMicrophone(onceDevice, null, 8);
         assertThat(once).isEqualTo(live);
-        byte[] looped = recordMicrophone(ReplayDevice.builder(file).loop(true).build(), null, 8);
+        assertThat(onceDevice.isochronousPacketsPastTheEnd())
+                .as("4 transfers of 8 packets asked for after the capture's 4 ran out")
+                .isEqualTo(4 * 8);
+        ReplayDevice loopedDevice = ReplayDevice.builder(file).loop(true).build();
+        byte[] looped = recordMicrophone(loopedDevice, null, 8);
+        assertThat(loopedDevice.isochronousPacketsPastTheEnd()).isZero();
         assertThat(looped).hasSize(2 * live.length);
         assertThat(java.util.Arrays.copyOfRange(looped, live.length, looped.length))
                 .isEqualTo(live);

@@ -141,6 +141,14 @@ final class ReplayOptions {
                         ReplayDevice.UNANSWERED_LISTED);
             }
         }
+        long empty = r.isochronousPacketsPastTheEnd();
+        if (empty > 0) {
+            out.printf(
+                    Locale.ROOT,
+                    "replay: the capture's isochronous IN data ran out: the last %d packet(s) came back empty"
+                            + " (--loop plays it again)%n",
+                    empty);
+        }
         out.flush();
     }
 }

@@ -121,6 +121,48 @@ class CaptureReplayToolTest {
         assertThat(Files.size(raw)).isEqualTo(500L * 96);
     }
 
+    /** Past a capture's end a replayed device sends empty packets, which look like a quiet device's: the run says so. */
+    @Test
+    void aRunLongerThanItsCapture_saysTheDataRanOut_andALoopDoesNot() throws Exception {
+        Path capture = dir.resolve("short.pcapng");
+        Run a = UsbdToolTest.run(
+                "record",
+                "--seconds",
+                "1",
+                "--capture",
+                capture.toString(),
+                dir.resolve("a.wav").toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        Run longer = UsbdToolTest.run(
+                "record",
+                "--seconds",
+                "2",
+                "--replay",
+                capture.toString(),
+                dir.resolve("b.wav").toString());
+        assertThat(longer.exit()).as(longer.err()).isZero();
+        assertThat(longer.out()).containsPattern("the capture's isochronous IN data ran out: the last \\d+ packet");
+        Run looped = UsbdToolTest.run(
+                "record",
+                "--seconds",
+                "2",
+                "--replay",
+                capture.toString(),
+                "--loop",
+                dir.resolve("c.wav").toString());
+        assertThat(looped.exit()).as(looped.err()).isZero();
+        assertThat(looped.out()).doesNotContain("ran out");
+        Run shorter = UsbdToolTest.run(
+                "record",
+                "--seconds",
+                "0.5",
+                "--replay",
+                capture.toString(),
+                dir.resolve("d.wav").toString());
+        assertThat(shorter.exit()).as(shorter.err()).isZero();
+        assertThat(shorter.out()).contains("replay: every control request").doesNotContain("ran out");
+    }
+
     @Test
     void replayAndListReplay_showTheCapturedDevice_asListShowsTheLiveOne() throws Exception {
         Path capture = dir.resolve("mic.pcapng");
