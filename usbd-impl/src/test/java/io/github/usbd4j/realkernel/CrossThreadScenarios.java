@@ -39,27 +39,33 @@ import java.util.function.BiFunction;
  * [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)).
  *
  * <p>Six ASAP isochronous transfers of eight frames stay in flight, each resubmitted from its callback. In the
- * callback (on the backend's event thread) the driver reads GetIsochResults and GetTransferStatus, then, as a seeded
- * random picks: makes a synchronous class or vendor request or GetDescriptor, closes a pending sibling, aborts one
- * (waiting or {@code USB_NO_WAIT}), or nothing; then closes its own transfer and issues the next. Meanwhile a second
- * thread makes synchronous GetDescriptor calls and aborts and closes pending transfers, and a third streams
- * synchronous isochronous transfers on the same pipe. The aborts and closes start after two seconds: each one's
- * frames stay spent in the pipe's ASAP schedule ([§1.8](reference/ce-usbd.html#s1-8)), so the stream runs later and
- * later behind them, and the first phase is where every frame must succeed. Two seconds later the host unplugs the
- * device (a USB/IP server going away, or QEMU's {@code device_del}), with all of that still running.
+ * callback (on the backend's event thread) the driver reads GetIsochResults and GetTransferStatus, then (each action
+ * once in turn at the start of a phase, then as a seeded random picks) makes a synchronous class or vendor request,
+ * GetDescriptor or isochronous transfer on its own pipe, closes a pending sibling, aborts one (waiting or {@code
+ * USB_NO_WAIT}), or nothing; then closes its own transfer and issues the next. Meanwhile a second thread makes
+ * synchronous GetDescriptor calls and aborts and closes pending transfers, and a third streams synchronous
+ * isochronous transfers on the same pipe. The aborts and closes start after two seconds: each one's frames stay spent
+ * in the pipe's ASAP schedule ([§1.8](reference/ce-usbd.html#s1-8)), so the stream runs later and later behind them,
+ * and the first phase is where every frame must succeed. Two seconds later a callback begins a synchronous
+ * isochronous transfer of 2.5 s, and the host unplugs the device (a USB/IP server going away, or QEMU's {@code
+ * device_del}), with all of that still running.
  *
  * <p>Checked: every transfer's callback runs exactly once, none after {@code USB_CLOSE_DEVICE}, which comes once;
  * every frame of every transfer whose handle the driver still holds reports a defined status and a length within its
  * packet, aborted and unplugged ones included, and GetTransferStatus's bytes are their sum; before the unplug, every
  * frame of a transfer nobody aborted succeeded whole; from the first completion that tells of the unplug, every
- * callback and {@code USB_CLOSE_DEVICE} come within 1 s; no thread stays in a call; afterwards OpenPipe, a transfer
+ * callback, the return of every synchronous call pending at the unplug and {@code USB_CLOSE_DEVICE} come within 1 s, and every frame of the long
+ * call reports a status and a length; no thread stays in a call; afterwards OpenPipe, a transfer
  * on the old pipe and GetDescriptor fail with a Win32 error and no exception; every handle closes, nothing stays out
- * of the pools, and after {@code Usbd.close()} no thread of the runtime is left.
+ * of the pools. Attached again over USB/IP, the device comes to the driver through USBDeviceAttach and streams whole
+ * on the same runtime; after {@code Usbd.close()} no thread of the runtime is left.
  */
 final class CrossThreadScenarios {
     private static final int IN_FLIGHT = 6;
     private static final int FRAMES = 8;
     private static final long STREAM_MILLIS = 4_000;
+    /** The synchronous call in a callback that the unplug interrupts: 2.5 s of frames, within CE's 4 s guard. */
+    private static final int LONG_CALL_FRAMES = 2_500;
     /** From the first completion that tells of the unplug to the last callback and USB_CLOSE_DEVICE. */
     private static final long UNPLUG_BOUND_MILLIS = 1_000;
 
@@ -75,7 +81,14 @@ final class CrossThreadScenarios {
             int endpoint,
             int packet,
             String unplugRequest,
-            BiFunction<UsbFuncs, UsbHandle, UsbTransfer> syncRequest) {}
+            BiFunction<UsbFuncs, UsbHandle, UsbTransfer> syncRequest,
+            Replug replug) {}
+
+    /** Plugs the device in again after the unplug ({@code null}: not here). */
+    @FunctionalInterface
+    interface Replug {
+        void run() throws Exception;
+    }
 
     /**
      * On USB/IP: the loopback device's iso IN; the synchronous request is the loopback's vendor request for its
@@ -102,7 +115,11 @@ final class CrossThreadScenarios {
                                 USB_IN_TRANSFER,
                                 new UsbDeviceRequest(0xC0, LoopbackDevice.REQUEST_COUNTERS, 0, 0, 16),
                                 ByteBuffer.allocateDirect(16),
-                                0)));
+                                0),
+                        () -> {
+                            GuestUsbIp.attach("1-1"); // a new connection, so a new server
+                            Scenarios.awaitSysfs(LoopbackDevice.VENDOR_ID, LoopbackDevice.PRODUCT_ID, 20_000);
+                        }));
     }
 
     /**
@@ -129,8 +146,14 @@ final class CrossThreadScenarios {
                                 USB_IN_TRANSFER | USB_SEND_TO_INTERFACE,
                                 new UsbDeviceRequest(0xA1, 0x81, 0x0201, 0x0200, 2),
                                 ByteBuffer.allocateDirect(2),
-                                0)));
+                                0),
+                        // this guest runs no udevd, without which libusb sees no device plugged in after it started
+                        // (LibusbHostController's documented limit)
+                        null));
     }
+
+    /** A synchronous call: where it was made, when it began and returned, what it returned. */
+    private record SyncCall(String where, long start, long end, String result, int lead) {}
 
     /** One transfer the driver issued. */
     private static final class Ticket {
@@ -151,6 +174,11 @@ final class CrossThreadScenarios {
         final Queue<String> problems = new ConcurrentLinkedQueue<>();
         final Queue<Ticket> tickets = new ConcurrentLinkedQueue<>();
         final CountDownLatch attached = new CountDownLatch(1);
+        final CountDownLatch reattached = new CountDownLatch(1);
+        volatile UsbHandle again;
+        /** The frame after the last issued transfer's. */
+        volatile int streamEnd;
+
         final AtomicInteger closeDevice = new AtomicInteger();
         volatile long closeDeviceNanos;
         volatile UsbFuncs f;
@@ -161,12 +189,45 @@ final class CrossThreadScenarios {
         volatile boolean stop;
         /** Whether callbacks and the second thread abort and close pending transfers (the second phase). */
         volatile boolean killing;
+        /** Set just before the unplug: the next callback makes a synchronous call that stays pending across it. */
+        final AtomicBoolean longCallWanted = new AtomicBoolean();
+
+        final CountDownLatch longCallStarted = new CountDownLatch(1);
+        volatile long longCallReturnedNanos;
+        volatile String longCallResult = "not made";
+        /** Callbacks that acted in the current phase. */
+        final AtomicInteger phaseStep = new AtomicInteger();
 
         volatile long unplugNanos;
         final AtomicLong firstSignNanos = new AtomicLong();
         final AtomicLong lastCallbackNanos = new AtomicLong();
         final AtomicLong seeds = new AtomicLong(1);
         final AtomicLong longestSyncMillis = new AtomicLong();
+        final AtomicLong longestCallbackSyncMillis = new AtomicLong();
+        /** Every synchronous isochronous call: where, when it began and returned, and what it returned. */
+        final Queue<SyncCall> syncCalls = new ConcurrentLinkedQueue<>();
+
+        /** Records a synchronous isochronous call that began at {@code t0} and has just returned {@code t}. */
+        /** How far the pipe's ASAP stream reaches beyond the current frame, in frames. */
+        int streamLead() {
+            int[] now = new int[1];
+            f.getFrameNumber(device, now);
+            return streamEnd - now[0];
+        }
+
+        void record(String where, long t0, int lead, UsbTransfer t) {
+            long end = System.nanoTime();
+            String result;
+            if (t == null) {
+                result = "NULL, error " + Win32.getLastError();
+            } else {
+                int[] err = {-1};
+                f.getTransferStatus(t, null, err);
+                result = errorName(err[0]);
+            }
+            syncCalls.add(new SyncCall(where, t0, end, result, lead));
+        }
+
         final Map<String, AtomicInteger> counts = new TreeMap<>();
 
         Stream(Target target) {
@@ -197,6 +258,12 @@ final class CrossThreadScenarios {
                 boolean[] acceptControl,
                 UsbDriverSettings driverSettings,
                 int unused) {
+            if (device != null) { // plugged in again
+                again = hDevice;
+                acceptControl[0] = true;
+                reattached.countDown();
+                return true;
+            }
             f = usbFuncs;
             device = hDevice;
             usbFuncs.registerNotificationRoutine(
@@ -240,6 +307,7 @@ final class CrossThreadScenarios {
                     return;
                 }
                 tickets.add(k);
+                streamEnd = k.t.startFrame() + FRAMES;
             }
         }
 
@@ -269,7 +337,9 @@ final class CrossThreadScenarios {
             count("callbacks");
             try {
                 results(k, now);
-                if (!stop) {
+                if (!stop && longCallWanted.compareAndSet(true, false)) {
+                    longCall();
+                } else if (!stop) {
                     act(k, new SplittableRandom(seeds.getAndIncrement()));
                 }
                 close(k);
@@ -334,7 +404,9 @@ final class CrossThreadScenarios {
 
         /** What a callback does besides reading its results. */
         void act(Ticket k, SplittableRandom r) {
-            int what = r.nextInt(10);
+            // each phase's first callbacks take every action once, the rest pick at random
+            int step = phaseStep.getAndIncrement();
+            int what = step < 5 ? (killing ? step : 2 + step % 3) : r.nextInt(10);
             if (what < 2 && !killing) {
                 return;
             }
@@ -362,7 +434,80 @@ final class CrossThreadScenarios {
                         target.syncRequest().apply(f, device));
             } else if (what == 3) {
                 sync("synchronous GetDescriptor in a callback", getDescriptor());
+            } else if (what == 4) {
+                // on the pipe whose callbacks wait behind this one: its own transfer completes meanwhile
+                int lead = streamLead();
+                long t0 = System.nanoTime();
+                UsbTransfer t = syncIsoch();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                record("in a callback", t0, lead, t);
+                longestCallbackSyncMillis.accumulateAndGet(ms, Math::max);
+                if (t != null || !endedByTheGuard(ms)) {
+                    sync("synchronous iso transfers in a callback", t);
+                }
             }
+        }
+
+        /**
+         * In a callback, a synchronous isochronous transfer of {@value #LONG_CALL_FRAMES} packets (more than libusb
+         * takes in one transfer) on the stream's own pipe, during which the device goes: it returns a complete
+         * transfer whose every frame reports a status and a length.
+         */
+        void longCall() {
+            int[] lens = new int[LONG_CALL_FRAMES];
+            Arrays.fill(lens, target.packet());
+            ByteBuffer buf = ByteBuffer.allocateDirect(LONG_CALL_FRAMES * target.packet());
+            longCallStarted.countDown();
+            UsbTransfer t =
+                    f.issueIsochTransfer(pipe, null, null, flags & ~USB_NO_WAIT, 0, LONG_CALL_FRAMES, lens, buf, 0);
+            longCallReturnedNanos = System.nanoTime();
+            if (t == null) {
+                problem("the synchronous call pending across the unplug: null, error " + Win32.getLastError());
+                return;
+            }
+            int[] len = new int[LONG_CALL_FRAMES];
+            int[] err = new int[LONG_CALL_FRAMES];
+            Arrays.fill(err, -1);
+            int[] status = {-1};
+            if (!f.isTransferComplete(t)
+                    || !f.getIsochResults(t, LONG_CALL_FRAMES, len, err)
+                    || !f.getTransferStatus(t, null, status)) {
+                problem("the synchronous call pending across the unplug returned before it completed");
+            }
+            Map<String, Integer> frames = new TreeMap<>();
+            for (int i = 0; i < LONG_CALL_FRAMES; i++) {
+                if (err[i] < 0 || errorName(err[i]).startsWith("0x") || len[i] < 0 || len[i] > target.packet()) {
+                    problem("the long call's frame " + i + ": " + len[i] + " bytes, error " + err[i]);
+                }
+                frames.merge(errorName(err[i]), 1, Integer::sum);
+            }
+            longCallResult = errorName(status[0]) + ", frames " + frames;
+            if (!f.closeTransfer(t)) {
+                problem("CloseTransfer of the long call: error " + Win32.getLastError());
+            }
+        }
+
+        /**
+         * Whether a synchronous call that returned {@code NULL} after {@code millis} ended by CE's 4 s guard
+         * ({@code ERROR_TIMEOUT}, [§1.7](reference/ce-usbd.html#s1-7)): after aborts, the guest kernel behind QEMU's
+         * xHCI now and then leaves an isochronous endpoint's transfers (all in its hands, none held back by the
+         * backend) uncompleted until the device goes, and the guard is what bounds the call.
+         */
+        boolean endedByTheGuard(long millis) {
+            if (Win32.getLastError() == Win32.ERROR_TIMEOUT
+                    && millis >= Usbd.DEFAULT_SYNC_TIMEOUT_MILLIS - 100
+                    && millis < Usbd.DEFAULT_SYNC_TIMEOUT_MILLIS + 1_000) {
+                count("synchronous iso calls the controller left pending, ended by the 4 s guard");
+                return true;
+            }
+            return false;
+        }
+
+        /** A synchronous isochronous transfer of two packets on the stream's pipe. */
+        UsbTransfer syncIsoch() {
+            int[] two = {target.packet(), target.packet()};
+            return f.issueIsochTransfer(
+                    pipe, null, null, flags & ~USB_NO_WAIT, 0, 2, two, ByteBuffer.allocateDirect(2 * two[0]), 0);
         }
 
         UsbTransfer getDescriptor() {
@@ -438,11 +583,13 @@ final class CrossThreadScenarios {
             int[] err = new int[2];
             try {
                 while (!halt.get()) {
+                    int lead = streamLead();
                     long t0 = System.nanoTime();
                     UsbTransfer t = f.issueIsochTransfer(pipe, null, null, flags & ~USB_NO_WAIT, 0, 2, two, buf, 0);
+                    record("on the third thread", t0, lead, t);
                     longestSyncMillis.accumulateAndGet((System.nanoTime() - t0) / 1_000_000, Math::max);
                     if (t == null) {
-                        if (!gone()) {
+                        if (!gone() && !endedByTheGuard((System.nanoTime() - t0) / 1_000_000)) {
                             problem("synchronous IssueIsochTransfer: error " + Win32.getLastError());
                         }
                         Thread.sleep(5);
@@ -468,11 +615,10 @@ final class CrossThreadScenarios {
         long threadsBefore = SeededRound.threadCount();
         Stream s = new Stream(target);
         // as a user writes it: the library's defaults, limited to the device
-        Usbd usbd = Usbd.builder()
-                .backend(LibusbHostController.builder()
-                        .device(target.vendorId(), target.productId())
-                        .build())
+        LibusbHostController backend = LibusbHostController.builder()
+                .device(target.vendorId(), target.productId())
                 .build();
+        Usbd usbd = Usbd.builder().backend(backend).build();
         List<Thread> threads = new ArrayList<>();
         AtomicBoolean halt = new AtomicBoolean();
         try {
@@ -495,11 +641,15 @@ final class CrossThreadScenarios {
             Thread.sleep(STREAM_MILLIS / 2);
             UsbAudioScenarios.check(s.problems.isEmpty(), "while streaming: " + first(s.problems));
             r.info("first phase: " + s.tickets.size() + " transfers, every frame of each whole and successful");
+            s.phaseStep.set(0);
             s.killing = true;
             Thread.sleep(STREAM_MILLIS / 2);
             int before = s.tickets.size();
             UsbAudioScenarios.check(s.problems.isEmpty(), "while streaming: " + first(s.problems));
 
+            s.longCallWanted.set(true);
+            UsbAudioScenarios.check(s.longCallStarted.await(10, TimeUnit.SECONDS), "a callback began the long call");
+            Thread.sleep(100);
             long t0 = System.nanoTime();
             s.unplugNanos = t0;
             String reply = HostRequests.request(target.unplugRequest(), 30_000);
@@ -532,12 +682,41 @@ final class CrossThreadScenarios {
                     s.problem("a transfer's callback ran " + k.callbacks.get() + " times");
                 }
             }
-            long first = s.firstSignNanos.get() != 0 ? s.firstSignNanos.get() : s.closeDeviceNanos;
-            long lastEvent = Math.max(s.closeDeviceNanos, s.lastCallbackNanos.get());
+            // the first sign: a failing transfer nobody aborted, the long call's return, or USB_CLOSE_DEVICE
+            long first = s.closeDeviceNanos;
+            for (long n : new long[] {s.firstSignNanos.get(), s.longCallReturnedNanos}) {
+                if (n != 0) {
+                    first = Math.min(first, n);
+                }
+            }
+            long lastEvent = Math.max(Math.max(s.closeDeviceNanos, s.lastCallbackNanos.get()), s.longCallReturnedNanos);
+            // the synchronous calls pending at the unplug return as its transfers do
+            List<String> across = new ArrayList<>();
+            for (SyncCall c : s.syncCalls) {
+                if (c.start() < t0 && c.end() > t0) {
+                    lastEvent = Math.max(lastEvent, c.end());
+                    across.add(c.where() + " from " + (c.start() - t0) / 1_000_000 + " to " + (c.end() - t0) / 1_000_000
+                            + " ms: " + c.result());
+                }
+            }
+            r.info("synchronous iso calls pending at the unplug request: " + across);
+            List<String> slow = new ArrayList<>();
+            for (SyncCall c : s.syncCalls) {
+                if (c.end() - c.start() > 500_000_000L) {
+                    slow.add(c.where() + " from " + (c.start() - t0) / 1_000_000 + " to " + (c.end() - t0) / 1_000_000
+                            + " ms (stream lead " + c.lead() + " frames at its start): " + c.result());
+                }
+            }
+            r.info("synchronous iso calls longer than 500 ms: " + slow);
+
+            if (s.longCallReturnedNanos == 0) {
+                s.problem("the synchronous call in a callback pending across the unplug did not return");
+            }
             long settleMillis = (lastEvent - first) / 1_000_000;
             if (settleMillis > UNPLUG_BOUND_MILLIS) {
-                s.problem("from the first completion telling of the unplug to the last callback and USB_CLOSE_DEVICE "
-                        + settleMillis + " ms");
+                s.problem(
+                        "from the first completion telling of the unplug to the last callback, synchronous call's return"
+                                + " and USB_CLOSE_DEVICE " + settleMillis + " ms");
             }
 
             // a later open and calls on the departed device fail cleanly
@@ -569,9 +748,15 @@ final class CrossThreadScenarios {
                     (acked - t0) / 1_000_000,
                     (first - t0) / 1_000_000,
                     settleMillis));
+            r.info("a synchronous iso call of " + LONG_CALL_FRAMES
+                    + " packets in a callback, pending across the unplug,"
+                    + " returned " + (s.longCallReturnedNanos - t0) / 1_000_000 + " ms after the request: "
+                    + s.longCallResult);
             synchronized (s.counts) {
-                r.info(s.counts.toString() + "; longest synchronous iso call " + s.longestSyncMillis.get() + " ms");
+                r.info(s.counts.toString() + "; longest synchronous iso call " + s.longestSyncMillis.get()
+                        + " ms on the third thread, " + s.longestCallbackSyncMillis.get() + " ms in a callback");
             }
+            r.info(replug(s, target, e));
         } finally {
             halt.set(true);
             usbd.close();
@@ -584,6 +769,53 @@ final class CrossThreadScenarios {
             s.problem("threads after Usbd.close(): " + threadsAfter + ", before " + threadsBefore);
         }
         UsbAudioScenarios.check(s.problems.isEmpty(), s.problems.size() + " problems: " + first(s.problems));
+    }
+
+    /**
+     * Plugs the device in again, into the same runtime: USBDeviceAttach runs for it, and it streams whole, whatever
+     * the unplug left behind.
+     */
+    private static String replug(Stream s, Target target, UsbEndpoint e) throws Exception {
+        if (target.replug() == null) {
+            return "not plugged in again";
+        }
+        long t0 = System.nanoTime();
+        target.replug().run();
+        UsbAudioScenarios.check(s.reattached.await(30, TimeUnit.SECONDS), "USBDeviceAttach after the replug");
+        long attachedMillis = (System.nanoTime() - t0) / 1_000_000;
+        UsbFuncs f = s.f;
+        UsbHandle d = s.again;
+        UsbAudioScenarios.checkTransfer(
+                f,
+                f.setInterface(d, null, null, 0, target.iface(), target.alternate()),
+                "SetInterface after the replug");
+        UsbPipe p = f.openPipe(d, e.descriptor());
+        UsbAudioScenarios.check(p != null, "OpenPipe after the replug: " + Win32.getLastError());
+        int[] len = new int[FRAMES];
+        int[] err = new int[FRAMES];
+        for (int i = 0; i < 4; i++) {
+            UsbTransfer t = f.issueIsochTransfer(
+                    p,
+                    null,
+                    null,
+                    s.flags & ~USB_NO_WAIT,
+                    0,
+                    FRAMES,
+                    s.lengths,
+                    ByteBuffer.allocateDirect(FRAMES * target.packet()),
+                    0);
+            UsbAudioScenarios.check(t != null, "a synchronous iso transfer after the replug: " + Win32.getLastError());
+            UsbAudioScenarios.check(f.getIsochResults(t, FRAMES, len, err), "GetIsochResults after the replug");
+            for (int k = 0; k < FRAMES; k++) {
+                UsbAudioScenarios.check(
+                        err[k] == USB_NO_ERROR && ((target.endpoint() & 0x80) != 0 || len[k] == target.packet()),
+                        "after the replug, frame " + k + ": " + len[k] + " bytes, " + errorName(err[k]));
+            }
+            f.closeTransfer(t);
+        }
+        UsbAudioScenarios.check(f.closePipe(p), "ClosePipe after the replug");
+        return "plugged in again: USBDeviceAttach " + attachedMillis + " ms after the request, then 4 synchronous iso"
+                + " transfers whole";
     }
 
     private static String first(Queue<String> problems) {

@@ -139,11 +139,12 @@ class UsbIpRealKernelIT {
      * Scenario f: a CE driver mixing the rules across threads, on the library's default usb4java backend
      * ([§1.5](reference/ce-usbd.html#s1-5), [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)):
      * six ASAP iso IN transfers in flight, whose callbacks read GetIsochResults, close and abort pending siblings and
-     * make synchronous vendor requests and GetDescriptor calls, while another thread aborts and closes pending
+     * make synchronous vendor requests, GetDescriptor calls and iso transfers, while another thread aborts and closes pending
      * transfers and a third streams synchronously; then the host's USB/IP server is killed, so the guest kernel's
      * connection drops mid-stream. Every callback once, every frame a defined status and length, every callback and
-     * USB_CLOSE_DEVICE (once) within 1 s of the first completion telling of it, no thread stuck, later calls refused
-     * with an error, nothing left ({@link CrossThreadScenarios}).
+     * USB_CLOSE_DEVICE (once) within 1 s of the first completion telling of it, a synchronous call pending across it
+     * returned, no thread stuck, later calls refused with an error, nothing left; attached again, the device streams
+     * on the same runtime ({@link CrossThreadScenarios}).
      */
     @Test
     void crossThreadDriver_serverGoneMidStream_everyTransferAnsweredWithin1s_1_5_1_7() {
@@ -152,6 +153,8 @@ class UsbIpRealKernelIT {
                 .anyMatch(l -> l.contains("pending siblings closed in a callback"))
                 .anyMatch(l -> l.contains("pending siblings aborted in a callback"))
                 .anyMatch(l -> l.contains("synchronous vendor requests in a callback"))
-                .anyMatch(l -> l.contains("pending transfers aborted from another thread"));
+                .anyMatch(l -> l.contains("synchronous iso transfers in a callback"))
+                .anyMatch(l -> l.contains("pending transfers aborted from another thread"))
+                .anyMatch(l -> l.startsWith("plugged in again: "));
     }
 }
