@@ -58,6 +58,11 @@ public abstract class SeededRound {
                 .isEmpty();
     }
 
+    /** Transfers of {@code usbd} out of their pools: 0 once every handle was closed. */
+    public static long transfersInUse(Usbd usbd) {
+        return usbd.transfersInUse();
+    }
+
     /** Threads of this JVM now (a round leaves none behind once its runtime is closed). */
     public static long threadCount() {
         return ManagementFactory.getThreadMXBean().getThreadCount();

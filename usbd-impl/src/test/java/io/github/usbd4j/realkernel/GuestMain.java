@@ -62,6 +62,8 @@ public final class GuestMain {
         SCENARIOS.put("contract", () -> ContractScenario::run);
         SCENARIOS.put("transfer-chaos", () -> ChaosScenario::run);
         SCENARIOS.put("desktop-chaos", () -> DesktopChaosScenario::run);
+        SCENARIOS.put("usbip-drop-mid-stream", () -> CrossThreadScenarios::usbIpDropMidStream);
+        SCENARIOS.put("audio-unplug-mid-stream", () -> CrossThreadScenarios::audioDeviceDelMidStream);
     }
 
     private GuestMain() {}

@@ -30,11 +30,14 @@ import java.util.regex.Pattern;
  * same path) for the guest's result file. Devices: {@code qemu-xhci} with QEMU's {@code usb-audio}
  * (46f4:0002, iso OUT, captured to a 48 kHz stereo s16 wav) and, when USB/IP is wanted, a user-mode
  * network restricted to one guestfwd: the guest's {@code 10.0.2.100:3240} is connected to the stdin and
- * stdout of a host command (this project's USB/IP server), so the guest reaches nothing else.
+ * stdout of a host command (this project's USB/IP server), so the guest reaches nothing else. While it
+ * runs, the guest may ask the host to unplug a device ({@link HostRequests}).
  */
 public final class QemuGuest {
     /** The guest's address of the guestfwd USB/IP server. */
     public static final String USBIP_HOST = "10.0.2.100";
+    /** QEMU's id of the usb-audio device on the xHCI controller, for {@code device_del}. */
+    public static final String AUDIO_ID = "audio0";
 
     private static final Pattern RC = Pattern.compile("^GUEST_RC=(\\d+)", Pattern.MULTILINE);
 
@@ -90,6 +93,11 @@ public final class QemuGuest {
         return runDir.resolve("usb-audio-uhci.wav");
     }
 
+    /** Where each USB/IP server process started for the guest appends its pid. */
+    Path usbIpServerPids() {
+        return runDir.resolve("usbip-server.pids");
+    }
+
     /** The run directory. */
     public Path runDir() {
         return runDir;
@@ -114,6 +122,8 @@ public final class QemuGuest {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path console = runDir.resolve("console.log");
         Path qemuLog = runDir.resolve("qemu.log");
+        // a socket path has at most 107 bytes: a short directory of its own rather than under the run's
+        Path qmpSocket = Files.createTempDirectory("usbd4j-qmp").resolve("qmp.sock");
 
         List<String> cmd = new ArrayList<>(List.of(
                 RealKernel.onPath("qemu-system-x86_64").orElseThrow().toString(),
@@ -150,7 +160,10 @@ public final class QemuGuest {
                 "-device",
                 "qemu-xhci,id=xhci",
                 "-device",
-                "usb-audio,bus=xhci.0,audiodev=snd0"));
+                "usb-audio,id=" + AUDIO_ID + ",bus=xhci.0,audiodev=snd0",
+                // the guest's requests (HostRequests) unplug devices through QEMU's monitor
+                "-qmp",
+                "unix:" + qmpSocket + ",server=on,wait=off"));
         if (uhciAudio) {
             cmd.addAll(List.of(
                     "-audiodev",
@@ -180,9 +193,18 @@ public final class QemuGuest {
                 .redirectOutput(qemuLog.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
-        boolean exited = qemu.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (!exited) {
-            qemu.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        HostRequests requests =
+                HostRequests.start(share, usbIpServerPids(), qmpSocket, runDir.resolve("host-requests.log"));
+        boolean exited;
+        try {
+            exited = qemu.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!exited) {
+                qemu.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            requests.stop();
+            Files.deleteIfExists(qmpSocket);
+            Files.deleteIfExists(qmpSocket.getParent());
         }
         long wallMillis = (System.nanoTime() - start) / 1_000_000;
         String consoleText = readIfExists(console);
@@ -221,7 +243,11 @@ public final class QemuGuest {
     /** The host command behind the guestfwd: this project's USB/IP server on stdin/stdout, its log to a file. */
     private String usbIpServerScript() {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        StringBuilder s = new StringBuilder("#!/bin/sh\n# one connection of the guest's usbip tool\nexec '")
+        StringBuilder s = new StringBuilder("#!/bin/sh\n# one connection of the guest's usbip tool\n")
+                // QEMU starts this detached (not as its child): the pid tells HostRequests whom to kill
+                .append("echo $$ >> '")
+                .append(usbIpServerPids())
+                .append("'\nexec '")
                 .append(java)
                 .append("' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -cp '")
                 .append(String.join(File.pathSeparator, classPath()))

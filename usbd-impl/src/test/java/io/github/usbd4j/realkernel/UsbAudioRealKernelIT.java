@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Iso OUT on a real Linux kernel: one QEMU boot whose guest runs the usb4java backend against QEMU's
  * emulated xHCI and usb-audio device, through the CE personality (a, d) and the WDM personality (issue 6);
- * the host then checks QEMU's wav capture bit-exact. Skips without QEMU and a kernel unless
+ * the host then checks QEMU's wav capture bit-exact. Last, a CE driver mixing the rules across threads loses
+ * the device to QEMU's {@code device_del} mid-stream (f). Skips without QEMU and a kernel unless
  * {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbAudioRealKernelIT {
@@ -21,8 +22,9 @@ class UsbAudioRealKernelIT {
     static void boot() throws Exception {
         RealKernel.assumeReady(false);
         QemuGuest g = QemuGuest.builder("UsbAudioRealKernelIT")
-                .args("ce-audio-out", "start-frame", "wdm-audio-out")
-                .timeout(Duration.ofMinutes(3))
+                // the unplug last: QEMU's device_del takes the device away for good
+                .args("ce-audio-out", "start-frame", "wdm-audio-out", "audio-unplug-mid-stream")
+                .timeout(Duration.ofMinutes(4))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
@@ -66,5 +68,21 @@ class UsbAudioRealKernelIT {
     void explicitStartFrame_landingIsMeasured_1_8_1_9() {
         run.assertPassed("start-frame");
         assertThat(run.info("start-frame")).anyMatch(l -> l.contains("median="));
+    }
+
+    /**
+     * Scenario f on xHCI: the cross-thread CE driver of {@link CrossThreadScenarios} streams silence (iso OUT) with
+     * GET_CUR class requests and synchronous iso transfers in its callbacks, and QEMU's {@code device_del} pulls the
+     * device mid-stream
+     * ([§1.5](reference/ce-usbd.html#s1-5), [§1.7](reference/ce-usbd.html#s1-7)).
+     */
+    @Test
+    void crossThreadDriver_deviceDelMidStream_everyTransferAnsweredWithin1s_1_5_1_7() {
+        run.assertPassed("audio-unplug-mid-stream");
+        assertThat(run.info("audio-unplug-mid-stream"))
+                .anyMatch(l -> l.contains("pending siblings closed in a callback"))
+                .anyMatch(l -> l.contains("pending siblings aborted in a callback"))
+                .anyMatch(l -> l.contains("synchronous class requests in a callback"))
+                .anyMatch(l -> l.contains("synchronous iso transfers in a callback"));
     }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
  * device (served by {@code UsbIpMain --stdio} behind a restricted guestfwd) to its vhci-hcd and runs the
  * usb4java backend against it: CE iso IN with and without USB_COMPRESS_ISOCH (b), the WinUSB
  * personality (issue 6), the whole backend contract suite (c), which ends with unplugs, seeded
- * transfer-lifecycle chaos (d) and seeded WinUSB and WDM chaos (e). Skips without QEMU, a kernel and
+ * transfer-lifecycle chaos (d), seeded WinUSB and WDM chaos (e), and a CE driver mixing the rules across threads
+ * whose USB/IP server goes away mid-stream (f). Skips without QEMU, a kernel and
  * usbip unless {@code USBD4J_REQUIRE_REAL_KERNEL=1}.
  */
 class UsbIpRealKernelIT {
@@ -31,11 +32,13 @@ class UsbIpRealKernelIT {
                         "winusb-loopback-in",
                         "contract",
                         "transfer-chaos",
-                        "desktop-chaos")
+                        "desktop-chaos",
+                        // last: it ends the guest's connection to the server
+                        "usbip-drop-mid-stream")
                 .jvmArgs("-Dusbd4j.chaos.seconds=" + chaosSeconds, "-Dusbd4j.chaos.unplug=" + chaosUnplug)
                 // the two contract suites plug and unplug the device for each of their ~30 tests: 150 s under TCG
                 .usbIpServer("--device", "loopback", "--seconds", Long.toString(420 + 2 * chaosSeconds))
-                .timeout(Duration.ofMinutes(7).plusSeconds(2 * chaosSeconds))
+                .timeout(Duration.ofMinutes(8).plusSeconds(2 * chaosSeconds))
                 .build();
         run = new RealKernelRun(g, g.run());
         run.assertBooted();
@@ -130,5 +133,28 @@ class UsbIpRealKernelIT {
         assertThat(run.info("desktop-chaos"))
                 .anyMatch(l -> l.matches("seed \\d+: \\d+ WinUSB I/Os and \\d+ URBs accepted, .*"))
                 .anyMatch(l -> l.startsWith("desktop chaos on the usb4java backend: "));
+    }
+
+    /**
+     * Scenario f: a CE driver mixing the rules across threads, on the library's default usb4java backend
+     * ([§1.5](reference/ce-usbd.html#s1-5), [§1.7](reference/ce-usbd.html#s1-7), [§1.8](reference/ce-usbd.html#s1-8)):
+     * six ASAP iso IN transfers in flight, whose callbacks read GetIsochResults, close and abort pending siblings and
+     * make synchronous vendor requests, GetDescriptor calls and iso transfers, while another thread aborts and closes pending
+     * transfers and a third streams synchronously; then the host's USB/IP server is killed, so the guest kernel's
+     * connection drops mid-stream. Every callback once, every frame a defined status and length, every callback and
+     * USB_CLOSE_DEVICE (once) within 1 s of the first completion telling of it, a synchronous call pending across it
+     * returned, no thread stuck, later calls refused with an error, nothing left; attached again, the device streams
+     * on the same runtime ({@link CrossThreadScenarios}).
+     */
+    @Test
+    void crossThreadDriver_serverGoneMidStream_everyTransferAnsweredWithin1s_1_5_1_7() {
+        run.assertPassed("usbip-drop-mid-stream");
+        assertThat(run.info("usbip-drop-mid-stream"))
+                .anyMatch(l -> l.contains("pending siblings closed in a callback"))
+                .anyMatch(l -> l.contains("pending siblings aborted in a callback"))
+                .anyMatch(l -> l.contains("synchronous vendor requests in a callback"))
+                .anyMatch(l -> l.contains("synchronous iso transfers in a callback"))
+                .anyMatch(l -> l.contains("pending transfers aborted from another thread"))
+                .anyMatch(l -> l.startsWith("plugged in again: "));
     }
 }

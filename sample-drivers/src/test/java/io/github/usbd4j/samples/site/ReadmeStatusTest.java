@@ -29,6 +29,8 @@ class ReadmeStatusTest {
             new Claim("CE iso OUT and IN bit-exact", "UsbIpRealKernelIT", "\"ce-loopback-in\""),
             new Claim("the backend contract suite (", "UsbIpRealKernelIT", "\"contract\""),
             new Claim("unplug mid-stream included", "UsbIpRealKernelIT", "\"unplugMidStream_\""),
+            new Claim("over USB/IP (server killed)", "UsbIpRealKernelIT", "\"usbip-drop-mid-stream\""),
+            new Claim("behind xHCI (QEMU's `device_del`)", "UsbAudioRealKernelIT", "\"audio-unplug-mid-stream\""),
             new Claim("`--backend libusb` on the real kernel in CI", "UsbdToolRealKernelIT", "UsbdToolGuest.class"),
             new Claim("`--backend libusb` on the real kernel in CI", "UsbdToolGuest", "\"--backend\", \"libusb\""),
             new Claim("run as `./usbd`", "UsbdToolGuest", "Path.of(args[0], \"usbd\")"),
