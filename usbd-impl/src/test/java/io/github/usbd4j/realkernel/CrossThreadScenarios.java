@@ -379,7 +379,7 @@ final class CrossThreadScenarios {
                     problem("frame " + i + " reports " + len[i] + " bytes of a " + target.packet() + "-byte packet");
                 }
                 boolean whole = err[i] == USB_NO_ERROR
-                        && (len[i] == target.packet() || (target.endpoint() & 0x80) != 0 && len[i] >= 0);
+                        && (len[i] == target.packet() || ((target.endpoint() & 0x80) != 0 && len[i] >= 0));
                 allOk &= whole;
                 count("frames " + name + (gone() ? " (after the unplug request)" : ""));
                 sum += Math.max(len[i], 0);

@@ -3,8 +3,6 @@ package io.github.usbd4j.usbip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import java.io.IOException;
@@ -43,13 +41,7 @@ class UsbIpAccessControlTest {
     @BeforeEach
     void setUp() {
         sim = SimulatedHostController.builder().build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         log = new LogCapture();
     }
 

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.usbd4j.descriptor.UsbSpeed;
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.sim.Uac1Microphone;
@@ -74,13 +72,7 @@ class UsbIpFuzzTest {
             }
         });
         sim = SimulatedHostController.builder().speed(UsbSpeed.HIGH).build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         long[] counts = new long[Scenario.values().length];
         long[] nanos = new long[Scenario.values().length];
         try (LogCapture log = new LogCapture()) {

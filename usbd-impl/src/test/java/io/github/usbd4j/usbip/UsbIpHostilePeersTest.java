@@ -3,8 +3,6 @@ package io.github.usbd4j.usbip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -57,13 +55,7 @@ class UsbIpHostilePeersTest {
     @BeforeEach
     void setUp() {
         sim = SimulatedHostController.builder().build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
     }

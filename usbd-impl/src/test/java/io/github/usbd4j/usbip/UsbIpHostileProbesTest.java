@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.usbd4j.descriptor.UsbSpeed;
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.EndpointHandler;
 import io.github.usbd4j.sim.LoopbackDevice;
@@ -40,13 +38,7 @@ class UsbIpHostileProbesTest {
     @BeforeEach
     void setUp() {
         sim = SimulatedHostController.builder().build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         loopback = sim.attach(LoopbackDevice.fullSpeed());
     }
 

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -16,18 +14,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class UsbIpLimitsAndRealTimeTest {
-    private static final HostListener QUIET = new HostListener() {
-        @Override
-        public void deviceAttached(BackendDevice device) {}
-
-        @Override
-        public void deviceDetached(BackendDevice device) {}
-    };
-
     @Test
     void urbsInFlightAreBoundedAndTheBudgetIsReturned() throws Exception {
         SimulatedHostController sim = SimulatedHostController.builder().build();
-        sim.start(QUIET);
+        sim.start(NoRuntime.LISTENER);
         SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
         ManualTicker ticker = new ManualTicker();
         try (UsbIpServer server = UsbIpServer.builder(sim)
@@ -88,7 +78,7 @@ class UsbIpLimitsAndRealTimeTest {
         SimulatedHostController sim = SimulatedHostController.builder()
                 .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
                 .build();
-        sim.start(QUIET);
+        sim.start(NoRuntime.LISTENER);
         try (UsbIpServer server = UsbIpServer.builder(sim)
                         .attach("2-1", new Uac1Microphone())
                         .port(0)

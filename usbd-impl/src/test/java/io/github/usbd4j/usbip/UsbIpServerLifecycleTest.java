@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -38,13 +36,7 @@ class UsbIpServerLifecycleTest {
     @BeforeEach
     void setUp() {
         sim = SimulatedHostController.builder().build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         loopback = sim.attach(LoopbackDevice.fullSpeed());
     }
 

@@ -5,8 +5,6 @@ import static io.github.usbd4j.usbip.UsbIpTestClient.setup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.host.spi.PacketStatus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
@@ -37,13 +35,7 @@ class UsbIpServerTest {
     @BeforeEach
     void setUp() throws IOException {
         sim = SimulatedHostController.builder().build(); // virtual clock: the test advances it
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
         server = newServer(4).start();

@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -43,13 +41,7 @@ class UsbIpTimeRulesTest {
     @BeforeEach
     void setUp() {
         sim = SimulatedHostController.builder().build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
     }

@@ -4,8 +4,6 @@ import static io.github.usbd4j.usbip.UsbIpTestClient.GET_STATUS;
 import static io.github.usbd4j.usbip.UsbIpTestClient.setup;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usbd4j.host.spi.BackendDevice;
-import io.github.usbd4j.host.spi.HostListener;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
 import io.github.usbd4j.sim.SimulatedHostController;
@@ -48,13 +46,7 @@ class UsbIpUnlinkRaceTest {
         SimulatedHostController sim = SimulatedHostController.builder()
                 .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
                 .build();
-        sim.start(new HostListener() {
-            @Override
-            public void deviceAttached(BackendDevice device) {}
-
-            @Override
-            public void deviceDetached(BackendDevice device) {}
-        });
+        sim.start(NoRuntime.LISTENER);
         SimulatedDevice loopback = sim.attach(LoopbackDevice.fullSpeed());
         UsbIpServer server =
                 UsbIpServer.builder(sim).device("1-1", loopback).port(0).build().start();
