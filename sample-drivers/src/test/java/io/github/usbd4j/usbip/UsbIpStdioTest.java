@@ -16,21 +16,23 @@ import org.junit.jupiter.api.Test;
  */
 class UsbIpStdioTest {
 
-    @Test
-    void stdioServer_answersTheDeviceListWithNothingElseOnStdout() throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(
-                        java.toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        UsbIpMain.class.getName(),
-                        "--stdio",
-                        "--device",
-                        "loopback",
-                        "--seconds",
-                        "30")
+    /** {@code UsbIpMain --stdio} with {@code args}, in a JVM of its own, its standard error discarded. */
+    private static Process stdioServer(String... args) throws java.io.IOException {
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                UsbIpMain.class.getName(),
+                "--stdio"));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
+    }
+
+    @Test
+    void stdioServer_answersTheDeviceListWithNothingElseOnStdout() throws Exception {
+        Process p = stdioServer("--device", "loopback", "--seconds", "30");
         try (UsbIpTestClient client = new UsbIpTestClient(p.getInputStream(), p.getOutputStream(), p::destroy)) {
             List<UsbIpTestClient.Device> devices = client.devlist(); // throws on a bad version or code
             assertThat(devices).extracting(UsbIpTestClient.Device::busId).containsExactly("1-1");
@@ -48,19 +50,7 @@ class UsbIpStdioTest {
      */
     @Test
     void stdioServer_exitsWhenTheIdleTimeoutEndsItsOnlyConnection() throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(
-                        java.toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        UsbIpMain.class.getName(),
-                        "--stdio",
-                        "--idle-seconds",
-                        "1",
-                        "--seconds",
-                        "60")
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
+        Process p = stdioServer("--idle-seconds", "1", "--seconds", "60");
         try (UsbIpTestClient client = new UsbIpTestClient(p.getInputStream(), p.getOutputStream(), p::destroy)) {
             assertThat(client.importDevice("1-1")).isNotNull(); // then silence, with stdin left open
             assertThat(p.waitFor(30, TimeUnit.SECONDS))
