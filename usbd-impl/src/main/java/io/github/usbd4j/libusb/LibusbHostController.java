@@ -100,6 +100,15 @@ public final class LibusbHostController implements HostController {
     private final Map<Long, LibusbDevice> departed = new HashMap<>();
     /** Hubs and filtered-out devices, referenced so their pointers cannot be reused while listed. */
     private final Map<Long, Device> ignored = new HashMap<>();
+    /**
+     * Devices seen before the kernel finished with them (not yet configured, or descriptors not yet readable), by
+     * libusb pointer, with the time first seen: looked at again a poll interval later, until {@link #SETTLE_NANOS}.
+     * A hot-plug event can come before the kernel sets the configuration; reported then, a device would be matched
+     * against no interface and never again, so its driver would never load.
+     */
+    private final Map<Long, Long> settling = new HashMap<>();
+    /** How long a device may take to be configured before it is reported as it is. */
+    private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final ScheduledThreadPoolExecutor timer;
     private final ExecutorService blocking;
@@ -451,6 +460,7 @@ public final class LibusbHostController implements HostController {
                         unlisted.add(d);
                     }
                 }
+                settling.keySet().retainAll(present);
                 ignored.entrySet().removeIf(e -> {
                     boolean gone = !present.contains(e.getKey());
                     if (gone) {
@@ -489,18 +499,48 @@ public final class LibusbHostController implements HostController {
             try {
                 d = new LibusbDevice(this, device);
             } catch (BackendException e) {
-                LOG.debug("Skipping a device: {}", e.getMessage());
+                if (settles(pointer)) {
+                    LOG.debug("A device is not readable yet, looking again: {}", e.getMessage());
+                } else {
+                    LOG.debug("Skipping a device: {}", e.getMessage());
+                }
                 return;
             }
             if (d.isHub() || !(ids.isEmpty() || ids.contains(d.vendorId() << 16 | d.productId()))) {
                 ignored.put(device.getPointer(), LibUsb.refDevice(device));
                 d.unref();
+                settling.remove(pointer);
                 return;
             }
+            if (d.activeConfigurationValue() == 0
+                    && !d.configurationDescriptors().isEmpty()
+                    && settles(pointer)) {
+                LOG.debug("{} is not configured yet, looking again", d);
+                d.unref();
+                return;
+            }
+            settling.remove(pointer);
             devices.put(device.getPointer(), d);
         }
         LOG.debug("Device arrived: {}", d);
         listener.deviceAttached(d);
+    }
+
+    /**
+     * Whether a device not ready at {@code pointer} is to be looked at again (a poll interval from now) rather than
+     * taken as it is: until {@link #SETTLE_NANOS} after it was first seen. Under the devices lock.
+     */
+    private boolean settles(long pointer) {
+        long now = System.nanoTime();
+        long first = settling.computeIfAbsent(pointer, k -> now);
+        if (now - first >= SETTLE_NANOS) {
+            settling.remove(pointer);
+            return false;
+        }
+        if (eventDriven) {
+            pollSoon(); // without hot-plug events the bus is polled anyway
+        }
+        return true;
     }
 
     private void left(Device device) {

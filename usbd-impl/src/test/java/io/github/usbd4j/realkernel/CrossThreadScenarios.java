@@ -781,7 +781,10 @@ final class CrossThreadScenarios {
         }
         long t0 = System.nanoTime();
         target.replug().run();
-        UsbAudioScenarios.check(s.reattached.await(30, TimeUnit.SECONDS), "USBDeviceAttach after the replug");
+        if (!s.reattached.await(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("no USBDeviceAttach within 30 s of the replug; sysfs: "
+                    + Scenarios.sysfsState(target.vendorId(), target.productId()));
+        }
         long attachedMillis = (System.nanoTime() - t0) / 1_000_000;
         UsbFuncs f = s.f;
         UsbHandle d = s.again;

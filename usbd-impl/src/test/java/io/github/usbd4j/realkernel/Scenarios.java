@@ -112,6 +112,33 @@ final class Scenarios {
         }
     }
 
+    /**
+     * What sysfs says of every device {@code vid:pid}: its directory and active configuration (empty while the
+     * kernel has not set one), for a failure message.
+     */
+    static String sysfsState(int vid, int pid) {
+        String v = String.format("%04x", vid);
+        String p = String.format("%04x", pid);
+        StringBuilder b = new StringBuilder();
+        try (Stream<Path> s = Files.list(Path.of("/sys/bus/usb/devices"))) {
+            for (Path d : s.toList()) {
+                Path vf = d.resolve("idVendor");
+                if (Files.exists(vf)
+                        && Files.readString(vf).trim().equals(v)
+                        && Files.readString(d.resolve("idProduct")).trim().equals(p)) {
+                    b.append(d.getFileName())
+                            .append(" bConfigurationValue='")
+                            .append(Files.readString(d.resolve("bConfigurationValue"))
+                                    .trim())
+                            .append("' ");
+                }
+            }
+        } catch (IOException e) {
+            b.append("sysfs unreadable: ").append(e.getMessage());
+        }
+        return b.length() == 0 ? v + ":" + p + " not in sysfs" : b.toString().trim();
+    }
+
     private static void check(int rc, String what) {
         if (rc < 0) {
             throw new AssertionError("libusb " + what + ": " + LibUsb.errorName(rc));
