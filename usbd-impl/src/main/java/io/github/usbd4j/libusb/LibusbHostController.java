@@ -49,7 +49,8 @@ import org.usb4java.Loader;
  * (on Linux these come from udevd: without a running udevd, as in a minimal container, only devices
  * present at start are seen). Where they work, the bus is listed once more {@link Builder#pollIntervalMillis}
  * after each event, to reconcile, and otherwise not at all; without them it is polled that often, which
- * also catches departures of open devices. Hubs are never reported. {@link Builder#device} limits
+ * also catches departures of open devices. A device seen before the kernel set its configuration (a hot-plug
+ * event can come first) is reported once it is configured, or as it is after 10 s. Hubs are never reported. {@link Builder#device} limits
  * the backend to given vendor/product IDs; without it every other device is reported, and opening one
  * detaches its kernel drivers (see {@link Builder#detachKernelDrivers}).
  *
