@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +81,7 @@ public final class ReplayDevice extends DeviceModel {
     private final Map<Integer, List<Packet>> inPackets;
     private final boolean loop;
     /** Isochronous IN packets asked for after the capture's data ran out (played once); written by the bus thread. */
-    private final java.util.concurrent.atomic.AtomicLong emptyPastTheEnd = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong emptyPastTheEnd = new AtomicLong();
 
     private final Map<Long, Integer> answerCursor = new HashMap<>();
     private final Map<Integer, Handler> handlers = new HashMap<>();

@@ -91,22 +91,10 @@ final class Scenarios {
 
     /** Waits until the guest kernel has a device with this VID:PID in sysfs. */
     static void awaitSysfs(int vid, int pid, long timeoutMillis) throws IOException, InterruptedException {
-        String v = String.format("%04x", vid);
-        String p = String.format("%04x", pid);
         long end = System.currentTimeMillis() + timeoutMillis;
-        while (true) {
-            try (Stream<Path> s = Files.list(Path.of("/sys/bus/usb/devices"))) {
-                for (Path d : s.toList()) {
-                    Path vf = d.resolve("idVendor");
-                    if (Files.exists(vf)
-                            && Files.readString(vf).trim().equals(v)
-                            && Files.readString(d.resolve("idProduct")).trim().equals(p)) {
-                        return;
-                    }
-                }
-            }
+        while (sysfsDevices(vid, pid).isEmpty()) {
             if (System.currentTimeMillis() > end) {
-                throw new AssertionError(v + ":" + p + " did not appear in /sys/bus/usb/devices");
+                throw new AssertionError(String.format("%04x:%04x did not appear in /sys/bus/usb/devices", vid, pid));
             }
             Thread.sleep(50);
         }
@@ -117,26 +105,39 @@ final class Scenarios {
      * kernel has not set one), for a failure message.
      */
     static String sysfsState(int vid, int pid) {
+        StringBuilder b = new StringBuilder();
+        try {
+            for (Path d : sysfsDevices(vid, pid)) {
+                b.append(d.getFileName())
+                        .append(" bConfigurationValue='")
+                        .append(Files.readString(d.resolve("bConfigurationValue"))
+                                .trim())
+                        .append("' ");
+            }
+        } catch (IOException e) {
+            b.append("sysfs unreadable: ").append(e.getMessage());
+        }
+        return b.length() == 0
+                ? String.format("%04x:%04x not in sysfs", vid, pid)
+                : b.toString().trim();
+    }
+
+    /** The sysfs directories of the devices {@code vid:pid} the guest kernel has now. */
+    private static List<Path> sysfsDevices(int vid, int pid) throws IOException {
         String v = String.format("%04x", vid);
         String p = String.format("%04x", pid);
-        StringBuilder b = new StringBuilder();
+        List<Path> found = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/sys/bus/usb/devices"))) {
             for (Path d : s.toList()) {
                 Path vf = d.resolve("idVendor");
                 if (Files.exists(vf)
                         && Files.readString(vf).trim().equals(v)
                         && Files.readString(d.resolve("idProduct")).trim().equals(p)) {
-                    b.append(d.getFileName())
-                            .append(" bConfigurationValue='")
-                            .append(Files.readString(d.resolve("bConfigurationValue"))
-                                    .trim())
-                            .append("' ");
+                    found.add(d);
                 }
             }
-        } catch (IOException e) {
-            b.append("sysfs unreadable: ").append(e.getMessage());
         }
-        return b.length() == 0 ? v + ":" + p + " not in sysfs" : b.toString().trim();
+        return found;
     }
 
     private static void check(int rc, String what) {

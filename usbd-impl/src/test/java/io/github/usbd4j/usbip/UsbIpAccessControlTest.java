@@ -40,8 +40,7 @@ class UsbIpAccessControlTest {
 
     @BeforeEach
     void setUp() {
-        sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         log = new LogCapture();
     }
 

@@ -50,21 +50,18 @@ class UsbIpHostilePeersTest {
     private SimulatedHostController sim;
     private SimulatedDevice loopback;
     private SimulatedDevice microphone;
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final NoRuntime.Opened toClose = new NoRuntime.Opened();
 
     @BeforeEach
     void setUp() {
-        sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (AutoCloseable c : toClose) {
-            c.close();
-        }
+        toClose.closeAll();
         sim.close();
     }
 

@@ -31,22 +31,19 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class UsbIpHostileProbesTest {
     private final ManualTicker ticker = new ManualTicker();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final NoRuntime.Opened toClose = new NoRuntime.Opened();
     private SimulatedHostController sim;
     private SimulatedDevice loopback;
 
     @BeforeEach
     void setUp() {
-        sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         loopback = sim.attach(LoopbackDevice.fullSpeed());
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
+        toClose.closeAll();
         sim.close();
     }
 

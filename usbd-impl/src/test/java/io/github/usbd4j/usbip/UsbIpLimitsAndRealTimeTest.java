@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 class UsbIpLimitsAndRealTimeTest {
     @Test
     void urbsInFlightAreBoundedAndTheBudgetIsReturned() throws Exception {
-        SimulatedHostController sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        SimulatedHostController sim = NoRuntime.startedBus();
         SimulatedDevice lb = sim.attach(LoopbackDevice.fullSpeed());
         ManualTicker ticker = new ManualTicker();
         try (UsbIpServer server = UsbIpServer.builder(sim)

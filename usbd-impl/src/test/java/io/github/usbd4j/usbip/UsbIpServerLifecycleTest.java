@@ -35,8 +35,7 @@ class UsbIpServerLifecycleTest {
 
     @BeforeEach
     void setUp() {
-        sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         loopback = sim.attach(LoopbackDevice.fullSpeed());
     }
 

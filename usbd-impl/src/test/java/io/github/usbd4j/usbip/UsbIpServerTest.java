@@ -34,8 +34,7 @@ class UsbIpServerTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        sim = SimulatedHostController.builder().build(); // virtual clock: the test advances it
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
         server = newServer(4).start();

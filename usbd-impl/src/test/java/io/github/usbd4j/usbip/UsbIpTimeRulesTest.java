@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,24 +32,21 @@ class UsbIpTimeRulesTest {
     private static final long WAIT_SECONDS = 10;
 
     private final ManualTicker ticker = new ManualTicker();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final NoRuntime.Opened toClose = new NoRuntime.Opened();
     private SimulatedHostController sim;
     private SimulatedDevice loopback;
     private SimulatedDevice microphone;
 
     @BeforeEach
     void setUp() {
-        sim = SimulatedHostController.builder().build();
-        sim.start(NoRuntime.LISTENER);
+        sim = NoRuntime.startedBus();
         loopback = sim.attach(LoopbackDevice.fullSpeed());
         microphone = sim.attach(new Uac1Microphone());
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
+        toClose.closeAll();
         sim.close();
     }
 

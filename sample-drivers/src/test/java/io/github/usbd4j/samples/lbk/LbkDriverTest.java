@@ -5,7 +5,6 @@ import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_WRITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_WRITE;
-import static io.github.usbd4j.ce.devmgr.WinBase.INFINITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_HANDLE_VALUE;
 import static io.github.usbd4j.ce.devmgr.WinBase.OPEN_EXISTING;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_GET_STATS;
@@ -28,11 +27,9 @@ import io.github.usbd4j.ce.devmgr.DeviceInformation;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
-import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
-import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.win32.Win32;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -365,35 +362,17 @@ class LbkDriverTest {
      */
     @Test
     void onARealTimeBus_closeHandleFromAnotherThread_endsAWaitingReadAtOnce() throws Exception {
-        SimulatedHostController sim = SimulatedHostController.builder()
-                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
-                .build();
-        try (Usbd usbd = Usbd.builder().backend(sim).build()) {
-            DeviceManager rdm = usbd.deviceManager();
-            LbkUsbDriver rdriver = new LbkUsbDriver(rdm);
-            usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), rdriver);
-            usbd.funcs()
-                    .openClientRegistryKey(LbkUsbDriver.DRIVER_ID)
-                    .setDword(LbkStream.READ_TIMEOUT_VALNAME, INFINITE);
-            sim.attach(LoopbackDevice.fullSpeed());
-            LbkPromptIoTest.awaitWall(
-                    "USBDeviceAttach (on the runtime's attach thread)",
-                    () -> !rdriver.devices().isEmpty());
-            FileHandle h = rdm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+        try (RealTimeLbk bus = new RealTimeLbk()) {
+            FileHandle h = bus.dm.createFile("LBK1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
             int[] error = {-1};
-            Thread reader = new Thread(() -> {
-                if (!rdm.readFile(h, ByteBuffer.allocate(8), 8, new int[1], null)) {
-                    error[0] = Win32.getLastError();
-                }
-            });
-            reader.setDaemon(true); // a read the defect leaves waiting INFINITE does not hold the JVM
+            Thread reader = bus.reader(h, error, 0);
             reader.start();
-            LbkPromptIoTest.awaitWall("the read waiting on its event", () -> LbkPromptIoTest.waitingOnItsEvent(reader));
-            assertThat(rdm.closeHandle(h)).isTrue();
-            reader.join(LbkPromptIoTest.HANG_GUARD.toMillis());
+            RealTimeLbk.awaitWall("the read waiting on its event", () -> RealTimeLbk.waitingOnItsEvent(reader));
+            assertThat(bus.dm.closeHandle(h)).isTrue();
+            reader.join(RealTimeLbk.HANG_GUARD.toMillis());
 
             assertThat(reader.isAlive())
-                    .as("the read, %s after CloseHandle", LbkPromptIoTest.HANG_GUARD)
+                    .as("the read, %s after CloseHandle", RealTimeLbk.HANG_GUARD)
                     .isFalse();
             assertThat(error[0]).isEqualTo(ERROR_OPERATION_ABORTED);
         }

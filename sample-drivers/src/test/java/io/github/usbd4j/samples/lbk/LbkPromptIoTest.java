@@ -6,7 +6,6 @@ import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.FILE_SHARE_WRITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_READ;
 import static io.github.usbd4j.ce.devmgr.WinBase.GENERIC_WRITE;
-import static io.github.usbd4j.ce.devmgr.WinBase.INFINITE;
 import static io.github.usbd4j.ce.devmgr.WinBase.INVALID_HANDLE_VALUE;
 import static io.github.usbd4j.ce.devmgr.WinBase.OPEN_EXISTING;
 import static io.github.usbd4j.samples.lbk.LbkIoctl.IOCTL_LBK_GET_STATS;
@@ -22,14 +21,12 @@ import io.github.usbd4j.ce.UsbHandle;
 import io.github.usbd4j.ce.devmgr.DeviceManager;
 import io.github.usbd4j.ce.devmgr.FileHandle;
 import io.github.usbd4j.descriptor.UsbSpeed;
-import io.github.usbd4j.host.Usbd;
 import io.github.usbd4j.samples.tool.SimBus;
 import io.github.usbd4j.sim.ControlResponse;
 import io.github.usbd4j.sim.DeviceModel;
 import io.github.usbd4j.sim.EndpointHandler;
 import io.github.usbd4j.sim.LoopbackDevice;
 import io.github.usbd4j.sim.SimulatedDevice;
-import io.github.usbd4j.sim.SimulatedHostController;
 import io.github.usbd4j.usb.UsbDeviceDescriptor;
 import io.github.usbd4j.usb.UsbDeviceRequest;
 import io.github.usbd4j.win32.Win32;
@@ -314,85 +311,36 @@ class LbkPromptIoTest {
      * Two handles reading at once on a real-time bus: CloseHandle of the second ends its read, although the first read
      * still waits for data. The driver serialized reads with a lock, and the second read waited for it, out of reach
      * of its LBK_PreClose, until the first ended. Nothing is timed: the reads wait INFINITE, so the second read ends
-     * only if its close reaches it, and the first still waits; {@link #HANG_GUARD} only turns a hang into a failure.
+     * only if its close reaches it, and the first still waits; {@link RealTimeLbk#HANG_GUARD} only turns a hang into a failure.
      */
     @Test
     void onARealTimeBus_closingOneOfTwoWaitingReaders_endsItsReadAtOnce() throws Exception {
-        SimulatedHostController sim = SimulatedHostController.builder()
-                .clockMode(SimulatedHostController.ClockMode.REAL_TIME)
-                .build();
-        try (Usbd usbd = Usbd.builder().backend(sim).build()) {
-            DeviceManager rdm = usbd.deviceManager();
-            LbkUsbDriver rdriver = new LbkUsbDriver(rdm);
-            usbd.registerDriver(LbkUsbDriver.DRIVER_ID, LbkUsbDriver.settings(), rdriver);
-            usbd.funcs()
-                    .openClientRegistryKey(LbkUsbDriver.DRIVER_ID)
-                    .setDword(LbkStream.READ_TIMEOUT_VALNAME, INFINITE);
-            sim.attach(LoopbackDevice.fullSpeed());
-            awaitWall(
-                    "USBDeviceAttach (on the runtime's attach thread)",
-                    () -> !rdriver.devices().isEmpty());
-            LbkDevice lbk = rdriver.devices().get(0);
+        try (RealTimeLbk bus = new RealTimeLbk()) {
+            DeviceManager rdm = bus.dm;
+            LbkDevice lbk = bus.device();
             FileHandle first = rdm.createFile("LBK1:", GENERIC_READ, FILE_SHARE_READ, null, OPEN_EXISTING, 0, null);
             FileHandle second = rdm.createFile("LBK1:", GENERIC_READ, FILE_SHARE_READ, null, OPEN_EXISTING, 0, null);
             int[] errors = {-1, -1};
-            Thread one = reader(rdm, first, errors, 0);
+            Thread one = bus.reader(first, errors, 0);
             one.start();
-            awaitWall("the first read pending", () -> lbk.transfersPending() == 1);
-            Thread two = reader(rdm, second, errors, 1);
+            RealTimeLbk.awaitWall("the first read pending", () -> lbk.transfersPending() == 1);
+            Thread two = bus.reader(second, errors, 1);
             two.start();
-            awaitWall("the second read pending beside the first", () -> lbk.transfersPending() == 2);
-            awaitWall("the second read waiting on its event", () -> waitingOnItsEvent(two));
+            RealTimeLbk.awaitWall("the second read pending beside the first", () -> lbk.transfersPending() == 2);
+            RealTimeLbk.awaitWall("the second read waiting on its event", () -> RealTimeLbk.waitingOnItsEvent(two));
             assertThat(rdm.closeHandle(second)).isTrue();
-            two.join(HANG_GUARD.toMillis());
+            two.join(RealTimeLbk.HANG_GUARD.toMillis());
 
             assertThat(two.isAlive())
-                    .as("the second read, %s after its CloseHandle", HANG_GUARD)
+                    .as("the second read, %s after its CloseHandle", RealTimeLbk.HANG_GUARD)
                     .isFalse();
             assertThat(errors[1]).isEqualTo(ERROR_OPERATION_ABORTED);
             assertThat(one.isAlive()).as("the first read still waits").isTrue();
             assertThat(lbk.transfersPending()).as("the first read's transfer").isEqualTo(1);
             assertThat(rdm.closeHandle(first)).isTrue();
-            one.join(HANG_GUARD.toMillis());
+            one.join(RealTimeLbk.HANG_GUARD.toMillis());
             assertThat(one.isAlive()).as("the first read after its CloseHandle").isFalse();
             assertThat(errors[0]).isEqualTo(ERROR_OPERATION_ABORTED);
-        }
-    }
-
-    private static Thread reader(DeviceManager rdm, FileHandle h, int[] errors, int i) {
-        Thread t = new Thread(() -> {
-            if (!rdm.readFile(h, ByteBuffer.allocate(8), 8, new int[1], null)) {
-                errors[i] = Win32.getLastError();
-            }
-        });
-        t.setDaemon(true); // a read the defect leaves waiting INFINITE does not hold the JVM
-        return t;
-    }
-
-    /**
-     * Whether {@code reader} is parked in {@code WaitForSingleObject}: past every check a close could meet before the
-     * wait, so only LBK_PreClose's event can end the read.
-     */
-    static boolean waitingOnItsEvent(Thread reader) {
-        return reader.getState() == Thread.State.WAITING
-                && java.util.Arrays.stream(reader.getStackTrace())
-                        .anyMatch(e -> e.getMethodName().equals("waitForSingleObject"));
-    }
-
-    /** Only turns a hang into a failure: what the real-time tests wait for happens at once when the code is right. */
-    static final java.time.Duration HANG_GUARD = java.time.Duration.ofSeconds(30);
-
-    /**
-     * Polls for a state that other threads reach (the real-time bus and the runtime run on their own), failing only
-     * after {@link #HANG_GUARD}: no assertion depends on how long it takes.
-     */
-    static void awaitWall(String what, java.util.function.BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + HANG_GUARD.toNanos();
-        while (!done.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline)
-                    .as("still waiting for %s", what)
-                    .isNegative();
-            Thread.sleep(1); // only to let the other threads run
         }
     }
 
